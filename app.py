@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""anigmaa-infra: read the context once, validate it, build the stacks, synthesize."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import aws_cdk as cdk
+
+from config import ConfigError, load_config
+from stacks.app_stacks import build_stacks
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    app = cdk.App()
+    try:
+        config = load_config(app.node.get_all_context(), PROJECT_ROOT)
+    except ConfigError as error:
+        print(f"anigmaa-infra: configuration error: {error}", file=sys.stderr)
+        return 1
+    if config.function.code_zip is None and shutil.which("go") is None:
+        print(
+            "anigmaa-infra: go: not found on PATH; accepted: install Go to build lambda_src/, "
+            "or set lambda_zip to a prebuilt lambda-function.zip",
+            file=sys.stderr,
+        )
+        return 1
+    build_stacks(app, config)
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

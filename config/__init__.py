@@ -1,0 +1,25 @@
+"""The app's typed configuration; see `config.settings`."""
+
+from config.settings import (
+    APP_PORT,
+    DB_NAME,
+    DB_PORT,
+    DB_USER,
+    REDIS_PORT,
+    SECRET_NAMES,
+    AppConfig,
+    ConfigError,
+    load_config,
+)
+
+__all__ = [
+    "APP_PORT",
+    "DB_NAME",
+    "DB_PORT",
+    "DB_USER",
+    "REDIS_PORT",
+    "SECRET_NAMES",
+    "AppConfig",
+    "ConfigError",
+    "load_config",
+]

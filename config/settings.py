@@ -1,0 +1,527 @@
+"""Typed, validated configuration for the anigmaa infrastructure.
+
+`load_config` turns the CDK context (``cdk.json`` plus ``-c key=value`` overrides)
+into frozen dataclasses, one per concern, before any construct exists. Every
+rejected value raises `ConfigError` with one line naming the key, the value it got
+and what is accepted.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("prod", "dev")
+COMPUTE_MODES = ("lambda",)
+# Compute modes that are planned but not buildable yet, with the reason shown to the user.
+PLANNED_COMPUTE_MODES = {
+    "ecs": "the ECS/Fargate rollback stack is not part of this app yet; use compute=lambda",
+}
+LAMBDA_RUNTIMES = ("provided.al2", "provided.al2023")
+LAMBDA_ARCHITECTURES = ("x86_64", "arm64")
+POSTGRES_MAJOR_VERSIONS = ("14", "15", "16", "17")
+REDIS_ENGINE_VERSIONS = ("6.2", "7.0", "7.1")
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+    2557, 2922, 3288, 3653,
+)  # fmt: skip
+SECRET_NAMES = ("DB_PASSWORD", "JWT_SECRET", "REDIS_PASSWORD", "MIDTRANS_SERVER_KEY")
+
+# The HTTP API's maximum integration timeout; a longer Lambda timeout is never reached.
+HTTP_API_MAX_TIMEOUT_SECONDS = 30
+MAX_LAYERS = 5  # Lambda's limit of layers per function
+
+# Fixed by the seed: the backend's user, database and ports.
+DB_USER = "postgres"
+DB_NAME = "anigmaa"
+DB_PORT = 5432
+REDIS_PORT = 6379
+APP_PORT = 8080
+
+_CONTEXT_ROOT_KEYS = ("env", "compute", "environments")
+
+
+class ConfigError(ValueError):
+    """A configuration value was rejected; the message is one line for the user."""
+
+
+# --------------------------------------------------------------------------- dataclasses
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """The VPC: its address range, availability zones and NAT gateways."""
+
+    vpc_cidr: str
+    availability_zones: tuple[str, ...]
+    nat_gateways: int
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    """RDS PostgreSQL sizing and protection."""
+
+    instance_class: str
+    engine_version: str
+    allocated_storage_gb: int
+    max_allocated_storage_gb: int
+    multi_az: bool
+    backup_retention_days: int
+    deletion_protection: bool
+
+
+@dataclass(frozen=True)
+class CacheConfig:
+    """ElastiCache Redis replication group sizing."""
+
+    node_type: str
+    engine_version: str
+    nodes: int
+    snapshot_retention_days: int
+
+
+@dataclass(frozen=True)
+class DomainConfig:
+    """A custom domain for the API and the Route 53 zone that validates and serves it."""
+
+    name: str
+    hosted_zone_id: str
+    hosted_zone_name: str
+
+
+@dataclass(frozen=True)
+class LambdaConfig:
+    """The backend function: runtime, size and where its code comes from."""
+
+    function_name: str
+    memory_mb: int
+    timeout_seconds: int
+    runtime: str
+    architecture: str
+    code_zip: Path | None
+    layer_zip: Path | None
+    layer_arns: tuple[str, ...]
+
+    @property
+    def goarch(self) -> str:
+        """The Go architecture that matches the Lambda architecture."""
+        return "arm64" if self.architecture == "arm64" else "amd64"
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    """The HTTP API: CORS, throttling and the optional custom domain."""
+
+    name: str
+    allowed_origins: tuple[str, ...]
+    throttle_rate: int
+    throttle_burst: int
+    domain: DomainConfig | None
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """Plain (non-secret) settings the Go backend reads from its environment."""
+
+    midtrans_client_key: str
+    midtrans_is_production: bool
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """Everything the stacks need, validated."""
+
+    env: str
+    compute: str
+    account: str | None
+    region: str
+    ssm_prefix: str
+    log_retention_days: int
+    termination_protection: bool
+    network: NetworkConfig
+    database: DatabaseConfig
+    cache: CacheConfig
+    function: LambdaConfig
+    api: ApiConfig
+    backend: BackendConfig
+
+    def stack_name(self, role: str) -> str:
+        """The CloudFormation stack name for a role, e.g. ``anigmaa-prod-network``."""
+        return f"anigmaa-{self.env}-{role}"
+
+    @property
+    def secret_parameter_names(self) -> dict[str, str]:
+        """The SSM SecureString parameter name of each secret, keyed by secret name."""
+        return {name: f"{self.ssm_prefix}/{name}" for name in SECRET_NAMES}
+
+
+# --------------------------------------------------------------------------- parsers
+
+Parser = Callable[[str, Any], Any]
+
+
+def _fail(key: str, value: Any, problem: str, accepted: str) -> ConfigError:
+    return ConfigError(f"{key}: {value!r} {problem}; accepted: {accepted}")
+
+
+def _integer(low: int, high: int, note: str = "") -> Parser:
+    accepted = f"a whole number in {low}..{high}{note}"
+
+    def parse(key: str, value: Any) -> int:
+        if isinstance(value, bool):
+            raise _fail(key, value, "is not a whole number", accepted)
+        if isinstance(value, int):
+            number = value
+        elif isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
+            number = int(value.strip())
+        else:
+            raise _fail(key, value, "is not a whole number", accepted)
+        if not low <= number <= high:
+            raise ConfigError(f"{key}: {number} is out of range {low}..{high}{note}")
+        return number
+
+    return parse
+
+
+def _boolean(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise _fail(key, value, "is not a boolean", "true or false")
+
+
+def _choice(*choices: str) -> Parser:
+    def parse(key: str, value: Any) -> str:
+        if isinstance(value, str) and value in choices:
+            return value
+        raise _fail(key, value, "is not known", " | ".join(choices))
+
+    return parse
+
+
+def _pattern(regex: str, accepted: str, *, allow_empty: bool = False) -> Parser:
+    compiled = re.compile(regex)
+
+    def parse(key: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise _fail(key, value, "is not text", accepted)
+        if value == "" and allow_empty:
+            return value
+        if not compiled.fullmatch(value):
+            raise _fail(key, value, "is malformed", accepted)
+        return value
+
+    return parse
+
+
+def _string_list(item: Parser) -> Parser:
+    def parse(key: str, value: Any) -> tuple[str, ...]:
+        if isinstance(value, str):
+            items = [part.strip() for part in value.split(",") if part.strip()]
+        elif isinstance(value, list) and all(isinstance(part, str) for part in value):
+            items = list(value)
+        else:
+            raise _fail(key, value, "is not a list", "a JSON list or comma-separated text")
+        return tuple(item(key, part) for part in items)
+
+    return parse
+
+
+def _optional_zip(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise _fail(key, value, "is not a path", "a path to a .zip file, or empty")
+    if value and not value.endswith(".zip"):
+        raise _fail(key, value, "is not a .zip file", "a path to a .zip file, or empty")
+    return value
+
+
+def _log_retention(key: str, value: Any) -> int:
+    days: int = _integer(1, 3653)(key, value)
+    if days not in LOG_RETENTION_DAYS:
+        accepted = ", ".join(str(d) for d in LOG_RETENTION_DAYS)
+        raise ConfigError(f"{key}: {days} is not a CloudWatch Logs retention period; accepted: {accepted}")
+    return days
+
+
+_HOSTNAME = r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+_ORIGIN = r"\*|https?://" + _HOSTNAME.replace("(?=.{1,253}$)", "") + r"(:\d{1,5})?|http://localhost(:\d{1,5})?"
+
+
+@dataclass(frozen=True)
+class _Key:
+    parse: Parser
+    help: str
+
+
+# Every configuration key the user may set, with its parser. Defaults per environment
+# live in cdk.json under "environments"; the README's table is checked against this.
+KEYS: dict[str, _Key] = {
+    "account": _Key(
+        _pattern(r"\d{12}", "a 12-digit AWS account id, or empty", allow_empty=True),
+        "AWS account id to deploy to (empty: the CLI's current account)",
+    ),
+    "region": _Key(
+        _pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region name such as ap-southeast-1"),
+        "AWS region",
+    ),
+    "availability_zones": _Key(
+        _string_list(_pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d[a-z]", "zone names such as ap-southeast-1a")),
+        "availability zones, given explicitly so synth needs no AWS look-up",
+    ),
+    "vpc_cidr": _Key(
+        _pattern(r"\d{1,3}(\.\d{1,3}){3}/\d{1,2}", "a private IPv4 CIDR from /16 to /24"),
+        "the VPC's address range",
+    ),
+    "nat_gateways": _Key(_integer(1, 3), "NAT gateways (one per AZ at most)"),
+    "db_instance_class": _Key(
+        _pattern(r"db\.[a-z0-9]+\.[a-z0-9]+", "an RDS class such as db.t3.micro"),
+        "RDS instance class",
+    ),
+    "db_engine_version": _Key(_choice(*POSTGRES_MAJOR_VERSIONS), "PostgreSQL major version"),
+    "db_allocated_storage": _Key(_integer(20, 65536), "RDS storage in GiB"),
+    "db_max_allocated_storage": _Key(_integer(20, 65536), "RDS storage autoscaling ceiling in GiB"),
+    "db_multi_az": _Key(_boolean, "RDS Multi-AZ standby"),
+    "db_backup_retention_days": _Key(_integer(1, 35), "RDS automated backup retention"),
+    "db_deletion_protection": _Key(_boolean, "RDS deletion protection"),
+    "cache_node_type": _Key(
+        _pattern(r"cache\.[a-z0-9]+\.[a-z0-9]+", "an ElastiCache node type such as cache.t3.micro"),
+        "ElastiCache node type",
+    ),
+    "cache_engine_version": _Key(_choice(*REDIS_ENGINE_VERSIONS), "Redis engine version"),
+    "cache_nodes": _Key(_integer(1, 6), "Redis nodes (2 or more enables automatic failover and Multi-AZ)"),
+    "cache_snapshot_retention_days": _Key(_integer(0, 35), "Redis daily snapshot retention (0: none)"),
+    "lambda_memory": _Key(_integer(128, 10240), "Lambda memory in MB"),
+    "lambda_timeout": _Key(
+        _integer(1, HTTP_API_MAX_TIMEOUT_SECONDS, " (the HTTP API's integration timeout is at most 30 s)"),
+        "Lambda timeout in seconds",
+    ),
+    "lambda_runtime": _Key(_choice(*LAMBDA_RUNTIMES), "Lambda OS-only runtime"),
+    "lambda_architecture": _Key(_choice(*LAMBDA_ARCHITECTURES), "Lambda architecture"),
+    "lambda_zip": _Key(_optional_zip, "prebuilt zip holding `bootstrap` (empty: build lambda_src/)"),
+    "lambda_layer_zip": _Key(_optional_zip, "a layer zip to attach (empty: none)"),
+    "lambda_layer_arns": _Key(
+        _string_list(
+            _pattern(
+                r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+",
+                "layer version ARNs such as arn:aws:lambda:ap-southeast-1:123456789012:layer:name:3",
+            )
+        ),
+        "layer version ARNs to attach",
+    ),
+    "allowed_origins": _Key(
+        _string_list(_pattern(_ORIGIN, "origins such as https://app.example.com, or *")),
+        "CORS origins (empty: no cross-origin access)",
+    ),
+    "api_throttle_rate": _Key(_integer(1, 10000), "HTTP API steady-state requests per second"),
+    "api_throttle_burst": _Key(_integer(1, 5000), "HTTP API burst"),
+    "domain_name": _Key(
+        _pattern(_HOSTNAME, "a lower-case host name such as api.example.com, or empty", allow_empty=True),
+        "custom domain for the API (empty: none)",
+    ),
+    "hosted_zone_id": _Key(
+        _pattern(r"Z[A-Z0-9]{1,31}", "a Route 53 zone id such as Z0123456789ABCDEFGHIJ, or empty", allow_empty=True),
+        "Route 53 hosted zone id of domain_name",
+    ),
+    "hosted_zone_name": _Key(
+        _pattern(_HOSTNAME, "the zone's name such as example.com, or empty", allow_empty=True),
+        "Route 53 hosted zone name of domain_name",
+    ),
+    "midtrans_client_key": _Key(
+        _pattern(r"[A-Za-z0-9_-]{0,128}", "letters, digits, - and _ (the public client key)"),
+        "Midtrans client key (public; the server key is a secret)",
+    ),
+    "midtrans_is_production": _Key(_boolean, "Midtrans production mode"),
+    "ssm_prefix": _Key(
+        _pattern(r"(/[A-Za-z0-9_.-]+)+", "a path such as /anigmaa/prod (no trailing /)"),
+        "SSM path prefix of the four SecureStrings",
+    ),
+    "log_retention_days": _Key(_log_retention, "CloudWatch Logs retention in days"),
+    "termination_protection": _Key(_boolean, "termination protection on the network and data stacks"),
+}
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _is_user_key(key: str) -> bool:
+    """CDK's own context keys contain ':' or '@' or '-'; ours are snake_case words."""
+    return re.fullmatch(r"[a-z][a-z0-9_]*", key) is not None
+
+
+def _unknown_key(key: str, where: str) -> ConfigError:
+    known = sorted([*KEYS, *_CONTEXT_ROOT_KEYS])
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return ConfigError(f"{key}: unknown configuration key in {where}{hint}; accepted: see the README's table")
+
+
+def load_config(context: Mapping[str, Any], project_root: Path) -> AppConfig:
+    """Build the validated configuration from the CDK context.
+
+    ``context`` holds cdk.json's context merged with ``-c`` overrides (as
+    ``app.node`` sees it). A top-level key overrides the selected environment's
+    value from ``environments``.
+    """
+    for key in context:
+        if _is_user_key(key) and key not in KEYS and key not in _CONTEXT_ROOT_KEYS:
+            raise _unknown_key(key, "the context (-c or cdk.json)")
+
+    env = context.get("env", "prod")
+    if env not in ENVIRONMENTS:
+        raise _fail("env", env, "is not a known environment", " | ".join(ENVIRONMENTS))
+
+    compute = context.get("compute", "lambda")
+    if compute in PLANNED_COMPUTE_MODES:
+        raise ConfigError(f"compute: {compute!r} is not available yet: {PLANNED_COMPUTE_MODES[compute]}")
+    if compute not in COMPUTE_MODES:
+        raise _fail("compute", compute, "is not a known compute mode", " | ".join(COMPUTE_MODES))
+
+    environments = context.get("environments")
+    if not isinstance(environments, Mapping) or not isinstance(environments.get(env), Mapping):
+        raise ConfigError(
+            f"environments: cdk.json has no settings for env {env!r}; accepted: an object per environment"
+        )
+    values: dict[str, Any] = {}
+    for key, value in environments[env].items():
+        if key not in KEYS:
+            raise _unknown_key(key, f"cdk.json environments.{env}")
+        values[key] = value
+    for key, value in context.items():
+        if key in KEYS:
+            values[key] = value
+
+    missing = sorted(set(KEYS) - set(values))
+    if missing:
+        raise ConfigError(f"{missing[0]}: no value for env {env!r}; accepted: set it in cdk.json environments.{env}")
+
+    v = {key: KEYS[key].parse(key, value) for key, value in values.items()}
+    return _assemble(env, compute, v, project_root)
+
+
+def _assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig:
+    region: str = v["region"]
+    azs: tuple[str, ...] = v["availability_zones"]
+    if not 2 <= len(azs) <= 3:
+        raise _fail("availability_zones", ",".join(azs), "names the wrong number of zones", "2 or 3 zones")
+    for zone in azs:
+        if not zone.startswith(region):
+            raise _fail("availability_zones", zone, f"is not in region {region}", f"zones such as {region}a")
+    if len(set(azs)) != len(azs):
+        raise _fail("availability_zones", ",".join(azs), "repeats a zone", "distinct zones")
+    if v["nat_gateways"] > len(azs):
+        raise ConfigError(
+            f"nat_gateways: {v['nat_gateways']} is out of range 1..{len(azs)} (one per availability zone)"
+        )
+
+    try:
+        cidr = ipaddress.ip_network(v["vpc_cidr"])
+    except ValueError:
+        raise _fail(
+            "vpc_cidr", v["vpc_cidr"], "is not a network address", "a private IPv4 CIDR from /16 to /24"
+        ) from None
+    if not (cidr.is_private and 16 <= cidr.prefixlen <= 24):
+        raise _fail("vpc_cidr", v["vpc_cidr"], "is not a private /16../24 range", "a private IPv4 CIDR from /16 to /24")
+
+    if v["db_max_allocated_storage"] < v["db_allocated_storage"]:
+        raise ConfigError(
+            f"db_max_allocated_storage: {v['db_max_allocated_storage']} is below db_allocated_storage "
+            f"{v['db_allocated_storage']}; accepted: a value >= db_allocated_storage"
+        )
+
+    domain = _domain(v["domain_name"], v["hosted_zone_id"], v["hosted_zone_name"])
+
+    origins: tuple[str, ...] = v["allowed_origins"]
+    if "*" in origins and len(origins) > 1:
+        raise _fail("allowed_origins", ",".join(origins), "mixes * with named origins", "* alone, or named origins")
+
+    layer_arns: tuple[str, ...] = v["lambda_layer_arns"]
+    layer_zip = _existing_file("lambda_layer_zip", v["lambda_layer_zip"], root)
+    if len(layer_arns) + (1 if layer_zip else 0) > MAX_LAYERS:
+        raise ConfigError(
+            f"lambda_layer_arns: {len(layer_arns)} layers is more than Lambda's limit; "
+            f"accepted: at most {MAX_LAYERS} layers in all"
+        )
+
+    suffix = "" if env == "prod" else f"-{env}"
+    return AppConfig(
+        env=env,
+        compute=compute,
+        account=v["account"] or None,
+        region=region,
+        ssm_prefix=v["ssm_prefix"],
+        log_retention_days=v["log_retention_days"],
+        termination_protection=v["termination_protection"],
+        network=NetworkConfig(vpc_cidr=str(cidr), availability_zones=azs, nat_gateways=v["nat_gateways"]),
+        database=DatabaseConfig(
+            instance_class=v["db_instance_class"],
+            engine_version=v["db_engine_version"],
+            allocated_storage_gb=v["db_allocated_storage"],
+            max_allocated_storage_gb=v["db_max_allocated_storage"],
+            multi_az=v["db_multi_az"],
+            backup_retention_days=v["db_backup_retention_days"],
+            deletion_protection=v["db_deletion_protection"],
+        ),
+        cache=CacheConfig(
+            node_type=v["cache_node_type"],
+            engine_version=v["cache_engine_version"],
+            nodes=v["cache_nodes"],
+            snapshot_retention_days=v["cache_snapshot_retention_days"],
+        ),
+        function=LambdaConfig(
+            function_name=f"anigmaa-backend{suffix}",
+            memory_mb=v["lambda_memory"],
+            timeout_seconds=v["lambda_timeout"],
+            runtime=v["lambda_runtime"],
+            architecture=v["lambda_architecture"],
+            code_zip=_existing_file("lambda_zip", v["lambda_zip"], root),
+            layer_zip=layer_zip,
+            layer_arns=layer_arns,
+        ),
+        api=ApiConfig(
+            name=f"anigmaa{suffix}",
+            allowed_origins=origins,
+            throttle_rate=v["api_throttle_rate"],
+            throttle_burst=v["api_throttle_burst"],
+            domain=domain,
+        ),
+        backend=BackendConfig(
+            midtrans_client_key=v["midtrans_client_key"],
+            midtrans_is_production=v["midtrans_is_production"],
+        ),
+    )
+
+
+def _domain(name: str, zone_id: str, zone_name: str) -> DomainConfig | None:
+    if not name:
+        if zone_id or zone_name:
+            raise ConfigError(
+                "domain_name: '' is empty while a hosted zone is set; accepted: a domain_name inside "
+                "hosted_zone_name, or no hosted zone"
+            )
+        return None
+    if not (zone_id and zone_name):
+        raise ConfigError(
+            f"domain_name: {name!r} has no hosted zone; accepted: set both hosted_zone_id and "
+            "hosted_zone_name (the zone validates the certificate and holds the alias record)"
+        )
+    if name != zone_name and not name.endswith("." + zone_name):
+        raise _fail(
+            "domain_name", name, f"is not inside hosted_zone_name {zone_name!r}", f"a name ending in .{zone_name}"
+        )
+    return DomainConfig(name=name, hosted_zone_id=zone_id, hosted_zone_name=zone_name)
+
+
+def _existing_file(key: str, value: str, root: Path) -> Path | None:
+    if not value:
+        return None
+    path = (root / value).resolve()
+    if not path.is_file():
+        raise _fail(key, value, "does not exist", "a path (relative to the project) to an existing .zip file")
+    return path

@@ -1,0 +1,72 @@
+"""The backend's Lambda function and its log group."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+
+from constructs import Construct
+
+RUNTIMES = {"provided.al2": lambda_.Runtime.PROVIDED_AL2, "provided.al2023": lambda_.Runtime.PROVIDED_AL2023}
+ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
+
+
+class BackendFunction(Construct):
+    """A Go custom-runtime function (handler ``bootstrap``) in private subnets.
+
+    Its log group is created here, named as Lambda would name it, and handed to the
+    function, so the first invocation never creates an unmanaged group with no
+    retention. The log group is removed with the stack: a kept group of the same name
+    would block creating the stack again after a rollback.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        function_name: str,
+        code: lambda_.Code,
+        runtime: str,
+        architecture: str,
+        memory_mb: int,
+        timeout: Duration,
+        environment: Mapping[str, str],
+        vpc: ec2.IVpc,
+        security_group: ec2.ISecurityGroup,
+        log_retention: logs.RetentionDays,
+        layers: Sequence[lambda_.ILayerVersion] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            log_group_name=f"/aws/lambda/{function_name}",
+            retention=log_retention,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            function_name=function_name,
+            runtime=RUNTIMES[runtime],
+            architecture=ARCHITECTURES[architecture],
+            handler="bootstrap",
+            code=code,
+            layers=list(layers),
+            memory_size=memory_mb,
+            timeout=timeout,
+            environment=dict(environment),
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            security_groups=[security_group],
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            tracing=lambda_.Tracing.ACTIVE,
+            description="anigmaa backend (Go, API Gateway HTTP API v2 events)",
+        )

@@ -1,0 +1,97 @@
+"""The VPC the backend runs in, and the security groups between its tiers."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_logs as logs
+
+from constructs import Construct
+
+
+class BackendVpc(Construct):
+    """A VPC over explicit availability zones with NAT, an S3 gateway endpoint and flow logs.
+
+    Public subnets hold the NAT gateway(s); private subnets with egress hold Lambda,
+    RDS and Redis. Availability zones are given, not looked up, so synth stays offline.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cidr: str,
+        availability_zones: list[str],
+        nat_gateways: int,
+        flow_log_group_name: str,
+        flow_log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(cidr),
+            availability_zones=availability_zones,
+            nat_gateways=nat_gateways,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
+                ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20),
+            ],
+            # S3 traffic from the private subnets bypasses the NAT gateway (and its per-GB charge).
+            gateway_endpoints={"S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)},
+        )
+
+        self.flow_log_group = logs.LogGroup(
+            self,
+            "FlowLogGroup",
+            log_group_name=flow_log_group_name,
+            retention=flow_log_retention,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.vpc.add_flow_log(
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
+            traffic_type=ec2.FlowLogTrafficType.ALL,
+        )
+
+
+class BackendSecurityGroups(Construct):
+    """The security groups of the compute, database and cache tiers.
+
+    ``lambda_sg`` may reach PostgreSQL and Redis on their ports and HTTPS anywhere
+    (SSM, S3, Midtrans); the database and cache accept nothing else. All rules live
+    here, in the long-lived network stack, so no compute stack ever edits them.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, db_port: int, redis_port: int) -> None:
+        super().__init__(scope, construct_id)
+
+        self.lambda_sg = ec2.SecurityGroup(
+            self,
+            "LambdaSecurityGroup",
+            vpc=vpc,
+            description="lambda_sg: anigmaa backend functions",
+            allow_all_outbound=False,
+        )
+        self.database_sg = ec2.SecurityGroup(
+            self,
+            "DatabaseSecurityGroup",
+            vpc=vpc,
+            description="anigmaa PostgreSQL: reachable from lambda_sg only",
+            allow_all_outbound=False,
+        )
+        self.cache_sg = ec2.SecurityGroup(
+            self,
+            "CacheSecurityGroup",
+            vpc=vpc,
+            description="anigmaa Redis: reachable from lambda_sg only",
+            allow_all_outbound=False,
+        )
+
+        self.lambda_sg.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs (SSM, S3) and Midtrans"
+        )
+        self.lambda_sg.connections.allow_to(self.database_sg, ec2.Port.tcp(db_port), "lambda_sg to PostgreSQL")
+        self.lambda_sg.connections.allow_to(self.cache_sg, ec2.Port.tcp(redis_port), "lambda_sg to Redis")

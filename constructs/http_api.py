@@ -1,0 +1,170 @@
+"""An API Gateway HTTP API (v2) in front of one Lambda function, with its custom domain."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import jsii
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as targets
+
+from constructs import Construct
+
+# One JSON object per request; $context.requestId is required by API Gateway.
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "ip": "$context.identity.sourceIp",
+        "requestTime": "$context.requestTime",
+        "httpMethod": "$context.httpMethod",
+        "path": "$context.path",
+        "routeKey": "$context.routeKey",
+        "status": "$context.status",
+        "protocol": "$context.protocol",
+        "responseLength": "$context.responseLength",
+        "responseLatency": "$context.responseLatency",
+        "integrationLatency": "$context.integrationLatency",
+        "integrationError": "$context.integrationErrorMessage",
+        "userAgent": "$context.identity.userAgent",
+    },
+    separators=(",", ":"),
+)
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class _AccessLogSettings:
+    """Access-log settings for a stage (an interface in the CDK, so it needs a class here)."""
+
+    def __init__(self, destination: apigwv2.IAccessLogDestination, log_format: apigw.AccessLogFormat) -> None:
+        self._destination = destination
+        self._format = log_format
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw.AccessLogFormat:
+        return self._format
+
+
+class LambdaHttpApi(Construct):
+    """An HTTP API whose every route goes to ``handler`` (payload format 2.0).
+
+    The ``$default`` stage is created explicitly so that it carries throttling and
+    JSON access logs. CORS is answered by API Gateway itself; when it is configured,
+    API Gateway ignores CORS headers from the function, so CORS lives only here.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        api_name: str,
+        handler: lambda_.IFunction,
+        allowed_origins: Sequence[str],
+        throttle_rate: int,
+        throttle_burst: int,
+        access_log_group_name: str,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+
+        cors = None
+        if allowed_origins:
+            cors = apigwv2.CorsPreflightOptions(
+                allow_origins=list(allowed_origins),
+                allow_methods=[apigwv2.CorsHttpMethod.ANY],
+                allow_headers=["Authorization", "Content-Type", "X-Requested-With"],
+                max_age=Duration.hours(1),
+            )
+        self.api = apigwv2.HttpApi(
+            self,
+            "Api",
+            api_name=api_name,
+            description="anigmaa backend",
+            cors_preflight=cors,
+            create_default_stage=False,
+            default_integration=integrations.HttpLambdaIntegration(
+                "BackendIntegration",
+                handler,
+                payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0,
+            ),
+        )
+        self.access_log_group = logs.LogGroup(
+            self,
+            "AccessLogGroup",
+            log_group_name=access_log_group_name,
+            retention=log_retention,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.stage = apigwv2.HttpStage(
+            self,
+            "DefaultStage",
+            http_api=self.api,
+            stage_name="$default",
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(rate_limit=throttle_rate, burst_limit=throttle_burst),
+            access_log_settings=_AccessLogSettings(
+                apigwv2.LogGroupLogDestination(self.access_log_group),
+                apigw.AccessLogFormat.custom(ACCESS_LOG_FORMAT),
+            ),
+        )
+
+
+class ApiCustomDomain(Construct):
+    """A regional custom domain for an HTTP API stage, with its certificate and alias record.
+
+    The certificate is DNS-validated in ``zone`` and lives in the API's region, as a
+    regional endpoint requires. The mapping waits for the stage, avoiding CloudFormation's
+    "Invalid stage identifier specified".
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        domain_name: str,
+        zone: route53.IHostedZone,
+        api: apigwv2.IHttpApi,
+        stage: apigwv2.IHttpStage,
+    ) -> None:
+        super().__init__(scope, construct_id)
+
+        self.certificate = acm.Certificate(
+            self,
+            "Certificate",
+            domain_name=domain_name,
+            validation=acm.CertificateValidation.from_dns(zone),
+        )
+        self.domain = apigwv2.DomainName(
+            self,
+            "DomainName",
+            domain_name=domain_name,
+            certificate=self.certificate,
+            security_policy=apigwv2.SecurityPolicy.TLS_1_2,
+        )
+        mapping = apigwv2.ApiMapping(self, "ApiMapping", api=api, domain_name=self.domain, stage=stage)
+        mapping.node.add_dependency(stage)
+        self.record = route53.ARecord(
+            self,
+            "AliasRecord",
+            zone=zone,
+            record_name=domain_name,
+            target=route53.RecordTarget.from_alias(
+                targets.ApiGatewayv2DomainProperties(
+                    self.domain.regional_domain_name, self.domain.regional_hosted_zone_id
+                )
+            ),
+        )
+        self.url = f"https://{domain_name}"

@@ -1,0 +1,68 @@
+"""RDS PostgreSQL for the backend."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, SecretValue
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_rds as rds
+
+from constructs import Construct
+
+
+class PostgresDatabase(Construct):
+    """A private, encrypted PostgreSQL instance that insists on TLS and keeps its data.
+
+    The master password is a ``{{resolve:ssm-secure:…}}`` reference, resolved by
+    CloudFormation at deploy time. Deleting or replacing the instance leaves a final
+    snapshot, and automated backups outlive the instance.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        security_group: ec2.ISecurityGroup,
+        instance_class: str,
+        engine_major_version: str,
+        allocated_storage_gb: int,
+        max_allocated_storage_gb: int,
+        multi_az: bool,
+        backup_retention: Duration,
+        deletion_protection: bool,
+        database_name: str,
+        master_username: str,
+        master_password: SecretValue,
+        port: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+
+        self.instance = rds.DatabaseInstance(
+            self,
+            "Instance",
+            engine=rds.DatabaseInstanceEngine.postgres(
+                # A major version only: RDS applies minor upgrades without drifting from the template.
+                version=rds.PostgresEngineVersion.of(engine_major_version, engine_major_version)
+            ),
+            instance_type=ec2.InstanceType(instance_class.removeprefix("db.")),
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            security_groups=[security_group],
+            publicly_accessible=False,
+            port=port,
+            database_name=database_name,
+            credentials=rds.Credentials.from_password(master_username, master_password),
+            parameters={"rds.force_ssl": "1"},
+            storage_type=rds.StorageType.GP3,
+            allocated_storage=allocated_storage_gb,
+            max_allocated_storage=max_allocated_storage_gb,
+            storage_encrypted=True,
+            multi_az=multi_az,
+            backup_retention=backup_retention,
+            delete_automated_backups=False,
+            copy_tags_to_snapshot=True,
+            auto_minor_version_upgrade=True,
+            deletion_protection=deletion_protection,
+            removal_policy=RemovalPolicy.SNAPSHOT,
+        )

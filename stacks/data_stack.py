@@ -1,0 +1,75 @@
+"""Data stack: PostgreSQL, Redis, the S3 bucket and the references to the secrets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_s3 as s3
+
+from config import DB_NAME, DB_PORT, DB_USER, REDIS_PORT, AppConfig
+from constructs import Construct
+from constructs.assets_bucket import AssetsBucket
+from constructs.postgres_database import PostgresDatabase
+from constructs.redis_cache import RedisCache
+from constructs.secret_parameters import SecretParameters
+
+
+class DataStack(Stack):
+    """The stateful resources. Their logical IDs are pinned by tests: never rename them."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AppConfig,
+        vpc: ec2.IVpc,
+        database_sg: ec2.ISecurityGroup,
+        cache_sg: ec2.ISecurityGroup,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+
+        secrets = SecretParameters(self, "Secrets", names=config.secret_parameter_names)
+
+        database = PostgresDatabase(
+            self,
+            "Database",
+            vpc=vpc,
+            security_group=database_sg,
+            instance_class=config.database.instance_class,
+            engine_major_version=config.database.engine_version,
+            allocated_storage_gb=config.database.allocated_storage_gb,
+            max_allocated_storage_gb=config.database.max_allocated_storage_gb,
+            multi_az=config.database.multi_az,
+            backup_retention=Duration.days(config.database.backup_retention_days),
+            deletion_protection=config.database.deletion_protection,
+            database_name=DB_NAME,
+            master_username=DB_USER,
+            master_password=secrets.secure_value("DB_PASSWORD"),
+            port=DB_PORT,
+        )
+        cache = RedisCache(
+            self,
+            "Cache",
+            vpc=vpc,
+            security_group=cache_sg,
+            node_type=config.cache.node_type,
+            engine_version=config.cache.engine_version,
+            nodes=config.cache.nodes,
+            snapshot_retention_days=config.cache.snapshot_retention_days,
+            auth_token=secrets.secure_value("REDIS_PASSWORD"),
+            port=REDIS_PORT,
+            description=f"anigmaa {config.env} Redis",
+        )
+        assets = AssetsBucket(self, "Assets")
+
+        self.database_host: str = database.instance.instance_endpoint.hostname
+        self.redis_host: str = cache.primary_endpoint_address
+        self.bucket: s3.IBucket = assets.bucket
+
+        # The exports a compute stack may import, declared whoever uses them (see NetworkStack).
+        for value in (self.database_host, self.redis_host, self.bucket.bucket_name, self.bucket.bucket_arn):
+            self.export_value(value)

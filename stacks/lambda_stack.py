@@ -1,0 +1,156 @@
+"""Compute stack (Lambda): the Go backend behind an HTTP API, with its logs and domain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Annotations, CfnOutput, Duration, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_s3 as s3
+
+from config import APP_PORT, DB_NAME, DB_PORT, DB_USER, REDIS_PORT, AppConfig
+from constructs import Construct
+from constructs.backend_function import ARCHITECTURES, RUNTIMES, BackendFunction
+from constructs.go_bundling import go_bootstrap_code
+from constructs.http_api import ApiCustomDomain, LambdaHttpApi
+from constructs.log_retention import retention_days
+from constructs.secret_parameters import SecretParameters
+
+LAMBDA_SOURCE_DIR = Path(__file__).resolve().parent.parent / "lambda_src"
+
+AL2_DEPRECATION = (
+    "lambda_runtime: provided.al2 was deprecated on 2026-07-31; AWS blocks creating functions on it "
+    "from 2027-02-01 and updating them from 2027-03-03. The same bootstrap runs on provided.al2023: "
+    "set lambda_runtime to provided.al2023 in cdk.json (or -c lambda_runtime=provided.al2023)."
+)
+
+
+def backend_environment(config: AppConfig, *, database_host: str, redis_host: str, bucket_name: str) -> dict[str, str]:
+    """The environment the Go backend reads, as in the seed's table (less AWS_REGION).
+
+    AWS_REGION is reserved in Lambda: the runtime sets it. The secrets are not here:
+    their SSM parameter names are, and the program reads the values at start.
+    """
+    environment = {
+        "PORT": str(APP_PORT),
+        "ENV": config.env,
+        "DB_HOST": database_host,
+        "DB_PORT": str(DB_PORT),
+        "DB_USER": DB_USER,
+        "DB_NAME": DB_NAME,
+        "DB_SSLMODE": "require",
+        "REDIS_HOST": redis_host,
+        "REDIS_PORT": str(REDIS_PORT),
+        "REDIS_TLS": "true",
+        "STORAGE_TYPE": "s3",
+        "AWS_BUCKET": bucket_name,
+        "ALLOWED_ORIGINS": ",".join(config.api.allowed_origins),
+        "MIDTRANS_CLIENT_KEY": config.backend.midtrans_client_key,
+        "MIDTRANS_IS_PRODUCTION": "true" if config.backend.midtrans_is_production else "false",
+    }
+    for secret, parameter_name in config.secret_parameter_names.items():
+        environment[f"{secret}_PARAM"] = parameter_name
+    return environment
+
+
+class LambdaStack(Stack):
+    """The Lambda compute path. Reads from the network and data stacks; they never read from it."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AppConfig,
+        vpc: ec2.IVpc,
+        lambda_sg: ec2.ISecurityGroup,
+        database_host: str,
+        redis_host: str,
+        bucket: s3.IBucket,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        settings = config.function
+        retention = retention_days(config.log_retention_days)
+
+        backend = BackendFunction(
+            self,
+            "Backend",
+            function_name=settings.function_name,
+            code=self._code(config),
+            layers=self._layers(config),
+            runtime=settings.runtime,
+            architecture=settings.architecture,
+            memory_mb=settings.memory_mb,
+            timeout=Duration.seconds(settings.timeout_seconds),
+            environment=backend_environment(
+                config, database_host=database_host, redis_host=redis_host, bucket_name=bucket.bucket_name
+            ),
+            vpc=vpc,
+            security_group=lambda_sg,
+            log_retention=retention,
+        )
+        if settings.runtime == "provided.al2":
+            Annotations.of(backend.function).add_warning_v2("anigmaa:runtime-provided-al2-deprecated", AL2_DEPRECATION)
+
+        SecretParameters(self, "Secrets", names=config.secret_parameter_names).grant_get(backend.function)
+        bucket.grant_read_write(backend.function)
+
+        http = LambdaHttpApi(
+            self,
+            "HttpApi",
+            api_name=config.api.name,
+            handler=backend.function,
+            allowed_origins=config.api.allowed_origins,
+            throttle_rate=config.api.throttle_rate,
+            throttle_burst=config.api.throttle_burst,
+            access_log_group_name=f"/aws/apigateway/{config.api.name}",
+            log_retention=retention,
+        )
+
+        self._output("ApiGatewayEndpoint", http.api.api_endpoint, "HTTP API endpoint (the seed's api_gateway_endpoint)")
+        self._output("FunctionName", backend.function.function_name, "Lambda function name")
+        self._output("FunctionArn", backend.function.function_arn, "Lambda function ARN")
+        self._output("FunctionLogGroup", backend.log_group.log_group_name, "Lambda log group")
+        self._output("ApiId", http.api.api_id, "HTTP API id")
+        self._output("ApiAccessLogGroup", http.access_log_group.log_group_name, "HTTP API access log group")
+
+        domain = config.api.domain
+        if domain is not None:
+            zone = route53.HostedZone.from_hosted_zone_attributes(
+                self, "HostedZone", hosted_zone_id=domain.hosted_zone_id, zone_name=domain.hosted_zone_name
+            )
+            custom = ApiCustomDomain(
+                self, "CustomDomain", domain_name=domain.name, zone=zone, api=http.api, stage=http.stage
+            )
+            self._output("CustomDomainUrl", custom.url, "API custom domain URL")
+
+    def _output(self, name: str, value: str, description: str) -> None:
+        CfnOutput(self, name, value=value, description=description)
+
+    @staticmethod
+    def _code(config: AppConfig) -> lambda_.Code:
+        if config.function.code_zip is not None:
+            return lambda_.Code.from_asset(str(config.function.code_zip))
+        return go_bootstrap_code(LAMBDA_SOURCE_DIR, config.function.goarch)
+
+    def _layers(self, config: AppConfig) -> list[lambda_.ILayerVersion]:
+        settings = config.function
+        layers: list[lambda_.ILayerVersion] = []
+        if settings.layer_zip is not None:
+            layers.append(
+                lambda_.LayerVersion(
+                    self,
+                    "DependenciesLayer",
+                    code=lambda_.Code.from_asset(str(settings.layer_zip)),
+                    compatible_runtimes=[RUNTIMES[settings.runtime]],
+                    compatible_architectures=[ARCHITECTURES[settings.architecture]],
+                    description="anigmaa backend dependencies (lambda-layer.zip)",
+                )
+            )
+        for index, arn in enumerate(settings.layer_arns):
+            layers.append(lambda_.LayerVersion.from_layer_version_arn(self, f"ExternalLayer{index}", arn))
+        return layers

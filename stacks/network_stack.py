@@ -1,0 +1,43 @@
+"""Network stack: VPC, subnets, NAT, S3 endpoint, flow logs and the tier security groups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Stack
+from aws_cdk import aws_ec2 as ec2
+
+from config import DB_PORT, REDIS_PORT, AppConfig
+from constructs import Construct
+from constructs.backend_network import BackendSecurityGroups, BackendVpc
+from constructs.log_retention import retention_days
+
+
+class NetworkStack(Stack):
+    """The long-lived network. It never depends on a compute stack."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+
+        network = BackendVpc(
+            self,
+            "Network",
+            cidr=config.network.vpc_cidr,
+            availability_zones=list(config.network.availability_zones),
+            nat_gateways=config.network.nat_gateways,
+            flow_log_group_name=f"/anigmaa/{config.env}/vpc-flow-logs",
+            flow_log_retention=retention_days(config.log_retention_days),
+        )
+        groups = BackendSecurityGroups(self, "SecurityGroups", vpc=network.vpc, db_port=DB_PORT, redis_port=REDIS_PORT)
+
+        self.vpc: ec2.IVpc = network.vpc
+        self.lambda_sg: ec2.ISecurityGroup = groups.lambda_sg
+        self.database_sg: ec2.ISecurityGroup = groups.database_sg
+        self.cache_sg: ec2.ISecurityGroup = groups.cache_sg
+
+        # The exports a compute stack may import are declared here, whoever uses them, so
+        # this template is the same whichever compute stack the app holds.
+        for subnet in [*self.vpc.public_subnets, *self.vpc.private_subnets]:
+            self.export_value(subnet.subnet_id)
+        self.export_value(self.vpc.vpc_id)
+        self.export_value(self.lambda_sg.security_group_id)

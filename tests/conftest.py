@@ -1,0 +1,131 @@
+"""Shared fixtures: each configuration is synthesized once per test session."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App
+from aws_cdk.assertions import Template
+
+from config import AppConfig, load_config
+from stacks.app_stacks import AppStacks, build_stacks
+from tools.synth_summary import Finding, findings
+
+ROOT = Path(__file__).resolve().parent.parent
+CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+
+# An obviously fake zone id and domain: nothing here is looked up or deployed.
+EXAMPLE_ZONE_ID = "Z0EXAMPLE0ZONE0ID0000"
+EXAMPLE_LAYER_ARN = "arn:aws:lambda:ap-southeast-1:123456789012:layer:example-deps:3"
+
+
+@dataclass(frozen=True)
+class Synth:
+    """One synthesized configuration."""
+
+    config: AppConfig
+    stacks: AppStacks
+    templates: dict[str, Template]
+    outdir: Path
+
+    def json(self, role: str) -> dict[str, Any]:
+        """The raw template of a stack role (network, data, compute)."""
+        return dict(self.templates[role].to_json())
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Warnings and errors raised while synthesizing."""
+        return findings(self.outdir)
+
+
+def synthesize(overrides: dict[str, Any], outdir: Path) -> Synth:
+    """Synthesize the app as the CLI would, with cdk.json's context plus ``overrides``."""
+    app = App(context={**CDK_CONTEXT, **overrides}, outdir=str(outdir))
+    config = load_config(app.node.get_all_context(), ROOT)
+    stacks = build_stacks(app, config)
+    app.synth()
+    templates = {
+        "network": Template.from_stack(stacks.network),
+        "data": Template.from_stack(stacks.data),
+        "compute": Template.from_stack(stacks.compute),
+    }
+    return Synth(config=config, stacks=stacks, templates=templates, outdir=outdir)
+
+
+@pytest.fixture(scope="session")
+def fixture_zips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A prebuilt function zip and a layer zip, as the backend repository would ship them."""
+    folder = tmp_path_factory.mktemp("zips")
+    function_zip = folder / "lambda-function.zip"
+    with zipfile.ZipFile(function_zip, "w") as archive:
+        archive.writestr("bootstrap", "#!/bin/sh\necho prebuilt\n")
+    layer_zip = folder / "lambda-layer.zip"
+    with zipfile.ZipFile(layer_zip, "w") as archive:
+        archive.writestr("layer/go/lib/README", "dependencies\n")
+    return {"function": function_zip, "layer": layer_zip}
+
+
+@pytest.fixture(scope="session")
+def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
+    """The configurations the suite synthesizes, by name, as -c overrides."""
+    return {
+        "prod": {},
+        "dev": {"env": "dev"},
+        # Everything optional switched on, as strings the way `-c key=value` delivers them.
+        "prod-custom": {
+            "lambda_runtime": "provided.al2023",
+            "lambda_architecture": "arm64",
+            "lambda_memory": "1024",
+            "lambda_timeout": "20",
+            "nat_gateways": "2",
+            "domain_name": "api.anigmaa.example",
+            "hosted_zone_id": EXAMPLE_ZONE_ID,
+            "hosted_zone_name": "anigmaa.example",
+            "allowed_origins": "https://app.anigmaa.example,https://admin.anigmaa.example",
+            "lambda_layer_zip": str(fixture_zips["layer"]),
+            "lambda_layer_arns": EXAMPLE_LAYER_ARN,
+            "midtrans_client_key": "SB-Mid-client-example",
+        },
+        "prod-prebuilt": {"lambda_zip": str(fixture_zips["function"])},
+    }
+
+
+@pytest.fixture(scope="session")
+def synth(
+    tmp_path_factory: pytest.TempPathFactory, configurations: dict[str, dict[str, Any]]
+) -> Callable[[str], Synth]:
+    """``synth(name)`` returns that configuration, synthesizing it on first use only."""
+    cache: dict[str, Synth] = {}
+
+    def get(name: str) -> Synth:
+        if name not in cache:
+            cache[name] = synthesize(configurations[name], tmp_path_factory.mktemp(name))
+        return cache[name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def prod(synth: Callable[[str], Synth]) -> Synth:
+    return synth("prod")
+
+
+@pytest.fixture(scope="session")
+def dev(synth: Callable[[str], Synth]) -> Synth:
+    return synth("dev")
+
+
+@pytest.fixture(scope="session")
+def custom(synth: Callable[[str], Synth]) -> Synth:
+    return synth("prod-custom")
+
+
+@pytest.fixture(scope="session")
+def prebuilt(synth: Callable[[str], Synth]) -> Synth:
+    return synth("prod-prebuilt")

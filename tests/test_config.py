@@ -1,0 +1,222 @@
+"""Configuration: defaults, overrides, and one clear line for every bad input."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config import ConfigError, load_config
+from config.settings import KEYS, LOG_RETENTION_DAYS
+from constructs.log_retention import SUPPORTED_DAYS
+from tests.conftest import CDK_CONTEXT, ROOT
+
+
+def load(**overrides: Any) -> Any:
+    return load_config({**CDK_CONTEXT, **overrides}, ROOT)
+
+
+def test_prod_defaults_follow_the_seed() -> None:
+    config = load()
+    assert config.env == "prod"
+    assert config.region == "ap-southeast-1"
+    assert config.function.function_name == "anigmaa-backend"
+    assert config.function.memory_mb == 512
+    assert config.function.timeout_seconds == 30
+    assert config.function.runtime == "provided.al2"
+    assert config.function.architecture == "x86_64"
+    assert config.network.nat_gateways == 1
+    assert config.backend.midtrans_is_production is True
+    assert config.secret_parameter_names == {
+        "DB_PASSWORD": "/anigmaa/prod/DB_PASSWORD",
+        "JWT_SECRET": "/anigmaa/prod/JWT_SECRET",
+        "REDIS_PASSWORD": "/anigmaa/prod/REDIS_PASSWORD",
+        "MIDTRANS_SERVER_KEY": "/anigmaa/prod/MIDTRANS_SERVER_KEY",
+    }
+
+
+def test_dev_is_cheaper_and_named_apart_from_prod() -> None:
+    config = load(env="dev")
+    assert config.function.function_name == "anigmaa-backend-dev"
+    assert config.api.name == "anigmaa-dev"
+    assert config.stack_name("network") == "anigmaa-dev-network"
+    assert not config.database.multi_az
+    assert config.cache.nodes == 1
+    assert not config.termination_protection
+    assert config.ssm_prefix == "/anigmaa/dev"
+
+
+def test_command_line_strings_are_parsed() -> None:
+    config = load(
+        lambda_memory="1024",
+        db_multi_az="false",
+        allowed_origins="https://a.example.com, https://b.example.com",
+        lambda_architecture="arm64",
+    )
+    assert config.function.memory_mb == 1024
+    assert config.function.goarch == "arm64"
+    assert config.database.multi_az is False
+    assert config.api.allowed_origins == ("https://a.example.com", "https://b.example.com")
+
+
+def test_a_top_level_key_overrides_the_selected_environment() -> None:
+    assert load(env="dev", lambda_memory=2048).function.memory_mb == 2048
+    assert load(env="dev").function.memory_mb == 512
+
+
+def test_cdk_internal_context_keys_are_ignored() -> None:
+    config = load(**{"aws:cdk:bundling-stacks": ["**"], "@aws-cdk/core:newStyleStackSynthesis": True})
+    assert config.env == "prod"
+
+
+def test_log_retention_choices_match_the_cdk_enum_table() -> None:
+    assert set(LOG_RETENTION_DAYS) == set(SUPPORTED_DAYS)
+
+
+def test_every_key_has_a_value_in_both_environments() -> None:
+    for env in ("prod", "dev"):
+        assert set(CDK_CONTEXT["environments"][env]) == set(KEYS)
+
+
+BAD_INPUTS = [
+    pytest.param({"env": "staging"}, r"^env: 'staging' is not a known environment; accepted: prod \| dev$", id="env"),
+    pytest.param({"compute": "ecs"}, r"^compute: 'ecs' is not available yet: .*use compute=lambda$", id="compute-ecs"),
+    pytest.param({"compute": "k8s"}, r"^compute: 'k8s' is not a known compute mode; accepted: lambda$", id="compute"),
+    pytest.param({"lambda_memory": 64}, r"^lambda_memory: 64 is out of range 128\.\.10240$", id="memory-low"),
+    pytest.param({"lambda_memory": "10241"}, r"^lambda_memory: 10241 is out of range 128\.\.10240$", id="memory-high"),
+    pytest.param(
+        {"lambda_memory": "lots"},
+        r"^lambda_memory: 'lots' is not a whole number; accepted: a whole number in 128\.\.10240$",
+        id="memory-nan",
+    ),
+    pytest.param({"lambda_memory": True}, r"^lambda_memory: True is not a whole number", id="memory-bool"),
+    pytest.param(
+        {"lambda_timeout": 31},
+        r"^lambda_timeout: 31 is out of range 1\.\.30 \(the HTTP API's integration timeout is at most 30 s\)$",
+        id="timeout",
+    ),
+    pytest.param(
+        {"lambda_runtime": "go1.x"},
+        r"^lambda_runtime: 'go1\.x' is not known; accepted: provided\.al2 \| provided\.al2023$",
+        id="runtime",
+    ),
+    pytest.param(
+        {"lambda_architecture": "amd64"},
+        r"^lambda_architecture: 'amd64' is not known; accepted: x86_64 \| arm64$",
+        id="architecture",
+    ),
+    pytest.param(
+        {"domain_name": "API.Example.com", "hosted_zone_id": "Z123", "hosted_zone_name": "example.com"},
+        r"^domain_name: 'API\.Example\.com' is malformed; accepted: a lower-case host name",
+        id="domain-malformed",
+    ),
+    pytest.param(
+        {"domain_name": "api.example.com"},
+        r"^domain_name: 'api\.example\.com' has no hosted zone; accepted: set both hosted_zone_id and hosted_zone_name",
+        id="domain-without-zone",
+    ),
+    pytest.param(
+        {"domain_name": "api.example.com", "hosted_zone_id": "Z123", "hosted_zone_name": "other.com"},
+        r"^domain_name: 'api\.example\.com' is not inside hosted_zone_name 'other\.com'",
+        id="domain-outside-zone",
+    ),
+    pytest.param(
+        {"hosted_zone_id": "Z123", "hosted_zone_name": "example.com"},
+        r"^domain_name: '' is empty while a hosted zone is set",
+        id="zone-without-domain",
+    ),
+    pytest.param(
+        {"domain_name": "api.example.com", "hosted_zone_id": "abc", "hosted_zone_name": "example.com"},
+        r"^hosted_zone_id: 'abc' is malformed",
+        id="zone-id",
+    ),
+    pytest.param(
+        {"lamda_memory": 1024},
+        r"^lamda_memory: unknown configuration key in the context \(-c or cdk\.json\) "
+        r"\(did you mean 'lambda_memory'\?\)",
+        id="typo",
+    ),
+    pytest.param(
+        {"nat_gateways": 3}, r"^nat_gateways: 3 is out of range 1\.\.2 \(one per availability zone\)$", id="nat"
+    ),
+    pytest.param({"nat_gateways": 0}, r"^nat_gateways: 0 is out of range 1\.\.3$", id="nat-zero"),
+    pytest.param(
+        {"availability_zones": "us-east-1a,us-east-1b"},
+        r"^availability_zones: 'us-east-1a' is not in region ap-southeast-1",
+        id="zones-region",
+    ),
+    pytest.param(
+        {"availability_zones": "ap-southeast-1a"},
+        r"^availability_zones: 'ap-southeast-1a' names the wrong number of zones; accepted: 2 or 3 zones$",
+        id="zones-count",
+    ),
+    pytest.param({"vpc_cidr": "8.8.0.0/16"}, r"^vpc_cidr: '8\.8\.0\.0/16' is not a private", id="cidr-public"),
+    pytest.param({"vpc_cidr": "10.0.0.0"}, r"^vpc_cidr: '10\.0\.0\.0' is malformed", id="cidr-malformed"),
+    pytest.param(
+        {"log_retention_days": 10},
+        r"^log_retention_days: 10 is not a CloudWatch Logs retention period; accepted: 1, 3, 5, 7, 14",
+        id="retention",
+    ),
+    pytest.param(
+        {"allowed_origins": "https://app.example.com/"},
+        r"^allowed_origins: 'https://app\.example\.com/' is malformed",
+        id="origin-slash",
+    ),
+    pytest.param({"allowed_origins": "*,https://a.example.com"}, r"^allowed_origins: .* mixes \*", id="origin-star"),
+    pytest.param({"lambda_zip": "missing/lambda-function.zip"}, r"^lambda_zip: .* does not exist", id="zip-missing"),
+    pytest.param({"lambda_zip": "bootstrap"}, r"^lambda_zip: 'bootstrap' is not a \.zip file", id="zip-kind"),
+    pytest.param({"lambda_layer_arns": "arn:aws:lambda:layer"}, r"^lambda_layer_arns: .* is malformed", id="layer"),
+    pytest.param(
+        {"db_backup_retention_days": 0}, r"^db_backup_retention_days: 0 is out of range 1\.\.35$", id="backup"
+    ),
+    pytest.param({"db_instance_class": "t3.micro"}, r"^db_instance_class: 't3\.micro' is malformed", id="db-class"),
+    pytest.param({"db_engine_version": "12"}, r"^db_engine_version: '12' is not known; accepted: 14", id="db-version"),
+    pytest.param(
+        {"db_max_allocated_storage": 20, "db_allocated_storage": 50},
+        r"^db_max_allocated_storage: 20 is below db_allocated_storage 50",
+        id="db-storage",
+    ),
+    pytest.param({"cache_nodes": 0}, r"^cache_nodes: 0 is out of range 1\.\.6$", id="cache-nodes"),
+    pytest.param({"cache_node_type": "t3.micro"}, r"^cache_node_type: 't3\.micro' is malformed", id="cache-type"),
+    pytest.param({"db_multi_az": "yes"}, r"^db_multi_az: 'yes' is not a boolean; accepted: true or false$", id="bool"),
+    pytest.param({"account": "1234"}, r"^account: '1234' is malformed; accepted: a 12-digit", id="account"),
+    pytest.param({"region": "Singapore"}, r"^region: 'Singapore' is malformed", id="region"),
+    pytest.param({"ssm_prefix": "anigmaa/prod/"}, r"^ssm_prefix: 'anigmaa/prod/' is malformed", id="ssm-prefix"),
+    pytest.param({"api_throttle_burst": 0}, r"^api_throttle_burst: 0 is out of range 1\.\.5000$", id="burst"),
+    pytest.param(
+        {"midtrans_client_key": "key with spaces"},
+        r"^midtrans_client_key: 'key with spaces' is malformed",
+        id="midtrans-key",
+    ),
+]
+
+
+@pytest.mark.parametrize(("overrides", "message"), BAD_INPUTS)
+def test_bad_input_is_one_clear_line(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as raised:
+        load(**overrides)
+    assert "\n" not in str(raised.value)
+
+
+def test_unknown_key_inside_an_environment_is_rejected() -> None:
+    context = copy.deepcopy(CDK_CONTEXT)
+    context["environments"]["prod"]["lambda_memmory"] = 256
+    with pytest.raises(
+        ConfigError, match=r"^lambda_memmory: unknown configuration key in cdk\.json environments\.prod"
+    ):
+        load_config(context, ROOT)
+
+
+def test_an_environment_missing_a_key_is_rejected() -> None:
+    context = copy.deepcopy(CDK_CONTEXT)
+    del context["environments"]["dev"]["lambda_memory"]
+    with pytest.raises(ConfigError, match=r"^lambda_memory: no value for env 'dev'"):
+        load_config({**context, "env": "dev"}, ROOT)
+
+
+def test_too_many_layers_are_rejected(tmp_path: Path) -> None:
+    arns = ",".join(f"arn:aws:lambda:ap-southeast-1:123456789012:layer:deps:{n}" for n in range(6))
+    with pytest.raises(ConfigError, match=r"^lambda_layer_arns: 6 layers is more than Lambda's limit"):
+        load(lambda_layer_arns=arns)

@@ -1,0 +1,116 @@
+"""Print a short human summary of a synthesized cloud assembly.
+
+Usage: python -m tools.synth_summary [cdk.out]
+
+Lists each stack with its CloudFormation name, resource count and outputs, then every
+warning or error the synthesis raised (construct annotations and CloudFormation
+validation), so `make synth` ends with what a reviewer needs to know.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StackSummary:
+    """One stack of the assembly."""
+
+    construct_id: str
+    stack_name: str
+    resources: int
+    resource_types: Counter[str]
+    outputs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A warning or error raised during synthesis."""
+
+    severity: str
+    source: str
+    rule: str
+    where: str
+    message: str
+
+
+def _load(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def stacks(assembly: Path) -> list[StackSummary]:
+    """The stacks in ``assembly``, in manifest order."""
+    manifest = _load(assembly / "manifest.json")
+    result = []
+    for construct_id, artifact in manifest["artifacts"].items():
+        if artifact["type"] != "aws:cloudformation:stack":
+            continue
+        template = _load(assembly / artifact["properties"]["templateFile"])
+        resources = template.get("Resources", {})
+        result.append(
+            StackSummary(
+                construct_id=construct_id,
+                stack_name=artifact["properties"].get("stackName", construct_id),
+                resources=len(resources),
+                resource_types=Counter(r["Type"] for r in resources.values()),
+                outputs=tuple(name for name in template.get("Outputs", {}) if not name.startswith("ExportsOutput")),
+            )
+        )
+    return result
+
+
+def findings(assembly: Path) -> list[Finding]:
+    """Warnings and errors from the validation report (annotations and CloudFormation checks)."""
+    report_path = assembly / "validation-report.json"
+    if not report_path.exists():
+        return []
+    result = []
+    for plugin in _load(report_path).get("pluginReports", []):
+        for violation in plugin.get("violations", []):
+            for construct in violation.get("violatingConstructs", []):
+                result.append(
+                    Finding(
+                        severity=violation.get("severity", "?"),
+                        source=plugin.get("pluginName", "?"),
+                        rule=violation.get("ruleName", "?"),
+                        where=construct.get("constructPath", "?"),
+                        message=violation.get("description", "").strip(),
+                    )
+                )
+    return result
+
+
+def render(assembly: Path) -> str:
+    """The summary as text."""
+    lines = [f"Synthesized {assembly}:"]
+    for stack in stacks(assembly):
+        lines.append(f"  {stack.construct_id:<8} {stack.stack_name:<28} {stack.resources:>3} resources")
+        if stack.outputs:
+            lines.append(f"           outputs: {', '.join(stack.outputs)}")
+    found = findings(assembly)
+    if found:
+        lines.append(f"{len(found)} finding(s):")
+        for finding in found:
+            lines.append(f"  [{finding.severity}] {finding.rule} at {finding.where} ({finding.source})")
+            lines.append(f"      {finding.message.splitlines()[0]}")
+    else:
+        lines.append("No warnings or errors.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    assembly = Path(argv[1] if len(argv) > 1 else "cdk.out")
+    if not (assembly / "manifest.json").exists():
+        print(f"synth_summary: {assembly}/manifest.json not found; run `make synth` first", file=sys.stderr)
+        return 1
+    print(render(assembly))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
