@@ -51,7 +51,7 @@ lint: setup ## ruff (lint and format check)
 	$(VENV)/bin/ruff format --check $(PY_SOURCES)
 
 typecheck: setup ## mypy, strict
-	$(VENV)/bin/mypy app.py config stacks tools
+	$(VENV)/bin/mypy $(PY_SOURCES)
 
 unit: setup ## pytest: CDK assertions, configuration errors, tools
 	$(VENV)/bin/python -m pytest

@@ -20,6 +20,9 @@ from tools.synth_summary import Finding, findings
 ROOT = Path(__file__).resolve().parent.parent
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
 
+# What the CDK CLI adds to every synth: construct paths and asset locations in the templates.
+CLI_CONTEXT = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
+
 # An obviously fake zone id and domain: nothing here is looked up or deployed.
 EXAMPLE_ZONE_ID = "Z0EXAMPLE0ZONE0ID0000"
 EXAMPLE_LAYER_ARN = "arn:aws:lambda:ap-southeast-1:123456789012:layer:example-deps:3"
@@ -44,9 +47,14 @@ class Synth:
         return findings(self.outdir)
 
 
+def new_app(overrides: dict[str, Any], outdir: Path) -> App:
+    """An app with the context the CLI would give it: cdk.json's plus ``overrides``."""
+    return App(context={**CLI_CONTEXT, **CDK_CONTEXT, **overrides}, outdir=str(outdir))
+
+
 def synthesize(overrides: dict[str, Any], outdir: Path) -> Synth:
-    """Synthesize the app as the CLI would, with cdk.json's context plus ``overrides``."""
-    app = App(context={**CDK_CONTEXT, **overrides}, outdir=str(outdir))
+    """Synthesize the whole app as the CLI would."""
+    app = new_app(overrides, outdir)
     config = load_config(app.node.get_all_context(), ROOT)
     stacks = build_stacks(app, config)
     app.synth()

@@ -1,0 +1,1 @@
+"""The app's CloudFormation stacks; each composes constructs from `constructs/`."""

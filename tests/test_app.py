@@ -1,0 +1,105 @@
+"""The app as a whole: stack wiring, independence of the permanent stacks, determinism, errors."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from aws_cdk.assertions import Template
+
+from config import load_config
+from stacks.app_stacks import build_permanent_stacks
+from tests.conftest import CDK_CONTEXT, ROOT, Synth, new_app, synthesize
+from tools.synth_summary import render
+
+
+def test_stack_names_show_the_environment(prod: Synth, dev: Synth) -> None:
+    assert [s.stack_name for s in (prod.stacks.network, prod.stacks.data, prod.stacks.compute)] == [
+        "anigmaa-prod-network",
+        "anigmaa-prod-data",
+        "anigmaa-prod-lambda",
+    ]
+    assert dev.stacks.compute.stack_name == "anigmaa-dev-lambda"
+
+
+def test_permanent_stacks_are_termination_protected_in_prod_only(prod: Synth, dev: Synth) -> None:
+    assert prod.stacks.network.termination_protection
+    assert prod.stacks.data.termination_protection
+    assert not prod.stacks.compute.termination_protection
+    assert not dev.stacks.network.termination_protection
+    assert not dev.stacks.data.termination_protection
+
+
+def test_dependencies_point_from_compute_to_the_permanent_stacks_only(prod: Synth) -> None:
+    stacks = prod.stacks
+    assert set(stacks.compute.dependencies) == {stacks.network, stacks.data}
+    assert set(stacks.data.dependencies) == {stacks.network}
+    assert stacks.network.dependencies == []
+
+
+@pytest.mark.parametrize("name", ["prod", "prod-custom"])
+def test_permanent_stacks_do_not_change_with_the_compute_stack(
+    name: str, synth: object, configurations: dict[str, dict[str, object]], tmp_path: Path
+) -> None:
+    """Network and data templates are the same with or without a compute stack in the app.
+
+    So a compute stack can be added, changed or removed without touching (or un-exporting
+    anything from) the long-lived stacks.
+    """
+    full = synth(name)  # type: ignore[operator]
+    app = new_app(configurations[name], tmp_path)
+    network, data = build_permanent_stacks(app, load_config(app.node.get_all_context(), ROOT))
+    assert Template.from_stack(network).to_json() == full.json("network")
+    assert Template.from_stack(data).to_json() == full.json("data")
+
+
+def test_two_synths_write_byte_identical_templates(prod: Synth, tmp_path: Path) -> None:
+    again = synthesize({}, tmp_path)
+    templates = sorted(p.name for p in prod.outdir.glob("*.template.json"))
+    assert templates == ["Data.template.json", "Lambda.template.json", "Network.template.json"]
+    match, mismatch, errors = filecmp.cmpfiles(prod.outdir, again.outdir, templates, shallow=False)
+    assert (mismatch, errors) == ([], [])
+    assert match == templates
+
+
+def test_synth_summary_lists_stacks_outputs_and_warnings(prod: Synth) -> None:
+    text = render(prod.outdir)
+    for stack_name in ("anigmaa-prod-network", "anigmaa-prod-data", "anigmaa-prod-lambda"):
+        assert stack_name in text
+    assert "ApiGatewayEndpoint" in text
+    assert "anigmaa:runtime-provided-al2-deprecated" in text
+
+
+def _run_app(context: dict[str, object]) -> subprocess.CompletedProcess[str]:
+    """Run app.py the way the CDK CLI does: context in CDK_CONTEXT_JSON."""
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps({**CDK_CONTEXT, **context})}
+    return subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_app_reports_bad_input_in_one_line_without_a_traceback() -> None:
+    result = _run_app({"lambda_memory": "64"})
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("anigmaa-infra:")]
+    assert errors == ["anigmaa-infra: configuration error: lambda_memory: 64 is out of range 128..10240"]
+    assert "Traceback" not in result.stderr
+
+
+def test_app_reports_a_missing_go_toolchain_in_one_line() -> None:
+    env_path = os.environ.get("PATH", "")
+    # A PATH that keeps the venv's node (for jsii) but has no `go`.
+    venv_bin = str(Path(sys.executable).parent)
+    os.environ["PATH"] = venv_bin
+    try:
+        result = _run_app({})
+    finally:
+        os.environ["PATH"] = env_path
+    assert result.returncode == 1
+    assert "anigmaa-infra: go: not found on PATH" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,158 @@
+"""Data stack: PostgreSQL, Redis and S3, with their protection and pinned logical IDs."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk.assertions import Match
+
+from tests.conftest import Synth
+
+# Renaming any of these replaces the resource and loses its data. Never change them.
+DATABASE_ID = "DatabaseInstanceAA8A5FDE"
+CACHE_ID = "CacheReplicationGroupBFE59FF3"
+BUCKET_ID = "AssetsBucket252B3DF7"
+
+
+def test_stateful_logical_ids_are_pinned(prod: Synth, dev: Synth) -> None:
+    for synth in (prod, dev):
+        resources = synth.json("data")["Resources"]
+        assert resources[DATABASE_ID]["Type"] == "AWS::RDS::DBInstance"
+        assert resources[CACHE_ID]["Type"] == "AWS::ElastiCache::ReplicationGroup"
+        assert resources[BUCKET_ID]["Type"] == "AWS::S3::Bucket"
+
+
+def test_postgres_follows_the_seed_and_keeps_its_data_in_prod(prod: Synth) -> None:
+    prod.templates["data"].has_resource(
+        "AWS::RDS::DBInstance",
+        {
+            "Properties": {
+                "Engine": "postgres",
+                "EngineVersion": "17",
+                "DBInstanceClass": "db.t3.micro",
+                "DBName": "anigmaa",
+                "MasterUsername": "postgres",
+                "MasterUserPassword": "{{resolve:ssm-secure:/anigmaa/prod/DB_PASSWORD}}",
+                "Port": "5432",
+                "StorageEncrypted": True,
+                "PubliclyAccessible": False,
+                "MultiAZ": True,
+                "DeletionProtection": True,
+                "BackupRetentionPeriod": 7,
+                "DeleteAutomatedBackups": False,
+                "StorageType": "gp3",
+            },
+            "DeletionPolicy": "Snapshot",
+            "UpdateReplacePolicy": "Snapshot",
+        },
+    )
+
+
+def test_postgres_enforces_tls(prod: Synth) -> None:
+    prod.templates["data"].has_resource_properties(
+        "AWS::RDS::DBParameterGroup", {"Family": "postgres17", "Parameters": {"rds.force_ssl": "1"}}
+    )
+
+
+def test_dev_database_is_single_az_and_deletable_but_still_snapshots(dev: Synth) -> None:
+    dev.templates["data"].has_resource(
+        "AWS::RDS::DBInstance",
+        {
+            "Properties": {"MultiAZ": False, "DeletionProtection": False, "BackupRetentionPeriod": 1},
+            "DeletionPolicy": "Snapshot",
+        },
+    )
+
+
+def test_redis_is_an_encrypted_replication_group_with_auth_from_ssm(prod: Synth) -> None:
+    prod.templates["data"].has_resource(
+        "AWS::ElastiCache::ReplicationGroup",
+        {
+            "Properties": {
+                "Engine": "redis",
+                "CacheNodeType": "cache.t3.micro",
+                "NumCacheClusters": 2,
+                "AutomaticFailoverEnabled": True,
+                "MultiAZEnabled": True,
+                "Port": 6379,
+                "TransitEncryptionEnabled": True,
+                "AtRestEncryptionEnabled": True,
+                "AuthToken": "{{resolve:ssm-secure:/anigmaa/prod/REDIS_PASSWORD}}",
+                "SnapshotRetentionLimit": 7,
+                "CacheSubnetGroupName": {"Ref": Match.string_like_regexp("CacheSubnetGroup")},
+            },
+            "DeletionPolicy": "Snapshot",
+            "UpdateReplacePolicy": "Snapshot",
+        },
+    )
+
+
+def test_redis_lives_in_the_private_subnets(prod: Synth) -> None:
+    prod.templates["data"].has_resource_properties(
+        "AWS::ElastiCache::SubnetGroup",
+        {
+            "SubnetIds": [
+                {"Fn::ImportValue": Match.string_like_regexp("PrivateSubnet1")},
+                {"Fn::ImportValue": Match.string_like_regexp("PrivateSubnet2")},
+            ]
+        },
+    )
+
+
+def test_a_single_node_cache_cannot_fail_over(dev: Synth) -> None:
+    dev.templates["data"].has_resource_properties(
+        "AWS::ElastiCache::ReplicationGroup",
+        {"NumCacheClusters": 1, "AutomaticFailoverEnabled": False, "MultiAZEnabled": False},
+    )
+
+
+def test_bucket_is_private_encrypted_versioned_and_retained(prod: Synth) -> None:
+    template = prod.templates["data"]
+    template.has_resource(
+        "AWS::S3::Bucket",
+        {
+            "Properties": {
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                },
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            },
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+        },
+    )
+
+
+def test_bucket_refuses_requests_without_tls(prod: Synth) -> None:
+    prod.templates["data"].has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})]
+                )
+            }
+        },
+    )
+
+
+def test_secrets_appear_only_as_ssm_secure_references(prod: Synth, dev: Synth) -> None:
+    for synth in (prod, dev):
+        text = json.dumps(synth.json("data"))
+        assert text.count("{{resolve:ssm-secure:") == 2
+        # JWT_SECRET and MIDTRANS_SERVER_KEY are the backend's only; the data stack never touches them.
+        assert "JWT_SECRET" not in text
+        assert "MIDTRANS_SERVER_KEY" not in text
+
+
+def test_data_exports_are_the_declared_interface(prod: Synth) -> None:
+    exports = sorted(o["Export"]["Name"] for o in prod.json("data")["Outputs"].values())
+    assert len(exports) == 4  # database host, cache host, bucket name and ARN
+    assert all(name.startswith("anigmaa-prod-data:") for name in exports)

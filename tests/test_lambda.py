@@ -1,0 +1,262 @@
+"""Lambda compute stack: the function, its environment, IAM, logs, HTTP API and domain."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_cdk.assertions import Match
+
+from tests.conftest import EXAMPLE_LAYER_ARN, EXAMPLE_ZONE_ID, Synth
+
+
+def _function(synth: Synth) -> dict[str, Any]:
+    functions: list[dict[str, Any]] = [
+        r
+        for r in synth.json("compute")["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("FunctionName", "").startswith("anigmaa")
+    ]
+    [function] = functions
+    return function
+
+
+def _import(export_fragment: str) -> dict[str, Any]:
+    return {"Fn::ImportValue": Match.string_like_regexp(export_fragment)}
+
+
+def test_function_follows_the_seed(prod: Synth) -> None:
+    prod.templates["compute"].has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "FunctionName": "anigmaa-backend",
+            "Runtime": "provided.al2",
+            "Handler": "bootstrap",
+            "MemorySize": 512,
+            "Timeout": 30,
+            "Architectures": ["x86_64"],
+            "TracingConfig": {"Mode": "Active"},
+            "VpcConfig": {
+                "SubnetIds": [_import("PrivateSubnet1"), _import("PrivateSubnet2")],
+                "SecurityGroupIds": [_import("LambdaSecurityGroup")],
+            },
+        },
+    )
+
+
+def test_environment_is_the_seeds_table_without_aws_region(prod: Synth) -> None:
+    variables = _function(prod)["Properties"]["Environment"]["Variables"]
+    plain = {k: v for k, v in variables.items() if isinstance(v, str)}
+    assert plain == {
+        "PORT": "8080",
+        "ENV": "prod",
+        "DB_PORT": "5432",
+        "DB_USER": "postgres",
+        "DB_NAME": "anigmaa",
+        "DB_SSLMODE": "require",
+        "REDIS_PORT": "6379",
+        "REDIS_TLS": "true",
+        "STORAGE_TYPE": "s3",
+        "ALLOWED_ORIGINS": "",
+        "MIDTRANS_CLIENT_KEY": "",
+        "MIDTRANS_IS_PRODUCTION": "true",
+        "DB_PASSWORD_PARAM": "/anigmaa/prod/DB_PASSWORD",
+        "JWT_SECRET_PARAM": "/anigmaa/prod/JWT_SECRET",
+        "REDIS_PASSWORD_PARAM": "/anigmaa/prod/REDIS_PASSWORD",
+        "MIDTRANS_SERVER_KEY_PARAM": "/anigmaa/prod/MIDTRANS_SERVER_KEY",
+    }
+    assert "DatabaseInstance" in variables["DB_HOST"]["Fn::ImportValue"]
+    assert "EndpointAddress" in variables["DB_HOST"]["Fn::ImportValue"]
+    assert "PrimaryEndPointAddress" in variables["REDIS_HOST"]["Fn::ImportValue"]
+    assert variables["AWS_BUCKET"]["Fn::ImportValue"].startswith("anigmaa-prod-data:ExportsOutputRefAssetsBucket")
+    assert "AWS_REGION" not in variables  # reserved: the Lambda runtime sets it
+
+
+def test_no_secret_value_or_secret_variable_reaches_the_function(prod: Synth, custom: Synth) -> None:
+    for synth in (prod, custom):
+        variables = _function(synth)["Properties"]["Environment"]["Variables"]
+        for secret in ("DB_PASSWORD", "JWT_SECRET", "REDIS_PASSWORD", "MIDTRANS_SERVER_KEY"):
+            assert secret not in variables
+        assert "resolve:ssm" not in json.dumps(synth.json("compute"))
+
+
+def test_function_reads_exactly_its_four_parameters(prod: Synth) -> None:
+    [policy] = [r for r in prod.json("compute")["Resources"].values() if r["Type"] == "AWS::IAM::Policy"]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    [ssm] = [s for s in statements if "ssm" in json.dumps(s["Action"])]
+    assert ssm["Action"] == "ssm:GetParameters"
+    resources = sorted(json.dumps(arn) for arn in ssm["Resource"])
+    assert len(resources) == 4
+    for name in ("DB_PASSWORD", "JWT_SECRET", "MIDTRANS_SERVER_KEY", "REDIS_PASSWORD"):
+        assert any(f":parameter/anigmaa/prod/{name}" in arn for arn in resources)
+
+
+def test_function_reads_and_writes_exactly_its_bucket(prod: Synth) -> None:
+    [policy] = [r for r in prod.json("compute")["Resources"].values() if r["Type"] == "AWS::IAM::Policy"]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    [s3] = [s for s in statements if any(a.startswith("s3:") for a in s["Action"])]
+    assert "s3:PutObject" in s3["Action"]
+    assert "s3:GetObject*" in s3["Action"]
+    bucket_arn = {"Fn::ImportValue": "anigmaa-prod-data:ExportsOutputFnGetAttAssetsBucket252B3DF7ArnCAD0E1B6"}
+    assert s3["Resource"] == [bucket_arn, {"Fn::Join": ["", [bucket_arn, "/*"]]}]
+    wildcard = [s for s in statements if s["Resource"] == "*"]
+    assert [s["Action"] for s in wildcard] == [["xray:PutTelemetryRecords", "xray:PutTraceSegments"]]
+
+
+def test_log_group_is_explicit_retained_for_a_period_and_handed_to_the_function(prod: Synth) -> None:
+    resources = prod.json("compute")["Resources"]
+    [log_id] = [
+        k
+        for k, r in resources.items()
+        if r["Type"] == "AWS::Logs::LogGroup" and r["Properties"]["LogGroupName"] == "/aws/lambda/anigmaa-backend"
+    ]
+    assert resources[log_id]["Properties"]["RetentionInDays"] == 90
+    assert _function(prod)["Properties"]["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": {"Ref": log_id}}
+
+
+def test_http_api_sends_everything_to_the_function_with_payload_v2(prod: Synth) -> None:
+    template = prod.templates["compute"]
+    template.has_resource_properties("AWS::ApiGatewayV2::Api", {"Name": "anigmaa", "ProtocolType": "HTTP"})
+    template.has_resource_properties(
+        "AWS::ApiGatewayV2::Integration", {"IntegrationType": "AWS_PROXY", "PayloadFormatVersion": "2.0"}
+    )
+    template.has_resource_properties("AWS::ApiGatewayV2::Route", {"RouteKey": "$default"})
+    template.has_resource_properties("AWS::Lambda::Permission", {"Principal": "apigateway.amazonaws.com"})
+
+
+def test_default_stage_throttles_and_writes_json_access_logs(prod: Synth) -> None:
+    template = prod.templates["compute"]
+    template.has_resource_properties(
+        "AWS::Logs::LogGroup", {"LogGroupName": "/aws/apigateway/anigmaa", "RetentionInDays": 90}
+    )
+    template.has_resource_properties(
+        "AWS::ApiGatewayV2::Stage",
+        {
+            "StageName": "$default",
+            "AutoDeploy": True,
+            "DefaultRouteSettings": {"ThrottlingRateLimit": 1000, "ThrottlingBurstLimit": 500},
+            "AccessLogSettings": {"DestinationArn": Match.any_value(), "Format": Match.string_like_regexp("requestId")},
+        },
+    )
+    stage = next(r for r in prod.json("compute")["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Stage")
+    access_log = json.loads(stage["Properties"]["AccessLogSettings"]["Format"])
+    assert access_log["requestId"] == "$context.requestId"
+    assert access_log["status"] == "$context.status"
+
+
+def test_no_cors_without_origins_and_cors_from_allowed_origins(prod: Synth, custom: Synth) -> None:
+    api = next(r for r in prod.json("compute")["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Api")
+    assert "CorsConfiguration" not in api["Properties"]
+    custom.templates["compute"].has_resource_properties(
+        "AWS::ApiGatewayV2::Api",
+        {
+            "CorsConfiguration": {
+                "AllowOrigins": ["https://app.anigmaa.example", "https://admin.anigmaa.example"],
+                "AllowMethods": ["*"],
+                "AllowHeaders": ["Authorization", "Content-Type", "X-Requested-With"],
+                "MaxAge": 3600,
+            }
+        },
+    )
+    variables = _function(custom)["Properties"]["Environment"]["Variables"]
+    assert variables["ALLOWED_ORIGINS"] == "https://app.anigmaa.example,https://admin.anigmaa.example"
+
+
+def test_outputs_include_the_seeds_api_gateway_endpoint(prod: Synth) -> None:
+    outputs = prod.json("compute")["Outputs"]
+    assert set(outputs) == {
+        "ApiGatewayEndpoint",
+        "FunctionName",
+        "FunctionArn",
+        "FunctionLogGroup",
+        "ApiId",
+        "ApiAccessLogGroup",
+    }
+    [api_id] = [k for k, r in prod.json("compute")["Resources"].items() if r["Type"] == "AWS::ApiGatewayV2::Api"]
+    assert outputs["ApiGatewayEndpoint"]["Value"] == {"Fn::GetAtt": [api_id, "ApiEndpoint"]}
+    assert all("Export" not in output for output in outputs.values())  # nothing may import from compute
+
+
+def test_no_custom_domain_unless_configured(prod: Synth) -> None:
+    for kind in ("AWS::ApiGatewayV2::DomainName", "AWS::CertificateManager::Certificate", "AWS::Route53::RecordSet"):
+        prod.templates["compute"].resource_count_is(kind, 0)
+
+
+def test_custom_domain_has_a_dns_validated_certificate_mapping_after_stage_and_alias(custom: Synth) -> None:
+    template = custom.templates["compute"]
+    template.has_resource_properties(
+        "AWS::CertificateManager::Certificate",
+        {
+            "DomainName": "api.anigmaa.example",
+            "ValidationMethod": "DNS",
+            "DomainValidationOptions": [{"DomainName": "api.anigmaa.example", "HostedZoneId": EXAMPLE_ZONE_ID}],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::ApiGatewayV2::DomainName",
+        {
+            "DomainName": "api.anigmaa.example",
+            "DomainNameConfigurations": [Match.object_like({"EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2"})],
+        },
+    )
+    resources = custom.json("compute")["Resources"]
+    [stage_id] = [k for k, r in resources.items() if r["Type"] == "AWS::ApiGatewayV2::Stage"]
+    [mapping] = [r for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::ApiMapping"]
+    assert stage_id in mapping["DependsOn"]
+    assert mapping["Properties"]["Stage"] == "$default"
+    assert "ApiMappingKey" not in mapping["Properties"]
+    template.has_resource_properties(
+        "AWS::Route53::RecordSet",
+        {
+            "Name": "api.anigmaa.example.",
+            "Type": "A",
+            "HostedZoneId": EXAMPLE_ZONE_ID,
+            "AliasTarget": Match.object_like({"DNSName": Match.any_value()}),
+        },
+    )
+    assert custom.json("compute")["Outputs"]["CustomDomainUrl"]["Value"] == "https://api.anigmaa.example"
+
+
+def test_runtime_architecture_memory_and_timeout_are_configurable(custom: Synth) -> None:
+    custom.templates["compute"].has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Runtime": "provided.al2023", "Architectures": ["arm64"], "MemorySize": 1024, "Timeout": 20},
+    )
+
+
+def test_layers_from_a_zip_and_from_arns(prod: Synth, custom: Synth) -> None:
+    assert "Layers" not in _function(prod)["Properties"]
+    custom.templates["compute"].has_resource_properties(
+        "AWS::Lambda::LayerVersion",
+        {"CompatibleRuntimes": ["provided.al2023"], "CompatibleArchitectures": ["arm64"]},
+    )
+    layers = _function(custom)["Properties"]["Layers"]
+    assert "DependenciesLayer" in layers[0]["Ref"]
+    assert layers[1] == EXAMPLE_LAYER_ARN
+
+
+def test_code_is_built_from_lambda_src_or_taken_from_the_prebuilt_zip(prod: Synth, prebuilt: Synth) -> None:
+    built = _function(prod)["Metadata"]
+    assert built["aws:asset:is-bundled"] is True
+    assert (prod.outdir / built["aws:asset:path"] / "bootstrap").is_file()
+
+    shipped = _function(prebuilt)["Metadata"]
+    assert shipped["aws:asset:is-bundled"] is False
+    assert shipped["aws:asset:path"].endswith(".zip")
+    assert _function(prebuilt)["Properties"]["Code"]["S3Key"] != _function(prod)["Properties"]["Code"]["S3Key"]
+
+
+def test_bundled_bootstrap_is_a_static_linux_binary_for_the_architecture(prod: Synth, custom: Synth) -> None:
+    elf_machine = {"x86_64": 0x3E, "arm64": 0xB7}
+    for synth, arch in ((prod, "x86_64"), (custom, "arm64")):
+        binary = (synth.outdir / _function(synth)["Metadata"]["aws:asset:path"] / "bootstrap").read_bytes()
+        assert binary[:4] == b"\x7fELF"
+        assert int.from_bytes(binary[18:20], "little") == elf_machine[arch]
+
+
+def test_provided_al2_raises_a_deprecation_warning_and_al2023_does_not(prod: Synth, custom: Synth) -> None:
+    ours = [f for f in prod.findings if f.rule.endswith("anigmaa:runtime-provided-al2-deprecated")]
+    assert len(ours) == 1
+    assert ours[0].severity == "warning"
+    for fact in ("2026-07-31", "2027-02-01", "2027-03-03", "lambda_runtime", "provided.al2023"):
+        assert fact in ours[0].message
+    assert not [f for f in custom.findings if "provided-al2" in f.rule or f.rule == "W2531"]

@@ -1,0 +1,119 @@
+"""Network stack: VPC, subnets, NAT, endpoint, flow logs and the tier security groups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk.assertions import Match
+
+from tests.conftest import Synth
+
+
+def _resources(synth: Synth, kind: str) -> dict[str, Any]:
+    return {k: r for k, r in synth.json("network")["Resources"].items() if r["Type"] == kind}
+
+
+def _group_id(synth: Synth, description_prefix: str) -> str:
+    groups = _resources(synth, "AWS::EC2::SecurityGroup")
+    [logical_id] = [k for k, r in groups.items() if r["Properties"]["GroupDescription"].startswith(description_prefix)]
+    return logical_id
+
+
+def test_vpc_spans_two_explicit_zones_with_public_and_private_subnets(prod: Synth) -> None:
+    template = prod.templates["network"]
+    template.has_resource_properties("AWS::EC2::VPC", {"CidrBlock": "10.0.0.0/16"})
+    subnets = _resources(prod, "AWS::EC2::Subnet").values()
+    zones = sorted(s["Properties"]["AvailabilityZone"] for s in subnets)
+    assert zones == ["ap-southeast-1a", "ap-southeast-1a", "ap-southeast-1b", "ap-southeast-1b"]
+    public = [s for s in subnets if s["Properties"]["MapPublicIpOnLaunch"]]
+    assert len(public) == 2
+
+
+def test_one_nat_gateway_by_default_in_a_public_subnet(prod: Synth, custom: Synth) -> None:
+    prod.templates["network"].resource_count_is("AWS::EC2::NatGateway", 1)
+    prod.templates["network"].has_resource_properties(
+        "AWS::EC2::NatGateway", {"SubnetId": {"Ref": Match.string_like_regexp("PublicSubnet1")}}
+    )
+    custom.templates["network"].resource_count_is("AWS::EC2::NatGateway", 2)
+
+
+def test_private_subnets_route_to_the_internet_through_nat(prod: Synth) -> None:
+    prod.templates["network"].has_resource_properties(
+        "AWS::EC2::Route",
+        {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": Match.any_value()},
+    )
+
+
+def test_s3_gateway_endpoint_serves_the_private_subnets(prod: Synth) -> None:
+    prod.templates["network"].has_resource_properties(
+        "AWS::EC2::VPCEndpoint",
+        {
+            "VpcEndpointType": "Gateway",
+            "ServiceName": {"Fn::Join": ["", ["com.amazonaws.", {"Ref": "AWS::Region"}, ".s3"]]},
+            "RouteTableIds": Match.array_with([{"Ref": Match.string_like_regexp("PrivateSubnet1RouteTable")}]),
+        },
+    )
+
+
+def test_flow_logs_go_to_a_retained_log_group(prod: Synth) -> None:
+    template = prod.templates["network"]
+    template.has_resource_properties("AWS::EC2::FlowLog", {"ResourceType": "VPC", "TrafficType": "ALL"})
+    template.has_resource(
+        "AWS::Logs::LogGroup",
+        {
+            "Properties": {"LogGroupName": "/anigmaa/prod/vpc-flow-logs", "RetentionInDays": 90},
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+        },
+    )
+
+
+def test_lambda_sg_reaches_postgres_and_redis_and_nothing_else_reaches_them(prod: Synth) -> None:
+    lambda_sg = _group_id(prod, "lambda_sg")
+    database_sg = _group_id(prod, "anigmaa PostgreSQL")
+    cache_sg = _group_id(prod, "anigmaa Redis")
+
+    ingress = [r["Properties"] for r in _resources(prod, "AWS::EC2::SecurityGroupIngress").values()]
+    assert sorted((i["GroupId"]["Fn::GetAtt"][0], i["FromPort"], i["ToPort"]) for i in ingress) == sorted(
+        [(database_sg, 5432, 5432), (cache_sg, 6379, 6379)]
+    )
+    assert all(i["SourceSecurityGroupId"] == {"Fn::GetAtt": [lambda_sg, "GroupId"]} for i in ingress)
+    assert all(i["IpProtocol"] == "tcp" for i in ingress)
+
+    groups = _resources(prod, "AWS::EC2::SecurityGroup")
+    for logical_id in (database_sg, cache_sg):
+        assert "SecurityGroupIngress" not in groups[logical_id]["Properties"]
+
+
+def test_lambda_sg_egress_is_https_postgres_and_redis_only(prod: Synth) -> None:
+    lambda_sg = _group_id(prod, "lambda_sg")
+    inline = _resources(prod, "AWS::EC2::SecurityGroup")[lambda_sg]["Properties"]["SecurityGroupEgress"]
+    assert inline == [
+        {
+            "CidrIp": "0.0.0.0/0",
+            "Description": "HTTPS to AWS APIs (SSM, S3) and Midtrans",
+            "FromPort": 443,
+            "IpProtocol": "tcp",
+            "ToPort": 443,
+        }
+    ]
+    egress = [r["Properties"] for r in _resources(prod, "AWS::EC2::SecurityGroupEgress").values()]
+    assert sorted(e["FromPort"] for e in egress) == [5432, 6379]
+    assert all(e["GroupId"] == {"Fn::GetAtt": [lambda_sg, "GroupId"]} for e in egress)
+
+
+def test_the_database_and_cache_groups_allow_no_outbound_traffic(prod: Synth) -> None:
+    groups = _resources(prod, "AWS::EC2::SecurityGroup")
+    for logical_id in (_group_id(prod, "anigmaa PostgreSQL"), _group_id(prod, "anigmaa Redis")):
+        [rule] = groups[logical_id]["Properties"]["SecurityGroupEgress"]
+        assert rule["CidrIp"] == "255.255.255.255/32"  # the CDK's "no egress" placeholder
+
+
+def test_the_default_security_group_is_stripped_of_rules(prod: Synth) -> None:
+    prod.templates["network"].resource_count_is("Custom::VpcRestrictDefaultSG", 1)
+
+
+def test_network_exports_are_the_declared_interface(prod: Synth) -> None:
+    exports = {o["Export"]["Name"] for o in prod.json("network")["Outputs"].values()}
+    assert len(exports) == 8  # VPC, 4 subnets, lambda_sg, and the two groups the data stack uses
+    assert all(name.startswith("anigmaa-prod-network:") for name in exports)
