@@ -258,6 +258,7 @@ _ORIGIN = r"\*|https?://" + _HOSTNAME.replace("(?=.{1,253}$)", "") + r"(:\d{1,5}
 class _Key:
     parse: Parser
     help: str
+    accepted: str  # for the README's table; the parser's messages say the same
 
 
 # Every configuration key the user may set, with its parser. Defaults per environment
@@ -266,46 +267,67 @@ KEYS: dict[str, _Key] = {
     "account": _Key(
         _pattern(r"\d{12}", "a 12-digit AWS account id, or empty", allow_empty=True),
         "AWS account id to deploy to (empty: the CLI's current account)",
+        accepted="12 digits, or empty",
     ),
     "region": _Key(
         _pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region name such as ap-southeast-1"),
         "AWS region",
+        accepted="an AWS region, e.g. ap-southeast-1",
     ),
     "availability_zones": _Key(
         _string_list(_pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d[a-z]", "zone names such as ap-southeast-1a")),
         "availability zones, given explicitly so synth needs no AWS look-up",
+        accepted="2 or 3 zones of the region",
     ),
     "vpc_cidr": _Key(
         _pattern(r"\d{1,3}(\.\d{1,3}){3}/\d{1,2}", "a private IPv4 CIDR from /16 to /24"),
         "the VPC's address range",
+        accepted="private IPv4 CIDR, /16 to /24",
     ),
-    "nat_gateways": _Key(_integer(1, 3), "NAT gateways (one per AZ at most)"),
+    "nat_gateways": _Key(_integer(1, 3), "NAT gateways (one per AZ at most)", accepted="1 .. number of zones"),
     "db_instance_class": _Key(
         _pattern(r"db\.[a-z0-9]+\.[a-z0-9]+", "an RDS class such as db.t3.micro"),
         "RDS instance class",
+        accepted="db.<family>.<size>",
     ),
-    "db_engine_version": _Key(_choice(*POSTGRES_MAJOR_VERSIONS), "PostgreSQL major version"),
-    "db_allocated_storage": _Key(_integer(20, 65536), "RDS storage in GiB"),
-    "db_max_allocated_storage": _Key(_integer(20, 65536), "RDS storage autoscaling ceiling in GiB"),
-    "db_multi_az": _Key(_boolean, "RDS Multi-AZ standby"),
-    "db_backup_retention_days": _Key(_integer(1, 35), "RDS automated backup retention"),
-    "db_deletion_protection": _Key(_boolean, "RDS deletion protection"),
+    "db_engine_version": _Key(
+        _choice(*POSTGRES_MAJOR_VERSIONS), "PostgreSQL major version", accepted="14 | 15 | 16 | 17"
+    ),
+    "db_allocated_storage": _Key(_integer(20, 65536), "RDS storage in GiB", accepted="20..65536"),
+    "db_max_allocated_storage": _Key(
+        _integer(20, 65536), "RDS storage autoscaling ceiling in GiB", accepted=">= db_allocated_storage, ..65536"
+    ),
+    "db_multi_az": _Key(_boolean, "RDS Multi-AZ standby", accepted="true | false"),
+    "db_backup_retention_days": _Key(_integer(1, 35), "RDS automated backup retention", accepted="1..35"),
+    "db_deletion_protection": _Key(_boolean, "RDS deletion protection", accepted="true | false"),
     "cache_node_type": _Key(
         _pattern(r"cache\.[a-z0-9]+\.[a-z0-9]+", "an ElastiCache node type such as cache.t3.micro"),
         "ElastiCache node type",
+        accepted="cache.<family>.<size>",
     ),
-    "cache_engine_version": _Key(_choice(*REDIS_ENGINE_VERSIONS), "Redis engine version"),
-    "cache_nodes": _Key(_integer(1, 6), "Redis nodes (2 or more enables automatic failover and Multi-AZ)"),
-    "cache_snapshot_retention_days": _Key(_integer(0, 35), "Redis daily snapshot retention (0: none)"),
-    "lambda_memory": _Key(_integer(128, 10240), "Lambda memory in MB"),
+    "cache_engine_version": _Key(_choice(*REDIS_ENGINE_VERSIONS), "Redis engine version", accepted="6.2 | 7.0 | 7.1"),
+    "cache_nodes": _Key(
+        _integer(1, 6), "Redis nodes (2 or more enables automatic failover and Multi-AZ)", accepted="1..6"
+    ),
+    "cache_snapshot_retention_days": _Key(
+        _integer(0, 35), "Redis daily snapshot retention (0: none)", accepted="0..35"
+    ),
+    "lambda_memory": _Key(_integer(128, 10240), "Lambda memory in MB", accepted="128..10240"),
     "lambda_timeout": _Key(
         _integer(1, HTTP_API_MAX_TIMEOUT_SECONDS, " (the HTTP API's integration timeout is at most 30 s)"),
         "Lambda timeout in seconds",
+        accepted="1..30 (HTTP API limit)",
     ),
-    "lambda_runtime": _Key(_choice(*LAMBDA_RUNTIMES), "Lambda OS-only runtime"),
-    "lambda_architecture": _Key(_choice(*LAMBDA_ARCHITECTURES), "Lambda architecture"),
-    "lambda_zip": _Key(_optional_zip, "prebuilt zip holding `bootstrap` (empty: build lambda_src/)"),
-    "lambda_layer_zip": _Key(_optional_zip, "a layer zip to attach (empty: none)"),
+    "lambda_runtime": _Key(
+        _choice(*LAMBDA_RUNTIMES), "Lambda OS-only runtime", accepted="provided.al2 | provided.al2023"
+    ),
+    "lambda_architecture": _Key(_choice(*LAMBDA_ARCHITECTURES), "Lambda architecture", accepted="x86_64 | arm64"),
+    "lambda_zip": _Key(
+        _optional_zip,
+        "prebuilt zip holding `bootstrap` (empty: build lambda_src/)",
+        accepted="path to a .zip, or empty",
+    ),
+    "lambda_layer_zip": _Key(_optional_zip, "a layer zip to attach (empty: none)", accepted="path to a .zip, or empty"),
     "lambda_layer_arns": _Key(
         _string_list(
             _pattern(
@@ -314,36 +336,49 @@ KEYS: dict[str, _Key] = {
             )
         ),
         "layer version ARNs to attach",
+        accepted="layer version ARNs, at most 5 layers in all",
     ),
     "allowed_origins": _Key(
         _string_list(_pattern(_ORIGIN, "origins such as https://app.example.com, or *")),
         "CORS origins (empty: no cross-origin access)",
+        accepted="https://host[:port], http://localhost[:port], or * alone",
     ),
-    "api_throttle_rate": _Key(_integer(1, 10000), "HTTP API steady-state requests per second"),
-    "api_throttle_burst": _Key(_integer(1, 5000), "HTTP API burst"),
+    "api_throttle_rate": _Key(_integer(1, 10000), "HTTP API steady-state requests per second", accepted="1..10000"),
+    "api_throttle_burst": _Key(_integer(1, 5000), "HTTP API burst", accepted="1..5000"),
     "domain_name": _Key(
         _pattern(_HOSTNAME, "a lower-case host name such as api.example.com, or empty", allow_empty=True),
         "custom domain for the API (empty: none)",
+        accepted="lower-case host name inside hosted_zone_name, or empty",
     ),
     "hosted_zone_id": _Key(
         _pattern(r"Z[A-Z0-9]{1,31}", "a Route 53 zone id such as Z0123456789ABCDEFGHIJ, or empty", allow_empty=True),
         "Route 53 hosted zone id of domain_name",
+        accepted="Z…, required with domain_name",
     ),
     "hosted_zone_name": _Key(
         _pattern(_HOSTNAME, "the zone's name such as example.com, or empty", allow_empty=True),
         "Route 53 hosted zone name of domain_name",
+        accepted="zone name, required with domain_name",
     ),
     "midtrans_client_key": _Key(
         _pattern(r"[A-Za-z0-9_-]{0,128}", "letters, digits, - and _ (the public client key)"),
         "Midtrans client key (public; the server key is a secret)",
+        accepted="letters, digits, - and _",
     ),
-    "midtrans_is_production": _Key(_boolean, "Midtrans production mode"),
+    "midtrans_is_production": _Key(_boolean, "Midtrans production mode", accepted="true | false"),
     "ssm_prefix": _Key(
         _pattern(r"(/[A-Za-z0-9_.-]+)+", "a path such as /anigmaa/prod (no trailing /)"),
         "SSM path prefix of the four SecureStrings",
+        accepted="/path without trailing /",
     ),
-    "log_retention_days": _Key(_log_retention, "CloudWatch Logs retention in days"),
-    "termination_protection": _Key(_boolean, "termination protection on the network and data stacks"),
+    "log_retention_days": _Key(
+        _log_retention,
+        "CloudWatch Logs retention in days",
+        accepted="1, 3, 5, 7, 14, 30, 60, 90, …, 3653 (CloudWatch's periods)",
+    ),
+    "termination_protection": _Key(
+        _boolean, "termination protection on the network and data stacks", accepted="true | false"
+    ),
 }
 
 

@@ -28,17 +28,18 @@ class GoLocalBundling:
         self.goarch = goarch
 
     def try_bundle(self, output_dir: str, options: Any = None, **_: Any) -> bool:
-        go = shutil.which("go")
-        if go is None:
-            raise RuntimeError("go: not found on PATH; install Go or set lambda_zip to a prebuilt zip")
-        env = {**os.environ, "GOOS": "linux", "GOARCH": self.goarch, "CGO_ENABLED": "0"}
-        subprocess.run(
-            [go, "build", *GO_BUILD_FLAGS, "-o", str(Path(output_dir) / "bootstrap"), "."],
-            cwd=self.source_dir,
-            env=env,
-            check=True,
-        )
+        build_bootstrap(self.source_dir, self.goarch, Path(output_dir) / "bootstrap")
         return True
+
+
+def build_bootstrap(source_dir: Path, goarch: str, output: Path) -> None:
+    """``go build`` the module in ``source_dir`` into a static linux/``goarch`` binary at ``output``."""
+    go = shutil.which("go")
+    if go is None:
+        raise RuntimeError("go: not found on PATH; install Go or set lambda_zip to a prebuilt zip")
+    # The toolchain needs the caller's environment (HOME, GOPATH, caches) plus the target.
+    env = {**os.environ, "GOOS": "linux", "GOARCH": goarch, "CGO_ENABLED": "0"}
+    subprocess.run([go, "build", *GO_BUILD_FLAGS, "-o", str(output), "."], cwd=source_dir, env=env, check=True)
 
 
 def go_bootstrap_code(source_dir: Path, goarch: str) -> lambda_.Code:

@@ -1,0 +1,47 @@
+"""Print the README's configuration table from the code and cdk.json, so it never lies.
+
+Usage: python -m tools.config_table
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from config.settings import KEYS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, list):
+        text = ", ".join(value) if value else "(none)"
+    elif value == "":
+        text = "(empty)"
+    else:
+        text = str(value)
+    return text
+
+
+def render(context: dict[str, Any]) -> str:
+    """The Markdown table of every key: meaning, accepted values, prod and dev defaults."""
+    prod, dev = context["environments"]["prod"], context["environments"]["dev"]
+    lines = ["| key | meaning | accepted | prod | dev |", "|---|---|---|---|---|"]
+    for key, spec in KEYS.items():
+        row = [f"`{key}`", spec.help, spec.accepted, _cell(prod[key]), _cell(dev[key])]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    context = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+    print(render(context))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
