@@ -68,27 +68,13 @@ class BackendSecurityGroups(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, db_port: int, redis_port: int) -> None:
         super().__init__(scope, construct_id)
 
-        self.lambda_sg = ec2.SecurityGroup(
-            self,
-            "LambdaSecurityGroup",
-            vpc=vpc,
-            description="lambda_sg: anigmaa backend functions",
-            allow_all_outbound=False,
-        )
-        self.database_sg = ec2.SecurityGroup(
-            self,
-            "DatabaseSecurityGroup",
-            vpc=vpc,
-            description="anigmaa PostgreSQL: reachable from lambda_sg only",
-            allow_all_outbound=False,
-        )
-        self.cache_sg = ec2.SecurityGroup(
-            self,
-            "CacheSecurityGroup",
-            vpc=vpc,
-            description="anigmaa Redis: reachable from lambda_sg only",
-            allow_all_outbound=False,
-        )
+        def closed_group(construct_id: str, description: str) -> ec2.SecurityGroup:
+            # No default allow-all egress: each group gets only the rules written below.
+            return ec2.SecurityGroup(self, construct_id, vpc=vpc, description=description, allow_all_outbound=False)
+
+        self.lambda_sg = closed_group("LambdaSecurityGroup", "lambda_sg: anigmaa backend functions")
+        self.database_sg = closed_group("DatabaseSecurityGroup", "anigmaa PostgreSQL: reachable from lambda_sg only")
+        self.cache_sg = closed_group("CacheSecurityGroup", "anigmaa Redis: reachable from lambda_sg only")
 
         self.lambda_sg.add_egress_rule(
             ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs (SSM, S3) and Midtrans"
