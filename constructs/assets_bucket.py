@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
 from constructs import Construct
@@ -36,3 +37,18 @@ class AssetsBucket(Construct):
                 )
             ],
         )
+
+
+def grant_object_read_write(bucket: s3.IBucket, grantee: iam.IGrantable) -> None:
+    """Let ``grantee`` list the bucket and get, put and delete its objects.
+
+    Narrower than ``bucket.grant_read_write``: no ``s3:DeleteObjectVersion``, so the
+    version history that protects against mistakes stays out of the application's reach,
+    and no legal-hold, retention or bucket-configuration actions.
+    """
+    iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket.bucket_arn])
+    iam.Grant.add_to_principal(
+        grantee=grantee,
+        actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+        resource_arns=[bucket.arn_for_objects("*")],
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
@@ -10,9 +11,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
 from constructs import Construct
-
-RUNTIMES = {"provided.al2": lambda_.Runtime.PROVIDED_AL2, "provided.al2023": lambda_.Runtime.PROVIDED_AL2023}
-ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
 
 
 class BackendFunction(Construct):
@@ -31,8 +29,8 @@ class BackendFunction(Construct):
         *,
         function_name: str,
         code: lambda_.Code,
-        runtime: str,
-        architecture: str,
+        runtime: lambda_.Runtime,
+        architecture: lambda_.Architecture,
         memory_mb: int,
         timeout: Duration,
         environment: Mapping[str, str],
@@ -54,8 +52,8 @@ class BackendFunction(Construct):
             self,
             "Function",
             function_name=function_name,
-            runtime=RUNTIMES[runtime],
-            architecture=ARCHITECTURES[architecture],
+            runtime=runtime,
+            architecture=architecture,
             handler="bootstrap",
             code=code,
             layers=list(layers),
@@ -70,3 +68,29 @@ class BackendFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             description="anigmaa backend (Go, API Gateway HTTP API v2 events)",
         )
+
+
+def dependency_layers(
+    scope: Construct,
+    *,
+    layer_zip: Path | None,
+    layer_arns: Sequence[str],
+    runtime: lambda_.Runtime,
+    architecture: lambda_.Architecture,
+) -> list[lambda_.ILayerVersion]:
+    """The function's layers: one built from ``layer_zip`` (the seed's lambda-layer.zip), then ``layer_arns``."""
+    layers: list[lambda_.ILayerVersion] = []
+    if layer_zip is not None:
+        layers.append(
+            lambda_.LayerVersion(
+                scope,
+                "DependenciesLayer",
+                code=lambda_.Code.from_asset(str(layer_zip)),
+                compatible_runtimes=[runtime],
+                compatible_architectures=[architecture],
+                description="anigmaa backend dependencies (lambda-layer.zip)",
+            )
+        )
+    for index, arn in enumerate(layer_arns):
+        layers.append(lambda_.LayerVersion.from_layer_version_arn(scope, f"ExternalLayer{index}", arn))
+    return layers

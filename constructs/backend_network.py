@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
@@ -24,10 +26,10 @@ class BackendVpc(Construct):
         cidr: str,
         availability_zones: list[str],
         nat_gateways: int,
-        flow_log_group_name: str,
         flow_log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, construct_id)
+        prefix = ipaddress.ip_network(cidr).prefixlen
 
         self.vpc = ec2.Vpc(
             self,
@@ -36,17 +38,20 @@ class BackendVpc(Construct):
             availability_zones=availability_zones,
             nat_gateways=nat_gateways,
             subnet_configuration=[
-                ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
-                ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20),
+                # A /16 gives /22 public and /20 private subnets; a /20, /26 and /24.
+                ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=prefix + 6),
+                ec2.SubnetConfiguration(
+                    name="Private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=prefix + 4
+                ),
             ],
             # S3 traffic from the private subnets bypasses the NAT gateway (and its per-GB charge).
             gateway_endpoints={"S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)},
         )
 
+        # Named by CloudFormation: a kept group with a fixed name would block re-creating the stack.
         self.flow_log_group = logs.LogGroup(
             self,
             "FlowLogGroup",
-            log_group_name=flow_log_group_name,
             retention=flow_log_retention,
             removal_policy=RemovalPolicy.RETAIN,
         )

@@ -37,8 +37,9 @@ def build_bootstrap(source_dir: Path, goarch: str, output: Path) -> None:
     go = shutil.which("go")
     if go is None:
         raise RuntimeError("go: not found on PATH; install Go or set lambda_zip to a prebuilt zip")
-    # The toolchain needs the caller's environment (HOME, GOPATH, caches) plus the target.
-    env = {**os.environ, "GOOS": "linux", "GOARCH": goarch, "CGO_ENABLED": "0"}
+    # The toolchain needs the caller's environment (HOME, GOPATH, caches); the target and the
+    # flags that change the binary are fixed here, so every machine builds the same bytes.
+    env = {**os.environ, "GOOS": "linux", "GOARCH": goarch, "CGO_ENABLED": "0", "GOAMD64": "v1", "GOFLAGS": ""}
     subprocess.run([go, "build", *GO_BUILD_FLAGS, "-o", str(output), "."], cwd=source_dir, env=env, check=True)
 
 

@@ -24,8 +24,8 @@ class PostgresDatabase(Construct):
         *,
         vpc: ec2.IVpc,
         security_group: ec2.ISecurityGroup,
-        instance_class: str,
-        engine_major_version: str,
+        instance_type: ec2.InstanceType,
+        engine_version: rds.PostgresEngineVersion,
         allocated_storage_gb: int,
         max_allocated_storage_gb: int,
         multi_az: bool,
@@ -41,11 +41,11 @@ class PostgresDatabase(Construct):
         self.instance = rds.DatabaseInstance(
             self,
             "Instance",
-            engine=rds.DatabaseInstanceEngine.postgres(
-                # A major version only: RDS applies minor upgrades without drifting from the template.
-                version=rds.PostgresEngineVersion.of(engine_major_version, engine_major_version)
-            ),
-            instance_type=ec2.InstanceType(instance_class.removeprefix("db.")),
+            engine=rds.DatabaseInstanceEngine.postgres(version=engine_version),
+            # Raising the configured major version upgrades in place (with downtime) instead of
+            # failing half-way; CloudFormation refuses a downgrade by itself.
+            allow_major_version_upgrade=True,
+            instance_type=instance_type,
             vpc=vpc,
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
             security_groups=[security_group],

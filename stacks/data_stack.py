@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
 
 from config import DB_NAME, DB_PORT, DB_USER, REDIS_PORT, AppConfig
@@ -39,8 +40,9 @@ class DataStack(Stack):
             "Database",
             vpc=vpc,
             security_group=database_sg,
-            instance_class=config.database.instance_class,
-            engine_major_version=config.database.engine_version,
+            instance_type=ec2.InstanceType(config.database.instance_class.removeprefix("db.")),
+            # A major version only: RDS applies minor upgrades without drifting from the template.
+            engine_version=rds.PostgresEngineVersion.of(config.database.engine_version, config.database.engine_version),
             allocated_storage_gb=config.database.allocated_storage_gb,
             max_allocated_storage_gb=config.database.max_allocated_storage_gb,
             multi_az=config.database.multi_az,

@@ -11,49 +11,25 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_s3 as s3
 
-from config import APP_PORT, DB_NAME, DB_PORT, DB_USER, REDIS_PORT, AppConfig
+from config import AppConfig
 from constructs import Construct
-from constructs.backend_function import ARCHITECTURES, RUNTIMES, BackendFunction
+from constructs.assets_bucket import grant_object_read_write
+from constructs.backend_function import BackendFunction, dependency_layers
 from constructs.go_bundling import go_bootstrap_code
 from constructs.http_api import ApiCustomDomain, LambdaHttpApi
 from constructs.log_retention import retention_days
 from constructs.secret_parameters import SecretParameters
+from stacks.backend_environment import backend_environment
 
 LAMBDA_SOURCE_DIR = Path(__file__).resolve().parent.parent / "lambda_src"
+RUNTIMES = {"provided.al2": lambda_.Runtime.PROVIDED_AL2, "provided.al2023": lambda_.Runtime.PROVIDED_AL2023}
+ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
 
 AL2_DEPRECATION = (
     "lambda_runtime: provided.al2 was deprecated on 2026-07-31; AWS blocks creating functions on it "
     "from 2027-02-01 and updating them from 2027-03-03. The same bootstrap runs on provided.al2023: "
     "set lambda_runtime to provided.al2023 in cdk.json (or -c lambda_runtime=provided.al2023)."
 )
-
-
-def backend_environment(config: AppConfig, *, database_host: str, redis_host: str, bucket_name: str) -> dict[str, str]:
-    """The environment the Go backend reads, as in the seed's table (less AWS_REGION).
-
-    AWS_REGION is reserved in Lambda: the runtime sets it. The secrets are not here:
-    their SSM parameter names are, and the program reads the values at start.
-    """
-    environment = {
-        "PORT": str(APP_PORT),
-        "ENV": config.env,
-        "DB_HOST": database_host,
-        "DB_PORT": str(DB_PORT),
-        "DB_USER": DB_USER,
-        "DB_NAME": DB_NAME,
-        "DB_SSLMODE": "require",
-        "REDIS_HOST": redis_host,
-        "REDIS_PORT": str(REDIS_PORT),
-        "REDIS_TLS": "true",
-        "STORAGE_TYPE": "s3",
-        "AWS_BUCKET": bucket_name,
-        "ALLOWED_ORIGINS": ",".join(config.api.allowed_origins),
-        "MIDTRANS_CLIENT_KEY": config.backend.midtrans_client_key,
-        "MIDTRANS_IS_PRODUCTION": "true" if config.backend.midtrans_is_production else "false",
-    }
-    for secret, parameter_name in config.secret_parameter_names.items():
-        environment[f"{secret}_PARAM"] = parameter_name
-    return environment
 
 
 class LambdaStack(Stack):
@@ -73,19 +49,27 @@ class LambdaStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        settings = config.function
+        function_config = config.function
         retention = retention_days(config.log_retention_days)
+        runtime = RUNTIMES[function_config.runtime]
+        architecture = ARCHITECTURES[function_config.architecture]
 
         backend = BackendFunction(
             self,
             "Backend",
-            function_name=settings.function_name,
+            function_name=function_config.function_name,
             code=self._code(config),
-            layers=self._layers(config),
-            runtime=settings.runtime,
-            architecture=settings.architecture,
-            memory_mb=settings.memory_mb,
-            timeout=Duration.seconds(settings.timeout_seconds),
+            layers=dependency_layers(
+                self,
+                layer_zip=function_config.layer_zip,
+                layer_arns=function_config.layer_arns,
+                runtime=runtime,
+                architecture=architecture,
+            ),
+            runtime=runtime,
+            architecture=architecture,
+            memory_mb=function_config.memory_mb,
+            timeout=Duration.seconds(function_config.timeout_seconds),
             environment=backend_environment(
                 config, database_host=database_host, redis_host=redis_host, bucket_name=bucket.bucket_name
             ),
@@ -93,11 +77,11 @@ class LambdaStack(Stack):
             security_group=lambda_sg,
             log_retention=retention,
         )
-        if settings.runtime == "provided.al2":
+        if function_config.runtime == "provided.al2":
             Annotations.of(backend.function).add_warning_v2("anigmaa:runtime-provided-al2-deprecated", AL2_DEPRECATION)
 
         SecretParameters(self, "Secrets", names=config.secret_parameter_names).grant_get(backend.function)
-        bucket.grant_read_write(backend.function)
+        grant_object_read_write(bucket, backend.function)
 
         http = LambdaHttpApi(
             self,
@@ -136,21 +120,3 @@ class LambdaStack(Stack):
         if config.function.code_zip is not None:
             return lambda_.Code.from_asset(str(config.function.code_zip))
         return go_bootstrap_code(LAMBDA_SOURCE_DIR, config.function.goarch)
-
-    def _layers(self, config: AppConfig) -> list[lambda_.ILayerVersion]:
-        settings = config.function
-        layers: list[lambda_.ILayerVersion] = []
-        if settings.layer_zip is not None:
-            layers.append(
-                lambda_.LayerVersion(
-                    self,
-                    "DependenciesLayer",
-                    code=lambda_.Code.from_asset(str(settings.layer_zip)),
-                    compatible_runtimes=[RUNTIMES[settings.runtime]],
-                    compatible_architectures=[ARCHITECTURES[settings.architecture]],
-                    description="anigmaa backend dependencies (lambda-layer.zip)",
-                )
-            )
-        for index, arn in enumerate(settings.layer_arns):
-            layers.append(lambda_.LayerVersion.from_layer_version_arn(self, f"ExternalLayer{index}", arn))
-        return layers

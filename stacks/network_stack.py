@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_ec2 as ec2
 
 from config import DB_PORT, REDIS_PORT, AppConfig
@@ -25,7 +25,6 @@ class NetworkStack(Stack):
             cidr=config.network.vpc_cidr,
             availability_zones=list(config.network.availability_zones),
             nat_gateways=config.network.nat_gateways,
-            flow_log_group_name=f"/anigmaa/{config.env}/vpc-flow-logs",
             flow_log_retention=retention_days(config.log_retention_days),
         )
         groups = BackendSecurityGroups(self, "SecurityGroups", vpc=network.vpc, db_port=DB_PORT, redis_port=REDIS_PORT)
@@ -34,6 +33,8 @@ class NetworkStack(Stack):
         self.lambda_sg: ec2.ISecurityGroup = groups.lambda_sg
         self.database_sg: ec2.ISecurityGroup = groups.database_sg
         self.cache_sg: ec2.ISecurityGroup = groups.cache_sg
+
+        CfnOutput(self, "FlowLogGroup", value=network.flow_log_group.log_group_name, description="VPC flow logs")
 
         # The exports a compute stack may import are declared here, whoever uses them, so
         # this template is the same whichever compute stack the app holds.

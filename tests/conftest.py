@@ -92,6 +92,8 @@ def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
             "lambda_memory": "1024",
             "lambda_timeout": "20",
             "nat_gateways": "2",
+            "vpc_cidr": "10.20.0.0/20",
+            "availability_zones": "ap-southeast-1a,ap-southeast-1b,ap-southeast-1c",
             "domain_name": "api.anigmaa.example",
             "hosted_zone_id": EXAMPLE_ZONE_ID,
             "hosted_zone_name": "anigmaa.example",

@@ -91,15 +91,10 @@ def test_app_reports_bad_input_in_one_line_without_a_traceback() -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_app_reports_a_missing_go_toolchain_in_one_line() -> None:
-    env_path = os.environ.get("PATH", "")
+def test_app_reports_a_missing_go_toolchain_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     # A PATH that keeps the venv's node (for jsii) but has no `go`.
-    venv_bin = str(Path(sys.executable).parent)
-    os.environ["PATH"] = venv_bin
-    try:
-        result = _run_app({})
-    finally:
-        os.environ["PATH"] = env_path
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
+    result = _run_app({})
     assert result.returncode == 1
     assert "anigmaa-infra: go: not found on PATH" in result.stderr
     assert "Traceback" not in result.stderr

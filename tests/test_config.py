@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -218,5 +219,30 @@ def test_an_environment_missing_a_key_is_rejected() -> None:
 
 def test_too_many_layers_are_rejected(tmp_path: Path) -> None:
     arns = ",".join(f"arn:aws:lambda:ap-southeast-1:123456789012:layer:deps:{n}" for n in range(6))
-    with pytest.raises(ConfigError, match=r"^lambda_layer_arns: 6 layers is more than Lambda's limit"):
+    with pytest.raises(ConfigError, match=r"^lambda_layer_arns: 6 layers \(with lambda_layer_zip\) is more than"):
         load(lambda_layer_arns=arns)
+
+
+def test_versions_written_as_numbers_in_cdk_json_are_accepted() -> None:
+    config = load(db_engine_version=16, cache_engine_version=7.0)
+    assert config.database.engine_version == "16"
+    assert config.cache.engine_version == "7.0"
+
+
+def _zip(path: Path, names: list[str]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in names:
+            archive.writestr(name, "x")
+    return path
+
+
+def test_a_prebuilt_zip_needs_bootstrap_at_its_root(tmp_path: Path) -> None:
+    nested = _zip(tmp_path / "nested.zip", ["build/bootstrap"])
+    with pytest.raises(ConfigError, match=r"^lambda_zip: '.*nested\.zip' has no bootstrap at its root"):
+        load(lambda_zip=str(nested))
+    not_a_zip = tmp_path / "fake.zip"
+    not_a_zip.write_text("not a zip")
+    with pytest.raises(ConfigError, match=r"^lambda_zip: '.*fake\.zip' is not a zip archive"):
+        load(lambda_zip=str(not_a_zip))
+    good = _zip(tmp_path / "good.zip", ["bootstrap"])
+    assert load(lambda_zip=str(good)).function.code_zip == good

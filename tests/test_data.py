@@ -8,18 +8,21 @@ from aws_cdk.assertions import Match
 
 from tests.conftest import Synth
 
-# Renaming any of these replaces the resource and loses its data. Never change them.
-DATABASE_ID = "DatabaseInstanceAA8A5FDE"
-CACHE_ID = "CacheReplicationGroupBFE59FF3"
-BUCKET_ID = "AssetsBucket252B3DF7"
+# Renaming any of these replaces the resource and loses its data (or, for the subnet
+# groups, forces the database or cache it serves to be replaced). Never change them.
+PINNED_IDS = {
+    "DatabaseInstanceAA8A5FDE": "AWS::RDS::DBInstance",
+    "DatabaseInstanceSubnetGroupDE121BB6": "AWS::RDS::DBSubnetGroup",
+    "CacheReplicationGroupBFE59FF3": "AWS::ElastiCache::ReplicationGroup",
+    "CacheSubnetGroup355C216D": "AWS::ElastiCache::SubnetGroup",
+    "AssetsBucket252B3DF7": "AWS::S3::Bucket",
+}
 
 
 def test_stateful_logical_ids_are_pinned(prod: Synth, dev: Synth) -> None:
     for synth in (prod, dev):
         resources = synth.json("data")["Resources"]
-        assert resources[DATABASE_ID]["Type"] == "AWS::RDS::DBInstance"
-        assert resources[CACHE_ID]["Type"] == "AWS::ElastiCache::ReplicationGroup"
-        assert resources[BUCKET_ID]["Type"] == "AWS::S3::Bucket"
+        assert {logical_id: resources[logical_id]["Type"] for logical_id in PINNED_IDS} == PINNED_IDS
 
 
 def test_postgres_follows_the_seed_and_keeps_its_data_in_prod(prod: Synth) -> None:
@@ -41,6 +44,7 @@ def test_postgres_follows_the_seed_and_keeps_its_data_in_prod(prod: Synth) -> No
                 "BackupRetentionPeriod": 7,
                 "DeleteAutomatedBackups": False,
                 "StorageType": "gp3",
+                "AllowMajorVersionUpgrade": True,
             },
             "DeletionPolicy": "Snapshot",
             "UpdateReplacePolicy": "Snapshot",

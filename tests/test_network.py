@@ -29,6 +29,16 @@ def test_vpc_spans_two_explicit_zones_with_public_and_private_subnets(prod: Synt
     assert len(public) == 2
 
 
+def test_subnet_sizes_follow_the_vpc_range(prod: Synth, custom: Synth) -> None:
+    def masks(synth: Synth) -> list[tuple[bool, str]]:
+        subnets = _resources(synth, "AWS::EC2::Subnet").values()
+        return sorted((s["Properties"]["MapPublicIpOnLaunch"], s["Properties"]["CidrBlock"][-3:]) for s in subnets)
+
+    assert masks(prod) == [(False, "/20")] * 2 + [(True, "/22")] * 2
+    # The smallest range accepted, over three zones, still fits (and leaves /26 public subnets).
+    assert masks(custom) == [(False, "/24")] * 3 + [(True, "/26")] * 3
+
+
 def test_one_nat_gateway_by_default_in_a_public_subnet(prod: Synth, custom: Synth) -> None:
     prod.templates["network"].resource_count_is("AWS::EC2::NatGateway", 1)
     prod.templates["network"].has_resource_properties(
@@ -60,12 +70,11 @@ def test_flow_logs_go_to_a_retained_log_group(prod: Synth) -> None:
     template.has_resource_properties("AWS::EC2::FlowLog", {"ResourceType": "VPC", "TrafficType": "ALL"})
     template.has_resource(
         "AWS::Logs::LogGroup",
-        {
-            "Properties": {"LogGroupName": "/anigmaa/prod/vpc-flow-logs", "RetentionInDays": 90},
-            "DeletionPolicy": "Retain",
-            "UpdateReplacePolicy": "Retain",
-        },
+        {"Properties": {"RetentionInDays": 90}, "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"},
     )
+    [log_group] = list(_resources(prod, "AWS::Logs::LogGroup").values())
+    assert "LogGroupName" not in log_group["Properties"]  # a kept, named group would block re-creating the stack
+    assert "FlowLogGroup" in prod.json("network")["Outputs"]
 
 
 def test_lambda_sg_reaches_postgres_and_redis_and_nothing_else_reaches_them(prod: Synth) -> None:
@@ -114,6 +123,6 @@ def test_the_default_security_group_is_stripped_of_rules(prod: Synth) -> None:
 
 
 def test_network_exports_are_the_declared_interface(prod: Synth) -> None:
-    exports = {o["Export"]["Name"] for o in prod.json("network")["Outputs"].values()}
+    exports = {o["Export"]["Name"] for o in prod.json("network")["Outputs"].values() if "Export" in o}
     assert len(exports) == 8  # VPC, 4 subnets, lambda_sg, and the two groups the data stack uses
     assert all(name.startswith("anigmaa-prod-network:") for name in exports)
