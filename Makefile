@@ -18,12 +18,18 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := 1
 
 CDK := $(CURDIR)/node_modules/.bin/cdk
+# The Lambda Runtime Interface Emulator, built from its Go module (pinned here).
+RIE := .bin/aws-lambda-rie
+RIE_MODULE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+# Debian packages the local Lambda run and its tests start: PostgreSQL, Redis, openssl.
+SYSTEM_PACKAGES := postgresql redis-server openssl
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 GO_STAMP := lambda_src/.modules-downloaded
 PY_SOURCES := app.py config stacks constructs tools tests
 
-.PHONY: help setup synth test lint typecheck unit go-test diff deploy lambda-zip bench clean
+.PHONY: help setup system-packages synth test lint typecheck unit go-test diff deploy lambda-zip invoke-local bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -43,6 +49,16 @@ $(GO_STAMP): lambda_src/go.mod lambda_src/go.sum
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(GO_STAMP) ## Create the venv, install the pinned CDK CLI and Go modules
 
+$(RIE):
+	GOBIN=$(CURDIR)/.bin go install $(RIE_MODULE)@$(RIE_VERSION)
+
+system-packages: ## Install PostgreSQL, Redis and openssl from Debian if they are missing
+	@if command -v redis-server >/dev/null && command -v openssl >/dev/null \
+	    && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; fi; \
+	sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	echo "Installing $(SYSTEM_PACKAGES) with apt-get"; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null
+
 synth: setup ## Synthesize every stack of env to cdk.out/ and summarize it
 	$(CDK) synth --quiet -c env=$(env) $(CONTEXT)
 	$(VENV)/bin/python -m tools.synth_summary cdk.out
@@ -54,11 +70,12 @@ lint: setup ## ruff (lint and format check)
 typecheck: setup ## mypy, strict
 	$(VENV)/bin/mypy $(PY_SOURCES)
 
-unit: setup ## pytest: CDK assertions, configuration errors, tools
+unit: setup system-packages $(RIE) ## pytest: CDK assertions, configuration, tools, the binary under the emulator
 	$(VENV)/bin/python -m pytest
 
-go-test: setup ## go vet and go test for lambda_src/
-	cd lambda_src && go vet ./... && go test ./...
+go-test: setup ## gofmt, go vet and go test for lambda_src/
+	cd lambda_src && test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+	cd lambda_src && go vet ./... && go test -count=1 ./...
 
 test: lint typecheck go-test unit ## Every check CI runs
 
@@ -71,8 +88,12 @@ deploy: setup ## cdk deploy --all for env (needs AWS credentials and the SSM sec
 lambda-zip: setup ## Build lambda_src/lambda-function.zip (bootstrap for GOARCH, default amd64)
 	$(VENV)/bin/python -m tools.build_lambda_zip --goarch $${GOARCH:-amd64} --out lambda_src/lambda-function.zip
 
-bench: setup ## Measure synth times; results go in docs/benchmarks.md by hand
+invoke-local: setup system-packages $(RIE) ## Run bootstrap under the Lambda emulator with local PostgreSQL, Redis, SSM, S3
+	$(VENV)/bin/python -m tools.invoke_local
+
+bench: setup system-packages $(RIE) ## Measure synth, init, size and throughput; results go in docs/benchmarks.md
 	$(VENV)/bin/python -m tools.bench_synth
+	$(VENV)/bin/python -m tools.bench_lambda
 
 clean: ## Remove build output (keeps the venv and node_modules)
 	rm -rf cdk.out cdk.out.* lambda_src/bootstrap lambda_src/lambda-function.zip .bench

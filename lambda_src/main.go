@@ -1,30 +1,107 @@
 // Command bootstrap runs the anigmaa backend's HTTP handler on AWS Lambda (custom
-// runtime, API Gateway HTTP API v2 events) and, outside Lambda, as a plain HTTP server.
+// runtime, API Gateway HTTP API v2 events) and, outside Lambda, as a plain HTTP server
+// (ECS/Fargate, local runs). Before serving it loads the backend's secrets from SSM
+// Parameter Store into the environment, so the application reads them as it always has.
 package main
 
 import (
+	"context"
 	"errors"
-	"log"
+	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+)
+
+const (
+	secretsTimeout  = 10 * time.Second
+	shutdownTimeout = 20 * time.Second // ECS waits 30 s after SIGTERM before SIGKILL
 )
 
 func main() {
-	handler := newRouter()
+	os.Exit(run())
+}
+
+func run() int {
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	ctx := context.Background()
+
+	// The SDK configuration is loaded once, and only if something needs it.
+	awsConfig := sync.OnceValues(func() (aws.Config, error) { return config.LoadDefaultConfig(ctx) })
+
+	secretsCtx, cancel := context.WithTimeout(ctx, secretsTimeout)
+	fetched, err := loadSecrets(secretsCtx, func() (parameterGetter, error) {
+		cfg, err := awsConfig()
+		if err != nil {
+			return nil, err
+		}
+		return ssm.NewFromConfig(cfg), nil
+	}, osEnvironment{})
+	cancel()
+	if err != nil {
+		logger.Error("startup failed", "error", err.Error())
+		return 1
+	}
+
+	cfg, err := readSettings(osEnvironment{})
+	if err != nil {
+		logger.Error("startup failed", "error", err.Error())
+		return 1
+	}
+	s3Client := sync.OnceValues(func() (*s3.Client, error) {
+		awsCfg, err := awsConfig()
+		if err != nil {
+			return nil, err
+		}
+		return s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.s3PathStyle }), nil
+	})
+	checks := []check{postgresCheck(cfg), redisCheck(cfg), s3Check(cfg, s3Client)}
+	handler := newRouter(checks, logger)
+
 	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
-		lambda.Start(httpadapter.NewV2(handler).ProxyWithContext)
-		return
+		logger.Info("starting", "mode", "lambda", "env", cfg.env, "secrets_from_ssm", fetched)
+		lambda.Start(lambdaHandler(handler))
+		return 0
 	}
-	port := os.Getenv("PORT")
-	if port == "" {
-		port = "8080"
+	logger.Info("starting", "mode", "server", "env", cfg.env, "port", cfg.port, "secrets_from_ssm", fetched)
+	return serve(cfg.port, withCORS(cfg.allowedOrigins, handler), logger)
+}
+
+// serve runs the HTTP server until SIGTERM or SIGINT, then drains in-flight requests.
+func serve(port string, handler http.Handler, logger *slog.Logger) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	server := &http.Server{
+		Addr:              ":" + port,
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
 	}
-	server := &http.Server{Addr: ":" + port, Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	if err := server.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Fatal(err)
+	failed := make(chan error, 1)
+	go func() { failed <- server.ListenAndServe() }()
+
+	select {
+	case err := <-failed:
+		logger.Error("server failed", "error", err.Error())
+		return 1
+	case <-ctx.Done():
 	}
+	logger.Info("shutting down", "timeout_s", shutdownTimeout.Seconds())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Error("shutdown incomplete", "error", err.Error())
+		return 1
+	}
+	logger.Info("stopped")
+	return 0
 }

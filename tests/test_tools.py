@@ -6,6 +6,7 @@ import stat
 import zipfile
 from pathlib import Path
 
+from constructs.go_bundling import GO_BUILD_FLAGS
 from tests.conftest import CDK_CONTEXT, ROOT
 from tools.build_lambda_zip import write_zip
 from tools.config_table import render
@@ -31,3 +32,12 @@ def test_readme_configuration_table_matches_the_code_and_cdk_json() -> None:
     start, end = "<!-- config-table:start -->\n", "\n<!-- config-table:end -->"
     table = readme[readme.index(start) + len(start) : readme.index(end)]
     assert table == render(CDK_CONTEXT), "regenerate it: python -m tools.config_table"
+
+
+def test_the_dockerfile_builds_with_the_same_flags_as_the_cdk_bundling() -> None:
+    dockerfile = (ROOT / "lambda_src" / "Dockerfile").read_text(encoding="utf-8")
+    [build] = [line for line in dockerfile.splitlines() if "go build" in line]
+    for flag in GO_BUILD_FLAGS:
+        assert flag.replace("-ldflags=", '-ldflags="') in build or flag in build, flag
+    assert "CGO_ENABLED=0" in dockerfile
+    assert 'ENTRYPOINT ["/bootstrap"]' in dockerfile

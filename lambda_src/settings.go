@@ -1,0 +1,69 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// settings are the seed's environment variables, read once at start (after the secrets
+// have been loaded into the environment).
+type settings struct {
+	port           string
+	env            string
+	dbHost         string
+	dbPort         string
+	dbUser         string
+	dbName         string
+	dbPassword     string
+	dbSSLMode      string
+	redisHost      string
+	redisPort      string
+	redisPassword  string
+	redisTLS       bool
+	bucket         string
+	allowedOrigins []string
+	s3PathStyle    bool
+}
+
+func readSettings(env environment) (settings, error) {
+	get := func(key, fallback string) string {
+		if value, ok := env.LookupEnv(key); ok && value != "" {
+			return value
+		}
+		return fallback
+	}
+	cfg := settings{
+		port:           get("PORT", "8080"),
+		env:            get("ENV", "dev"),
+		dbHost:         get("DB_HOST", "localhost"),
+		dbPort:         get("DB_PORT", "5432"),
+		dbUser:         get("DB_USER", "postgres"),
+		dbName:         get("DB_NAME", "anigmaa"),
+		dbPassword:     get("DB_PASSWORD", ""),
+		dbSSLMode:      get("DB_SSLMODE", "require"),
+		redisHost:      get("REDIS_HOST", "localhost"),
+		redisPort:      get("REDIS_PORT", "6379"),
+		redisPassword:  get("REDIS_PASSWORD", ""),
+		redisTLS:       get("REDIS_TLS", "false") == "true",
+		bucket:         get("AWS_BUCKET", ""),
+		allowedOrigins: splitList(get("ALLOWED_ORIGINS", "")),
+		// For S3-compatible endpoints on loopback (tests, MinIO): AWS itself wants virtual hosts.
+		s3PathStyle: get("S3_FORCE_PATH_STYLE", "false") == "true",
+	}
+	switch cfg.dbSSLMode {
+	case "disable", "allow", "prefer", "require", "verify-ca", "verify-full":
+	default:
+		return cfg, fmt.Errorf("DB_SSLMODE %q is not a PostgreSQL sslmode (disable, allow, prefer, require, verify-ca, verify-full)", cfg.dbSSLMode)
+	}
+	return cfg, nil
+}
+
+func splitList(s string) []string {
+	var items []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+	return items
+}
