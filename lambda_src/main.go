@@ -23,7 +23,7 @@ import (
 )
 
 const (
-	secretsTimeout  = 10 * time.Second
+	secretsTimeout  = 5 * time.Second  // inside Lambda's 10 s init limit, so the error is logged before it
 	shutdownTimeout = 20 * time.Second // ECS waits 30 s after SIGTERM before SIGKILL
 )
 
