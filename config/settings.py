@@ -18,10 +18,14 @@ from pathlib import Path
 from typing import Any
 
 ENVIRONMENTS = ("prod", "dev")
-COMPUTE_MODES = ("lambda",)
-# Compute modes that are planned but not buildable yet, with the reason shown to the user.
-PLANNED_COMPUTE_MODES = {
-    "ecs": "the ECS/Fargate rollback stack is not part of this app yet; use compute=lambda",
+COMPUTE_MODES = ("lambda", "ecs")
+# Fargate's valid memory sizes (MiB) for each CPU size (CPU units).
+FARGATE_MEMORY = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4097, 1024)),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
 }
 LAMBDA_RUNTIMES = ("provided.al2", "provided.al2023")
 LAMBDA_ARCHITECTURES = ("x86_64", "arm64")
@@ -128,6 +132,18 @@ class ApiConfig:
 
 
 @dataclass(frozen=True)
+class EcsConfig:
+    """The Fargate rollback path: service size and where its image comes from."""
+
+    cluster_name: str
+    service_name: str
+    desired_count: int
+    cpu: int
+    memory_mib: int
+    image_uri: str | None
+
+
+@dataclass(frozen=True)
 class BackendConfig:
     """Plain (non-secret) settings the Go backend reads from its environment."""
 
@@ -151,6 +167,7 @@ class AppConfig:
     cache: CacheConfig
     function: LambdaConfig
     api: ApiConfig
+    ecs: EcsConfig
     backend: BackendConfig
 
     def stack_name(self, role: str) -> str:
@@ -366,6 +383,24 @@ KEYS: dict[str, _Key] = {
         "Route 53 hosted zone name of domain_name",
         accepted="zone name, required with domain_name",
     ),
+    "ecs_desired_count": _Key(_integer(1, 20), "Fargate tasks in compute=ecs", accepted="1..20"),
+    "ecs_cpu": _Key(
+        _choice("256", "512", "1024", "2048", "4096"),
+        "Fargate task CPU units",
+        accepted="256 | 512 | 1024 | 2048 | 4096",
+    ),
+    "ecs_memory": _Key(
+        _integer(512, 30720), "Fargate task memory in MiB", accepted="a size Fargate allows for ecs_cpu"
+    ),
+    "ecs_image_uri": _Key(
+        _pattern(
+            r"[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[A-Za-z0-9_.-]+|@sha256:[0-9a-f]{64})",
+            "an image such as 123456789012.dkr.ecr.ap-southeast-1.amazonaws.com/anigmaa:1.4.2, or empty",
+            allow_empty=True,
+        ),
+        "the ECS image (empty: build lambda_src/Dockerfile as a CDK asset)",
+        accepted="registry/repository:tag or @sha256:…, or empty",
+    ),
     "midtrans_client_key": _Key(
         _pattern(r"[A-Za-z0-9_-]{0,128}", "letters, digits, - and _ (the public client key)"),
         "Midtrans client key (public; the server key is a secret)",
@@ -425,8 +460,6 @@ def load_config(context: Mapping[str, Any], project_root: Path) -> AppConfig:
     compute = context.get("compute", "lambda")
     if not isinstance(compute, str):
         raise _fail("compute", compute, "is not a known compute mode", " | ".join(COMPUTE_MODES))
-    if compute in PLANNED_COMPUTE_MODES:
-        raise ConfigError(f"compute: {compute!r} is not available yet: {PLANNED_COMPUTE_MODES[compute]}")
     if compute not in COMPUTE_MODES:
         raise _fail("compute", compute, "is not a known compute mode", " | ".join(COMPUTE_MODES))
 
@@ -506,6 +539,14 @@ def _assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfi
     if re.match(r"/(aws|ssm)", v["ssm_prefix"], re.IGNORECASE):
         raise _fail("ssm_prefix", v["ssm_prefix"], "starts with a name AWS reserves", "a path not under /aws or /ssm")
 
+    cpu = int(v["ecs_cpu"])
+    if v["ecs_memory"] not in FARGATE_MEMORY[cpu]:
+        sizes = FARGATE_MEMORY[cpu]
+        raise ConfigError(
+            f"ecs_memory: {v['ecs_memory']} is not a Fargate size for ecs_cpu {cpu}; "
+            f"accepted: {sizes[0]}..{sizes[-1]} in steps of {sizes[1] - sizes[0]}"
+        )
+
     suffix = "" if env == "prod" else f"-{env}"
     return AppConfig(
         env=env,
@@ -547,6 +588,14 @@ def _assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfi
             throttle_rate=v["api_throttle_rate"],
             throttle_burst=v["api_throttle_burst"],
             domain=domain,
+        ),
+        ecs=EcsConfig(
+            cluster_name=f"anigmaa{suffix}",
+            service_name=f"anigmaa-backend{suffix}",
+            desired_count=v["ecs_desired_count"],
+            cpu=cpu,
+            memory_mib=v["ecs_memory"],
+            image_uri=v["ecs_image_uri"] or None,
         ),
         backend=BackendConfig(
             midtrans_client_key=v["midtrans_client_key"],

@@ -63,14 +63,18 @@ class BackendVpc(Construct):
 
 
 class BackendSecurityGroups(Construct):
-    """The security groups of the compute, database and cache tiers.
+    """The security groups of every tier, for both compute paths, with all their rules.
 
-    ``lambda_sg`` may reach PostgreSQL and Redis on their ports and HTTPS anywhere
-    (SSM, S3, Midtrans); the database and cache accept nothing else. All rules live
-    here, in the long-lived network stack, so no compute stack ever edits them.
+    ``lambda_sg`` (Lambda) and ``ecs_sg`` (Fargate tasks) may reach PostgreSQL and Redis
+    on their ports and HTTPS anywhere (SSM, S3, Midtrans); the database and cache accept
+    nothing else. ``alb_sg`` takes HTTP(S) from the internet and reaches only ``ecs_sg``
+    on the application port. All of it lives here, in the long-lived network stack, so
+    no compute stack ever edits a group and this stack is the same in both compute modes.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, db_port: int, redis_port: int) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, db_port: int, redis_port: int, app_port: int
+    ) -> None:
         super().__init__(scope, construct_id)
 
         def closed_group(construct_id: str, description: str) -> ec2.SecurityGroup:
@@ -78,11 +82,16 @@ class BackendSecurityGroups(Construct):
             return ec2.SecurityGroup(self, construct_id, vpc=vpc, description=description, allow_all_outbound=False)
 
         self.lambda_sg = closed_group("LambdaSecurityGroup", "lambda_sg: anigmaa backend functions")
-        self.database_sg = closed_group("DatabaseSecurityGroup", "anigmaa PostgreSQL: reachable from lambda_sg only")
-        self.cache_sg = closed_group("CacheSecurityGroup", "anigmaa Redis: reachable from lambda_sg only")
+        self.ecs_sg = closed_group("EcsSecurityGroup", "ecs_sg: anigmaa backend Fargate tasks")
+        self.alb_sg = closed_group("LoadBalancerSecurityGroup", "anigmaa load balancer: HTTP and HTTPS from anywhere")
+        self.database_sg = closed_group("DatabaseSecurityGroup", "anigmaa PostgreSQL: from lambda_sg and ecs_sg only")
+        self.cache_sg = closed_group("CacheSecurityGroup", "anigmaa Redis: from lambda_sg and ecs_sg only")
 
-        self.lambda_sg.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs (SSM, S3) and Midtrans"
-        )
-        self.lambda_sg.connections.allow_to(self.database_sg, ec2.Port.tcp(db_port), "lambda_sg to PostgreSQL")
-        self.lambda_sg.connections.allow_to(self.cache_sg, ec2.Port.tcp(redis_port), "lambda_sg to Redis")
+        for name, compute in (("lambda_sg", self.lambda_sg), ("ecs_sg", self.ecs_sg)):
+            compute.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs (SSM, S3) and Midtrans")
+            compute.connections.allow_to(self.database_sg, ec2.Port.tcp(db_port), f"{name} to PostgreSQL")
+            compute.connections.allow_to(self.cache_sg, ec2.Port.tcp(redis_port), f"{name} to Redis")
+
+        for port in (80, 443):
+            self.alb_sg.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(port), f"HTTP{'S' if port == 443 else ''}")
+        self.alb_sg.connections.allow_to(self.ecs_sg, ec2.Port.tcp(app_port), "load balancer to the backend")

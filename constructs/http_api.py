@@ -1,4 +1,4 @@
-"""An API Gateway HTTP API (v2) in front of one Lambda function, with its custom domain."""
+"""An API Gateway HTTP API (v2) in front of one Lambda function, and its custom domain."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_route53 as route53
-from aws_cdk import aws_route53_targets as targets
 
 from constructs import Construct
 
@@ -122,11 +120,12 @@ class LambdaHttpApi(Construct):
 
 
 class ApiCustomDomain(Construct):
-    """A regional custom domain for an HTTP API stage, with its certificate and alias record.
+    """A regional custom domain for an HTTP API stage.
 
-    The certificate is DNS-validated in ``zone`` and lives in the API's region, as a
-    regional endpoint requires. The mapping waits for the stage, avoiding CloudFormation's
-    "Invalid stage identifier specified".
+    The certificate must be in the API's region. The mapping waits for the stage,
+    avoiding CloudFormation's "Invalid stage identifier specified". The DNS record that
+    points the name here is not made here: the edge stack owns it, so it can point at
+    either compute path.
     """
 
     def __init__(
@@ -135,36 +134,19 @@ class ApiCustomDomain(Construct):
         construct_id: str,
         *,
         domain_name: str,
-        zone: route53.IHostedZone,
+        certificate: acm.ICertificate,
         api: apigwv2.IHttpApi,
         stage: apigwv2.IHttpStage,
     ) -> None:
         super().__init__(scope, construct_id)
 
-        self.certificate = acm.Certificate(
-            self,
-            "Certificate",
-            domain_name=domain_name,
-            validation=acm.CertificateValidation.from_dns(zone),
-        )
         self.domain = apigwv2.DomainName(
             self,
             "DomainName",
             domain_name=domain_name,
-            certificate=self.certificate,
+            certificate=certificate,
             security_policy=apigwv2.SecurityPolicy.TLS_1_2,
         )
         mapping = apigwv2.ApiMapping(self, "ApiMapping", api=api, domain_name=self.domain, stage=stage)
         mapping.node.add_dependency(stage)
-        self.record = route53.ARecord(
-            self,
-            "AliasRecord",
-            zone=zone,
-            record_name=domain_name,
-            target=route53.RecordTarget.from_alias(
-                targets.ApiGatewayv2DomainProperties(
-                    self.domain.regional_domain_name, self.domain.regional_hosted_zone_id
-                )
-            ),
-        )
         self.url = f"https://{domain_name}"

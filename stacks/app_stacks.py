@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import App, Environment, Stack, Tags
+from aws_cdk import Annotations, App, Environment, Stack, Tags
 
 from config import AppConfig
 from stacks.data_stack import DataStack
+from stacks.ecs_stack import EcsStack
+from stacks.edge_stack import EdgeStack
 from stacks.lambda_stack import LambdaStack
 from stacks.network_stack import NetworkStack
+
+COMPUTE_STACKS = {"lambda": "Lambda", "ecs": "Ecs"}  # compute mode → CDK id of its stack
 
 
 @dataclass(frozen=True)
 class AppStacks:
-    """The stacks of one environment."""
+    """The stacks of one environment and compute mode."""
 
     network: NetworkStack
     data: DataStack
-    compute: LambdaStack
+    compute: LambdaStack | EcsStack
+    edge: EdgeStack | None
 
 
 def _environment(config: AppConfig) -> Environment:
@@ -39,7 +44,7 @@ def build_permanent_stacks(app: App, config: AppConfig) -> tuple[NetworkStack, D
         config=config,
         env=env,
         stack_name=config.stack_name("network"),
-        description=f"anigmaa {config.env}: VPC, subnets, NAT, security groups",
+        description=f"anigmaa {config.env}: VPC, subnets, NAT, security groups, domain certificate",
         termination_protection=config.termination_protection,
     )
     data = DataStack(
@@ -60,20 +65,66 @@ def build_permanent_stacks(app: App, config: AppConfig) -> tuple[NetworkStack, D
 
 
 def build_stacks(app: App, config: AppConfig) -> AppStacks:
-    """Add the network, data and compute stacks of ``config.env`` to ``app``."""
+    """Add the permanent stacks, the selected compute stack and, with a domain, the edge stack."""
     network, data = build_permanent_stacks(app, config)
-    compute = LambdaStack(
-        app,
-        "Lambda",
-        config=config,
-        vpc=network.vpc,
-        lambda_sg=network.lambda_sg,
-        database_host=data.database_host,
-        redis_host=data.redis_host,
-        bucket=data.bucket,
-        env=_environment(config),
-        stack_name=config.stack_name("lambda"),
-        description=f"anigmaa {config.env}: Go backend on Lambda behind an HTTP API",
-    )
+    compute: LambdaStack | EcsStack
+    if config.compute == "lambda":
+        compute = LambdaStack(
+            app,
+            COMPUTE_STACKS["lambda"],
+            config=config,
+            vpc=network.vpc,
+            lambda_sg=network.lambda_sg,
+            database_host=data.database_host,
+            redis_host=data.redis_host,
+            bucket=data.bucket,
+            certificate=network.certificate,
+            env=_environment(config),
+            stack_name=config.stack_name("lambda"),
+            description=f"anigmaa {config.env}: Go backend on Lambda behind an HTTP API",
+        )
+    else:
+        compute = EcsStack(
+            app,
+            COMPUTE_STACKS["ecs"],
+            config=config,
+            vpc=network.vpc,
+            ecs_sg=network.ecs_sg,
+            alb_sg=network.alb_sg,
+            database_host=data.database_host,
+            redis_host=data.redis_host,
+            bucket=data.bucket,
+            certificate=network.certificate,
+            env=_environment(config),
+            stack_name=config.stack_name("ecs"),
+            description=f"anigmaa {config.env}: Go backend on ECS Fargate behind an ALB (rollback path)",
+        )
     _tag(compute, config)
-    return AppStacks(network=network, data=data, compute=compute)
+    _note_the_other_compute_stack(compute, config)
+
+    edge = None
+    if compute.alias_target is not None:
+        edge = EdgeStack(
+            app,
+            "Edge",
+            config=config,
+            target=compute.alias_target,
+            env=_environment(config),
+            stack_name=config.stack_name("edge"),
+            description=f"anigmaa {config.env}: the API domain's DNS record",
+        )
+        _tag(edge, config)
+    return AppStacks(network=network, data=data, compute=compute, edge=edge)
+
+
+def _note_the_other_compute_stack(compute: Stack, config: AppConfig) -> None:
+    """Say at synth that the other compute stack, if deployed, is not removed by leaving the app."""
+    other = "ecs" if config.compute == "lambda" else "lambda"
+    name = config.stack_name(other)
+    message = (
+        f"compute={config.compute}: stack {name} is not in this app. If it is deployed, it keeps running "
+        f"({'and billing for its load balancer and tasks' if other == 'ecs' else 'and answering on its own URL'}) "
+        f"until you remove it. Once the domain points at {config.compute} and the rollback window is over: "
+        f"aws cloudformation delete-stack --region {config.region} --stack-name {name}"
+    )
+    Annotations.of(compute).add_warning_v2(f"anigmaa:{other}-stack-not-in-app", message)

@@ -6,10 +6,10 @@ from config import APP_PORT, DB_NAME, DB_PORT, DB_USER, REDIS_PORT, AppConfig
 
 
 def backend_environment(config: AppConfig, *, database_host: str, redis_host: str, bucket_name: str) -> dict[str, str]:
-    """The environment the Go backend reads, as in the seed's table (less AWS_REGION).
+    """The environment the Go backend reads, as in the seed's table, without the secrets.
 
-    AWS_REGION is reserved in Lambda: the runtime sets it. The secrets are not here:
-    their SSM parameter names are, and the program reads the values at start.
+    AWS_REGION is not here: Lambda reserves it (the runtime sets it), and the ECS stack
+    adds it. How the secrets arrive differs by path: see `secret_parameter_variables`.
     """
     environment = {
         "PORT": str(APP_PORT),
@@ -28,6 +28,12 @@ def backend_environment(config: AppConfig, *, database_host: str, redis_host: st
         "MIDTRANS_CLIENT_KEY": config.backend.midtrans_client_key,
         "MIDTRANS_IS_PRODUCTION": "true" if config.backend.midtrans_is_production else "false",
     }
-    for secret, parameter_name in config.secret_parameter_names.items():
-        environment[f"{secret}_PARAM"] = parameter_name
     return environment
+
+
+def secret_parameter_variables(config: AppConfig) -> dict[str, str]:
+    """``<NAME>_PARAM`` → SSM parameter name, for a program that reads its secrets at start (Lambda).
+
+    Lambda cannot put SecureStrings into environment variables, so it gets the names.
+    """
+    return {f"{secret}_PARAM": name for secret, name in config.secret_parameter_names.items()}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from aws_cdk import Annotations, CfnOutput, Duration, Stack
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as targets
 from aws_cdk import aws_s3 as s3
 
 from config import AppConfig
@@ -19,9 +20,9 @@ from constructs.go_bundling import go_bootstrap_code
 from constructs.http_api import ApiCustomDomain, LambdaHttpApi
 from constructs.log_retention import retention_days
 from constructs.secret_parameters import SecretParameters
-from stacks.backend_environment import backend_environment
+from stacks import LAMBDA_SOURCE_DIR
+from stacks.backend_environment import backend_environment, secret_parameter_variables
 
-LAMBDA_SOURCE_DIR = Path(__file__).resolve().parent.parent / "lambda_src"
 RUNTIMES = {"provided.al2": lambda_.Runtime.PROVIDED_AL2, "provided.al2023": lambda_.Runtime.PROVIDED_AL2023}
 ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
 
@@ -46,6 +47,7 @@ class LambdaStack(Stack):
         database_host: str,
         redis_host: str,
         bucket: s3.IBucket,
+        certificate: acm.ICertificate | None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -70,9 +72,12 @@ class LambdaStack(Stack):
             architecture=architecture,
             memory_mb=function_config.memory_mb,
             timeout=Duration.seconds(function_config.timeout_seconds),
-            environment=backend_environment(
-                config, database_host=database_host, redis_host=redis_host, bucket_name=bucket.bucket_name
-            ),
+            environment={
+                **backend_environment(
+                    config, database_host=database_host, redis_host=redis_host, bucket_name=bucket.bucket_name
+                ),
+                **secret_parameter_variables(config),
+            },
             vpc=vpc,
             security_group=lambda_sg,
             log_retention=retention,
@@ -102,13 +107,15 @@ class LambdaStack(Stack):
         self._output("ApiId", http.api.api_id, "HTTP API id")
         self._output("ApiAccessLogGroup", http.access_log_group.log_group_name, "HTTP API access log group")
 
+        # Where the edge stack's DNS record points in this mode (None without a custom domain).
+        self.alias_target: route53.IAliasRecordTarget | None = None
         domain = config.api.domain
-        if domain is not None:
-            zone = route53.HostedZone.from_hosted_zone_attributes(
-                self, "HostedZone", hosted_zone_id=domain.hosted_zone_id, zone_name=domain.hosted_zone_name
-            )
+        if domain is not None and certificate is not None:
             custom = ApiCustomDomain(
-                self, "CustomDomain", domain_name=domain.name, zone=zone, api=http.api, stage=http.stage
+                self, "CustomDomain", domain_name=domain.name, certificate=certificate, api=http.api, stage=http.stage
+            )
+            self.alias_target = targets.ApiGatewayv2DomainProperties(
+                custom.domain.regional_domain_name, custom.domain.regional_hosted_zone_id
             )
             self._output("CustomDomainUrl", custom.url, "API custom domain URL")
 

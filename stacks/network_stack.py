@@ -1,13 +1,16 @@
-"""Network stack: VPC, subnets, NAT, S3 endpoint, flow logs and the tier security groups."""
+"""Network stack: VPC, subnets, NAT, S3 endpoint, flow logs, the tier security groups and
+the custom domain's certificate."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_route53 as route53
 
-from config import DB_PORT, REDIS_PORT, AppConfig
+from config import APP_PORT, DB_PORT, REDIS_PORT, AppConfig
 from constructs import Construct
 from constructs.backend_network import BackendSecurityGroups, BackendVpc
 from constructs.log_retention import retention_days
@@ -27,12 +30,28 @@ class NetworkStack(Stack):
             nat_gateways=config.network.nat_gateways,
             flow_log_retention=retention_days(config.log_retention_days),
         )
-        groups = BackendSecurityGroups(self, "SecurityGroups", vpc=network.vpc, db_port=DB_PORT, redis_port=REDIS_PORT)
+        groups = BackendSecurityGroups(
+            self, "SecurityGroups", vpc=network.vpc, db_port=DB_PORT, redis_port=REDIS_PORT, app_port=APP_PORT
+        )
 
         self.vpc: ec2.IVpc = network.vpc
         self.lambda_sg: ec2.ISecurityGroup = groups.lambda_sg
+        self.ecs_sg: ec2.ISecurityGroup = groups.ecs_sg
+        self.alb_sg: ec2.ISecurityGroup = groups.alb_sg
         self.database_sg: ec2.ISecurityGroup = groups.database_sg
         self.cache_sg: ec2.ISecurityGroup = groups.cache_sg
+
+        # One certificate for the custom domain, shared by both compute paths (API Gateway
+        # and the load balancer) and kept here so toggling compute never re-validates it.
+        self.certificate: acm.ICertificate | None = None
+        domain = config.api.domain
+        if domain is not None:
+            zone = route53.HostedZone.from_hosted_zone_attributes(
+                self, "HostedZone", hosted_zone_id=domain.hosted_zone_id, zone_name=domain.hosted_zone_name
+            )
+            self.certificate = acm.Certificate(
+                self, "DomainCertificate", domain_name=domain.name, validation=acm.CertificateValidation.from_dns(zone)
+            )
 
         CfnOutput(self, "FlowLogGroup", value=network.flow_log_group.log_group_name, description="VPC flow logs")
 
@@ -41,4 +60,7 @@ class NetworkStack(Stack):
         for subnet in [*self.vpc.public_subnets, *self.vpc.private_subnets]:
             self.export_value(subnet.subnet_id)
         self.export_value(self.vpc.vpc_id)
-        self.export_value(self.lambda_sg.security_group_id)
+        for group in (self.lambda_sg, self.ecs_sg, self.alb_sg):
+            self.export_value(group.security_group_id)
+        if self.certificate is not None:
+            self.export_value(self.certificate.certificate_arn)

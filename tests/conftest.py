@@ -63,6 +63,8 @@ def synthesize(overrides: dict[str, Any], outdir: Path) -> Synth:
         "data": Template.from_stack(stacks.data),
         "compute": Template.from_stack(stacks.compute),
     }
+    if stacks.edge is not None:
+        templates["edge"] = Template.from_stack(stacks.edge)
     return Synth(config=config, stacks=stacks, templates=templates, outdir=outdir)
 
 
@@ -82,7 +84,7 @@ def fixture_zips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
     """The configurations the suite synthesizes, by name, as -c overrides."""
-    return {
+    configurations: dict[str, dict[str, Any]] = {
         "prod": {},
         "dev": {"env": "dev"},
         # Everything optional switched on, as strings the way `-c key=value` delivers them.
@@ -104,6 +106,14 @@ def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
         },
         "prod-prebuilt": {"lambda_zip": str(fixture_zips["function"])},
     }
+    # Each configuration again with compute=ecs: the rollback path, and the other side of the drill.
+    for name in ("prod", "dev", "prod-custom"):
+        configurations[f"{name}-ecs"] = {**configurations[name], "compute": "ecs"}
+    configurations["prod-ecs-image"] = {
+        "compute": "ecs",
+        "ecs_image_uri": "123456789012.dkr.ecr.ap-southeast-1.amazonaws.com/anigmaa-backend:1.4.2",
+    }
+    return configurations
 
 
 @pytest.fixture(scope="session")
@@ -139,3 +149,13 @@ def custom(synth: Callable[[str], Synth]) -> Synth:
 @pytest.fixture(scope="session")
 def prebuilt(synth: Callable[[str], Synth]) -> Synth:
     return synth("prod-prebuilt")
+
+
+@pytest.fixture(scope="session")
+def ecs(synth: Callable[[str], Synth]) -> Synth:
+    return synth("prod-ecs")
+
+
+@pytest.fixture(scope="session")
+def custom_ecs(synth: Callable[[str], Synth]) -> Synth:
+    return synth("prod-custom-ecs")

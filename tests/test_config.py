@@ -83,8 +83,17 @@ def test_every_key_has_a_value_in_both_environments() -> None:
 
 BAD_INPUTS = [
     pytest.param({"env": "staging"}, r"^env: 'staging' is not a known environment; accepted: prod \| dev$", id="env"),
-    pytest.param({"compute": "ecs"}, r"^compute: 'ecs' is not available yet: .*use compute=lambda$", id="compute-ecs"),
-    pytest.param({"compute": "k8s"}, r"^compute: 'k8s' is not a known compute mode; accepted: lambda$", id="compute"),
+    pytest.param(
+        {"compute": "k8s"}, r"^compute: 'k8s' is not a known compute mode; accepted: lambda \| ecs$", id="compute"
+    ),
+    pytest.param(
+        {"ecs_memory": 4096},
+        r"^ecs_memory: 4096 is not a Fargate size for ecs_cpu 256; accepted: 512\.\.2048 in steps of 512$",
+        id="ecs-memory",
+    ),
+    pytest.param({"ecs_cpu": 300}, r"^ecs_cpu: 300 is not known; accepted: 256 \| 512", id="ecs-cpu"),
+    pytest.param({"ecs_desired_count": 0}, r"^ecs_desired_count: 0 is out of range 1\.\.20$", id="ecs-count"),
+    pytest.param({"ecs_image_uri": "anigmaa:latest"}, r"^ecs_image_uri: 'anigmaa:latest' is malformed", id="ecs-image"),
     pytest.param({"lambda_memory": 64}, r"^lambda_memory: 64 is out of range 128\.\.10240$", id="memory-low"),
     pytest.param({"lambda_memory": "10241"}, r"^lambda_memory: 10241 is out of range 128\.\.10240$", id="memory-high"),
     pytest.param(

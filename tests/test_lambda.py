@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_cdk.assertions import Match
 
-from tests.conftest import EXAMPLE_LAYER_ARN, EXAMPLE_ZONE_ID, Synth
+from tests.conftest import EXAMPLE_LAYER_ARN, Synth
 
 
 def _function(synth: Synth) -> dict[str, Any]:
@@ -188,29 +188,30 @@ def test_outputs_include_the_seeds_api_gateway_endpoint(prod: Synth) -> None:
     }
     [api_id] = [k for k, r in prod.json("compute")["Resources"].items() if r["Type"] == "AWS::ApiGatewayV2::Api"]
     assert outputs["ApiGatewayEndpoint"]["Value"] == {"Fn::GetAtt": [api_id, "ApiEndpoint"]}
-    assert all("Export" not in output for output in outputs.values())  # nothing may import from compute
+    assert all("Export" not in output for output in outputs.values())  # without a domain, nothing imports from it
 
 
 def test_no_custom_domain_unless_configured(prod: Synth) -> None:
-    for kind in ("AWS::ApiGatewayV2::DomainName", "AWS::CertificateManager::Certificate", "AWS::Route53::RecordSet"):
+    for kind in ("AWS::ApiGatewayV2::DomainName", "AWS::ApiGatewayV2::ApiMapping", "AWS::Route53::RecordSet"):
         prod.templates["compute"].resource_count_is(kind, 0)
+    assert prod.stacks.edge is None
 
 
-def test_custom_domain_has_a_dns_validated_certificate_mapping_after_stage_and_alias(custom: Synth) -> None:
+def test_custom_domain_uses_the_shared_certificate_and_maps_after_the_stage(custom: Synth) -> None:
     template = custom.templates["compute"]
-    template.has_resource_properties(
-        "AWS::CertificateManager::Certificate",
-        {
-            "DomainName": "api.anigmaa.example",
-            "ValidationMethod": "DNS",
-            "DomainValidationOptions": [{"DomainName": "api.anigmaa.example", "HostedZoneId": EXAMPLE_ZONE_ID}],
-        },
-    )
     template.has_resource_properties(
         "AWS::ApiGatewayV2::DomainName",
         {
             "DomainName": "api.anigmaa.example",
-            "DomainNameConfigurations": [Match.object_like({"EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2"})],
+            "DomainNameConfigurations": [
+                Match.object_like(
+                    {
+                        "EndpointType": "REGIONAL",
+                        "SecurityPolicy": "TLS_1_2",
+                        "CertificateArn": {"Fn::ImportValue": Match.string_like_regexp("DomainCertificate")},
+                    }
+                )
+            ],
         },
     )
     resources = custom.json("compute")["Resources"]
@@ -219,15 +220,9 @@ def test_custom_domain_has_a_dns_validated_certificate_mapping_after_stage_and_a
     assert stage_id in mapping["DependsOn"]
     assert mapping["Properties"]["Stage"] == "$default"
     assert "ApiMappingKey" not in mapping["Properties"]
-    template.has_resource_properties(
-        "AWS::Route53::RecordSet",
-        {
-            "Name": "api.anigmaa.example.",
-            "Type": "A",
-            "HostedZoneId": EXAMPLE_ZONE_ID,
-            "AliasTarget": Match.object_like({"DNSName": Match.any_value()}),
-        },
-    )
+    # The certificate and the DNS record belong to other stacks (network, edge).
+    template.resource_count_is("AWS::CertificateManager::Certificate", 0)
+    template.resource_count_is("AWS::Route53::RecordSet", 0)
     assert custom.json("compute")["Outputs"]["CustomDomainUrl"]["Value"] == "https://api.anigmaa.example"
 
 

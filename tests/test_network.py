@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_cdk.assertions import Match
 
-from tests.conftest import Synth
+from tests.conftest import EXAMPLE_ZONE_ID, Synth
 
 
 def _resources(synth: Synth, kind: str) -> dict[str, Any]:
@@ -77,38 +77,62 @@ def test_flow_logs_go_to_a_retained_log_group(prod: Synth) -> None:
     assert "FlowLogGroup" in prod.json("network")["Outputs"]
 
 
-def test_lambda_sg_reaches_postgres_and_redis_and_nothing_else_reaches_them(prod: Synth) -> None:
-    lambda_sg = _group_id(prod, "lambda_sg")
-    database_sg = _group_id(prod, "anigmaa PostgreSQL")
-    cache_sg = _group_id(prod, "anigmaa Redis")
-
-    ingress = [r["Properties"] for r in _resources(prod, "AWS::EC2::SecurityGroupIngress").values()]
-    assert sorted((i["GroupId"]["Fn::GetAtt"][0], i["FromPort"], i["ToPort"]) for i in ingress) == sorted(
-        [(database_sg, 5432, 5432), (cache_sg, 6379, 6379)]
+def _rules(synth: Synth, kind: str) -> list[tuple[str, str, int]]:
+    """(group, peer group, port) for every cross-group rule of ``kind`` (Ingress or Egress)."""
+    peer_key = "SourceSecurityGroupId" if kind == "Ingress" else "DestinationSecurityGroupId"
+    return sorted(
+        (
+            r["Properties"]["GroupId"]["Fn::GetAtt"][0],
+            r["Properties"][peer_key]["Fn::GetAtt"][0],
+            r["Properties"]["FromPort"],
+        )
+        for r in _resources(synth, f"AWS::EC2::SecurityGroup{kind}").values()
     )
-    assert all(i["SourceSecurityGroupId"] == {"Fn::GetAtt": [lambda_sg, "GroupId"]} for i in ingress)
-    assert all(i["IpProtocol"] == "tcp" for i in ingress)
 
+
+def test_only_the_compute_groups_reach_postgres_and_redis_and_only_the_alb_reaches_tasks(prod: Synth) -> None:
+    lambda_sg, ecs_sg = _group_id(prod, "lambda_sg"), _group_id(prod, "ecs_sg")
+    alb_sg = _group_id(prod, "anigmaa load balancer")
+    database_sg, cache_sg = _group_id(prod, "anigmaa PostgreSQL"), _group_id(prod, "anigmaa Redis")
+
+    assert _rules(prod, "Ingress") == sorted(
+        [
+            (database_sg, lambda_sg, 5432),
+            (database_sg, ecs_sg, 5432),
+            (cache_sg, lambda_sg, 6379),
+            (cache_sg, ecs_sg, 6379),
+            (ecs_sg, alb_sg, 8080),
+        ]
+    )
     groups = _resources(prod, "AWS::EC2::SecurityGroup")
-    for logical_id in (database_sg, cache_sg):
+    for logical_id in (database_sg, cache_sg, lambda_sg, ecs_sg):
         assert "SecurityGroupIngress" not in groups[logical_id]["Properties"]
 
 
-def test_lambda_sg_egress_is_https_postgres_and_redis_only(prod: Synth) -> None:
-    lambda_sg = _group_id(prod, "lambda_sg")
-    inline = _resources(prod, "AWS::EC2::SecurityGroup")[lambda_sg]["Properties"]["SecurityGroupEgress"]
-    assert inline == [
-        {
-            "CidrIp": "0.0.0.0/0",
-            "Description": "HTTPS to AWS APIs (SSM, S3) and Midtrans",
-            "FromPort": 443,
-            "IpProtocol": "tcp",
-            "ToPort": 443,
-        }
-    ]
-    egress = [r["Properties"] for r in _resources(prod, "AWS::EC2::SecurityGroupEgress").values()]
-    assert sorted(e["FromPort"] for e in egress) == [5432, 6379]
-    assert all(e["GroupId"] == {"Fn::GetAtt": [lambda_sg, "GroupId"]} for e in egress)
+def test_compute_groups_egress_is_https_postgres_and_redis_only(prod: Synth) -> None:
+    groups = _resources(prod, "AWS::EC2::SecurityGroup")
+    database_sg, cache_sg = _group_id(prod, "anigmaa PostgreSQL"), _group_id(prod, "anigmaa Redis")
+    for description in ("lambda_sg", "ecs_sg"):
+        group = _group_id(prod, description)
+        assert groups[group]["Properties"]["SecurityGroupEgress"] == [
+            {
+                "CidrIp": "0.0.0.0/0",
+                "Description": "HTTPS to AWS APIs (SSM, S3) and Midtrans",
+                "FromPort": 443,
+                "IpProtocol": "tcp",
+                "ToPort": 443,
+            }
+        ]
+        assert [(peer, port) for g, peer, port in _rules(prod, "Egress") if g == group] == sorted(
+            [(database_sg, 5432), (cache_sg, 6379)]
+        )
+
+
+def test_the_load_balancer_takes_http_and_https_and_reaches_only_the_tasks(prod: Synth) -> None:
+    alb_sg, ecs_sg = _group_id(prod, "anigmaa load balancer"), _group_id(prod, "ecs_sg")
+    inline = _resources(prod, "AWS::EC2::SecurityGroup")[alb_sg]["Properties"]["SecurityGroupIngress"]
+    assert sorted((rule["CidrIp"], rule["FromPort"]) for rule in inline) == [("0.0.0.0/0", 80), ("0.0.0.0/0", 443)]
+    assert [(peer, port) for g, peer, port in _rules(prod, "Egress") if g == alb_sg] == [(ecs_sg, 8080)]
 
 
 def test_the_database_and_cache_groups_allow_no_outbound_traffic(prod: Synth) -> None:
@@ -118,11 +142,26 @@ def test_the_database_and_cache_groups_allow_no_outbound_traffic(prod: Synth) ->
         assert rule["CidrIp"] == "255.255.255.255/32"  # the CDK's "no egress" placeholder
 
 
+def test_the_domain_certificate_lives_here_dns_validated_and_exported(prod: Synth, custom: Synth) -> None:
+    prod.templates["network"].resource_count_is("AWS::CertificateManager::Certificate", 0)
+    custom.templates["network"].has_resource_properties(
+        "AWS::CertificateManager::Certificate",
+        {
+            "DomainName": "api.anigmaa.example",
+            "ValidationMethod": "DNS",
+            "DomainValidationOptions": [{"DomainName": "api.anigmaa.example", "HostedZoneId": EXAMPLE_ZONE_ID}],
+        },
+    )
+    exports = [o["Export"]["Name"] for o in custom.json("network")["Outputs"].values() if "Export" in o]
+    assert any("DomainCertificate" in name for name in exports)
+
+
 def test_the_default_security_group_is_stripped_of_rules(prod: Synth) -> None:
     prod.templates["network"].resource_count_is("Custom::VpcRestrictDefaultSG", 1)
 
 
 def test_network_exports_are_the_declared_interface(prod: Synth) -> None:
     exports = {o["Export"]["Name"] for o in prod.json("network")["Outputs"].values() if "Export" in o}
-    assert len(exports) == 8  # VPC, 4 subnets, lambda_sg, and the two groups the data stack uses
+    # VPC, 4 subnets, lambda_sg, ecs_sg, alb_sg, and the two groups the data stack uses
+    assert len(exports) == 10
     assert all(name.startswith("anigmaa-prod-network:") for name in exports)

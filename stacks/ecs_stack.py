@@ -1,0 +1,125 @@
+"""Legacy compute stack (ECS/Fargate behind an ALB): the rollback path, `-c compute=ecs`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_cdk import Aws, CfnOutput, Stack
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as targets
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_ssm as ssm
+
+from config import APP_PORT, AppConfig
+from constructs import Construct
+from constructs.assets_bucket import grant_object_read_write
+from constructs.fargate_service import FargateBackendService
+from constructs.log_retention import retention_days
+from stacks import LAMBDA_SOURCE_DIR
+from stacks.backend_environment import backend_environment
+
+ECR_IMAGE = re.compile(
+    r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([a-z0-9._/-]+)(?::([\w.-]+)|@(sha256:[0-9a-f]{64}))"
+)
+
+
+class EcsStack(Stack):
+    """The Go backend as a Fargate service. Reads from the network and data stacks only."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AppConfig,
+        vpc: ec2.IVpc,
+        ecs_sg: ec2.ISecurityGroup,
+        alb_sg: ec2.ISecurityGroup,
+        database_host: str,
+        redis_host: str,
+        bucket: s3.IBucket,
+        certificate: acm.ICertificate | None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        settings = config.ecs
+
+        backend = FargateBackendService(
+            self,
+            "Backend",
+            vpc=vpc,
+            task_security_group_id=ecs_sg.security_group_id,
+            load_balancer_security_group_id=alb_sg.security_group_id,
+            cluster_name=settings.cluster_name,
+            service_name=settings.service_name,
+            image=self._image(config),
+            container_port=APP_PORT,
+            # The same variables as the Lambda, plus AWS_REGION, which ECS does not set.
+            environment={
+                **backend_environment(
+                    config, database_host=database_host, redis_host=redis_host, bucket_name=bucket.bucket_name
+                ),
+                "AWS_REGION": Aws.REGION,
+            },
+            secrets=self._secrets(config),
+            cpu=settings.cpu,
+            memory_mib=settings.memory_mib,
+            desired_count=settings.desired_count,
+            log_group_name=f"/ecs/{settings.service_name}",
+            log_retention=retention_days(config.log_retention_days),
+            execution_role_name=f"anigmaa-{config.env}-ecs-execution",
+            task_role_name=f"anigmaa-{config.env}-ecs-task",
+            certificate=certificate,
+        )
+        grant_object_read_write(bucket, backend.task_role)
+
+        self.alias_target: route53.IAliasRecordTarget | None = None
+        scheme = "http"
+        if certificate is not None and config.api.domain is not None:
+            self.alias_target = targets.LoadBalancerTarget(backend.load_balancer)
+            scheme = "https"
+        host = config.api.domain.name if config.api.domain is not None else backend.load_balancer.load_balancer_dns_name
+
+        for name, value, description in (
+            ("LoadBalancerDnsName", backend.load_balancer.load_balancer_dns_name, "ALB DNS name"),
+            ("ServiceName", backend.service.service_name, "ECS service name"),
+            ("ClusterName", backend.cluster.cluster_name, "ECS cluster name"),
+            ("ServiceLogGroup", backend.log_group.log_group_name, "ECS log group"),
+            ("Url", f"{scheme}://{host}", "URL of the backend in ECS mode"),
+        ):
+            CfnOutput(self, name, value=value, description=description)
+
+    def _secrets(self, config: AppConfig) -> dict[str, ecs.Secret]:
+        """The four SecureStrings, injected by ECS at task start (valueFrom the parameter ARN)."""
+        return {
+            name: ecs.Secret.from_ssm_parameter(
+                ssm.StringParameter.from_secure_string_parameter_attributes(
+                    self, f"{name.title().replace('_', '')}Parameter", parameter_name=parameter_name
+                )
+            )
+            for name, parameter_name in config.secret_parameter_names.items()
+        }
+
+    def _image(self, config: AppConfig) -> ecs.ContainerImage:
+        uri = config.ecs.image_uri
+        if uri is None:
+            # Built from lambda_src/Dockerfile by `cdk deploy` (where Docker runs), not at synth.
+            return ecs.ContainerImage.from_asset(str(LAMBDA_SOURCE_DIR), platform=ecr_assets.Platform.LINUX_AMD64)
+        match = ECR_IMAGE.fullmatch(uri)
+        if match is None:
+            return ecs.ContainerImage.from_registry(uri)
+        account, region, repository, tag, digest = match.groups()
+        # An ECR image: the execution role is granted pull on exactly that repository.
+        repo = ecr.Repository.from_repository_attributes(
+            self,
+            "ImageRepository",
+            repository_arn=f"arn:{Aws.PARTITION}:ecr:{region}:{account}:repository/{repository}",
+            repository_name=repository,
+        )
+        return ecs.ContainerImage.from_ecr_repository(repo, tag or digest)

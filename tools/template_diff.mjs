@@ -1,0 +1,43 @@
+// Compare CloudFormation templates with the CDK's own diff library (what `cdk diff` uses),
+// which knows from the resource specification which property changes replace a resource.
+//
+// stdin:  {"stacks": [{"name": "...", "old": <template or null>, "new": <template or null>}]}
+// stdout: {"stacks": [{"name": "...", "resources": [...], "outputs": [...]}]}, where each
+//         resource change is {logicalId, type, impact, properties: [{name, impact}]} and
+//         each output change is {logicalId, change: "added"|"removed"|"updated", oldExport, newExport}.
+import { fullDiff } from '@aws-cdk/cloudformation-diff';
+
+const input = JSON.parse(await new Promise((resolve) => {
+  let data = '';
+  process.stdin.on('data', (chunk) => { data += chunk; });
+  process.stdin.on('end', () => resolve(data));
+}));
+
+function exportName(output) {
+  return output && output.Export ? JSON.stringify(output.Export.Name) : null;
+}
+
+const stacks = input.stacks.map(({ name, old: before, new: after }) => {
+  const diff = fullDiff(before ?? {}, after ?? {});
+  const resources = [];
+  diff.resources.forEachDifference((logicalId, change) => {
+    const properties = [];
+    for (const [property, propertyChange] of Object.entries(change.propertyUpdates)) {
+      properties.push({ name: property, impact: propertyChange.changeImpact ?? 'WILL_UPDATE' });
+    }
+    resources.push({
+      logicalId,
+      type: change.newResourceType ?? change.oldResourceType,
+      impact: change.changeImpact,
+      properties,
+    });
+  });
+  const outputs = [];
+  diff.outputs.forEachDifference((logicalId, change) => {
+    const kind = change.isAddition ? 'added' : change.isRemoval ? 'removed' : 'updated';
+    outputs.push({ logicalId, change: kind, oldExport: exportName(change.oldValue), newExport: exportName(change.newValue) });
+  });
+  return { name, resources, outputs };
+});
+
+process.stdout.write(JSON.stringify({ stacks }));

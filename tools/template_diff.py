@@ -1,0 +1,117 @@
+"""Semantic differences between CloudFormation templates, as `cdk diff` sees them.
+
+The comparison runs in `tools/template_diff.mjs` with `@aws-cdk/cloudformation-diff`, the
+library behind `cdk diff`, which knows from the CloudFormation resource specification
+which property changes replace a resource. This module calls it and returns dataclasses.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "tools" / "template_diff.mjs"
+# Resources whose replacement or deletion loses data or breaks what depends on them.
+STATEFUL_TYPES = frozenset(
+    {
+        "AWS::RDS::DBInstance",
+        "AWS::RDS::DBSubnetGroup",
+        "AWS::ElastiCache::ReplicationGroup",
+        "AWS::ElastiCache::SubnetGroup",
+        "AWS::S3::Bucket",
+        "AWS::EC2::VPC",
+        "AWS::EC2::Subnet",
+        "AWS::EC2::SecurityGroup",
+    }
+)
+REPLACING = frozenset({"WILL_REPLACE", "MAY_REPLACE"})
+REMOVING = frozenset({"WILL_DESTROY", "WILL_ORPHAN"})
+
+
+@dataclass(frozen=True)
+class PropertyChange:
+    name: str
+    impact: str
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    stack: str
+    logical_id: str
+    type: str
+    impact: str
+    properties: tuple[PropertyChange, ...]
+
+    @property
+    def replaces_or_removes(self) -> bool:
+        return self.impact in REPLACING | REMOVING
+
+    def describe(self) -> str:
+        verb = {"WILL_REPLACE": "would be replaced", "MAY_REPLACE": "may be replaced"}.get(
+            self.impact, "would be deleted"
+        )
+        causes = [p.name for p in self.properties if p.impact in REPLACING]
+        because = f" (because {', '.join(causes)} changes)" if causes else ""
+        return f"{self.stack}: {self.type} {self.logical_id} {verb}{because}"
+
+
+@dataclass(frozen=True)
+class OutputChange:
+    stack: str
+    logical_id: str
+    change: str
+    old_export: str | None
+    new_export: str | None
+
+
+@dataclass(frozen=True)
+class StackDiff:
+    name: str
+    resources: tuple[ResourceChange, ...]
+    outputs: tuple[OutputChange, ...]
+
+
+def _node() -> str:
+    venv_node = ROOT / ".venv" / "bin" / "node"
+    node = str(venv_node) if venv_node.exists() else shutil.which("node")
+    if node is None:
+        raise RuntimeError("node not found; run `make setup`")
+    return node
+
+
+def diff_templates(pairs: dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]]) -> list[StackDiff]:
+    """Diff each stack's (old, new) templates; None stands for a stack that does not exist."""
+    request = {"stacks": [{"name": name, "old": old, "new": new} for name, (old, new) in pairs.items()]}
+    result = subprocess.run(
+        [_node(), str(SCRIPT)], input=json.dumps(request), capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"template_diff.mjs failed: {result.stderr.strip()}")
+    diffs = []
+    for stack in json.loads(result.stdout)["stacks"]:
+        resources = tuple(
+            ResourceChange(
+                stack=stack["name"],
+                logical_id=r["logicalId"],
+                type=r["type"],
+                impact=r["impact"],
+                properties=tuple(PropertyChange(p["name"], p["impact"]) for p in r["properties"]),
+            )
+            for r in stack["resources"]
+        )
+        outputs = tuple(
+            OutputChange(stack["name"], o["logicalId"], o["change"], o["oldExport"], o["newExport"])
+            for o in stack["outputs"]
+        )
+        diffs.append(StackDiff(name=stack["name"], resources=resources, outputs=outputs))
+    return diffs
+
+
+def stateful_losses(diffs: list[StackDiff]) -> list[ResourceChange]:
+    """Every stateful resource that the change would replace or delete."""
+    return [r for d in diffs for r in d.resources if r.type in STATEFUL_TYPES and r.replaces_or_removes]
