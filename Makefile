@@ -60,6 +60,7 @@ system-packages: ## Install PostgreSQL, Redis and openssl from Debian if they ar
 	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null
 
 synth: setup ## Synthesize every stack of env to cdk.out/ and summarize it
+	rm -rf cdk.out
 	$(CDK) synth --quiet -c env=$(env) $(CONTEXT)
 	$(VENV)/bin/python -m tools.synth_summary cdk.out
 

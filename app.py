@@ -11,6 +11,7 @@ import aws_cdk as cdk
 
 from config import ConfigError, load_config
 from stacks.app_stacks import build_stacks
+from stacks.checks import register_checks
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -30,7 +31,18 @@ def main() -> int:
         )
         return 1
     build_stacks(app, config)
-    app.synth()
+    register_checks(app)
+    try:
+        app.synth()
+    except RuntimeError as error:  # jsii's form of the CDK's ValidationFailed
+        if "ValidationFailed" not in str(error):
+            raise
+        print(
+            "anigmaa-infra: synth stopped: the policy checks above found findings that are neither fixed nor "
+            "acknowledged (details: cdk.out/validation-report.json)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

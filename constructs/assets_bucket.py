@@ -2,21 +2,74 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk.region_info import RegionInfo
 
 from constructs import Construct
+
+ALB_LOG_PREFIX = "alb"
+
+
+class AccessLogsBucket(Construct):
+    """Where S3 server access logs and load-balancer access logs go, kept for ``retention_days``.
+
+    The load balancer's log delivery may write under ``alb/`` whether or not a load
+    balancer exists, so turning one on never changes this bucket (or its stack).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, retention_days: int, region: str) -> None:
+        super().__init__(scope, construct_id)
+
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            # Load balancers deliver access logs only to buckets encrypted with S3-managed keys.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
+            removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireLogs",
+                    expiration=Duration.days(retention_days),
+                    noncurrent_version_expiration=Duration.days(1),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
+        )
+        # Older regions deliver ALB logs from a regional ELB account, newer ones from a service principal.
+        elb_account = RegionInfo.get(region).elbv2_account
+        writer: iam.IPrincipal = (
+            iam.AccountPrincipal(elb_account)
+            if elb_account
+            else iam.ServicePrincipal("logdelivery.elasticloadbalancing.amazonaws.com")
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="LoadBalancerAccessLogs",
+                principals=[writer],
+                actions=["s3:PutObject"],
+                resources=[self.bucket.arn_for_objects(f"{ALB_LOG_PREFIX}/AWSLogs/{Aws.ACCOUNT_ID}/*")],
+            )
+        )
 
 
 class AssetsBucket(Construct):
     """A private, encrypted, versioned bucket that is kept when the stack goes away.
 
     Old object versions expire after ``noncurrent_version_days`` so versioning protects
-    against mistakes without growing the bill forever.
+    against mistakes without growing the bill forever. Server access logs go to
+    ``access_logs``.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, noncurrent_version_days: int = 90) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, access_logs: s3.IBucket, noncurrent_version_days: int = 90
+    ) -> None:
         super().__init__(scope, construct_id)
 
         self.bucket = s3.Bucket(
@@ -29,6 +82,8 @@ class AssetsBucket(Construct):
             minimum_tls_version=1.2,
             versioned=True,
             removal_policy=RemovalPolicy.RETAIN,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix="s3/assets/",
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireOldVersions",

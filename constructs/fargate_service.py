@@ -47,6 +47,8 @@ class FargateBackendService(Construct):
         execution_role_name: str,
         task_role_name: str,
         certificate: acm.ICertificate | None,
+        access_logs_bucket_name: str,
+        access_logs_prefix: str,
     ) -> None:
         super().__init__(scope, construct_id)
 
@@ -126,6 +128,14 @@ class FargateBackendService(Construct):
             security_group=imported_group("LoadBalancerSecurityGroup", load_balancer_security_group_id),
             drop_invalid_header_fields=True,
         )
+        # Set as attributes rather than log_access_logs(), which would add a statement to the
+        # bucket's policy in the data stack; that bucket already lets log delivery write there.
+        for key, value in (
+            ("access_logs.s3.enabled", "true"),
+            ("access_logs.s3.bucket", access_logs_bucket_name),
+            ("access_logs.s3.prefix", access_logs_prefix),
+        ):
+            self.load_balancer.set_attribute(key, value)
         self.target_group = elbv2.ApplicationTargetGroup(
             self,
             "TargetGroup",

@@ -95,6 +95,7 @@ def build_stacks(app: App, config: AppConfig) -> AppStacks:
             redis_host=data.redis_host,
             bucket=data.bucket,
             certificate=network.certificate,
+            access_logs_bucket=data.access_logs_bucket,
             env=_environment(config),
             stack_name=config.stack_name("ecs"),
             description=f"anigmaa {config.env}: Go backend on ECS Fargate behind an ALB (rollback path)",

@@ -11,10 +11,19 @@ from aws_cdk import aws_s3 as s3
 
 from config import DB_NAME, DB_PORT, DB_USER, REDIS_PORT, AppConfig
 from constructs import Construct
-from constructs.assets_bucket import AssetsBucket
+from constructs.assets_bucket import AccessLogsBucket, AssetsBucket
 from constructs.postgres_database import PostgresDatabase
 from constructs.redis_cache import RedisCache
 from constructs.secret_parameters import SecretParameters
+from stacks.checks import acknowledge
+
+# The export of the assets bucket's ARN, as CDK names it; fixed by the bucket's pinned logical ID.
+BUCKET_ARN_EXPORT = "ExportsOutputFnGetAttAssetsBucket252B3DF7ArnCAD0E1B6"
+
+
+def bucket_objects(config: AppConfig) -> str:
+    """How cdk-nag prints a compute stack's grant on the bucket's objects (an imported ARN + /*)."""
+    return f"{config.stack_name('data')}:{BUCKET_ARN_EXPORT}/*"
 
 
 class DataStack(Stack):
@@ -66,12 +75,62 @@ class DataStack(Stack):
             port=REDIS_PORT,
             description=f"anigmaa {config.env} Redis",
         )
-        assets = AssetsBucket(self, "Assets")
+        access_logs = AccessLogsBucket(
+            self, "AccessLogs", retention_days=config.log_retention_days, region=config.region
+        )
+        assets = AssetsBucket(self, "Assets", access_logs=access_logs.bucket)
 
         self.database_host: str = database.instance.instance_endpoint.hostname
         self.redis_host: str = cache.primary_endpoint_address
         self.bucket: s3.IBucket = assets.bucket
+        self.access_logs_bucket: s3.IBucket = access_logs.bucket
+
+        self._acknowledge(config, database, cache, access_logs)
 
         # The exports a compute stack may import, declared whoever uses them (see NetworkStack).
-        for value in (self.database_host, self.redis_host, self.bucket.bucket_name, self.bucket.bucket_arn):
+        for value in (
+            self.database_host,
+            self.redis_host,
+            self.bucket.bucket_name,
+            self.bucket.bucket_arn,
+            self.access_logs_bucket.bucket_name,
+        ):
             self.export_value(value)
+
+    @staticmethod
+    def _acknowledge(
+        config: AppConfig, database: PostgresDatabase, cache: RedisCache, access_logs: AccessLogsBucket
+    ) -> None:
+        """cdk-nag findings accepted in this stack, each with its reason."""
+        isolated = "it is private, reachable only from lambda_sg and ecs_sg, and accepts TLS only"
+        acknowledge(
+            database.instance,
+            "AwsSolutions::AwsSolutions-RDS11",
+            f"DB_PORT=5432 is part of the backend's configuration; {isolated}. Another port would add no protection.",
+        )
+        acknowledge(
+            cache.replication_group,
+            "AwsSolutions::AwsSolutions-AEC5",
+            f"REDIS_PORT=6379 is part of the backend's configuration; {isolated}, with AUTH.",
+        )
+        acknowledge(
+            access_logs.bucket,
+            "AwsSolutions::AwsSolutions-S1",
+            "This bucket receives the access logs; logging its own access into itself would loop.",
+        )
+        cheaper = f"off by configuration in env={config.env} to halve its cost; prod keeps it on"
+        if not config.database.multi_az:
+            acknowledge(database.instance, "AwsSolutions::AwsSolutions-RDS3", f"Multi-AZ is {cheaper} (db_multi_az).")
+        if not config.database.deletion_protection:
+            acknowledge(
+                database.instance,
+                "AwsSolutions::AwsSolutions-RDS10",
+                f"Deletion protection is off by configuration in env={config.env} so the environment can be torn "
+                "down; a final snapshot is still taken on delete (db_deletion_protection).",
+            )
+        if config.cache.nodes < 2:
+            acknowledge(
+                cache.replication_group,
+                "AwsSolutions::AwsSolutions-AEC4",
+                f"A single cache node (no Multi-AZ failover) is {cheaper} (cache_nodes).",
+            )

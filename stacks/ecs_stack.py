@@ -18,11 +18,13 @@ from aws_cdk import aws_ssm as ssm
 
 from config import APP_PORT, AppConfig
 from constructs import Construct
-from constructs.assets_bucket import grant_object_read_write
+from constructs.assets_bucket import ALB_LOG_PREFIX, grant_object_read_write
 from constructs.fargate_service import FargateBackendService
 from constructs.log_retention import retention_days
 from stacks import LAMBDA_SOURCE_DIR
 from stacks.backend_environment import backend_environment
+from stacks.checks import acknowledge
+from stacks.data_stack import bucket_objects
 
 ECR_IMAGE = re.compile(
     r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([a-z0-9._/-]+)(?::([\w.-]+)|@(sha256:[0-9a-f]{64}))"
@@ -45,6 +47,7 @@ class EcsStack(Stack):
         redis_host: str,
         bucket: s3.IBucket,
         certificate: acm.ICertificate | None,
+        access_logs_bucket: s3.IBucket,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -76,8 +79,11 @@ class EcsStack(Stack):
             execution_role_name=f"anigmaa-{config.env}-ecs-execution",
             task_role_name=f"anigmaa-{config.env}-ecs-task",
             certificate=certificate,
+            access_logs_bucket_name=access_logs_bucket.bucket_name,
+            access_logs_prefix=ALB_LOG_PREFIX,
         )
         grant_object_read_write(bucket, backend.task_role)
+        self._acknowledge(config, backend)
 
         self.alias_target: route53.IAliasRecordTarget | None = None
         scheme = "http"
@@ -94,6 +100,27 @@ class EcsStack(Stack):
             ("Url", f"{scheme}://{host}", "URL of the backend in ECS mode"),
         ):
             CfnOutput(self, name, value=value, description=description)
+
+    @staticmethod
+    def _acknowledge(config: AppConfig, backend: FargateBackendService) -> None:
+        """cdk-nag findings accepted in this stack, each with its reason."""
+        acknowledge(
+            backend.execution_role.node.find_child("DefaultPolicy"),
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            "ecr:GetAuthorizationToken does not support resource-level permissions; image pulls themselves are "
+            "limited to the one repository.",
+        )
+        acknowledge(
+            backend.task_role.node.find_child("DefaultPolicy"),
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::{bucket_objects(config)}]",
+            "Object access within the one assets bucket: S3 object ARNs need the /* wildcard.",
+        )
+        acknowledge(
+            backend.task_definition,
+            "AwsSolutions::AwsSolutions-ECS2",
+            "Only plain settings (hosts, ports, flags) are environment variables; the four secrets come from SSM "
+            "through the container's secrets, resolved by ECS at task start.",
+        )
 
     def _secrets(self, config: AppConfig) -> dict[str, ecs.Secret]:
         """The four SecureStrings, injected by ECS at task start (valueFrom the parameter ARN)."""

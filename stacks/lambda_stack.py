@@ -22,6 +22,8 @@ from constructs.log_retention import retention_days
 from constructs.secret_parameters import SecretParameters
 from stacks import LAMBDA_SOURCE_DIR
 from stacks.backend_environment import backend_environment, secret_parameter_variables
+from stacks.checks import acknowledge
+from stacks.data_stack import bucket_objects
 
 RUNTIMES = {"provided.al2": lambda_.Runtime.PROVIDED_AL2, "provided.al2023": lambda_.Runtime.PROVIDED_AL2023}
 ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
@@ -100,6 +102,8 @@ class LambdaStack(Stack):
             log_retention=retention,
         )
 
+        self._acknowledge(config, backend, http)
+
         self._output("ApiGatewayEndpoint", http.api.api_endpoint, "HTTP API endpoint (the seed's api_gateway_endpoint)")
         self._output("FunctionName", backend.function.function_name, "Lambda function name")
         self._output("FunctionArn", backend.function.function_arn, "Lambda function ARN")
@@ -118,6 +122,42 @@ class LambdaStack(Stack):
                 custom.domain.regional_domain_name, custom.domain.regional_hosted_zone_id
             )
             self._output("CustomDomainUrl", custom.url, "API custom domain URL")
+
+    @staticmethod
+    def _acknowledge(config: AppConfig, backend: BackendFunction, http: LambdaHttpApi) -> None:
+        """cdk-nag findings accepted in this stack, each with its reason."""
+        role = backend.function.role
+        assert role is not None
+        for policy, why in (
+            ("AWSLambdaVPCAccessExecutionRole", "lets Lambda create and delete the function's network interfaces"),
+            ("AWSLambdaBasicExecutionRole", "lets the function write its logs"),
+        ):
+            acknowledge(
+                role,
+                f"AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/{policy}]",
+                f"The AWS-managed {policy} {why}; AWS maintains it for exactly this use.",
+            )
+        default_policy = role.node.find_child("DefaultPolicy")
+        acknowledge(
+            default_policy,
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            "X-Ray's PutTraceSegments and PutTelemetryRecords do not support resource-level permissions.",
+        )
+        acknowledge(
+            default_policy,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::{bucket_objects(config)}]",
+            "Object access within the one assets bucket: S3 object ARNs need the /* wildcard.",
+        )
+        acknowledge(
+            http.api.node.find_child("DefaultRoute"),
+            "AwsSolutions::AwsSolutions-APIG4",
+            "The backend authenticates its own requests (JWT signed with JWT_SECRET); /health must stay open.",
+        )
+        acknowledge(
+            backend.function,
+            "Serverless::Serverless-LambdaDLQ",
+            "Invoked synchronously by API Gateway only; a dead-letter queue applies to asynchronous invocations.",
+        )
 
     def _output(self, name: str, value: str, description: str) -> None:
         CfnOutput(self, name, value=value, description=description)

@@ -14,6 +14,7 @@ from config import APP_PORT, DB_PORT, REDIS_PORT, AppConfig
 from constructs import Construct
 from constructs.backend_network import BackendSecurityGroups, BackendVpc
 from constructs.log_retention import retention_days
+from stacks.checks import acknowledge
 
 
 class NetworkStack(Stack):
@@ -52,6 +53,13 @@ class NetworkStack(Stack):
             self.certificate = acm.Certificate(
                 self, "DomainCertificate", domain_name=domain.name, validation=acm.CertificateValidation.from_dns(zone)
             )
+
+        acknowledge(
+            groups.alb_sg.node.default_child,  # type: ignore[arg-type]
+            "AwsSolutions::AwsSolutions-EC23",
+            "The internet-facing load balancer of the ECS path takes HTTP (redirected) and HTTPS from anywhere "
+            "by design; no other group accepts traffic from outside the VPC.",
+        )
 
         CfnOutput(self, "FlowLogGroup", value=network.flow_log_group.log_group_name, description="VPC flow logs")
 

@@ -15,6 +15,7 @@ from aws_cdk.assertions import Template
 
 from config import AppConfig, load_config
 from stacks.app_stacks import AppStacks, build_stacks
+from stacks.checks import register_checks
 from tools.synth_summary import Finding, findings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +58,7 @@ def synthesize(overrides: dict[str, Any], outdir: Path) -> Synth:
     app = new_app(overrides, outdir)
     config = load_config(app.node.get_all_context(), ROOT)
     stacks = build_stacks(app, config)
+    register_checks(app)
     app.synth()
     templates = {
         "network": Template.from_stack(stacks.network),

@@ -6,6 +6,7 @@ import json
 
 from aws_cdk.assertions import Match
 
+from stacks.data_stack import BUCKET_ARN_EXPORT
 from tests.conftest import Synth
 
 # Renaming any of these replaces the resource and loses its data (or, for the subnet
@@ -158,5 +159,28 @@ def test_secrets_appear_only_as_ssm_secure_references(prod: Synth, dev: Synth) -
 
 def test_data_exports_are_the_declared_interface(prod: Synth) -> None:
     exports = sorted(o["Export"]["Name"] for o in prod.json("data")["Outputs"].values())
-    assert len(exports) == 4  # database host, cache host, bucket name and ARN
+    assert len(exports) == 5  # database host, cache host, bucket name and ARN, access-log bucket name
     assert all(name.startswith("anigmaa-prod-data:") for name in exports)
+    # The name cdk-nag acknowledgements in the compute stacks rely on.
+    assert f"anigmaa-prod-data:{BUCKET_ARN_EXPORT}" in exports
+
+
+def test_access_logs_go_to_a_private_bucket_that_load_balancers_may_write(prod: Synth) -> None:
+    resources = prod.json("data")["Resources"]
+    [logs_id] = [k for k in resources if k.startswith("AccessLogsBucket") and resources[k]["Type"] == "AWS::S3::Bucket"]
+    prod.templates["data"].has_resource_properties(
+        "AWS::S3::Bucket",
+        {"LoggingConfiguration": {"DestinationBucketName": {"Ref": logs_id}, "LogFilePrefix": "s3/assets/"}},
+    )
+    logs = resources[logs_id]
+    assert logs["DeletionPolicy"] == "Retain"
+    assert logs["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
+    [policy] = [
+        r
+        for r in resources.values()
+        if r["Type"] == "AWS::S3::BucketPolicy" and r["Properties"]["Bucket"] == {"Ref": logs_id}
+    ]
+    [elb] = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == "LoadBalancerAccessLogs"]
+    assert elb["Action"] == "s3:PutObject"
+    assert "114774131450" in json.dumps(elb["Principal"])  # the ELB account of ap-southeast-1
+    assert "/alb/AWSLogs/" in json.dumps(elb["Resource"])

@@ -152,6 +152,16 @@ def test_load_balancer_is_public_with_alb_sg_and_drops_invalid_headers(ecs: Synt
     )
 
 
+def test_load_balancer_writes_access_logs_to_the_access_log_bucket(ecs: Synth) -> None:
+    [alb] = [
+        r for r in ecs.json("compute")["Resources"].values() if r["Type"] == "AWS::ElasticLoadBalancingV2::LoadBalancer"
+    ]
+    attributes = {a["Key"]: a["Value"] for a in alb["Properties"]["LoadBalancerAttributes"]}
+    assert attributes["access_logs.s3.enabled"] == "true"
+    assert attributes["access_logs.s3.prefix"] == "alb"
+    assert "AccessLogsBucket" in json.dumps(attributes["access_logs.s3.bucket"])
+
+
 def test_health_check_is_on_health(ecs: Synth) -> None:
     ecs.templates["compute"].has_resource_properties(
         "AWS::ElasticLoadBalancingV2::TargetGroup",
