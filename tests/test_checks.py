@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +14,7 @@ from tests.conftest import Synth
 CONFIGURATIONS = ["prod", "dev", "prod-custom", "prod-prebuilt", "prod-ecs", "dev-ecs", "prod-custom-ecs"]
 
 
-def _report(synth: Synth) -> dict[str, dict[str, object]]:
+def _report(synth: Synth) -> dict[str, dict[str, Any]]:
     report = json.loads((synth.outdir / "validation-report.json").read_text())
     return {plugin["pluginName"]: plugin for plugin in report["pluginReports"]}
 
@@ -36,12 +38,12 @@ def test_every_nag_finding_is_fixed_or_acknowledged(synth: Callable[[str], Synth
 def test_every_acknowledgement_carries_a_reason_at_one_construct(synth: Callable[[str], Synth], name: str) -> None:
     suppressed = _report(synth(name))["AwsSolutions"].get("suppressedViolations", [])
     assert suppressed, "expected the documented acknowledgements"
-    for entry in suppressed:  # type: ignore[union-attr]
+    for entry in suppressed:
         assert len(entry["violatingConstructs"]) == 1
         assert len(entry.get("reason", entry.get("suppressionReason", ""))) > 30, entry
 
 
-def test_a_new_finding_fails_the_synth(tmp_path: object) -> None:
+def test_a_new_finding_fails_the_synth(tmp_path: Path) -> None:
     """The gate is live: an unacknowledged finding (a public bucket) is reported as an error."""
     from aws_cdk import App, Stack
     from aws_cdk import aws_s3 as s3
