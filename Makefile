@@ -27,9 +27,11 @@ SYSTEM_PACKAGES := postgresql redis-server openssl
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 GO_STAMP := lambda_src/.modules-downloaded
+SCAN_VENV := .venv-scan
+SCAN_STAMP := $(SCAN_VENV)/.installed
 PY_SOURCES := app.py config stacks constructs tools tests
 
-.PHONY: help setup system-packages synth test lint typecheck unit go-test diff deploy lambda-zip invoke-local bench clean
+.PHONY: help setup system-packages synth scan guard baseline test lint typecheck unit go-test diff deploy lambda-zip invoke-local bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -43,11 +45,16 @@ $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(SCAN_STAMP): requirements-scan.txt
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-scan.txt
+	touch $@
+
 $(GO_STAMP): lambda_src/go.mod lambda_src/go.sum
 	cd lambda_src && go mod download
 	touch $@
 
-setup: $(PY_STAMP) $(NODE_STAMP) $(GO_STAMP) ## Create the venv, install the pinned CDK CLI and Go modules
+setup: $(PY_STAMP) $(NODE_STAMP) $(GO_STAMP) $(SCAN_STAMP) ## Create the venvs, install the pinned CDK CLI and Go modules
 
 $(RIE):
 	GOBIN=$(CURDIR)/.bin go install $(RIE_MODULE)@$(RIE_VERSION)
@@ -63,6 +70,15 @@ synth: setup ## Synthesize every stack of env to cdk.out/ and summarize it
 	rm -rf cdk.out
 	$(CDK) synth --quiet -c env=$(env) $(CONTEXT)
 	$(VENV)/bin/python -m tools.synth_summary cdk.out
+
+scan: synth ## cfn-lint and checkov on cdk.out (after synth)
+	$(VENV)/bin/python -m tools.scan cdk.out
+
+guard: setup ## Fail if prod (both modes) would replace or delete a stateful resource, against baseline/
+	$(VENV)/bin/python -m tools.guard
+
+baseline: setup ## Accept the current prod templates (both modes) as the reviewed baseline/
+	$(VENV)/bin/python -m tools.guard --update
 
 lint: setup ## ruff (lint and format check)
 	$(VENV)/bin/ruff check $(PY_SOURCES)

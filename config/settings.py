@@ -113,6 +113,7 @@ class LambdaConfig:
     code_zip: Path | None
     layer_zip: Path | None
     layer_arns: tuple[str, ...]
+    reserved_concurrency: int | None
 
     @property
     def goarch(self) -> str:
@@ -343,6 +344,11 @@ KEYS: dict[str, _Key] = {
         _choice(*LAMBDA_RUNTIMES), "Lambda OS-only runtime", accepted="provided.al2 | provided.al2023"
     ),
     "lambda_architecture": _Key(_choice(*LAMBDA_ARCHITECTURES), "Lambda architecture", accepted="x86_64 | arm64"),
+    "lambda_reserved_concurrency": _Key(
+        _integer(0, 1000),
+        "concurrent executions reserved for (and capped at) the function; 0: none",
+        accepted="0..1000",
+    ),
     "lambda_zip": _Key(
         _optional_zip,
         "prebuilt zip holding `bootstrap` (empty: build lambda_src/)",
@@ -581,6 +587,7 @@ def _assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfi
             code_zip=_bootstrap_zip(v["lambda_zip"], root),
             layer_zip=layer_zip,
             layer_arns=layer_arns,
+            reserved_concurrency=v["lambda_reserved_concurrency"] or None,
         ),
         api=ApiConfig(
             name=f"anigmaa{suffix}",

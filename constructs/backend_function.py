@@ -37,6 +37,7 @@ class BackendFunction(Construct):
         vpc: ec2.IVpc,
         security_group: ec2.ISecurityGroup,
         log_retention: logs.RetentionDays,
+        reserved_concurrency: int | None = None,
         layers: Sequence[lambda_.ILayerVersion] = (),
     ) -> None:
         super().__init__(scope, construct_id)
@@ -59,6 +60,7 @@ class BackendFunction(Construct):
             layers=list(layers),
             memory_size=memory_mb,
             timeout=timeout,
+            reserved_concurrent_executions=reserved_concurrency,
             environment=dict(environment),
             vpc=vpc,
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),

@@ -155,6 +155,8 @@ class FargateBackendService(Construct):
             ),
         )
 
+        # The plain-HTTP listener that serves traffic, when there is no certificate (else None).
+        self.http_listener: elbv2.ApplicationListener | None = None
         if certificate is not None:
             self.load_balancer.add_listener(
                 "HttpsListener",
@@ -167,7 +169,7 @@ class FargateBackendService(Construct):
             )
             self.load_balancer.add_redirect(source_port=80, target_port=443, open=False)
         else:
-            self.load_balancer.add_listener(
+            self.http_listener = self.load_balancer.add_listener(
                 "HttpListener",
                 port=80,
                 protocol=elbv2.ApplicationProtocol.HTTP,

@@ -62,6 +62,10 @@ class PostgresDatabase(Construct):
             backup_retention=backup_retention,
             delete_automated_backups=False,
             copy_tags_to_snapshot=True,
+            # IAM database authentication available alongside the password (no cost when unused).
+            iam_authentication=True,
+            # OS-level metrics every 60 s (billed as CloudWatch Logs ingestion: cents a month).
+            monitoring_interval=Duration.seconds(60),
             auto_minor_version_upgrade=True,
             deletion_protection=deletion_protection,
             removal_policy=RemovalPolicy.SNAPSHOT,

@@ -15,7 +15,7 @@ from constructs.assets_bucket import AccessLogsBucket, AssetsBucket
 from constructs.postgres_database import PostgresDatabase
 from constructs.redis_cache import RedisCache
 from constructs.secret_parameters import SecretParameters
-from stacks.checks import acknowledge
+from stacks.checks import acknowledge, skip_checkov
 
 # The export of the assets bucket's ARN, as CDK names it; fixed by the bucket's pinned logical ID.
 BUCKET_ARN_EXPORT = "ExportsOutputFnGetAttAssetsBucket252B3DF7ArnCAD0E1B6"
@@ -101,7 +101,14 @@ class DataStack(Stack):
     def _acknowledge(
         config: AppConfig, database: PostgresDatabase, cache: RedisCache, access_logs: AccessLogsBucket
     ) -> None:
-        """cdk-nag findings accepted in this stack, each with its reason."""
+        """cdk-nag and checkov findings accepted in this stack, each with its reason."""
+        skip_checkov(
+            access_logs.bucket,
+            "CKV_AWS_18",
+            "This bucket receives the access logs; logging its own access into itself would loop.",
+        )
+        if not config.database.multi_az:
+            skip_checkov(database.instance, "CKV_AWS_157", f"Multi-AZ is off by configuration in env={config.env}.")
         isolated = "it is private, reachable only from lambda_sg and ecs_sg, and accepts TLS only"
         acknowledge(
             database.instance,
@@ -117,6 +124,13 @@ class DataStack(Stack):
             access_logs.bucket,
             "AwsSolutions::AwsSolutions-S1",
             "This bucket receives the access logs; logging its own access into itself would loop.",
+        )
+        monitoring_role = database.instance.node.find_child("MonitoringRole")
+        acknowledge(
+            monitoring_role,
+            "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonRDSEnhancedMonitoringRole]",
+            "The AWS-managed policy RDS documents for enhanced monitoring (publishing OS metrics to CloudWatch Logs).",
         )
         cheaper = f"off by configuration in env={config.env} to halve its cost; prod keeps it on"
         if not config.database.multi_az:

@@ -23,7 +23,7 @@ from constructs.fargate_service import FargateBackendService
 from constructs.log_retention import retention_days
 from stacks import LAMBDA_SOURCE_DIR
 from stacks.backend_environment import backend_environment
-from stacks.checks import acknowledge
+from stacks.checks import LOGS_ENCRYPTION, acknowledge, skip_checkov
 from stacks.data_stack import bucket_objects
 
 ECR_IMAGE = re.compile(
@@ -103,7 +103,15 @@ class EcsStack(Stack):
 
     @staticmethod
     def _acknowledge(config: AppConfig, backend: FargateBackendService) -> None:
-        """cdk-nag findings accepted in this stack, each with its reason."""
+        """cdk-nag and checkov findings accepted in this stack, each with its reason."""
+        skip_checkov(backend.log_group, "CKV_AWS_158", LOGS_ENCRYPTION)
+        if backend.http_listener is not None:
+            no_domain = (
+                "Without a custom domain there is no certificate for the load balancer, so it serves plain HTTP; "
+                "set domain_name to get HTTPS with HTTP redirected."
+            )
+            skip_checkov(backend.http_listener, "CKV_AWS_2", no_domain)
+            skip_checkov(backend.http_listener, "CKV_AWS_103", no_domain)
         acknowledge(
             backend.execution_role.node.find_child("DefaultPolicy"),
             "AwsSolutions::AwsSolutions-IAM5[Resource::*]",

@@ -22,7 +22,7 @@ from constructs.log_retention import retention_days
 from constructs.secret_parameters import SecretParameters
 from stacks import LAMBDA_SOURCE_DIR
 from stacks.backend_environment import backend_environment, secret_parameter_variables
-from stacks.checks import acknowledge
+from stacks.checks import LOGS_ENCRYPTION, acknowledge, skip_checkov
 from stacks.data_stack import bucket_objects
 
 RUNTIMES = {"provided.al2": lambda_.Runtime.PROVIDED_AL2, "provided.al2023": lambda_.Runtime.PROVIDED_AL2023}
@@ -83,6 +83,7 @@ class LambdaStack(Stack):
             vpc=vpc,
             security_group=lambda_sg,
             log_retention=retention,
+            reserved_concurrency=function_config.reserved_concurrency,
         )
         if function_config.runtime == "provided.al2":
             Annotations.of(backend.function).add_warning_v2("anigmaa:runtime-provided-al2-deprecated", AL2_DEPRECATION)
@@ -125,7 +126,27 @@ class LambdaStack(Stack):
 
     @staticmethod
     def _acknowledge(config: AppConfig, backend: BackendFunction, http: LambdaHttpApi) -> None:
-        """cdk-nag findings accepted in this stack, each with its reason."""
+        """cdk-nag and checkov findings accepted in this stack, each with its reason."""
+        skip_checkov(
+            backend.function,
+            "CKV_AWS_116",
+            "Invoked synchronously by API Gateway only; a dead-letter queue applies to asynchronous invocations.",
+        )
+        skip_checkov(
+            backend.function,
+            "CKV_AWS_173",
+            "The environment holds no secret (only SSM parameter names); Lambda encrypts it at rest with an "
+            "AWS-managed key.",
+        )
+        if config.function.reserved_concurrency is None:
+            skip_checkov(
+                backend.function,
+                "CKV_AWS_115",
+                f"No reserved concurrency in env={config.env} by configuration (lambda_reserved_concurrency=0); "
+                "the HTTP API stage throttling bounds the load.",
+            )
+        for log_group in (backend.log_group, http.access_log_group):
+            skip_checkov(log_group, "CKV_AWS_158", LOGS_ENCRYPTION)
         role = backend.function.role
         assert role is not None
         for policy, why in (

@@ -1,0 +1,72 @@
+"""Data protection: explicit removal policies, and the guard against replacing stateful resources."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Synth
+from tools.guard import BASELINE, losses
+
+KEPT_TYPES = ("AWS::RDS::DBInstance", "AWS::ElastiCache::ReplicationGroup", "AWS::S3::Bucket", "AWS::Logs::LogGroup")
+
+
+@pytest.mark.parametrize("name", ["prod", "dev", "prod-custom", "prod-ecs", "prod-custom-ecs"])
+def test_every_stateful_resource_has_explicit_removal_policies(synth: Callable[[str], Synth], name: str) -> None:
+    result = synth(name)
+    for role in result.templates:
+        for logical_id, resource in result.json(role)["Resources"].items():
+            if resource["Type"] in KEPT_TYPES:
+                assert "DeletionPolicy" in resource, f"{role}/{logical_id} has no DeletionPolicy"
+                assert "UpdateReplacePolicy" in resource, f"{role}/{logical_id} has no UpdateReplacePolicy"
+
+
+def test_prod_keeps_its_data_when_stacks_go(prod: Synth) -> None:
+    policies = {
+        r["Type"]: (r["DeletionPolicy"], r["UpdateReplacePolicy"])
+        for r in prod.json("data")["Resources"].values()
+        if r["Type"] in KEPT_TYPES
+    }
+    assert policies == {
+        "AWS::RDS::DBInstance": ("Snapshot", "Snapshot"),
+        "AWS::ElastiCache::ReplicationGroup": ("Snapshot", "Snapshot"),
+        "AWS::S3::Bucket": ("Retain", "Retain"),
+    }
+
+
+@pytest.mark.parametrize(("mode", "name"), [("lambda", "prod"), ("ecs", "prod-ecs")])
+def test_prod_replaces_or_deletes_nothing_stateful_against_the_baseline(
+    synth: Callable[[str], Synth], mode: str, name: str
+) -> None:
+    found = losses(BASELINE / f"prod-{mode}", synth(name).outdir, f"prod-{mode}")
+    assert found == [], "\n".join(loss.describe() for loss in found) + "\n(intended? run `make baseline`)"
+
+
+def test_the_guard_names_a_database_that_a_rename_would_replace(tmp_path: Path) -> None:
+    """Renaming the database's construct changes its logical ID: CloudFormation would delete it."""
+    current = tmp_path / "current"
+    shutil.copytree(BASELINE / "prod-lambda", current)
+    data = json.loads((current / "Data.template.json").read_text())
+    data["Resources"]["PrimaryDatabaseInstance0F9A1C2B"] = data["Resources"].pop("DatabaseInstanceAA8A5FDE")
+    (current / "Data.template.json").write_text(json.dumps(data))
+
+    [loss] = losses(BASELINE / "prod-lambda", current, "prod-lambda")
+    assert (
+        loss.describe()
+        == "prod-lambda/Data.template.json: AWS::RDS::DBInstance DatabaseInstanceAA8A5FDE would be deleted"
+    )
+
+
+def test_the_guard_names_the_property_that_forces_a_replacement(tmp_path: Path) -> None:
+    current = tmp_path / "current"
+    shutil.copytree(BASELINE / "prod-lambda", current)
+    data = json.loads((current / "Data.template.json").read_text())
+    data["Resources"]["DatabaseInstanceAA8A5FDE"]["Properties"]["DBName"] = "anigmaa_v2"
+    (current / "Data.template.json").write_text(json.dumps(data))
+
+    [loss] = losses(BASELINE / "prod-lambda", current, "prod-lambda")
+    assert "DatabaseInstanceAA8A5FDE would be replaced (because DBName changes)" in loss.describe()

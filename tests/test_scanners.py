@@ -1,0 +1,46 @@
+"""cfn-lint and checkov on every synthesized template of both compute modes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.conftest import Synth
+from tools.scan import ALLOWED_WARNINGS, CheckovResult, LintFinding, cfn_lint, checkov, problems, templates_in
+
+SCANNED = ["prod", "dev", "prod-custom", "prod-ecs", "dev-ecs", "prod-custom-ecs", "prod-ecs-image"]
+
+
+@pytest.fixture(scope="module")
+def scanned(synth: Callable[[str], Synth]) -> tuple[list[LintFinding], CheckovResult, dict[str, list[str]]]:
+    folders = {name: synth(name).outdir for name in SCANNED}
+    templates = templates_in(list(folders.values()))
+    lint = cfn_lint(templates)
+    by_config = {name: [f.rule for f in lint if f.file.startswith(str(folder))] for name, folder in folders.items()}
+    return lint, checkov(templates), by_config
+
+
+def test_no_lint_error_no_unexplained_warning_and_no_failed_check(
+    scanned: tuple[list[LintFinding], CheckovResult, dict[str, list[str]]],
+) -> None:
+    lint, scan, _ = scanned
+    assert problems(lint, scan) == []
+    assert scan.passed > 500  # the scanners really ran over every template
+
+
+def test_every_checkov_skip_says_why(scanned: tuple[list[LintFinding], CheckovResult, dict[str, list[str]]]) -> None:
+    _, scan, _ = scanned
+    assert scan.skipped
+    for check, resource, reason in scan.skipped:
+        assert len(reason) > 30, f"{check} on {resource} has no real reason: {reason!r}"
+
+
+def test_the_runtime_warning_appears_only_while_provided_al2_is_chosen(
+    scanned: tuple[list[LintFinding], CheckovResult, dict[str, list[str]]],
+) -> None:
+    _, _, by_config = scanned
+    assert "W2531" in by_config["prod"]
+    assert "W2531" not in by_config["prod-custom"]  # provided.al2023
+    assert "W2531" not in by_config["prod-ecs"]
+    assert set(ALLOWED_WARNINGS) >= {rule for rules in by_config.values() for rule in rules if rule.startswith("W")}

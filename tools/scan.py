@@ -1,0 +1,122 @@
+"""cfn-lint and checkov over synthesized templates, with the warnings we accept and why.
+
+Usage: python -m tools.scan [ASSEMBLY_DIR ...]     (default: cdk.out; `make scan` synthesizes first)
+
+Both scanners run from their own virtualenv (.venv-scan: checkov's pins clash with the
+app's) and offline (checkov with --skip-download). Exits non-zero on any cfn-lint error,
+any cfn-lint warning not listed in ALLOWED_WARNINGS, or any failed checkov check; checkov
+skips are written into the templates' metadata, each with its reason, by the stacks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCAN_BIN = ROOT / ".venv-scan" / "bin"
+
+# cfn-lint warnings we accept, by exact rule id, and why.
+ALLOWED_WARNINGS = {
+    "W2531": "provided.al2 is the design's runtime until the team moves; the synth warning gives the dates and "
+    "the one setting (lambda_runtime=provided.al2023) that removes this.",
+    "W3005": "The CDK writes an explicit DependsOn next to a GetAtt on the same resource (Lambda roles); "
+    "redundant, harmless.",
+    "W3691": "cfn-lint's data marks major-only PostgreSQL versions ('17') deprecated; RDS accepts a major version "
+    "and picks its current minor, which keeps automatic minor upgrades from drifting the template.",
+}
+
+
+@dataclass(frozen=True)
+class LintFinding:
+    rule: str
+    level: str
+    file: str
+    message: str
+
+
+@dataclass(frozen=True)
+class CheckovResult:
+    passed: int
+    failed: tuple[str, ...]
+    skipped: tuple[tuple[str, str, str], ...]  # (check id, resource, reason)
+
+
+def templates_in(assemblies: list[Path]) -> list[Path]:
+    found = sorted(p for a in assemblies for p in a.glob("*.template.json"))
+    if not found:
+        raise SystemExit(f"scan: no *.template.json in {', '.join(map(str, assemblies))}; run `make synth` first")
+    return found
+
+
+def cfn_lint(templates: list[Path]) -> list[LintFinding]:
+    result = subprocess.run(
+        [str(SCAN_BIN / "cfn-lint"), "--format", "json", "--", *map(str, templates)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode not in (0, 2, 4, 6, 8, 10, 12, 14) or not result.stdout.strip().startswith("["):
+        raise RuntimeError(f"cfn-lint did not run: {result.stderr.strip() or result.stdout.strip()}")
+    return [
+        LintFinding(rule=m["Rule"]["Id"], level=m["Level"], file=m["Filename"], message=m["Message"].splitlines()[0])
+        for m in json.loads(result.stdout)
+    ]
+
+
+def checkov(templates: list[Path]) -> CheckovResult:
+    # No network: --skip-download, and no mapping look-up.
+    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
+    files = [arg for t in templates for arg in ("-f", str(t))]
+    command = [str(SCAN_BIN / "checkov"), "--framework", "cloudformation", "--skip-download", "-o", "json"]
+    result = subprocess.run([*command, *files], capture_output=True, text=True, check=False, env=env)
+    if result.returncode not in (0, 1):
+        raise RuntimeError(f"checkov did not run: {result.stderr.strip()[-2000:]}")
+    reports = json.loads(result.stdout)
+    reports = reports if isinstance(reports, list) else [reports]
+    passed, failed, skipped = 0, [], []
+    for report in reports:
+        results = report.get("results", {})
+        passed += len(results.get("passed_checks", []))
+        failed += [f"{c['check_id']} {c['resource']} ({c['file_path']})" for c in results.get("failed_checks", [])]
+        skipped += [
+            (c["check_id"], c["resource"], (c.get("check_result") or {}).get("suppress_comment", ""))
+            for c in results.get("skipped_checks", [])
+        ]
+    return CheckovResult(passed=passed, failed=tuple(failed), skipped=tuple(skipped))
+
+
+def problems(lint: list[LintFinding], scan: CheckovResult) -> list[str]:
+    """Everything that should fail the build."""
+    found = [f"cfn-lint {f.rule} ({f.level}) {f.file}: {f.message}" for f in lint if f.level == "Error"]
+    found += [
+        f"cfn-lint {f.rule} (warning, not allowed) {f.file}: {f.message}"
+        for f in lint
+        if f.level == "Warning" and f.rule not in ALLOWED_WARNINGS
+    ]
+    found += [f"checkov failed {failure}" for failure in scan.failed]
+    return found
+
+
+def main(argv: list[str]) -> int:
+    assemblies = [Path(a) for a in argv[1:]] or [ROOT / "cdk.out"]
+    templates = templates_in(assemblies)
+    lint, scan = cfn_lint(templates), checkov(templates)
+    levels = Counter(f.level for f in lint)
+    print(f"cfn-lint: {len(templates)} templates, {levels['Error']} errors, {levels['Warning']} warnings")
+    for rule, count in sorted(Counter(f.rule for f in lint if f.level == "Warning").items()):
+        print(f"  {rule} x{count}: {ALLOWED_WARNINGS.get(rule, 'NOT ALLOWED')}")
+    print(f"checkov: {scan.passed} passed, {len(scan.failed)} failed, {len(scan.skipped)} skipped")
+    found = problems(lint, scan)
+    for problem in found:
+        print(f"  {problem}")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
