@@ -70,3 +70,12 @@ def test_the_guard_names_the_property_that_forces_a_replacement(tmp_path: Path) 
 
     [loss] = losses(BASELINE / "prod-lambda", current, "prod-lambda")
     assert "DatabaseInstanceAA8A5FDE would be replaced (because DBName changes)" in loss.describe()
+
+
+def test_docs_security_md_is_the_current_measurement(prod: Synth, ecs: Synth) -> None:
+    from tools.security_report import ROOT, render
+
+    committed = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    assert committed == render({"lambda": prod.outdir, "ecs": ecs.outdir}) + "\n", (
+        "regenerate it: python -m tools.security_report > docs/security.md"
+    )
