@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
@@ -10,6 +12,24 @@ from aws_cdk.region_info import RegionInfo
 from constructs import Construct
 
 ALB_LOG_PREFIX = "alb"
+
+
+def _private_bucket(scope: Construct, construct_id: str, **settings: Any) -> s3.Bucket:
+    """A bucket with every public access blocked, TLS required, S3-managed encryption,
+    versioning and RETAIN, plus ``settings``."""
+    return s3.Bucket(
+        scope,
+        construct_id,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        # Load balancers deliver access logs only to buckets encrypted with S3-managed keys.
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+        minimum_tls_version=1.2,
+        versioned=True,
+        removal_policy=RemovalPolicy.RETAIN,
+        **settings,
+    )
 
 
 class AccessLogsBucket(Construct):
@@ -22,17 +42,9 @@ class AccessLogsBucket(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, retention_days: int, region: str) -> None:
         super().__init__(scope, construct_id)
 
-        self.bucket = s3.Bucket(
+        self.bucket = _private_bucket(
             self,
             "Bucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            # Load balancers deliver access logs only to buckets encrypted with S3-managed keys.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            removal_policy=RemovalPolicy.RETAIN,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireLogs",
@@ -72,16 +84,9 @@ class AssetsBucket(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
 
-        self.bucket = s3.Bucket(
+        self.bucket = _private_bucket(
             self,
             "Bucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            removal_policy=RemovalPolicy.RETAIN,
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix="s3/assets/",
             lifecycle_rules=[

@@ -11,25 +11,12 @@ prints both responses, and stops everything.
 from __future__ import annotations
 
 import json
-import secrets
 import sys
 import tempfile
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from constructs.go_bundling import build_bootstrap
-from tools.local_lambda import (
-    ROOT,
-    SEED_PAYLOAD,
-    LocalRunError,
-    aws_endpoints,
-    certificates,
-    function_environment,
-    lambda_emulator,
-    postgres,
-    redis,
-)
+from tools.local_lambda import SEED_PAYLOAD, LocalRunError, local_run
 
 
 def http_api_event(path: str, method: str = "GET") -> dict[str, Any]:
@@ -46,33 +33,18 @@ def http_api_event(path: str, method: str = "GET") -> dict[str, Any]:
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory(prefix="anigmaa-local-") as work, ExitStack() as stack:
-        folder = Path(work)
+    with tempfile.TemporaryDirectory(prefix="anigmaa-local-") as work:
         try:
-            bootstrap = folder / "bootstrap"
-            build_bootstrap(ROOT / "lambda_src", "amd64", bootstrap)
-            certs = stack.enter_context(certificates(folder / "tls"))
-            pg = stack.enter_context(postgres(certs))
-            cache = stack.enter_context(redis(certs))
-            values = {
-                "DB_PASSWORD": pg.password,
-                "REDIS_PASSWORD": cache.password,
-                "JWT_SECRET": secrets.token_urlsafe(32),
-                "MIDTRANS_SERVER_KEY": secrets.token_urlsafe(16),
-            }
-            aws = stack.enter_context(aws_endpoints(values))
-            emulator = stack.enter_context(
-                lambda_emulator(bootstrap, function_environment(pg, cache, aws, certs), folder / "rie")
-            )
-            for label, payload in (
-                ("seed payload (GET /health)", SEED_PAYLOAD),
-                ("HTTP API v2 event (GET /health/ready)", http_api_event("/health/ready")),
-            ):
-                print(f"== {label}\n   request:  {json.dumps(payload)}")
-                print(f"   response: {json.dumps(emulator.invoke(payload))}")
-            print("== the function's log")
-            for line in emulator.function_log():
-                print(f"   {json.dumps(line)}")
+            with local_run(Path(work)) as run:
+                for label, payload in (
+                    ("seed payload (GET /health)", SEED_PAYLOAD),
+                    ("HTTP API v2 event (GET /health/ready)", http_api_event("/health/ready")),
+                ):
+                    print(f"== {label}\n   request:  {json.dumps(payload)}")
+                    print(f"   response: {json.dumps(run.emulator.invoke(payload))}")
+                print("== the function's log")
+                for line in run.emulator.function_log():
+                    print(f"   {json.dumps(line)}")
         except LocalRunError as error:
             print(f"invoke_local: {error}", file=sys.stderr)
             return 1

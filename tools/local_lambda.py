@@ -342,3 +342,41 @@ def lambda_emulator(bootstrap: Path, environment: dict[str, str], folder: Path) 
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+# --------------------------------------------------------------------------- all of it
+
+
+@dataclass
+class LocalRun:
+    """The function under the emulator with its dependencies, as `local_run` started them."""
+
+    emulator: Emulator
+    redis: Redis
+    secret_values: dict[str, str]
+    bootstrap: Path
+    environment: dict[str, str]
+    folder: Path
+
+
+@contextlib.contextmanager
+def local_run(folder: Path) -> Iterator[LocalRun]:
+    """Build bootstrap, start PostgreSQL, Redis and SSM/S3, and run the function under the emulator."""
+    from constructs.go_bundling import build_bootstrap
+
+    bootstrap = folder / "bootstrap"
+    build_bootstrap(ROOT / "lambda_src", "amd64", bootstrap)
+    with contextlib.ExitStack() as stack:
+        certs = stack.enter_context(certificates(folder / "tls"))
+        pg = stack.enter_context(postgres(certs))
+        cache = stack.enter_context(redis(certs))
+        values = {
+            "DB_PASSWORD": pg.password,
+            "REDIS_PASSWORD": cache.password,
+            "JWT_SECRET": secrets.token_urlsafe(32),
+            "MIDTRANS_SERVER_KEY": secrets.token_urlsafe(16),
+        }
+        aws = stack.enter_context(aws_endpoints(values))
+        environment = function_environment(pg, cache, aws, certs)
+        emulator = stack.enter_context(lambda_emulator(bootstrap, environment, folder / "rie"))
+        yield LocalRun(emulator, cache, values, bootstrap, environment, folder)

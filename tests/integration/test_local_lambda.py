@@ -4,62 +4,21 @@ PostgreSQL (TLS) and Redis (TLS + AUTH) and a local SSM/S3 endpoint, all on loop
 from __future__ import annotations
 
 import json
-import secrets
 import time
 import urllib.error
 from collections.abc import Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from constructs.go_bundling import build_bootstrap
 from tools.invoke_local import http_api_event
-from tools.local_lambda import (
-    ROOT,
-    SEED_PAYLOAD,
-    Emulator,
-    Redis,
-    aws_endpoints,
-    certificates,
-    function_environment,
-    lambda_emulator,
-    postgres,
-    redis,
-)
-
-
-@dataclass
-class LocalRun:
-    emulator: Emulator
-    redis: Redis
-    secret_values: dict[str, str]
-    bootstrap: Path
-    environment: dict[str, str]
-    folder: Path
+from tools.local_lambda import SEED_PAYLOAD, LocalRun, lambda_emulator, local_run
 
 
 @pytest.fixture(scope="module")
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun]:
-    folder = tmp_path_factory.mktemp("local-lambda")
-    bootstrap = folder / "bootstrap"
-    build_bootstrap(ROOT / "lambda_src", "amd64", bootstrap)
-    with ExitStack() as stack:
-        certs = stack.enter_context(certificates(folder / "tls"))
-        pg = stack.enter_context(postgres(certs))
-        cache = stack.enter_context(redis(certs))
-        values = {
-            "DB_PASSWORD": pg.password,
-            "REDIS_PASSWORD": cache.password,
-            "JWT_SECRET": secrets.token_urlsafe(32),
-            "MIDTRANS_SERVER_KEY": secrets.token_urlsafe(16),
-        }
-        aws = stack.enter_context(aws_endpoints(values))
-        environment = function_environment(pg, cache, aws, certs)
-        emulator = stack.enter_context(lambda_emulator(bootstrap, environment, folder / "rie"))
-        yield LocalRun(emulator, cache, values, bootstrap, environment, folder)
+    with local_run(tmp_path_factory.mktemp("local-lambda")) as run:
+        yield run
 
 
 def body(response: dict[str, Any]) -> dict[str, Any]:
