@@ -50,6 +50,14 @@ REDIS_PORT = 6379
 APP_PORT = 8080
 
 _CONTEXT_ROOT_KEYS = ("env", "compute", "environments")
+# Memory of common RDS classes (GiB), to estimate PostgreSQL's default max_connections,
+# LEAST(DBInstanceClassMemory / 9531392, 5000). DBInstanceClassMemory is what is left after
+# the OS; three quarters of the nominal memory is a conservative stand-in.
+DB_CLASS_MEMORY_GIB = {
+    "db.t3.micro": 1, "db.t3.small": 2, "db.t3.medium": 4, "db.t3.large": 8,
+    "db.t4g.micro": 1, "db.t4g.small": 2, "db.t4g.medium": 4, "db.t4g.large": 8,
+    "db.m6g.large": 8, "db.m7g.large": 8, "db.r6g.large": 16, "db.r7g.large": 16,
+}  # fmt: skip
 VPC_CIDR_ACCEPTED = "a private IPv4 CIDR from /16 to /20"
 
 
@@ -80,6 +88,7 @@ class DatabaseConfig:
     multi_az: bool
     backup_retention_days: int
     deletion_protection: bool
+    max_connections: int
 
 
 @dataclass(frozen=True)
@@ -163,6 +172,7 @@ class AppConfig:
     ssm_prefix: str
     log_retention_days: int
     termination_protection: bool
+    alarm_email: str | None
     network: NetworkConfig
     database: DatabaseConfig
     cache: CacheConfig
@@ -321,6 +331,16 @@ KEYS: dict[str, _Key] = {
     ),
     "db_multi_az": _Key(_boolean, "RDS Multi-AZ standby", accepted="true | false"),
     "db_backup_retention_days": _Key(_integer(1, 35), "RDS automated backup retention", accepted="1..35"),
+    "db_max_connections": _Key(
+        _integer(0, 5000),
+        "PostgreSQL's max_connections, for the connections alarm; 0: estimate from the class",
+        accepted="0..5000",
+    ),
+    "alarm_email": _Key(
+        _pattern(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", "an e-mail address, or empty", allow_empty=True),
+        "where alarms are e-mailed (SNS; the address must confirm once); empty: no subscription",
+        accepted="an e-mail address, or empty",
+    ),
     "db_deletion_protection": _Key(_boolean, "RDS deletion protection", accepted="true | false"),
     "cache_node_type": _Key(
         _pattern(r"cache\.[a-z0-9]+\.[a-z0-9]+", "an ElastiCache node type such as cache.t3.micro"),
@@ -545,6 +565,16 @@ def _assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfi
     if re.match(r"/(aws|ssm)", v["ssm_prefix"], re.IGNORECASE):
         raise _fail("ssm_prefix", v["ssm_prefix"], "starts with a name AWS reserves", "a path not under /aws or /ssm")
 
+    max_connections = v["db_max_connections"]
+    if max_connections == 0:
+        memory = DB_CLASS_MEMORY_GIB.get(v["db_instance_class"])
+        if memory is None:
+            raise ConfigError(
+                f"db_max_connections: 0 (estimate) is not possible for db_instance_class {v['db_instance_class']!r}; "
+                "accepted: the instance's max_connections (SHOW max_connections)"
+            )
+        max_connections = min(int(memory * 2**30 * 0.75) // 9531392, 5000)
+
     cpu = int(v["ecs_cpu"])
     if v["ecs_memory"] not in FARGATE_MEMORY[cpu]:
         sizes = FARGATE_MEMORY[cpu]
@@ -562,6 +592,7 @@ def _assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfi
         ssm_prefix=v["ssm_prefix"],
         log_retention_days=v["log_retention_days"],
         termination_protection=v["termination_protection"],
+        alarm_email=v["alarm_email"] or None,
         network=NetworkConfig(vpc_cidr=str(cidr), availability_zones=azs, nat_gateways=v["nat_gateways"]),
         database=DatabaseConfig(
             instance_class=v["db_instance_class"],
@@ -571,6 +602,7 @@ def _assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfi
             multi_az=v["db_multi_az"],
             backup_retention_days=v["db_backup_retention_days"],
             deletion_protection=v["db_deletion_protection"],
+            max_connections=max_connections,
         ),
         cache=CacheConfig(
             node_type=v["cache_node_type"],

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from config import APP_PORT, DB_NAME, DB_PORT, DB_USER, REDIS_PORT, AppConfig
 
+# Database connections one process may hold: the backend's pool reads DB_MAX_CONNS. Per
+# Lambda execution environment it is small, because concurrency multiplies it.
+LAMBDA_DB_MAX_CONNS = 2
+ECS_DB_MAX_CONNS = 10
 
-def backend_environment(config: AppConfig, *, database_host: str, redis_host: str, bucket_name: str) -> dict[str, str]:
+
+def backend_environment(
+    config: AppConfig, *, database_host: str, redis_host: str, bucket_name: str, db_max_conns: int
+) -> dict[str, str]:
     """The environment the Go backend reads, as in the seed's table, without the secrets.
 
     AWS_REGION is not here: Lambda reserves it (the runtime sets it), and the ECS stack
@@ -19,6 +26,7 @@ def backend_environment(config: AppConfig, *, database_host: str, redis_host: st
         "DB_USER": DB_USER,
         "DB_NAME": DB_NAME,
         "DB_SSLMODE": "require",
+        "DB_MAX_CONNS": str(db_max_conns),
         "REDIS_HOST": redis_host,
         "REDIS_PORT": str(REDIS_PORT),
         "REDIS_TLS": "true",

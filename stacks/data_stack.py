@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, Fn, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 
 from config import DB_NAME, DB_PORT, DB_USER, REDIS_PORT, AppConfig
 from constructs import Construct
 from constructs.assets_bucket import AccessLogsBucket, AssetsBucket
+from constructs.monitoring import Alarms, AlarmSpec, AlarmTopic, data_metrics
 from constructs.postgres_database import PostgresDatabase
 from constructs.redis_cache import RedisCache
 from constructs.secret_parameters import SecretParameters
@@ -80,12 +83,54 @@ class DataStack(Stack):
         )
         assets = AssetsBucket(self, "Assets", access_logs=access_logs.bucket)
 
+        alarm_topic = AlarmTopic(self, "Alarms", topic_name=f"anigmaa-{config.env}-alarms", email=config.alarm_email)
+        # Node metrics of a replication group are per member cluster: <group id>-001, -002, …
+        cache_node_ids = [
+            Fn.join("-", [cache.replication_group.ref, f"{n:03d}"]) for n in range(1, config.cache.nodes + 1)
+        ]
+        panels = data_metrics(database.instance.instance_identifier, cache_node_ids)
+        max_connections = config.database.max_connections
+        Alarms(
+            self,
+            "DataAlarms",
+            prefix=f"anigmaa-{config.env}",
+            topic=alarm_topic.topic,
+            specs=[
+                AlarmSpec("rds-cpu", panels["RDS CPU (%)"][0], 80, "RDS CPU above 80% for 15 minutes", 3),
+                AlarmSpec(
+                    "rds-connections",
+                    panels["RDS connections"][0],
+                    int(max_connections * 0.8),
+                    f"RDS connections above 80% of max_connections ({max_connections}): cap Lambda concurrency "
+                    "or the pools before new connections are refused",
+                ),
+                AlarmSpec(
+                    "rds-free-storage",
+                    panels["RDS free storage (bytes)"][0],
+                    2 * 2**30,
+                    "RDS free storage below 2 GiB (storage autoscaling may be at its ceiling)",
+                    comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                ),
+                *[
+                    AlarmSpec(f"redis-cpu-{n + 1}", m, 75, "Redis engine CPU above 75% for 15 minutes", 3)
+                    for n, m in enumerate(panels["Redis engine CPU (%)"])
+                ],
+                *[
+                    AlarmSpec(f"redis-evictions-{n + 1}", m, 0, "Redis is evicting keys: it is out of memory")
+                    for n, m in enumerate(panels["Redis evictions"])
+                ],
+            ],
+        )
+
         self.database_host: str = database.instance.instance_endpoint.hostname
+        self.database_id: str = database.instance.instance_identifier
+        self.cache_node_ids: list[str] = cache_node_ids
+        self.alarm_topic: sns.ITopic = alarm_topic.topic
         self.redis_host: str = cache.primary_endpoint_address
         self.bucket: s3.IBucket = assets.bucket
         self.access_logs_bucket: s3.IBucket = access_logs.bucket
 
-        self._acknowledge(config, database, cache, access_logs)
+        self._acknowledge(config, database, cache, access_logs, alarm_topic.topic)
 
         # The exports a compute stack may import, declared whoever uses them (see NetworkStack).
         for value in (
@@ -94,12 +139,19 @@ class DataStack(Stack):
             self.bucket.bucket_name,
             self.bucket.bucket_arn,
             self.access_logs_bucket.bucket_name,
+            self.database_id,
+            cache.replication_group.ref,
+            self.alarm_topic.topic_arn,
         ):
             self.export_value(value)
 
     @staticmethod
     def _acknowledge(
-        config: AppConfig, database: PostgresDatabase, cache: RedisCache, access_logs: AccessLogsBucket
+        config: AppConfig,
+        database: PostgresDatabase,
+        cache: RedisCache,
+        access_logs: AccessLogsBucket,
+        topic: sns.Topic,
     ) -> None:
         """cdk-nag and checkov findings accepted in this stack, each with its reason."""
         skip_checkov(
@@ -120,6 +172,18 @@ class DataStack(Stack):
             "AwsSolutions::AwsSolutions-AEC5",
             f"REDIS_PORT=6379 is part of the backend's configuration; {isolated}, with AUTH.",
         )
+        encrypted_topic = (
+            "CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key, and the "
+            "messages carry alarm states only; publishing requires TLS."
+        )
+        acknowledge(topic, "AwsSolutions::AwsSolutions-SNS2", encrypted_topic)
+        for subscription in (c for c in topic.node.children if isinstance(c, sns.Subscription)):
+            acknowledge(
+                subscription,
+                "Serverless::Serverless-SNSRedrivePolicy",
+                "An e-mail subscription (alarm_email) has no queue to redrive to; SNS retries e-mail delivery itself.",
+            )
+        skip_checkov(topic, "CKV_AWS_26", encrypted_topic)
         acknowledge(
             access_logs.bucket,
             "AwsSolutions::AwsSolutions-S1",

@@ -7,13 +7,16 @@ from typing import Any
 
 from aws_cdk import Aws, CfnOutput, Stack
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as targets
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 
 from config import APP_PORT, AppConfig
@@ -21,8 +24,9 @@ from constructs import Construct
 from constructs.assets_bucket import ALB_LOG_PREFIX, grant_object_read_write
 from constructs.fargate_service import FargateBackendService
 from constructs.log_retention import retention_days
+from constructs.monitoring import FIVE_MINUTES, Alarms, AlarmSpec, BackendDashboard, data_metrics
 from stacks import LAMBDA_SOURCE_DIR
-from stacks.backend_environment import backend_environment
+from stacks.backend_environment import ECS_DB_MAX_CONNS, backend_environment
 from stacks.checks import LOGS_ENCRYPTION, acknowledge, skip_checkov
 from stacks.data_stack import bucket_objects
 
@@ -48,6 +52,9 @@ class EcsStack(Stack):
         bucket: s3.IBucket,
         certificate: acm.ICertificate | None,
         access_logs_bucket: s3.IBucket,
+        alarm_topic: sns.ITopic,
+        database_id: str,
+        cache_node_ids: list[str],
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -66,7 +73,11 @@ class EcsStack(Stack):
             # The same variables as the Lambda, plus AWS_REGION, which ECS does not set.
             environment={
                 **backend_environment(
-                    config, database_host=database_host, redis_host=redis_host, bucket_name=bucket.bucket_name
+                    config,
+                    database_host=database_host,
+                    redis_host=redis_host,
+                    bucket_name=bucket.bucket_name,
+                    db_max_conns=ECS_DB_MAX_CONNS,
                 ),
                 "AWS_REGION": Aws.REGION,
             },
@@ -84,6 +95,7 @@ class EcsStack(Stack):
         )
         grant_object_read_write(bucket, backend.task_role)
         self._acknowledge(config, backend)
+        self._monitor(config, backend, alarm_topic, data_metrics(database_id, cache_node_ids))
 
         self.alias_target: route53.IAliasRecordTarget | None = None
         scheme = "http"
@@ -100,6 +112,50 @@ class EcsStack(Stack):
             ("Url", f"{scheme}://{host}", "URL of the backend in ECS mode"),
         ):
             CfnOutput(self, name, value=value, description=description)
+
+    def _monitor(
+        self,
+        config: AppConfig,
+        backend: FargateBackendService,
+        topic: sns.ITopic,
+        data_panels: dict[str, list[cloudwatch.IMetric]],
+    ) -> None:
+        """Alarms on the load balancer and the service, and the environment's dashboard for this path."""
+        alb = backend.load_balancer.metrics
+        target_5xx = alb.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=FIVE_MINUTES)
+        response_p99 = alb.target_response_time(statistic="p99", period=FIVE_MINUTES)
+        unhealthy = backend.target_group.metrics.unhealthy_host_count(period=FIVE_MINUTES, statistic="Maximum")
+        cpu = backend.service.metric_cpu_utilization(period=FIVE_MINUTES)
+        memory = backend.service.metric_memory_utilization(period=FIVE_MINUTES)
+        alarms = Alarms(
+            self,
+            "Alarms",
+            prefix=f"anigmaa-{config.env}-ecs",
+            topic=topic,
+            specs=[
+                AlarmSpec("alb-target-5xx", target_5xx, 5, "Over 5 backend 5XX responses in 5 minutes"),
+                AlarmSpec("alb-response-p99", response_p99, 2, "p99 backend response time above 2 s"),
+                AlarmSpec("alb-unhealthy-targets", unhealthy, 0, "A task fails the /health check"),
+                AlarmSpec("service-cpu", cpu, 80, "Service CPU above 80% for 15 minutes", 3),
+                AlarmSpec("service-memory", memory, 80, "Service memory above 80% for 15 minutes", 3),
+            ],
+        )
+        BackendDashboard(
+            self,
+            "Dashboard",
+            dashboard_name=f"anigmaa-{config.env}-ecs",
+            panels={
+                "ALB requests and backend 5XX": [alb.request_count(period=FIVE_MINUTES), target_5xx],
+                "ALB target response time (s)": [
+                    alb.target_response_time(statistic="p50", period=FIVE_MINUTES),
+                    response_p99,
+                ],
+                "Service CPU and memory (%)": [cpu, memory],
+                "Unhealthy targets": [unhealthy],
+                **data_panels,
+            },
+            alarms=alarms.alarms,
+        )
 
     @staticmethod
     def _acknowledge(config: AppConfig, backend: FargateBackendService) -> None:

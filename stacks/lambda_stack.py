@@ -6,11 +6,13 @@ from typing import Any
 
 from aws_cdk import Annotations, CfnOutput, Duration, Stack
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as targets
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 
 from config import AppConfig
 from constructs import Construct
@@ -19,9 +21,10 @@ from constructs.backend_function import BackendFunction, dependency_layers
 from constructs.go_bundling import go_bootstrap_code
 from constructs.http_api import ApiCustomDomain, LambdaHttpApi
 from constructs.log_retention import retention_days
+from constructs.monitoring import FIVE_MINUTES, Alarms, AlarmSpec, BackendDashboard, data_metrics
 from constructs.secret_parameters import SecretParameters
 from stacks import LAMBDA_SOURCE_DIR
-from stacks.backend_environment import backend_environment, secret_parameter_variables
+from stacks.backend_environment import LAMBDA_DB_MAX_CONNS, backend_environment, secret_parameter_variables
 from stacks.checks import LOGS_ENCRYPTION, acknowledge, skip_checkov
 from stacks.data_stack import bucket_objects
 
@@ -50,6 +53,9 @@ class LambdaStack(Stack):
         redis_host: str,
         bucket: s3.IBucket,
         certificate: acm.ICertificate | None,
+        alarm_topic: sns.ITopic,
+        database_id: str,
+        cache_node_ids: list[str],
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -76,7 +82,11 @@ class LambdaStack(Stack):
             timeout=Duration.seconds(function_config.timeout_seconds),
             environment={
                 **backend_environment(
-                    config, database_host=database_host, redis_host=redis_host, bucket_name=bucket.bucket_name
+                    config,
+                    database_host=database_host,
+                    redis_host=redis_host,
+                    bucket_name=bucket.bucket_name,
+                    db_max_conns=LAMBDA_DB_MAX_CONNS,
                 ),
                 **secret_parameter_variables(config),
             },
@@ -104,6 +114,7 @@ class LambdaStack(Stack):
         )
 
         self._acknowledge(config, backend, http)
+        self._monitor(config, backend, http, alarm_topic, data_metrics(database_id, cache_node_ids))
 
         self._output("ApiGatewayEndpoint", http.api.api_endpoint, "HTTP API endpoint (the seed's api_gateway_endpoint)")
         self._output("FunctionName", backend.function.function_name, "Lambda function name")
@@ -123,6 +134,79 @@ class LambdaStack(Stack):
                 custom.domain.regional_domain_name, custom.domain.regional_hosted_zone_id
             )
             self._output("CustomDomainUrl", custom.url, "API custom domain URL")
+
+    def _monitor(
+        self,
+        config: AppConfig,
+        backend: BackendFunction,
+        http: LambdaHttpApi,
+        topic: sns.ITopic,
+        data_panels: dict[str, list[cloudwatch.IMetric]],
+    ) -> None:
+        """Alarms on the function and the API, and the environment's dashboard for this path."""
+        function = backend.function
+        timeout_ms = config.function.timeout_seconds * 1000
+        p99 = function.metric_duration(statistic="p99", period=FIVE_MINUTES)
+        requests = http.api.metric_count(period=FIVE_MINUTES)
+        server_errors = http.api.metric_server_error(period=FIVE_MINUTES)
+        error_rate = cloudwatch.MathExpression(
+            expression="IF(requests >= 20, 100 * errors / requests, 0)",
+            using_metrics={"requests": requests, "errors": server_errors},
+            label="5XX (% of requests)",
+            period=FIVE_MINUTES,
+        )
+        concurrency = function.metric("ConcurrentExecutions", statistic="Maximum", period=FIVE_MINUTES)
+        specs = [
+            AlarmSpec(
+                "lambda-duration-p99",
+                p99,
+                timeout_ms * 0.8,
+                f"Lambda p99 duration above 80% of its {config.function.timeout_seconds} s timeout",
+            ),
+            AlarmSpec(
+                "lambda-throttles", function.metric_throttles(period=FIVE_MINUTES), 0, "Lambda throttled requests"
+            ),
+            AlarmSpec(
+                "lambda-errors", function.metric_errors(period=FIVE_MINUTES), 5, "Over 5 Lambda errors in 5 minutes"
+            ),
+            AlarmSpec("api-5xx-rate", error_rate, 1, "HTTP API 5XX above 1% of requests (20 or more in 5 minutes)"),
+        ]
+        reserved = config.function.reserved_concurrency
+        if reserved is not None:
+            specs.append(
+                AlarmSpec(
+                    "lambda-concurrency",
+                    concurrency,
+                    reserved * 0.8,
+                    f"Lambda concurrency above 80% of its reserved {reserved}: throttling (and the database's "
+                    "connection limit) is near",
+                )
+            )
+        alarms = Alarms(self, "Alarms", prefix=f"anigmaa-{config.env}-lambda", topic=topic, specs=specs)
+        BackendDashboard(
+            self,
+            "Dashboard",
+            dashboard_name=f"anigmaa-{config.env}-lambda",
+            panels={
+                "Lambda duration (ms)": [function.metric_duration(statistic="p50", period=FIVE_MINUTES), p99],
+                "Lambda errors and throttles": [
+                    function.metric_errors(period=FIVE_MINUTES),
+                    function.metric_throttles(period=FIVE_MINUTES),
+                ],
+                "Lambda concurrent executions": [concurrency],
+                "HTTP API requests, 4XX, 5XX": [
+                    requests,
+                    http.api.metric_client_error(period=FIVE_MINUTES),
+                    server_errors,
+                ],
+                "HTTP API latency (ms)": [
+                    http.api.metric_latency(statistic="p50", period=FIVE_MINUTES),
+                    http.api.metric_latency(statistic="p99", period=FIVE_MINUTES),
+                ],
+                **data_panels,
+            },
+            alarms=alarms.alarms,
+        )
 
     @staticmethod
     def _acknowledge(config: AppConfig, backend: BackendFunction, http: LambdaHttpApi) -> None:

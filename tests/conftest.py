@@ -105,6 +105,7 @@ def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
             "lambda_layer_zip": str(fixture_zips["layer"]),
             "lambda_layer_arns": EXAMPLE_LAYER_ARN,
             "midtrans_client_key": "SB-Mid-client-example",
+            "alarm_email": "oncall@anigmaa.example",
         },
         "prod-prebuilt": {"lambda_zip": str(fixture_zips["function"])},
     }

@@ -159,7 +159,8 @@ def test_secrets_appear_only_as_ssm_secure_references(prod: Synth, dev: Synth) -
 
 def test_data_exports_are_the_declared_interface(prod: Synth) -> None:
     exports = sorted(o["Export"]["Name"] for o in prod.json("data")["Outputs"].values())
-    assert len(exports) == 5  # database host, cache host, bucket name and ARN, access-log bucket name
+    # database host and id, cache host and group id, bucket name and ARN, access-log bucket, alarm topic
+    assert len(exports) == 8
     assert all(name.startswith("anigmaa-prod-data:") for name in exports)
     # The name cdk-nag acknowledgements in the compute stacks rely on.
     assert f"anigmaa-prod-data:{BUCKET_ARN_EXPORT}" in exports

@@ -53,6 +53,7 @@ def test_environment_is_the_seeds_table_without_aws_region(prod: Synth) -> None:
         "DB_USER": "postgres",
         "DB_NAME": "anigmaa",
         "DB_SSLMODE": "require",
+        "DB_MAX_CONNS": "2",
         "REDIS_PORT": "6379",
         "REDIS_TLS": "true",
         "STORAGE_TYPE": "s3",
