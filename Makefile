@@ -31,7 +31,7 @@ SCAN_VENV := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed
 PY_SOURCES := app.py config stacks constructs tools tests
 
-.PHONY: help setup system-packages synth scan guard baseline test lint typecheck unit go-test diff deploy lambda-zip invoke-local bench clean
+.PHONY: help setup system-packages synth scan guard baseline smoke test lint typecheck unit go-test diff deploy lambda-zip invoke-local bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -99,8 +99,12 @@ test: lint typecheck go-test unit ## Every check CI runs
 diff: setup ## cdk diff for env against the deployed stacks (needs AWS credentials)
 	$(CDK) diff -c env=$(env) $(CONTEXT)
 
-deploy: setup ## cdk deploy --all for env (needs AWS credentials and the SSM secrets)
+deploy: setup ## Check the SSM secrets exist, then cdk deploy --all for env (needs AWS credentials)
+	$(VENV)/bin/python -m tools.secrets check --env $(env)
 	$(CDK) deploy --all -c env=$(env) $(CONTEXT)
+
+smoke: setup ## Check the deployed env end to end (function, API or ALB, domain)
+	$(VENV)/bin/python -m tools.smoke --env $(env)
 
 lambda-zip: setup ## Build lambda_src/lambda-function.zip (bootstrap for GOARCH, default amd64)
 	$(VENV)/bin/python -m tools.build_lambda_zip --goarch $${GOARCH:-amd64} --out lambda_src/lambda-function.zip

@@ -1,0 +1,266 @@
+"""The operations tools against moto (the real boto3 calls, AWS mocked) and a local HTTP server."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import zipfile
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.awslambda_simple.models import lambda_simple_backends
+
+from tools import secrets, smoke
+from tools.aws import AwsError
+
+REGION = "ap-southeast-1"
+# Test-only values, shaped to pass each validator and obviously not real.
+VALID = {
+    "DB_PASSWORD": "test-only-db-password-0000",
+    "JWT_SECRET": "test-only-jwt-secret-0000000000000000",
+    "REDIS_PASSWORD": "test-only-redis-token-0000",
+    "MIDTRANS_SERVER_KEY": "test-only-midtrans-server-key",
+}
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test-only-not-a-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-only-not-a-secret")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws(config={"lambda": {"use_docker": False}}):
+        yield
+
+
+def run_secrets(*args: str, stdin: str = "") -> tuple[int, str]:
+    out = io.StringIO()
+    code = secrets.main(list(args), stdin=io.StringIO(stdin), out=out)
+    return code, out.getvalue()
+
+
+# ---------------------------------------------------------------------------- secrets
+
+
+def test_check_lists_missing_parameters_and_fails(aws: None) -> None:
+    code, text = run_secrets("check", "--env", "prod")
+    assert code == 1
+    assert text.count("MISSING") == 4
+    assert "/anigmaa/prod/DB_PASSWORD" in text
+    assert "0 of 4 present" in text
+
+
+def test_put_from_stdin_writes_securestrings_and_check_passes(aws: None) -> None:
+    for name, value in VALID.items():
+        code, text = run_secrets("put", "--env", "prod", name, stdin=value + "\n")
+        assert code == 0, text
+        assert text.startswith(f"wrote /anigmaa/prod/{name} (SecureString, version 1)")
+    ssm = boto3.client("ssm", region_name=REGION)
+    stored = ssm.get_parameter(Name="/anigmaa/prod/REDIS_PASSWORD", WithDecryption=True)["Parameter"]
+    assert (stored["Type"], stored["Value"]) == ("SecureString", VALID["REDIS_PASSWORD"])
+    code, text = run_secrets("check", "--env", "prod")
+    assert code == 0
+    assert "4 of 4 present" in text
+    for value in VALID.values():
+        assert value not in text  # check never prints values
+
+
+def test_put_refuses_to_overwrite_without_the_flag(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_secrets("put", "--env", "prod", "JWT_SECRET", stdin=VALID["JWT_SECRET"])[0] == 0
+    code, _ = run_secrets("put", "--env", "prod", "JWT_SECRET", stdin="test-only-another-jwt-secret-000000000")
+    assert code == 1
+    assert "already exists; add --overwrite" in capsys.readouterr().err
+    code, text = run_secrets(
+        "put", "--env", "prod", "JWT_SECRET", "--overwrite", stdin="test-only-another-jwt-secret-0000"
+    )
+    assert code == 0
+    assert "version 2" in text
+
+
+def test_a_value_on_the_command_line_is_refused_and_nothing_is_written(
+    aws: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = run_secrets("put", "--env", "prod", "DB_PASSWORD", VALID["DB_PASSWORD"])
+    assert code == 2
+    assert "would land in shell history" in capsys.readouterr().err
+    assert boto3.client("ssm", region_name=REGION).describe_parameters()["Parameters"] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("REDIS_PASSWORD", "short", "must be 16 to 128 characters (ElastiCache AUTH token)"),
+        ("REDIS_PASSWORD", "test-only-token-with-%-sign", "may hold only letters, digits and ! & # $ ^ < > -"),
+        ("DB_PASSWORD", "test only spaces", 'must be printable ASCII without / " @ or spaces (RDS)'),
+        ("DB_PASSWORD", "test@only/password", 'must be printable ASCII without / " @ or spaces (RDS)'),
+        ("JWT_SECRET", "too-short", "must be at least 32 characters"),
+        ("MIDTRANS_SERVER_KEY", "", "must be non-empty"),
+    ],
+)
+def test_values_a_backend_would_reject_are_refused_before_writing(
+    aws: None, capsys: pytest.CaptureFixture[str], name: str, value: str, message: str
+) -> None:
+    code, _ = run_secrets("put", "--env", "prod", name, stdin=value + "\n")
+    assert code == 1
+    error = capsys.readouterr().err
+    assert message in error
+    assert value not in error or not value  # the value itself is never echoed
+    assert boto3.client("ssm", region_name=REGION).describe_parameters()["Parameters"] == []
+
+
+def test_the_hidden_prompt_asks_twice_and_rejects_a_mismatch() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    answers = iter(["first-entry", "second-entry"])
+    with pytest.raises(AwsError, match="the two entries differ"):
+        secrets.read_value(Terminal(), lambda _: next(answers))
+    same = iter(["same-entry", "same-entry"])
+    assert secrets.read_value(Terminal(), lambda _: next(same)) == "same-entry"
+
+
+def test_missing_credentials_are_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never ask an instance-metadata endpoint
+    code, _ = run_secrets("check", "--env", "prod")
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.strip() == "secrets: no AWS credentials: set AWS_PROFILE (or AWS_ACCESS_KEY_ID/…) and retry"
+
+
+def test_an_unknown_environment_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_secrets("check", "--env", "staging")[0] == 1
+    assert capsys.readouterr().err.strip() == "secrets: env: 'staging' is not a known environment; accepted: prod | dev"
+
+
+# ---------------------------------------------------------------------------- smoke
+
+
+class _Backend(BaseHTTPRequestHandler):
+    ready_status = 200
+
+    def do_GET(self) -> None:
+        if self.path == "/health":
+            self._answer(200, {"status": "ok"})
+        elif self.path == "/health/ready":
+            state = "up" if type(self).ready_status == 200 else "down"
+            status = "ready" if state == "up" else "not_ready"
+            self._answer(
+                type(self).ready_status,
+                {"status": status, "checks": {"postgres": {"status": "up"}, "redis": {"status": state}}},
+            )
+        else:
+            self._answer(404, {})
+
+    def _answer(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def backend() -> Iterator[str]:
+    _Backend.ready_status = 200
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Backend)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def deploy_stack(name: str, outputs: dict[str, str]) -> None:
+    template = {
+        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+    }
+    boto3.client("cloudformation", region_name=REGION).create_stack(StackName=name, TemplateBody=json.dumps(template))
+
+
+def deploy_function(answer: dict[str, Any]) -> None:
+    role = boto3.client("iam", region_name=REGION).create_role(RoleName="fn", AssumeRolePolicyDocument="{}")
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("bootstrap", "test")
+    boto3.client("lambda", region_name=REGION).create_function(
+        FunctionName="anigmaa-backend",
+        Runtime="provided.al2023",
+        Role=role["Role"]["Arn"],
+        Handler="bootstrap",
+        Code={"ZipFile": archive.getvalue()},
+    )
+    lambda_simple_backends["123456789012"][REGION].lambda_simple_results_queue.append(json.dumps(answer))
+
+
+def run_smoke() -> tuple[int, str]:
+    out = io.StringIO()
+    return smoke.main(["--env", "prod"], out=out), out.getvalue()
+
+
+def test_smoke_passes_through_the_function_and_the_api(aws: None, backend: str) -> None:
+    deploy_function({"statusCode": 200, "body": '{"status":"ok"}'})
+    deploy_stack("anigmaa-prod-lambda", {"FunctionName": "anigmaa-backend", "ApiGatewayEndpoint": backend})
+    code, text = run_smoke()
+    assert code == 0, text
+    assert "PASS    invoke seed payload" in text
+    assert text.count("PASS") == 3
+    assert "200 postgres up, redis up" in text
+    assert text.rstrip().endswith("3 passed, 0 failed")
+
+
+def test_smoke_fails_when_a_dependency_is_down(aws: None, backend: str) -> None:
+    _Backend.ready_status = 503
+    deploy_function({"statusCode": 200})
+    deploy_stack("anigmaa-prod-lambda", {"FunctionName": "anigmaa-backend", "ApiGatewayEndpoint": backend})
+    code, text = run_smoke()
+    assert code == 1
+    assert "FAIL    GET /health/ready" in text
+    assert "503 postgres up, redis down" in text
+
+
+def test_smoke_fails_when_the_function_does_not_answer_200(aws: None, backend: str) -> None:
+    deploy_function({"statusCode": 502})
+    deploy_stack("anigmaa-prod-lambda", {"FunctionName": "anigmaa-backend", "ApiGatewayEndpoint": backend})
+    code, text = run_smoke()
+    assert code == 1
+    assert "FAIL    invoke seed payload" in text
+
+
+def test_smoke_checks_both_paths_and_the_domain_during_a_switch(aws: None, backend: str) -> None:
+    deploy_function({"statusCode": 200})
+    deploy_stack("anigmaa-prod-lambda", {"FunctionName": "anigmaa-backend", "ApiGatewayEndpoint": backend})
+    deploy_stack("anigmaa-prod-ecs", {"Url": backend})
+    deploy_stack("anigmaa-prod-edge", {"Url": backend, "ServedBy": "ecs"})
+    code, text = run_smoke()
+    assert code == 0, text
+    assert "anigmaa-prod-ecs load balancer" in text
+    assert "domain (→ ecs)" in text
+    assert text.rstrip().endswith("7 passed, 0 failed")
+
+
+def test_smoke_says_in_one_line_when_nothing_is_deployed(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_smoke()[0] == 1
+    assert capsys.readouterr().err.strip() == (
+        "smoke: neither anigmaa-prod-lambda nor anigmaa-prod-ecs is deployed in ap-southeast-1"
+    )
+
+
+def test_smoke_names_a_missing_output(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    deploy_stack("anigmaa-prod-ecs", {"ServiceName": "anigmaa-backend"})
+    assert run_smoke()[0] == 1
+    assert capsys.readouterr().err.strip() == (
+        "smoke: stack anigmaa-prod-ecs has no output Url: deploy it with this version of the app"
+    )
