@@ -176,7 +176,6 @@ class DataStack(Stack):
             "CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key, and the "
             "messages carry alarm states only; publishing requires TLS."
         )
-        acknowledge(topic, "AwsSolutions::AwsSolutions-SNS2", encrypted_topic)
         for subscription in (c for c in topic.node.children if isinstance(c, sns.Subscription)):
             acknowledge(
                 subscription,
