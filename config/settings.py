@@ -44,6 +44,12 @@ MAX_LAYERS = 5  # Lambda's limit of layers per function
 
 # Fixed by the seed: the backend's user, database and ports.
 DB_USER = "postgres"
+# Database connections one process may hold (the backend's pool reads DB_MAX_CONNS): few
+# per Lambda execution environment, because concurrency multiplies them.
+LAMBDA_DB_MAX_CONNS = 2
+ECS_DB_MAX_CONNS = 10
+# Connections PostgreSQL on RDS keeps for the superuser and rdsadmin.
+DB_RESERVED_CONNECTIONS = 3
 DB_NAME = "anigmaa"
 DB_PORT = 5432
 REDIS_PORT = 6379
@@ -574,6 +580,20 @@ def _assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfi
                 "accepted: the instance's max_connections (SHOW max_connections)"
             )
         max_connections = min(int(memory * 2**30 * 0.75) // 9531392, 5000)
+
+    reserved = v["lambda_reserved_concurrency"]
+    if reserved:
+        # Both paths run side by side during a switch, so both count.
+        needed = reserved * LAMBDA_DB_MAX_CONNS + v["ecs_desired_count"] * ECS_DB_MAX_CONNS
+        room = max_connections - DB_RESERVED_CONNECTIONS
+        if needed > room:
+            most = max((room - v["ecs_desired_count"] * ECS_DB_MAX_CONNS) // LAMBDA_DB_MAX_CONNS, 0)
+            raise ConfigError(
+                f"lambda_reserved_concurrency: {reserved} x {LAMBDA_DB_MAX_CONNS} connections + "
+                f"{v['ecs_desired_count']} tasks x {ECS_DB_MAX_CONNS} = {needed} exceeds the database's "
+                f"{max_connections} max_connections less {DB_RESERVED_CONNECTIONS} reserved; accepted: at most {most}, "
+                "or a larger db_instance_class"
+            )
 
     cpu = int(v["ecs_cpu"])
     if v["ecs_memory"] not in FARGATE_MEMORY[cpu]:

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 from config import APP_PORT, DB_NAME, DB_PORT, DB_USER, REDIS_PORT, AppConfig
 
-# Database connections one process may hold: the backend's pool reads DB_MAX_CONNS. Per
-# Lambda execution environment it is small, because concurrency multiplies it.
-LAMBDA_DB_MAX_CONNS = 2
-ECS_DB_MAX_CONNS = 10
-
 
 def backend_environment(
     config: AppConfig, *, database_host: str, redis_host: str, bucket_name: str, db_max_conns: int

@@ -83,7 +83,13 @@ class DataStack(Stack):
         )
         assets = AssetsBucket(self, "Assets", access_logs=access_logs.bucket)
 
-        alarm_topic = AlarmTopic(self, "Alarms", topic_name=f"anigmaa-{config.env}-alarms", email=config.alarm_email)
+        alarm_topic = AlarmTopic(
+            self,
+            "Alarms",
+            topic_name=f"anigmaa-{config.env}-alarms",
+            email=config.alarm_email,
+            alarm_name_prefix=f"anigmaa-{config.env}",
+        )
         # Node metrics of a replication group are per member cluster: <group id>-001, -002, …
         cache_node_ids = [
             Fn.join("-", [cache.replication_group.ref, f"{n:03d}"]) for n in range(1, config.cache.nodes + 1)

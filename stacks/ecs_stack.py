@@ -19,14 +19,14 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 
-from config import APP_PORT, AppConfig
+from config import APP_PORT, ECS_DB_MAX_CONNS, AppConfig
 from constructs import Construct
 from constructs.assets_bucket import ALB_LOG_PREFIX, grant_object_read_write
 from constructs.fargate_service import FargateBackendService
 from constructs.log_retention import retention_days
 from constructs.monitoring import FIVE_MINUTES, Alarms, AlarmSpec, BackendDashboard, data_metrics
 from stacks import LAMBDA_SOURCE_DIR
-from stacks.backend_environment import ECS_DB_MAX_CONNS, backend_environment
+from stacks.backend_environment import backend_environment
 from stacks.checks import LOGS_ENCRYPTION, acknowledge, skip_checkov
 from stacks.data_stack import bucket_objects
 
@@ -125,6 +125,8 @@ class EcsStack(Stack):
         target_5xx = alb.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=FIVE_MINUTES)
         response_p99 = alb.target_response_time(statistic="p99", period=FIVE_MINUTES)
         unhealthy = backend.target_group.metrics.unhealthy_host_count(period=FIVE_MINUTES, statistic="Maximum")
+        healthy = backend.target_group.metrics.healthy_host_count(period=FIVE_MINUTES, statistic="Minimum")
+        elb_5xx = alb.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=FIVE_MINUTES)
         cpu = backend.service.metric_cpu_utilization(period=FIVE_MINUTES)
         memory = backend.service.metric_memory_utilization(period=FIVE_MINUTES)
         alarms = Alarms(
@@ -136,6 +138,14 @@ class EcsStack(Stack):
                 AlarmSpec("alb-target-5xx", target_5xx, 5, "Over 5 backend 5XX responses in 5 minutes"),
                 AlarmSpec("alb-response-p99", response_p99, 2, "p99 backend response time above 2 s"),
                 AlarmSpec("alb-unhealthy-targets", unhealthy, 0, "A task fails the /health check"),
+                AlarmSpec(
+                    "alb-no-healthy-targets",
+                    healthy,
+                    1,
+                    "No healthy task behind the load balancer: the service is down",
+                    comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                ),
+                AlarmSpec("alb-elb-5xx", elb_5xx, 5, "The load balancer itself answered 5XX (no healthy target, …)"),
                 AlarmSpec("service-cpu", cpu, 80, "Service CPU above 80% for 15 minutes", 3),
                 AlarmSpec("service-memory", memory, 80, "Service memory above 80% for 15 minutes", 3),
             ],
@@ -145,13 +155,13 @@ class EcsStack(Stack):
             "Dashboard",
             dashboard_name=f"anigmaa-{config.env}-ecs",
             panels={
-                "ALB requests and backend 5XX": [alb.request_count(period=FIVE_MINUTES), target_5xx],
+                "ALB requests, backend 5XX, ALB 5XX": [alb.request_count(period=FIVE_MINUTES), target_5xx, elb_5xx],
                 "ALB target response time (s)": [
                     alb.target_response_time(statistic="p50", period=FIVE_MINUTES),
                     response_p99,
                 ],
                 "Service CPU and memory (%)": [cpu, memory],
-                "Unhealthy targets": [unhealthy],
+                "Healthy and unhealthy targets": [healthy, unhealthy],
                 **data_panels,
             },
             alarms=alarms.alarms,

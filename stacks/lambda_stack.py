@@ -14,7 +14,7 @@ from aws_cdk import aws_route53_targets as targets
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 
-from config import AppConfig
+from config import LAMBDA_DB_MAX_CONNS, AppConfig
 from constructs import Construct
 from constructs.assets_bucket import grant_object_read_write
 from constructs.backend_function import BackendFunction, dependency_layers
@@ -24,7 +24,7 @@ from constructs.log_retention import retention_days
 from constructs.monitoring import FIVE_MINUTES, Alarms, AlarmSpec, BackendDashboard, data_metrics
 from constructs.secret_parameters import SecretParameters
 from stacks import LAMBDA_SOURCE_DIR
-from stacks.backend_environment import LAMBDA_DB_MAX_CONNS, backend_environment, secret_parameter_variables
+from stacks.backend_environment import backend_environment, secret_parameter_variables
 from stacks.checks import LOGS_ENCRYPTION, acknowledge, skip_checkov
 from stacks.data_stack import bucket_objects
 

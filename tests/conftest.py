@@ -86,11 +86,14 @@ def fixture_zips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
     """The configurations the suite synthesizes, by name, as -c overrides."""
+    # env and compute are pinned, so a team that sets "compute": "ecs" in cdk.json keeps green tests.
+    base = {"env": "prod", "compute": "lambda"}
     configurations: dict[str, dict[str, Any]] = {
-        "prod": {},
-        "dev": {"env": "dev"},
+        "prod": {**base},
+        "dev": {**base, "env": "dev"},
         # Everything optional switched on, as strings the way `-c key=value` delivers them.
         "prod-custom": {
+            **base,
             "lambda_runtime": "provided.al2023",
             "lambda_architecture": "arm64",
             "lambda_memory": "1024",
@@ -107,12 +110,13 @@ def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
             "midtrans_client_key": "SB-Mid-client-example",
             "alarm_email": "oncall@anigmaa.example",
         },
-        "prod-prebuilt": {"lambda_zip": str(fixture_zips["function"])},
+        "prod-prebuilt": {**base, "lambda_zip": str(fixture_zips["function"])},
     }
     # Each configuration again with compute=ecs: the rollback path, and the other side of the drill.
     for name in ("prod", "dev", "prod-custom"):
         configurations[f"{name}-ecs"] = {**configurations[name], "compute": "ecs"}
     configurations["prod-ecs-image"] = {
+        **base,
         "compute": "ecs",
         "ecs_image_uri": "123456789012.dkr.ecr.ap-southeast-1.amazonaws.com/anigmaa-backend:1.4.2",
     }

@@ -232,6 +232,13 @@ def test_too_many_layers_are_rejected(tmp_path: Path) -> None:
         load(lambda_layer_arns=arns)
 
 
+def test_the_connection_budget_is_the_classes_estimate_or_the_given_value() -> None:
+    assert load().database.max_connections == 84  # db.t3.micro, 1 GiB
+    assert load(db_instance_class="db.t4g.medium").database.max_connections == 337
+    assert load(db_instance_class="db.x2g.large", db_max_connections=500).database.max_connections == 500
+    assert load(lambda_reserved_concurrency=0).function.reserved_concurrency is None
+
+
 def test_versions_written_as_numbers_in_cdk_json_are_accepted() -> None:
     config = load(db_engine_version=16, cache_engine_version=7.0)
     assert config.database.engine_version == "16"

@@ -33,6 +33,19 @@ def test_one_topic_in_the_permanent_data_stack_with_an_optional_email(prod: Synt
     )
 
 
+def test_cloudwatch_alarms_of_this_environment_may_publish_to_the_topic(prod: Synth) -> None:
+    [policy] = [r for r in prod.json("data")["Resources"].values() if r["Type"] == "AWS::SNS::TopicPolicy"]
+    statements = {s.get("Sid", s["Effect"]): s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    allow = statements["CloudWatchAlarms"]
+    assert allow["Effect"] == "Allow"
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert allow["Action"] == "sns:Publish"
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert ":alarm:anigmaa-prod-*" in json.dumps(allow["Condition"]["ArnLike"]["aws:SourceArn"])
+    # The TLS-only rule stays.
+    assert any(s["Effect"] == "Deny" and "aws:SecureTransport" in json.dumps(s) for s in statements.values())
+
+
 def test_data_alarms_watch_rds_and_redis(prod: Synth) -> None:
     alarms = _alarms(prod, "data")
     assert sorted(alarms) == [
@@ -69,12 +82,17 @@ def test_lambda_alarms_cover_duration_throttles_errors_5xx_and_concurrency(prod:
     ]
     duration = alarms["anigmaa-prod-lambda-lambda-duration-p99"]
     assert (duration["MetricName"], duration["ExtendedStatistic"], duration["Threshold"]) == ("Duration", "p99", 24000)
+    [dimension] = duration["Dimensions"]
+    assert dimension["Name"] == "FunctionName"
+    assert "BackendFunction" in json.dumps(dimension["Value"])
     assert alarms["anigmaa-prod-lambda-lambda-throttles"]["Threshold"] == 0
     assert alarms["anigmaa-prod-lambda-lambda-concurrency"]["Threshold"] == 24  # 80% of 30 reserved
     rate = alarms["anigmaa-prod-lambda-api-5xx-rate"]
     expressions = [m["Expression"] for m in rate["Metrics"] if "Expression" in m]
     assert expressions == ["IF(requests >= 20, 100 * errors / requests, 0)"]
     assert {m["MetricStat"]["Metric"]["MetricName"] for m in rate["Metrics"] if "MetricStat" in m} == {"Count", "5xx"}
+    for stat in (m["MetricStat"]["Metric"] for m in rate["Metrics"] if "MetricStat" in m):
+        assert [d["Name"] for d in stat["Dimensions"]] == ["ApiId"]
     for alarm in alarms.values():
         assert "AlarmsTopic" in _topic_import(alarm)  # imported from the data stack
 
@@ -86,6 +104,8 @@ def test_no_concurrency_alarm_without_reserved_concurrency(dev: Synth) -> None:
 def test_ecs_alarms_cover_5xx_response_time_health_cpu_and_memory(ecs: Synth) -> None:
     alarms = _alarms(ecs, "compute")
     assert sorted(alarms) == [
+        "anigmaa-prod-ecs-alb-elb-5xx",
+        "anigmaa-prod-ecs-alb-no-healthy-targets",
         "anigmaa-prod-ecs-alb-response-p99",
         "anigmaa-prod-ecs-alb-target-5xx",
         "anigmaa-prod-ecs-alb-unhealthy-targets",
@@ -93,7 +113,17 @@ def test_ecs_alarms_cover_5xx_response_time_health_cpu_and_memory(ecs: Synth) ->
         "anigmaa-prod-ecs-service-memory",
     ]
     assert alarms["anigmaa-prod-ecs-alb-target-5xx"]["MetricName"] == "HTTPCode_Target_5XX_Count"
-    assert alarms["anigmaa-prod-ecs-service-memory"]["MetricName"] == "MemoryUtilization"
+    assert alarms["anigmaa-prod-ecs-alb-elb-5xx"]["MetricName"] == "HTTPCode_ELB_5XX_Count"
+    down = alarms["anigmaa-prod-ecs-alb-no-healthy-targets"]
+    assert (down["MetricName"], down["ComparisonOperator"], down["Threshold"]) == (
+        "HealthyHostCount",
+        "LessThanThreshold",
+        1,
+    )
+    assert sorted(d["Name"] for d in down["Dimensions"]) == ["LoadBalancer", "TargetGroup"]
+    memory = alarms["anigmaa-prod-ecs-service-memory"]
+    assert memory["MetricName"] == "MemoryUtilization"
+    assert sorted(d["Name"] for d in memory["Dimensions"]) == ["ClusterName", "ServiceName"]
 
 
 @pytest.mark.parametrize(
@@ -107,7 +137,13 @@ def test_ecs_alarms_cover_5xx_response_time_health_cpu_and_memory(ecs: Synth) ->
         (
             "prod-ecs",
             "anigmaa-prod-ecs",
-            ["HTTPCode_Target_5XX_Count", "TargetResponseTime", "CPUUtilization", "MemoryUtilization"],
+            [
+                "HTTPCode_Target_5XX_Count",
+                "HTTPCode_ELB_5XX_Count",
+                "TargetResponseTime",
+                "MemoryUtilization",
+                "AWS/ECS",
+            ],
         ),
     ],
 )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import ssl
 import threading
 import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -17,6 +19,7 @@ from moto.awslambda_simple.models import lambda_simple_backends
 
 from tools import secrets, smoke
 from tools.aws import AwsError
+from tools.local_lambda import certificates
 
 REGION = "ap-southeast-1"
 # Test-only values, shaped to pass each validator and obviously not real.
@@ -242,13 +245,69 @@ def test_smoke_fails_when_the_function_does_not_answer_200(aws: None, backend: s
 def test_smoke_checks_both_paths_and_the_domain_during_a_switch(aws: None, backend: str) -> None:
     deploy_function({"statusCode": 200})
     deploy_stack("anigmaa-prod-lambda", {"FunctionName": "anigmaa-backend", "ApiGatewayEndpoint": backend})
-    deploy_stack("anigmaa-prod-ecs", {"Url": backend})
+    deploy_stack("anigmaa-prod-ecs", {"Url": backend, "LoadBalancerDnsName": backend.removeprefix("http://")})
     deploy_stack("anigmaa-prod-edge", {"Url": backend, "ServedBy": "ecs"})
     code, text = run_smoke()
     assert code == 0, text
     assert "anigmaa-prod-ecs load balancer" in text
     assert "domain (→ ecs)" in text
     assert text.rstrip().endswith("7 passed, 0 failed")
+
+
+def test_smoke_reaches_the_load_balancer_itself_while_the_domain_points_elsewhere(aws: None, backend: str) -> None:
+    """Before DNS moves, the ECS URL is the domain (still Lambda's): the check must go to the ALB."""
+    deploy_stack(
+        "anigmaa-prod-ecs",
+        {"Url": "https://api.anigmaa.example", "LoadBalancerDnsName": "internal-alb.example:443"},
+    )
+    calls: list[tuple[str, str | None]] = []
+
+    def fetch(url: str, via: str | None) -> tuple[int, str]:
+        calls.append((url, via))
+        return 200, '{"status": "ready", "checks": {}}'
+
+    out = io.StringIO()
+    assert smoke.main(["--env", "prod"], out=out, fetch=fetch) == 0
+    assert calls == [
+        ("https://api.anigmaa.example/health", "internal-alb.example:443"),
+        ("https://api.anigmaa.example/health/ready", "internal-alb.example:443"),
+    ]
+
+
+def test_https_via_another_address_checks_the_certificate_for_the_url_host(tmp_path: Path) -> None:
+    """The pinned connection: TCP to 127.0.0.1, TLS verified for 'localhost', Host: localhost."""
+    with certificates(tmp_path) as certs:
+        context = ssl.create_default_context(purpose=ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certs.cert, certs.key)
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Backend)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port = server.server_address[1]
+        trust = ssl.create_default_context(cafile=str(certs.ca))
+        try:
+            assert smoke.http_get(f"https://localhost:{port}/health", f"127.0.0.1:{port}", trust)[0] == 200
+            wrong_name = smoke.http_get(f"https://elsewhere.example:{port}/health", f"127.0.0.1:{port}", trust)
+            assert wrong_name[0] == 0  # certificate not valid for that name: no answer counts
+            assert "certificate" in wrong_name[1].lower() or "hostname" in wrong_name[1].lower()
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
+def test_smoke_reports_a_failed_stack_in_one_line() -> None:
+    """moto keeps stacks CREATE_COMPLETE, so a failed creation is described by a stand-in."""
+    from tools.smoke import stack_outputs
+
+    class Failed:
+        class exceptions:  # noqa: N801
+            ClientError = Exception
+
+        @staticmethod
+        def describe_stacks(StackName: str) -> dict[str, Any]:  # noqa: N803
+            return {"Stacks": [{"StackStatus": "ROLLBACK_COMPLETE"}]}
+
+    with pytest.raises(AwsError, match="stack anigmaa-prod-ecs is ROLLBACK_COMPLETE: see its events"):
+        stack_outputs(Failed, "anigmaa-prod-ecs")
 
 
 def test_smoke_says_in_one_line_when_nothing_is_deployed(aws: None, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +45,12 @@ def test_the_runtime_warning_appears_only_while_provided_al2_is_chosen(
     assert "W2531" not in by_config["prod-custom"]  # provided.al2023
     assert "W2531" not in by_config["prod-ecs"]
     assert set(ALLOWED_WARNINGS) >= {rule for rules in by_config.values() for rule in rules if rule.startswith("W")}
+
+
+def test_a_template_checkov_cannot_read_is_a_problem_not_a_pass(tmp_path: Path) -> None:
+    broken = tmp_path / "Broken.template.json"
+    broken.write_text('{"Resources": {"Bucket": {"Type": "AWS::S3::Bucket"', encoding="utf-8")
+    scan = checkov([broken])
+    assert scan.passed == 0
+    found = problems([], scan)
+    assert f"checkov produced no result for {broken}" in found

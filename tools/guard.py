@@ -58,11 +58,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--update", action="store_true", help="accept the current templates as the baseline")
     args = parser.parse_args(argv)
 
+    try:
+        return _run(update=args.update)
+    except RuntimeError as error:
+        print(f"guard: {error}", file=sys.stderr)
+        return 1
+
+
+def _run(*, update: bool) -> int:
     found: list[ResourceChange] = []
     for mode in MODES:
         current = ROOT / ".guard" / f"prod-{mode}"
         synthesize(mode, current)
-        if args.update:
+        if update:
             target = BASELINE / f"prod-{mode}"
             shutil.rmtree(target, ignore_errors=True)
             target.mkdir(parents=True)
@@ -79,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    if not args.update:
+    if not update:
         print(f"guard: no stateful resource replaced or deleted in prod ({', '.join(MODES)})")
     return 0
 

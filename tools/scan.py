@@ -45,6 +45,17 @@ class CheckovResult:
     passed: int
     failed: tuple[str, ...]
     skipped: tuple[tuple[str, str, str], ...]  # (check id, resource, reason)
+    parsing_errors: int = 0
+    unscanned: tuple[str, ...] = ()  # templates with checkable resources that produced no result
+
+
+# Resource types checkov has no check for: a template of only these may produce no result.
+UNCHECKED_TYPES = frozenset({"AWS::Route53::RecordSet", "AWS::CDK::Metadata"})
+
+
+def _require(tool: Path) -> None:
+    if not tool.exists():
+        raise SystemExit(f"scan: {tool} not found; run `make setup` (it creates .venv-scan)")
 
 
 def templates_in(assemblies: list[Path]) -> list[Path]:
@@ -55,6 +66,7 @@ def templates_in(assemblies: list[Path]) -> list[Path]:
 
 
 def cfn_lint(templates: list[Path]) -> list[LintFinding]:
+    _require(SCAN_BIN / "cfn-lint")
     result = subprocess.run(
         [str(SCAN_BIN / "cfn-lint"), "--format", "json", "--", *map(str, templates)],
         capture_output=True,
@@ -71,24 +83,47 @@ def cfn_lint(templates: list[Path]) -> list[LintFinding]:
 
 def checkov(templates: list[Path]) -> CheckovResult:
     # No network: --skip-download, and no mapping look-up.
+    _require(SCAN_BIN / "checkov")
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
     files = [arg for t in templates for arg in ("-f", str(t))]
     command = [str(SCAN_BIN / "checkov"), "--framework", "cloudformation", "--skip-download", "-o", "json"]
     result = subprocess.run([*command, *files], capture_output=True, text=True, check=False, env=env)
     if result.returncode not in (0, 1):
         raise RuntimeError(f"checkov did not run: {result.stderr.strip()[-2000:]}")
-    reports = json.loads(result.stdout)
+    try:
+        reports = json.loads(result.stdout)
+    except ValueError:
+        raise RuntimeError(f"checkov printed no JSON report: {result.stdout[:300]!r}") from None
     reports = reports if isinstance(reports, list) else [reports]
-    passed, failed, skipped = 0, [], []
+    passed, failed, skipped, parsing_errors = 0, [], [], 0
+    seen: set[str] = set()
     for report in reports:
         results = report.get("results", {})
+        parsing_errors += int(report.get("summary", {}).get("parsing_errors", 0))
+        for kind in ("passed_checks", "failed_checks", "skipped_checks"):
+            seen.update(Path(c["file_abs_path"]).resolve().as_posix() for c in results.get(kind, []))
         passed += len(results.get("passed_checks", []))
         failed += [f"{c['check_id']} {c['resource']} ({c['file_path']})" for c in results.get("failed_checks", [])]
         skipped += [
             (c["check_id"], c["resource"], (c.get("check_result") or {}).get("suppress_comment", ""))
             for c in results.get("skipped_checks", [])
         ]
-    return CheckovResult(passed=passed, failed=tuple(failed), skipped=tuple(skipped))
+    unscanned = tuple(str(t) for t in templates if t.resolve().as_posix() not in seen and _checkable(t))
+    return CheckovResult(
+        passed=passed,
+        failed=tuple(failed),
+        skipped=tuple(skipped),
+        parsing_errors=parsing_errors,
+        unscanned=unscanned,
+    )
+
+
+def _checkable(template: Path) -> bool:
+    try:
+        resources = json.loads(template.read_text(encoding="utf-8")).get("Resources", {})
+    except ValueError:
+        return True  # not even JSON: it must be reported, not skipped
+    return any(r.get("Type") not in UNCHECKED_TYPES for r in resources.values())
 
 
 def problems(lint: list[LintFinding], scan: CheckovResult) -> list[str]:
@@ -100,6 +135,9 @@ def problems(lint: list[LintFinding], scan: CheckovResult) -> list[str]:
         if f.level == "Warning" and f.rule not in ALLOWED_WARNINGS
     ]
     found += [f"checkov failed {failure}" for failure in scan.failed]
+    if scan.parsing_errors:
+        found.append(f"checkov could not parse {scan.parsing_errors} template(s)")
+    found += [f"checkov produced no result for {template}" for template in scan.unscanned]
     return found
 
 
@@ -111,7 +149,10 @@ def main(argv: list[str]) -> int:
     print(f"cfn-lint: {len(templates)} templates, {levels['Error']} errors, {levels['Warning']} warnings")
     for rule, count in sorted(Counter(f.rule for f in lint if f.level == "Warning").items()):
         print(f"  {rule} x{count}: {ALLOWED_WARNINGS.get(rule, 'NOT ALLOWED')}")
-    print(f"checkov: {scan.passed} passed, {len(scan.failed)} failed, {len(scan.skipped)} skipped")
+    print(
+        f"checkov: {scan.passed} passed, {len(scan.failed)} failed, {len(scan.skipped)} skipped, "
+        f"{scan.parsing_errors} parsing errors"
+    )
     found = problems(lint, scan)
     for problem in found:
         print(f"  {problem}")

@@ -49,6 +49,16 @@ def _midtrans_server_key(value: str) -> str | None:
     return "must be non-empty and without spaces" if not value or re.search(r"\s", value) else None
 
 
+# Secrets that CloudFormation hands to a service at deploy time: changing them in SSM alone
+# leaves the service on the old value.
+NEEDS_DEPLOY = {
+    "DB_PASSWORD": "RDS keeps the old master password until it is changed there too: run make deploy "
+    "(CloudFormation re-reads the parameter when the template changes) or change it in the RDS console, "
+    "then restart the compute (new Lambda environments, make deploy for ECS tasks)",
+    "REDIS_PASSWORD": "ElastiCache keeps the old AUTH token until it is rotated there (AuthTokenUpdateStrategy "
+    "ROTATE, then SET), then restart the compute",
+}
+
 VALIDATORS: dict[str, Callable[[str], str | None]] = {
     "DB_PASSWORD": _db_password,
     "REDIS_PASSWORD": _redis_password,
@@ -79,7 +89,10 @@ def check(ssm: Any, names: dict[str, str], out: TextIO) -> int:
 def read_value(stdin: TextIO, prompt: Callable[[str], str]) -> str:
     """The value from a hidden prompt on a terminal, else the first line of stdin."""
     if stdin.isatty():
-        first, second = prompt("value (hidden): "), prompt("again: ")
+        try:
+            first, second = prompt("value (hidden): "), prompt("again: ")
+        except (KeyboardInterrupt, EOFError):
+            raise AwsError("cancelled; nothing was written") from None
         if first != second:
             raise AwsError("the two entries differ; nothing was written")
         return first
@@ -95,7 +108,10 @@ def put(ssm: Any, secret: str, name: str, value: str, *, overwrite: bool) -> str
         answer = ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=overwrite)
     except ssm.exceptions.ParameterAlreadyExists:
         raise AwsError(f"{name} already exists; add --overwrite to replace it") from None
-    return f"wrote {name} (SecureString, version {answer['Version']})"
+    written = f"wrote {name} (SecureString, version {answer['Version']})"
+    if overwrite and secret in NEEDS_DEPLOY:
+        written += f"\nnote: {NEEDS_DEPLOY[secret]}"
+    return written
 
 
 def main(argv: list[str] | None = None, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:

@@ -12,11 +12,12 @@ table and exits 1 when any check fails. The rollback runbook runs it between ste
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
+import socket
 import ssl
 import sys
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,19 +38,40 @@ class Result:
     detail: str
 
 
-Fetch = Callable[[str], tuple[int, str]]
+# GET a URL, optionally connecting to another address (the load balancer) while still
+# presenting the URL's host name for TLS and Host: (status, body); status 0 = no answer.
+Fetch = Callable[[str, str | None], tuple[int, str]]
 
 
-def http_get(url: str) -> tuple[int, str]:
+class _Connection(http.client.HTTPSConnection):
+    """HTTPS to ``address`` with the certificate checked for ``server_name``."""
+
+    def __init__(self, address: str, server_name: str, context: ssl.SSLContext) -> None:
+        super().__init__(address, timeout=HTTP_TIMEOUT, context=context)
+        self._server_name = server_name
+        self._tls = context
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self._tls.wrap_socket(raw, server_hostname=self._server_name)
+
+
+def http_get(url: str, via: str | None = None, context: ssl.SSLContext | None = None) -> tuple[int, str]:
     """Status and body of GET ``url`` (an HTTP error status is a result, not an exception)."""
-    request = urllib.request.Request(url, headers={"User-Agent": "anigmaa-smoke"})
+    context = context or ssl.create_default_context()
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
     try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT, context=ssl.create_default_context()) as response:
-            return response.status, response.read(2048).decode("utf-8", "replace")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read(2048).decode("utf-8", "replace")
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        return 0, str(getattr(error, "reason", error))
+        connection: http.client.HTTPConnection
+        if parts.scheme == "https":
+            connection = _Connection(via or parts.netloc, host, context)
+        else:
+            connection = http.client.HTTPConnection(via or parts.netloc, timeout=HTTP_TIMEOUT)
+        connection.request("GET", parts.path or "/", headers={"Host": parts.netloc, "User-Agent": "anigmaa-smoke"})
+        response = connection.getresponse()
+        return response.status, response.read(2048).decode("utf-8", "replace")
+    except (OSError, http.client.HTTPException) as error:
+        return 0, str(error)
 
 
 def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str] | None:
@@ -60,8 +82,11 @@ def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str] | None
         if "does not exist" in str(error):
             return None
         raise
-    if stack["StackStatus"].endswith("_IN_PROGRESS") and stack["StackStatus"].startswith("DELETE"):
+    status = stack["StackStatus"]
+    if status.startswith("DELETE"):
         return None
+    if status.endswith("_FAILED") or status == "ROLLBACK_COMPLETE":
+        raise AwsError(f"stack {stack_name} is {status}: see its events (aws cloudformation describe-stack-events)")
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
@@ -71,12 +96,12 @@ def _output(outputs: dict[str, str], key: str, stack_name: str) -> str:
     return outputs[key]
 
 
-def check_http(base: str, label: str, fetch: Fetch) -> list[Result]:
+def check_http(base: str, label: str, fetch: Fetch, via: str | None = None) -> list[Result]:
     results = []
     base = base.rstrip("/")
-    status, body = fetch(f"{base}/health")
+    status, body = fetch(f"{base}/health", via)
     results.append(Result("GET /health", label, status == 200, f"{status} {body.strip()[:60]}"))
-    status, body = fetch(f"{base}/health/ready")
+    status, body = fetch(f"{base}/health/ready", via)
     try:
         report = json.loads(body)
         states = ", ".join(f"{k} {v.get('status')}" for k, v in report.get("checks", {}).items())
@@ -115,7 +140,9 @@ def run(env: str, fetch: Fetch = http_get) -> list[Result]:
             results.append(check_function(lambda_client, _output(outputs, "FunctionName", name)))
             results += check_http(_output(outputs, "ApiGatewayEndpoint", name), f"{name} API endpoint", fetch)
         else:
-            results += check_http(_output(outputs, "Url", name), f"{name} load balancer", fetch)
+            # Straight to the load balancer, even when the domain still points at Lambda.
+            url, balancer = _output(outputs, "Url", name), _output(outputs, "LoadBalancerDnsName", name)
+            results += check_http(url, f"{name} load balancer", fetch, via=balancer)
     if deployed == 0:
         raise AwsError(
             f"neither {environment.stack_name('lambda')} nor {environment.stack_name('ecs')} is deployed "

@@ -27,6 +27,10 @@ STATEFUL_TYPES = frozenset(
         "AWS::EC2::VPC",
         "AWS::EC2::Subnet",
         "AWS::EC2::SecurityGroup",
+        "AWS::EC2::EIP",  # the NAT gateway's public address, which partners may allow-list
+        "AWS::CertificateManager::Certificate",
+        "AWS::Route53::RecordSet",
+        "AWS::SNS::Topic",  # replacing it drops the e-mail subscription
     }
 )
 REPLACING = frozenset({"WILL_REPLACE", "MAY_REPLACE"})
