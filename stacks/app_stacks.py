@@ -12,6 +12,7 @@ from stacks.ecs_stack import EcsStack
 from stacks.edge_stack import EdgeStack
 from stacks.lambda_stack import LambdaStack
 from stacks.network_stack import NetworkStack
+from stacks.permanent import PermanentResources
 
 COMPUTE_STACKS = {"lambda": "Lambda", "ecs": "Ecs"}  # compute mode → CDK id of its stack
 
@@ -67,21 +68,27 @@ def build_permanent_stacks(app: App, config: AppConfig) -> tuple[NetworkStack, D
 def build_stacks(app: App, config: AppConfig) -> AppStacks:
     """Add the permanent stacks, the selected compute stack and, with a domain, the edge stack."""
     network, data = build_permanent_stacks(app, config)
+    shared = PermanentResources(
+        vpc=network.vpc,
+        lambda_sg=network.lambda_sg,
+        ecs_sg=network.ecs_sg,
+        alb_sg=network.alb_sg,
+        certificate=network.certificate,
+        database_host=data.database_host,
+        database_id=data.database_id,
+        redis_host=data.redis_host,
+        cache_node_ids=tuple(data.cache_node_ids),
+        bucket=data.bucket,
+        access_logs_bucket=data.access_logs_bucket,
+        alarm_topic=data.alarm_topic,
+    )
     compute: LambdaStack | EcsStack
     if config.compute == "lambda":
         compute = LambdaStack(
             app,
             COMPUTE_STACKS["lambda"],
             config=config,
-            vpc=network.vpc,
-            lambda_sg=network.lambda_sg,
-            database_host=data.database_host,
-            redis_host=data.redis_host,
-            bucket=data.bucket,
-            certificate=network.certificate,
-            alarm_topic=data.alarm_topic,
-            database_id=data.database_id,
-            cache_node_ids=data.cache_node_ids,
+            shared=shared,
             env=_environment(config),
             stack_name=config.stack_name("lambda"),
             description=f"anigmaa {config.env}: Go backend on Lambda behind an HTTP API",
@@ -91,17 +98,7 @@ def build_stacks(app: App, config: AppConfig) -> AppStacks:
             app,
             COMPUTE_STACKS["ecs"],
             config=config,
-            vpc=network.vpc,
-            ecs_sg=network.ecs_sg,
-            alb_sg=network.alb_sg,
-            database_host=data.database_host,
-            redis_host=data.redis_host,
-            bucket=data.bucket,
-            certificate=network.certificate,
-            access_logs_bucket=data.access_logs_bucket,
-            alarm_topic=data.alarm_topic,
-            database_id=data.database_id,
-            cache_node_ids=data.cache_node_ids,
+            shared=shared,
             env=_environment(config),
             stack_name=config.stack_name("ecs"),
             description=f"anigmaa {config.env}: Go backend on ECS Fargate behind an ALB (rollback path)",

@@ -6,16 +6,13 @@ import re
 from typing import Any
 
 from aws_cdk import Aws, CfnOutput, Stack
-from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as targets
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 
@@ -29,6 +26,7 @@ from stacks import LAMBDA_SOURCE_DIR
 from stacks.backend_environment import backend_environment
 from stacks.checks import LOGS_ENCRYPTION, acknowledge, skip_checkov
 from stacks.data_stack import bucket_objects
+from stacks.permanent import PermanentResources
 
 ECR_IMAGE = re.compile(
     r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([a-z0-9._/-]+)(?::([\w.-]+)|@(sha256:[0-9a-f]{64}))"
@@ -44,28 +42,19 @@ class EcsStack(Stack):
         construct_id: str,
         *,
         config: AppConfig,
-        vpc: ec2.IVpc,
-        ecs_sg: ec2.ISecurityGroup,
-        alb_sg: ec2.ISecurityGroup,
-        database_host: str,
-        redis_host: str,
-        bucket: s3.IBucket,
-        certificate: acm.ICertificate | None,
-        access_logs_bucket: s3.IBucket,
-        alarm_topic: sns.ITopic,
-        database_id: str,
-        cache_node_ids: list[str],
+        shared: PermanentResources,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        bucket, certificate = shared.bucket, shared.certificate
         settings = config.ecs
 
         backend = FargateBackendService(
             self,
             "Backend",
-            vpc=vpc,
-            task_security_group_id=ecs_sg.security_group_id,
-            load_balancer_security_group_id=alb_sg.security_group_id,
+            vpc=shared.vpc,
+            task_security_group_id=shared.ecs_sg.security_group_id,
+            load_balancer_security_group_id=shared.alb_sg.security_group_id,
             cluster_name=settings.cluster_name,
             service_name=settings.service_name,
             image=self._image(config),
@@ -74,8 +63,8 @@ class EcsStack(Stack):
             environment={
                 **backend_environment(
                     config,
-                    database_host=database_host,
-                    redis_host=redis_host,
+                    database_host=shared.database_host,
+                    redis_host=shared.redis_host,
                     bucket_name=bucket.bucket_name,
                     db_max_conns=ECS_DB_MAX_CONNS,
                 ),
@@ -90,12 +79,12 @@ class EcsStack(Stack):
             execution_role_name=f"anigmaa-{config.env}-ecs-execution",
             task_role_name=f"anigmaa-{config.env}-ecs-task",
             certificate=certificate,
-            access_logs_bucket_name=access_logs_bucket.bucket_name,
+            access_logs_bucket_name=shared.access_logs_bucket.bucket_name,
             access_logs_prefix=ALB_LOG_PREFIX,
         )
         grant_object_read_write(bucket, backend.task_role)
         self._acknowledge(config, backend)
-        self._monitor(config, backend, alarm_topic, data_metrics(database_id, cache_node_ids))
+        self._monitor(config, backend, shared.alarm_topic, data_metrics(shared.database_id, shared.cache_node_ids))
 
         self.alias_target: route53.IAliasRecordTarget | None = None
         scheme = "http"

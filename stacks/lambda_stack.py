@@ -5,13 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Annotations, CfnOutput, Duration, Stack
-from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as targets
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 
 from config import LAMBDA_DB_MAX_CONNS, AppConfig
@@ -27,6 +24,7 @@ from stacks import LAMBDA_SOURCE_DIR
 from stacks.backend_environment import backend_environment, secret_parameter_variables
 from stacks.checks import LOGS_ENCRYPTION, acknowledge, skip_checkov
 from stacks.data_stack import bucket_objects
+from stacks.permanent import PermanentResources
 
 RUNTIMES = {"provided.al2": lambda_.Runtime.PROVIDED_AL2, "provided.al2023": lambda_.Runtime.PROVIDED_AL2023}
 ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
@@ -47,18 +45,11 @@ class LambdaStack(Stack):
         construct_id: str,
         *,
         config: AppConfig,
-        vpc: ec2.IVpc,
-        lambda_sg: ec2.ISecurityGroup,
-        database_host: str,
-        redis_host: str,
-        bucket: s3.IBucket,
-        certificate: acm.ICertificate | None,
-        alarm_topic: sns.ITopic,
-        database_id: str,
-        cache_node_ids: list[str],
+        shared: PermanentResources,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        bucket, certificate = shared.bucket, shared.certificate
         function_config = config.function
         retention = retention_days(config.log_retention_days)
         runtime = RUNTIMES[function_config.runtime]
@@ -83,15 +74,15 @@ class LambdaStack(Stack):
             environment={
                 **backend_environment(
                     config,
-                    database_host=database_host,
-                    redis_host=redis_host,
+                    database_host=shared.database_host,
+                    redis_host=shared.redis_host,
                     bucket_name=bucket.bucket_name,
                     db_max_conns=LAMBDA_DB_MAX_CONNS,
                 ),
                 **secret_parameter_variables(config),
             },
-            vpc=vpc,
-            security_group=lambda_sg,
+            vpc=shared.vpc,
+            security_group=shared.lambda_sg,
             log_retention=retention,
             reserved_concurrency=function_config.reserved_concurrency,
         )
@@ -114,7 +105,9 @@ class LambdaStack(Stack):
         )
 
         self._acknowledge(config, backend, http)
-        self._monitor(config, backend, http, alarm_topic, data_metrics(database_id, cache_node_ids))
+        self._monitor(
+            config, backend, http, shared.alarm_topic, data_metrics(shared.database_id, shared.cache_node_ids)
+        )
 
         self._output("ApiGatewayEndpoint", http.api.api_endpoint, "HTTP API endpoint (the seed's api_gateway_endpoint)")
         self._output("FunctionName", backend.function.function_name, "Lambda function name")
