@@ -46,7 +46,6 @@ class EcsStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        bucket, certificate = shared.bucket, shared.certificate
         settings = config.ecs
 
         backend = FargateBackendService(
@@ -65,7 +64,7 @@ class EcsStack(Stack):
                     config,
                     database_host=shared.database_host,
                     redis_host=shared.redis_host,
-                    bucket_name=bucket.bucket_name,
+                    bucket_name=shared.bucket.bucket_name,
                     db_max_conns=ECS_DB_MAX_CONNS,
                 ),
                 "AWS_REGION": Aws.REGION,
@@ -78,17 +77,17 @@ class EcsStack(Stack):
             log_retention=retention_days(config.log_retention_days),
             execution_role_name=f"anigmaa-{config.env}-ecs-execution",
             task_role_name=f"anigmaa-{config.env}-ecs-task",
-            certificate=certificate,
+            certificate=shared.certificate,
             access_logs_bucket_name=shared.access_logs_bucket.bucket_name,
             access_logs_prefix=ALB_LOG_PREFIX,
         )
-        grant_object_read_write(bucket, backend.task_role)
+        grant_object_read_write(shared.bucket, backend.task_role)
         self._acknowledge(config, backend)
         self._monitor(config, backend, shared.alarm_topic, data_metrics(shared.database_id, shared.cache_node_ids))
 
         self.alias_target: route53.IAliasRecordTarget | None = None
         scheme = "http"
-        if certificate is not None and config.api.domain is not None:
+        if shared.certificate is not None and config.api.domain is not None:
             self.alias_target = targets.LoadBalancerTarget(backend.load_balancer)
             scheme = "https"
         host = config.api.domain.name if config.api.domain is not None else backend.load_balancer.load_balancer_dns_name

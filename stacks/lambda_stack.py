@@ -49,7 +49,6 @@ class LambdaStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        bucket, certificate = shared.bucket, shared.certificate
         function_config = config.function
         retention = retention_days(config.log_retention_days)
         runtime = RUNTIMES[function_config.runtime]
@@ -76,7 +75,7 @@ class LambdaStack(Stack):
                     config,
                     database_host=shared.database_host,
                     redis_host=shared.redis_host,
-                    bucket_name=bucket.bucket_name,
+                    bucket_name=shared.bucket.bucket_name,
                     db_max_conns=LAMBDA_DB_MAX_CONNS,
                 ),
                 **secret_parameter_variables(config),
@@ -90,7 +89,7 @@ class LambdaStack(Stack):
             Annotations.of(backend.function).add_warning_v2("anigmaa:runtime-provided-al2-deprecated", AL2_DEPRECATION)
 
         SecretParameters(self, "Secrets", names=config.secret_parameter_names).grant_get(backend.function)
-        grant_object_read_write(bucket, backend.function)
+        grant_object_read_write(shared.bucket, backend.function)
 
         http = LambdaHttpApi(
             self,
@@ -119,9 +118,14 @@ class LambdaStack(Stack):
         # Where the edge stack's DNS record points in this mode (None without a custom domain).
         self.alias_target: route53.IAliasRecordTarget | None = None
         domain = config.api.domain
-        if domain is not None and certificate is not None:
+        if domain is not None and shared.certificate is not None:
             custom = ApiCustomDomain(
-                self, "CustomDomain", domain_name=domain.name, certificate=certificate, api=http.api, stage=http.stage
+                self,
+                "CustomDomain",
+                domain_name=domain.name,
+                certificate=shared.certificate,
+                api=http.api,
+                stage=http.stage,
             )
             self.alias_target = targets.ApiGatewayv2DomainProperties(
                 custom.domain.regional_domain_name, custom.domain.regional_hosted_zone_id

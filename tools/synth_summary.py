@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,6 @@ class StackSummary:
     construct_id: str
     stack_name: str
     resources: int
-    resource_types: Counter[str]
     outputs: tuple[str, ...]
 
 
@@ -57,7 +55,6 @@ def stacks(assembly: Path) -> list[StackSummary]:
                 construct_id=construct_id,
                 stack_name=artifact["properties"].get("stackName", construct_id),
                 resources=len(resources),
-                resource_types=Counter(r["Type"] for r in resources.values()),
                 outputs=tuple(name for name in template.get("Outputs", {}) if not name.startswith("ExportsOutput")),
             )
         )
