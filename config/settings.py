@@ -29,6 +29,9 @@ FARGATE_MEMORY = {
 }
 LAMBDA_RUNTIMES = ("provided.al2", "provided.al2023")
 LAMBDA_ARCHITECTURES = ("x86_64", "arm64")
+# How the private subnets reach the internet: managed NAT gateways, or EC2 NAT instances
+# (the CDK's NatProvider.instanceV2 on Amazon Linux 2023).
+NAT_PROVIDERS = ("gateway", "instance")
 POSTGRES_MAJOR_VERSIONS = ("14", "15", "16", "17")
 REDIS_ENGINE_VERSIONS = ("6.2", "7.0", "7.1")
 # CloudWatch Logs accepts only these retention periods (days).
@@ -76,11 +79,18 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    """The VPC: its address range, availability zones and NAT gateways."""
+    """The VPC: its address range, availability zones, NAT and private endpoints.
+
+    ``nat_gateways`` counts NAT devices (as the CDK's ``natGateways`` does): gateways, or
+    instances of ``nat_instance_type`` when ``nat_provider`` is ``instance``.
+    """
 
     vpc_cidr: str
     availability_zones: tuple[str, ...]
     nat_gateways: int
+    nat_provider: str
+    nat_instance_type: str
+    ssm_endpoint: bool
 
 
 @dataclass(frozen=True)
@@ -322,7 +332,24 @@ KEYS: dict[str, _Key] = {
         "the VPC's address range",
         accepted="private IPv4 CIDR, /16 to /20",
     ),
-    "nat_gateways": _Key(_integer(1, 3), "NAT gateways (one per AZ at most)", accepted="1 .. number of zones"),
+    "nat_gateways": _Key(
+        _integer(1, 3), "NAT gateways or instances (one per AZ at most)", accepted="1 .. number of zones"
+    ),
+    "nat_provider": _Key(
+        _choice(*NAT_PROVIDERS),
+        "managed NAT gateway, or an EC2 NAT instance (cheaper; yours to size and keep patched)",
+        accepted="gateway | instance",
+    ),
+    "nat_instance_type": _Key(
+        _pattern(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "an EC2 instance type such as t4g.nano"),
+        "EC2 type of the NAT instances (used when nat_provider is instance)",
+        accepted="an EC2 instance type, e.g. t4g.nano",
+    ),
+    "ssm_endpoint": _Key(
+        _boolean,
+        "an SSM interface endpoint in each zone, so secrets are read without the NAT",
+        accepted="true | false",
+    ),
     "db_instance_class": _Key(
         _pattern(r"db\.[a-z0-9]+\.[a-z0-9]+", "an RDS class such as db.t3.micro"),
         "RDS instance class",
@@ -613,7 +640,14 @@ def _assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfi
         log_retention_days=v["log_retention_days"],
         termination_protection=v["termination_protection"],
         alarm_email=v["alarm_email"] or None,
-        network=NetworkConfig(vpc_cidr=str(cidr), availability_zones=azs, nat_gateways=v["nat_gateways"]),
+        network=NetworkConfig(
+            vpc_cidr=str(cidr),
+            availability_zones=azs,
+            nat_gateways=v["nat_gateways"],
+            nat_provider=v["nat_provider"],
+            nat_instance_type=v["nat_instance_type"],
+            ssm_endpoint=v["ssm_endpoint"],
+        ),
         database=DatabaseConfig(
             instance_class=v["db_instance_class"],
             engine_version=v["db_engine_version"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Aspects, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 
@@ -14,8 +14,10 @@ from constructs import Construct
 class BackendVpc(Construct):
     """A VPC over explicit availability zones with NAT, an S3 gateway endpoint and flow logs.
 
-    Public subnets hold the NAT gateway(s); private subnets with egress hold Lambda,
-    RDS and Redis. Availability zones are given, not looked up, so synth stays offline.
+    Public subnets hold the NAT gateway(s) or NAT instance(s); private subnets with egress
+    hold Lambda, RDS and Redis. Availability zones are given, not looked up, so synth stays
+    offline. `allow_outbound_from` lets the compute tiers use the NAT instances and the
+    optional SSM endpoint; with NAT gateways it only opens the endpoint.
     """
 
     def __init__(
@@ -26,10 +28,22 @@ class BackendVpc(Construct):
         cidr: str,
         availability_zones: list[str],
         nat_gateways: int,
+        nat_instance_type: str | None,
+        ssm_endpoint: bool,
         flow_log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, construct_id)
         prefix = ipaddress.ip_network(cidr).prefixlen
+
+        self.nat_instances: ec2.NatInstanceProviderV2 | None = None
+        if nat_instance_type is not None:
+            # Amazon Linux 2023 with iptables masquerading. Nothing may connect in from the
+            # internet; the compute tiers are let in by allow_outbound_from.
+            self.nat_instances = ec2.NatProvider.instance_v2(
+                instance_type=ec2.InstanceType(nat_instance_type),
+                default_allowed_traffic=ec2.NatTrafficDirection.OUTBOUND_ONLY,
+                associate_public_ip_address=True,
+            )
 
         self.vpc = ec2.Vpc(
             self,
@@ -37,6 +51,7 @@ class BackendVpc(Construct):
             ip_addresses=ec2.IpAddresses.cidr(cidr),
             availability_zones=availability_zones,
             nat_gateways=nat_gateways,
+            nat_gateway_provider=self.nat_instances,  # None: NAT gateways
             subnet_configuration=[
                 # A /16 gives /22 public and /20 private subnets; a /20, /26 and /24.
                 ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=prefix + 6),
@@ -47,6 +62,21 @@ class BackendVpc(Construct):
             # S3 traffic from the private subnets bypasses the NAT gateway (and its per-GB charge).
             gateway_endpoints={"S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)},
         )
+        if self.nat_instances is not None:
+            for instance in self.nat_instances.gateway_instances:
+                _harden_nat_instance(instance)
+
+        # SSM (the backend's secrets) over PrivateLink: reachable without the NAT, at an hourly
+        # price per zone. Only groups named in allow_outbound_from may use it.
+        self.ssm_endpoint: ec2.InterfaceVpcEndpoint | None = None
+        if ssm_endpoint:
+            self.ssm_endpoint = self.vpc.add_interface_endpoint(
+                "SsmEndpoint",
+                service=ec2.InterfaceVpcEndpointAwsService.SSM,
+                subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+                private_dns_enabled=True,
+                open=False,
+            )
 
         # Named by CloudFormation: a kept group with a fixed name would block re-creating the stack.
         self.flow_log_group = logs.LogGroup(
@@ -60,6 +90,28 @@ class BackendVpc(Construct):
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
             traffic_type=ec2.FlowLogTrafficType.ALL,
         )
+
+    def allow_outbound_from(self, name: str, group: ec2.ISecurityGroup) -> None:
+        """Let ``group`` send HTTPS through the NAT instances and to the SSM endpoint, if there are any."""
+        if self.nat_instances is not None:
+            self.nat_instances.connections.allow_from(group, ec2.Port.tcp(443), f"{name} HTTPS out through NAT")
+        if self.ssm_endpoint is not None:
+            self.ssm_endpoint.connections.allow_default_port_from(group, f"{name} to SSM")
+
+
+def _harden_nat_instance(instance: ec2.Instance) -> None:
+    """IMDSv2 only, and an encrypted root volume (gp3, the AMI's size)."""
+    Aspects.of(instance).add(ec2.InstanceRequireImdsv2Aspect())
+    cfn = instance.node.default_child
+    assert isinstance(cfn, ec2.CfnInstance)
+    # The provider builds the instance itself and takes no block devices, so they are set on
+    # its CloudFormation resource. No size: the volume takes the AMI's (8 GiB for AL2023).
+    cfn.block_device_mappings = [
+        ec2.CfnInstance.BlockDeviceMappingProperty(
+            device_name="/dev/xvda",
+            ebs=ec2.CfnInstance.EbsProperty(encrypted=True, volume_type="gp3", delete_on_termination=True),
+        )
+    ]
 
 
 class BackendSecurityGroups(Construct):

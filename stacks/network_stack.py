@@ -29,11 +29,15 @@ class NetworkStack(Stack):
             cidr=config.network.vpc_cidr,
             availability_zones=list(config.network.availability_zones),
             nat_gateways=config.network.nat_gateways,
+            nat_instance_type=(config.network.nat_instance_type if config.network.nat_provider == "instance" else None),
+            ssm_endpoint=config.network.ssm_endpoint,
             flow_log_retention=retention_days(config.log_retention_days),
         )
         groups = BackendSecurityGroups(
             self, "SecurityGroups", vpc=network.vpc, db_port=DB_PORT, redis_port=REDIS_PORT, app_port=APP_PORT
         )
+        network.allow_outbound_from("lambda_sg", groups.lambda_sg)
+        network.allow_outbound_from("ecs_sg", groups.ecs_sg)
 
         self.vpc: ec2.IVpc = network.vpc
         self.lambda_sg: ec2.ISecurityGroup = groups.lambda_sg
@@ -68,6 +72,22 @@ class NetworkStack(Stack):
         if self.certificate is not None:
             self.export_value(self.certificate.certificate_arn)
 
+    @staticmethod
+    def _acknowledge_nat_instances(provider: ec2.NatInstanceProviderV2) -> None:
+        """The NAT instances (nat_provider: instance) are disposable routers, not servers."""
+        replaced = (
+            "CloudFormation replaces a NAT instance when Amazon Linux 2023 publishes a new AMI; termination "
+            "protection would make that deployment fail half-way."
+        )
+        for instance in provider.gateway_instances:
+            acknowledge(instance, "AwsSolutions::AwsSolutions-EC29", replaced)
+            acknowledge(
+                instance,
+                "AwsSolutions::AwsSolutions-EC28",
+                "Basic 5-minute metrics cover a NAT router; detailed monitoring would add its own monthly charge.",
+            )
+            skip_checkov(instance, "CKV_AWS_88", "A NAT instance needs a public address to reach the internet.")
+
     def _acknowledge(self, groups: BackendSecurityGroups, network: BackendVpc) -> None:
         """cdk-nag and checkov findings accepted in this stack, each with its reason."""
         public = (
@@ -77,6 +97,8 @@ class NetworkStack(Stack):
         acknowledge(groups.alb_sg, "AwsSolutions::AwsSolutions-EC23", public)
         skip_checkov(groups.alb_sg, "CKV_AWS_260", public)
         skip_checkov(network.flow_log_group, "CKV_AWS_158", LOGS_ENCRYPTION)
+        if network.nat_instances is not None:
+            self._acknowledge_nat_instances(network.nat_instances)
         # The CDK's own handler that strips the default security group's rules at deploy time.
         provider = self.node.try_find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider")
         assert provider is not None

@@ -99,6 +99,7 @@ def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
             "lambda_memory": "1024",
             "lambda_timeout": "20",
             "nat_gateways": "2",
+            "ssm_endpoint": "true",
             "vpc_cidr": "10.20.0.0/20",
             "availability_zones": "ap-southeast-1a,ap-southeast-1b,ap-southeast-1c",
             "domain_name": "api.anigmaa.example",

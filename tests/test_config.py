@@ -29,6 +29,10 @@ def test_prod_defaults_follow_the_seed() -> None:
     assert config.function.runtime == "provided.al2"
     assert config.function.architecture == "x86_64"
     assert config.network.nat_gateways == 1
+    assert config.network.nat_provider == "gateway"
+    assert not config.network.ssm_endpoint
+    assert config.database.instance_class == "db.t3.micro"
+    assert config.cache.node_type == "cache.t3.micro"
     assert config.backend.midtrans_is_production is True
     assert config.secret_parameter_names == {
         "DB_PASSWORD": "/anigmaa/prod/DB_PASSWORD",
@@ -47,6 +51,11 @@ def test_dev_is_cheaper_and_named_apart_from_prod() -> None:
     assert config.cache.nodes == 1
     assert not config.termination_protection
     assert config.ssm_prefix == "/anigmaa/dev"
+    # The cheapest sane choices: a NAT instance, Graviton everywhere.
+    assert (config.network.nat_provider, config.network.nat_instance_type) == ("instance", "t4g.nano")
+    assert config.function.architecture == "arm64"
+    assert config.database.instance_class == "db.t4g.micro"
+    assert config.cache.node_type == "cache.t4g.micro"
 
 
 def test_command_line_strings_are_parsed() -> None:
@@ -111,6 +120,21 @@ BAD_INPUTS = [
         {"lambda_runtime": "go1.x"},
         r"^lambda_runtime: 'go1\.x' is not known; accepted: provided\.al2 \| provided\.al2023$",
         id="runtime",
+    ),
+    pytest.param(
+        {"nat_provider": "nat-gateway"},
+        r"^nat_provider: 'nat-gateway' is not known; accepted: gateway \| instance$",
+        id="nat-provider",
+    ),
+    pytest.param(
+        {"nat_instance_type": "db.t4g.micro"},
+        r"^nat_instance_type: 'db\.t4g\.micro' is malformed; accepted: an EC2 instance type such as t4g\.nano$",
+        id="nat-instance-type",
+    ),
+    pytest.param(
+        {"ssm_endpoint": "yes please"},
+        r"^ssm_endpoint: 'yes please' is not a boolean; accepted: true or false$",
+        id="ssm-endpoint",
     ),
     pytest.param(
         {"lambda_architecture": "amd64"},

@@ -54,6 +54,56 @@ def test_private_subnets_route_to_the_internet_through_nat(prod: Synth) -> None:
     )
 
 
+def test_dev_reaches_the_internet_through_a_hardened_nat_instance(dev: Synth) -> None:
+    template = dev.templates["network"]
+    template.resource_count_is("AWS::EC2::NatGateway", 0)
+    [instance] = _resources(dev, "AWS::EC2::Instance").values()
+    props = instance["Properties"]
+    assert props["InstanceType"] == "t4g.nano"
+    assert props["SourceDestCheck"] is False
+    assert props["BlockDeviceMappings"] == [
+        {"DeviceName": "/dev/xvda", "Ebs": {"DeleteOnTermination": True, "Encrypted": True, "VolumeType": "gp3"}}
+    ]
+    [interface] = props["NetworkInterfaces"]
+    assert interface["AssociatePublicIpAddress"] is True
+    assert interface["SubnetId"]["Ref"].startswith("NetworkVpcPublicSubnet1")
+    template.has_resource_properties(
+        "AWS::EC2::LaunchTemplate", {"LaunchTemplateData": {"MetadataOptions": {"HttpTokens": "required"}}}
+    )
+    template.has_resource_properties(
+        "AWS::EC2::Route", {"DestinationCidrBlock": "0.0.0.0/0", "InstanceId": Match.any_value()}
+    )
+    # Nothing connects in from the internet; the compute tiers may send HTTPS through it.
+    [nat_sg] = interface["GroupSet"]
+    nat_sg_id = nat_sg["Fn::GetAtt"][0]
+    assert "SecurityGroupIngress" not in _resources(dev, "AWS::EC2::SecurityGroup")[nat_sg_id]["Properties"]
+    lambda_sg, ecs_sg = _group_id(dev, "lambda_sg"), _group_id(dev, "ecs_sg")
+    assert [(peer, port) for group, peer, port in _rules(dev, "Ingress") if group == nat_sg_id] == sorted(
+        [(lambda_sg, 443), (ecs_sg, 443)]
+    )
+
+
+def test_the_ssm_endpoint_is_opt_in_and_open_to_the_compute_groups_only(prod: Synth, custom: Synth) -> None:
+    def interface_endpoints(synth: Synth) -> list[dict[str, Any]]:
+        endpoints = _resources(synth, "AWS::EC2::VPCEndpoint").values()
+        return [e["Properties"] for e in endpoints if e["Properties"].get("VpcEndpointType") == "Interface"]
+
+    assert interface_endpoints(prod) == []
+    [endpoint] = interface_endpoints(custom)
+    assert endpoint["ServiceName"] == "com.amazonaws.ap-southeast-1.ssm"
+    assert endpoint["PrivateDnsEnabled"] is True
+    # One network interface per zone, in the private subnets.
+    assert sorted(s["Ref"][: len("NetworkVpcPrivateSubnetN")] for s in endpoint["SubnetIds"]) == [
+        f"NetworkVpcPrivateSubnet{n}" for n in (1, 2, 3)
+    ]
+    [group] = endpoint["SecurityGroupIds"]
+    endpoint_sg = group["Fn::GetAtt"][0]
+    lambda_sg, ecs_sg = _group_id(custom, "lambda_sg"), _group_id(custom, "ecs_sg")
+    assert [(peer, port) for g, peer, port in _rules(custom, "Ingress") if g == endpoint_sg] == sorted(
+        [(lambda_sg, 443), (ecs_sg, 443)]
+    )
+
+
 def test_s3_gateway_endpoint_serves_the_private_subnets(prod: Synth) -> None:
     prod.templates["network"].has_resource_properties(
         "AWS::EC2::VPCEndpoint",
