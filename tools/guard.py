@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
+from tools.assembly import SynthError, synthesize
 from tools.template_diff import ResourceChange, diff_templates, stateful_losses
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,17 +41,6 @@ def losses(baseline: Path, current: Path, label: str) -> list[ResourceChange]:
     return stateful_losses(diff_templates(pairs))
 
 
-def synthesize(mode: str, outdir: Path) -> None:
-    """Synthesize prod in ``mode`` with the pinned CLI, as `cdk synth` would."""
-    shutil.rmtree(outdir, ignore_errors=True)
-    env = {**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}"}
-    cli = ROOT / "node_modules" / ".bin" / "cdk"
-    command = [str(cli), "synth", "--quiet", "-c", "env=prod", "-c", f"compute={mode}", "-o", str(outdir)]
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise SystemExit(f"guard: synth of compute={mode} failed:\n{result.stderr[-3000:]}")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--update", action="store_true", help="accept the current templates as the baseline")
@@ -69,7 +57,10 @@ def _run(*, update: bool) -> int:
     found: list[ResourceChange] = []
     for mode in MODES:
         current = ROOT / ".guard" / f"prod-{mode}"
-        synthesize(mode, current)
+        try:
+            synthesize(current, env="prod", compute=mode)
+        except SynthError as error:
+            raise SystemExit(f"guard: {error}") from None
         if update:
             target = BASELINE / f"prod-{mode}"
             shutil.rmtree(target, ignore_errors=True)

@@ -1,0 +1,442 @@
+"""The cost report: hand-computed cases, the break-even, errors, and that it prices the synth."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from tests.conftest import Synth
+from tools.cost import CostError, inventory, prices, refresh
+from tools.cost.__main__ import main
+from tools.cost.model import GIB, Usage, ecs_lines, lambda_lines, shared_lines
+from tools.cost.report import compare
+
+# Round test prices, so every expected figure below can be checked with pencil and paper.
+TEST_PRICES = {
+    "natgateway.hour": 0.05,
+    "natgateway.gb": 0.05,
+    "ipv4.public.hour": 0.005,
+    "rds.postgres.db.t3.micro.multi_az_hour": 0.06,
+    "rds.gp3.multi_az.gb_month": 0.25,
+    "elasticache.redis.cache.t3.micro.hour": 0.02,
+    "cloudwatch.alarm_month": 0.10,
+    "cloudwatch.dashboard_month": 3.0,
+    "cloudwatch.logs.ingest_gb": 0.5,
+    "lambda.request_million": 0.20,
+    "lambda.gb_second.x86_64": 0.00001,
+    "apigateway.http.request_million": 1.0,
+    "elb.alb.hour": 0.02,
+    "elb.alb.lcu_hour": 0.01,
+    "fargate.x86_64.vcpu_hour": 0.04,
+    "fargate.x86_64.gb_hour": 0.004,
+}
+
+
+def _price_file(folder: Path, values: dict[str, float], region: str = "ap-southeast-1") -> Path:
+    entries = {
+        key: {"usd": usd, "unit": "unit", "source": "test figure", "date": "2026-11-01", "confidence": "price-list"}
+        for key, usd in values.items()
+    }
+    path = folder / f"{region}.json"
+    path.write_text(json.dumps({"region": region, "hours_per_month": 730, "prices": entries}), encoding="utf-8")
+    return path
+
+
+def _assembly(folder: Path, stacks: dict[str, dict[str, Any]], region: str = "ap-southeast-1") -> Path:
+    """A minimal cloud assembly: a manifest and one template per stack."""
+    folder.mkdir(parents=True)
+    artifacts = {}
+    for name, resources in stacks.items():
+        (folder / f"{name}.template.json").write_text(json.dumps({"Resources": resources}), encoding="utf-8")
+        artifacts[name] = {
+            "type": "aws:cloudformation:stack",
+            "environment": f"aws://unknown-account/{region}",
+            "properties": {"templateFile": f"{name}.template.json"},
+        }
+    (folder / "manifest.json").write_text(json.dumps({"artifacts": artifacts}), encoding="utf-8")
+    return folder
+
+
+def _permanent(db_class: str = "db.t3.micro", storage: str = "gp3") -> dict[str, dict[str, Any]]:
+    alarm = {"Type": "AWS::CloudWatch::Alarm", "Properties": {}}
+    return {
+        "Network": {
+            "Eip": {"Type": "AWS::EC2::EIP", "Properties": {}},
+            "Nat": {"Type": "AWS::EC2::NatGateway", "Properties": {}},
+        },
+        "Data": {
+            "Db": {
+                "Type": "AWS::RDS::DBInstance",
+                "Properties": {
+                    "DBInstanceClass": db_class,
+                    "MultiAZ": True,
+                    "AllocatedStorage": "20",
+                    "StorageType": storage,
+                },
+            },
+            "Redis": {
+                "Type": "AWS::ElastiCache::ReplicationGroup",
+                "Properties": {"CacheNodeType": "cache.t3.micro", "NumCacheClusters": 2},
+            },
+            "A1": alarm,
+            "A2": alarm,
+        },
+    }
+
+
+LAMBDA_STACK = {
+    "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": 512, "Architectures": ["x86_64"]}},
+    "Api": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"ProtocolType": "HTTP"}},
+    "Integration": {
+        "Type": "AWS::ApiGatewayV2::Integration",
+        "Properties": {"IntegrationUri": {"Fn::GetAtt": ["Fn", "Arn"]}},
+    },
+    "Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {}},
+}
+ECS_STACK = {
+    "Alb": {
+        "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        "Properties": {"Scheme": "internet-facing", "Subnets": ["a", "b"], "Type": "application"},
+    },
+    "Task": {"Type": "AWS::ECS::TaskDefinition", "Properties": {"Cpu": "256", "Memory": "512"}},
+    "Service": {
+        "Type": "AWS::ECS::Service",
+        "Properties": {"DesiredCount": 2, "LaunchType": "FARGATE", "TaskDefinition": {"Ref": "Task"}},
+    },
+    "Dashboard": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {}},
+}
+
+
+@pytest.fixture
+def hand(tmp_path: Path) -> tuple[inventory.Inventory, inventory.Inventory, prices.PriceTable]:
+    lam = inventory.read(_assembly(tmp_path / "lambda", {**_permanent(), "Lambda": LAMBDA_STACK}))
+    ecs = inventory.read(_assembly(tmp_path / "ecs", {**_permanent(), "Ecs": ECS_STACK}))
+    return lam, ecs, prices.load(_price_file(tmp_path, TEST_PRICES))
+
+
+def test_shared_lines_match_a_hand_calculation(hand: Any) -> None:
+    lam, _, table = hand
+    usage = Usage(requests=1e6, nat_gb=10)
+    got = {line.label: round(line.usd, 6) for line in shared_lines(lam, table, usage)}
+    assert got == {
+        "NAT gateway x1, 730 h": 36.5,  # 730 h x 0.05
+        "NAT gateway data, 10 GB (assumed)": 0.5,
+        "Public IPv4 x1 (NAT)": 3.65,  # the NAT gateway's Elastic IP, 730 h x 0.005
+        "RDS PostgreSQL db.t3.micro Multi-AZ": 43.8,  # 730 x 0.06
+        "RDS storage 20 GB gp3 Multi-AZ": 5.0,
+        "ElastiCache Redis cache.t3.micro x2": 29.2,  # 2 x 730 x 0.02
+        "CloudWatch alarms x2": 0.2,
+    }
+
+
+def test_lambda_lines_match_a_hand_calculation(hand: Any) -> None:
+    lam, _, table = hand
+    usage = Usage(requests=2e6, avg_ms=250, log_bytes_lambda=1000)
+    got = {line.label: round(line.usd, 6) for line in lambda_lines(lam, table, usage)}
+    # 2M x 0.25 s x 0.5 GB = 250,000 GB-s; logs 2e9 B = 1.8626 GiB.
+    assert got == {
+        "Lambda requests": 0.4,
+        "Lambda duration, 512 MB x86_64 x 250 ms": 2.5,
+        "HTTP API requests": 2.0,
+        "CloudWatch Logs, 1000 B/request": round(2e9 / GIB * 0.5, 6),
+        "CloudWatch alarms x1": 0.1,
+    }
+
+
+def test_ecs_lines_count_the_tasks_and_the_load_balancer(hand: Any) -> None:
+    _, ecs, table = hand
+    usage = Usage(requests=0, log_bytes_ecs=0)
+    got = {line.label: round(line.usd, 6) for line in ecs_lines(ecs, table, usage)}
+    assert got["Fargate 2 tasks x 0.25 vCPU, 0.5 GB x86_64"] == round(2 * 730 * (0.25 * 0.04 + 0.5 * 0.004), 6)
+    assert got["Load balancer, hours"] == 14.6
+    assert got["Public IPv4 x2 (load balancer)"] == 7.3  # one address per zone the ALB spans
+    assert got["Load balancer, LCUs (one new connection per request)"] == 0
+    assert got["CloudWatch dashboard x1"] == 3.0
+    # 25 new connections a second for the whole month is one LCU.
+    busy = Usage(requests=25 * 730 * 3600, response_kb=0)
+    [lcu] = [line for line in ecs_lines(ecs, table, busy) if line.label.startswith("Load balancer, LCUs")]
+    assert lcu.usd == pytest.approx(730 * 0.01)
+
+
+def test_break_even_is_where_the_totals_cross(hand: Any) -> None:
+    lam, ecs, table = hand
+    usage = Usage(requests=0, avg_ms=100, response_kb=0, log_bytes_lambda=0, log_bytes_ecs=0)
+    comparison = compare("prod", table, lam, ecs, usage, [1e6])
+    # Both totals are linear in requests here: fixed + per-request.
+    fixed_lambda, fixed_ecs = comparison.totals(0)
+    per_request_lambda = (comparison.totals(1e6)[0] - fixed_lambda) / 1e6
+    per_request_ecs = (comparison.totals(1e6)[1] - fixed_ecs) / 1e6
+    expected = (fixed_ecs - fixed_lambda) / (per_request_lambda - per_request_ecs)
+    # Hand check of the Lambda slope: 0.2e-6 + 0.05 GB-s x 1e-5 + 1e-6 per request.
+    assert per_request_lambda == pytest.approx(0.2e-6 + 0.05 * 0.00001 + 1e-6)
+    even = comparison.break_even()
+    assert even is not None
+    assert even == pytest.approx(expected, abs=2)
+    low, high = comparison.totals(even - 10), comparison.totals(even + 10)
+    assert low[0] < low[1]
+    assert high[0] > high[1]
+
+
+def test_prod_figures_match_the_hand_calculation_from_the_committed_prices(prod: Synth, ecs: Synth) -> None:
+    table = prices.load(prices.default_path("ap-southeast-1"))
+    usage = Usage(requests=1e6)
+    comparison = compare("prod", table, inventory.read(prod.outdir), inventory.read(ecs.outdir), usage, [1e6])
+    lambda_total, ecs_total = comparison.totals(1e6)
+    # The seed-shaped prod: one NAT gateway, db.t3.micro Multi-AZ with 20 GB gp3, two
+    # cache.t3.micro, 512 MB x86_64 Lambda or two 0.25 vCPU / 0.5 GB tasks behind an ALB.
+    shared = (
+        730 * 0.059 + 1 * 0.059  # NAT gateway hours, 1 GB through it
+        + 730 * 0.005  # its Elastic IP
+        + 730 * 0.056 + 20 * 0.276  # RDS Multi-AZ instance and storage
+        + 2 * 730 * 0.025  # Redis nodes
+        + 7 * 0.10  # the data stack's alarms
+    )  # fmt: skip
+    lambda_only = (
+        0.20 + 1e6 * 0.1 * 0.5 * 0.0000166667 + 1.23  # requests, GB-seconds, HTTP API
+        + 1e6 * 1100 / 2**30 * 0.70  # logs
+        + 5 * 0.10 + 3.0  # alarms, dashboard
+    )  # fmt: skip
+    ecs_only = (
+        730 * 0.0252 + (1e6 / (730 * 3600) / 25) * 730 * 0.008  # ALB hours and LCUs
+        + 2 * 730 * 0.005  # its two public addresses
+        + 2 * 730 * (0.25 * 0.05056 + 0.5 * 0.00553)  # Fargate
+        + 1e6 * 250 / 2**30 * (0.70 + 0.059)  # logs, sent through the NAT gateway
+        + 7 * 0.10 + 3.0
+    )  # fmt: skip
+    assert lambda_total == pytest.approx(shared + lambda_only, rel=0.01)
+    assert ecs_total == pytest.approx(shared + ecs_only, rel=0.01)
+
+
+def test_the_report_prices_what_the_synth_produced(prod: Synth, custom: Synth, dev: Synth) -> None:
+    table = prices.load(prices.default_path("ap-southeast-1"))
+    usage = Usage(requests=1e6)
+
+    def duration(synth: Synth) -> tuple[str, float]:
+        [line] = [x for x in lambda_lines(inventory.read(synth.outdir), table, usage) if "duration" in x.label]
+        return line.label, line.usd
+
+    # prod-custom sets lambda_memory=1024 and lambda_architecture=arm64.
+    prod_label, prod_usd = duration(prod)
+    custom_label, custom_usd = duration(custom)
+    assert prod_label == "Lambda duration, 512 MB x86_64 x 100 ms"
+    assert prod_usd == pytest.approx(1e5 * 0.5 * 0.0000166667)  # 1M x 0.1 s x 0.5 GB
+    assert custom_label == "Lambda duration, 1024 MB arm64 x 100 ms"
+    assert custom_usd == pytest.approx(1e5 * 1.0 * 0.0000133334)
+
+    labels = {x.label for x in shared_lines(inventory.read(custom.outdir), table, usage)}
+    assert {"NAT gateway x2, 730 h", "Public IPv4 x2 (NAT)", "SSM interface endpoint x 3 zones"} <= labels
+    # dev's defaults: one t4g.nano NAT instance, Graviton classes, Single-AZ.
+    dev_lines = {x.label: x.usd for x in shared_lines(inventory.read(dev.outdir), table, usage)}
+    assert dev_lines["NAT instance t4g.nano x1"] == pytest.approx(730 * 0.0053)
+    assert dev_lines["NAT instance root volumes, 8 GB gp3"] == pytest.approx(8 * 0.096)
+    assert dev_lines["Public IPv4 x1 (NAT)"] == pytest.approx(730 * 0.005)
+    assert dev_lines["RDS PostgreSQL db.t4g.micro Single-AZ"] == pytest.approx(730 * 0.025)
+    assert dev_lines["ElastiCache Redis cache.t4g.micro x1"] == pytest.approx(730 * 0.024)
+    assert not any(label.startswith("NAT gateway") for label in dev_lines)
+
+
+@pytest.mark.parametrize(
+    ("stacks", "message"),
+    [
+        pytest.param(
+            _permanent(db_class="db.r7g.large"),
+            r"^RDS class db\.r7g\.large \(Multi-AZ\): no price in ap-southeast-1\.json "
+            r"\(key 'rds\.postgres\.db\.r7g\.large\.multi_az_hour'\); accepted: the types that file lists",
+            id="rds-class",
+        ),
+        pytest.param(
+            _permanent(storage="io2"),
+            r"^RDS storage type io2 \(Multi-AZ\): no price in ap-southeast-1\.json",
+            id="rds-storage",
+        ),
+        pytest.param(
+            {
+                "Network": {
+                    "Nat": {
+                        "Type": "AWS::EC2::Instance",
+                        "Properties": {"InstanceType": "c7gn.large", "SourceDestCheck": False},
+                    }
+                }
+            },
+            r"^NAT instance c7gn\.large: no price in ap-southeast-1\.json",
+            id="nat-instance",
+        ),
+    ],
+)
+def test_an_unknown_type_is_a_clear_error_not_a_zero(tmp_path: Path, stacks: dict[str, Any], message: str) -> None:
+    inv = inventory.read(_assembly(tmp_path / "a", stacks))
+    table = prices.load(prices.default_path("ap-southeast-1"))
+    with pytest.raises(CostError, match=message):
+        shared_lines(inv, table, Usage(requests=1))
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"usd": "cheap"}, r"usd 'cheap' is not a price"),
+        ({"usd": 1, "unit": "hour", "date": "2026-01-01", "confidence": "price-list"}, r"has no source"),
+        ({"usd": 1, "unit": "h", "source": "s", "date": "Jan 2026", "confidence": "price-list"}, r"not YYYY-MM-DD"),
+        ({"usd": 1, "unit": "h", "source": "s", "date": "2026-01-01", "confidence": "trust me"}, r"is not known"),
+    ],
+)
+def test_a_malformed_price_file_is_one_clear_error(tmp_path: Path, entry: dict[str, Any], message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"region": "ap-southeast-1", "prices": {"natgateway.hour": entry}}), encoding="utf-8")
+    with pytest.raises(CostError, match=message):
+        prices.load(path)
+
+
+def test_every_committed_figure_has_a_source_a_date_and_a_refreshable_usage_type() -> None:
+    table = prices.load(prices.default_path("ap-southeast-1"))
+    raw = json.loads(prices.default_path("ap-southeast-1").read_text(encoding="utf-8"))["prices"]
+    for key, price in table.prices.items():
+        assert price.source, key
+        assert price.date <= datetime.date.today().isoformat(), f"{key}: dated in the future"
+        if price.confidence == "estimate":
+            assert price.note, f"{key}: an estimate says how it was derived"
+        if key != "cloudwatch.dashboard_month":  # not in the Price List
+            assert raw[key]["usage_type"].startswith("APS1-"), key
+            refresh.service_for(key)
+
+
+def test_the_cli_prints_both_paths_the_break_even_and_the_seed(
+    prod: Synth, ecs: Synth, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["--lambda-assembly", str(prod.outdir), "--ecs-assembly", str(ecs.outdir), "--requests", "1M", "50M"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "| **Total, Lambda** | ~$35 + API usage |" in out
+    assert "| **Total, ECS** | ~$81 |" in out
+    assert 'API Gateway: "$0.035 per request"' in out
+    assert "Break-even: ECS costs no more than Lambda from about **" in out
+    assert "| 1M | 50M |" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--lambda-assembly", "cdk.out"], "--lambda-assembly and --ecs-assembly go together"),
+        (["-c", "compute=ecs"], "-c compute=ecs: accepted: KEY=VALUE for a configuration key"),
+        (["--lambda-assembly", "nowhere", "--ecs-assembly", "nowhere"], "nowhere: no manifest.json"),
+    ],
+)
+def test_cli_errors_are_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"cost: {message}")
+    assert err.count("\n") == 1
+
+
+def test_a_price_file_for_another_region_is_refused(hand: Any, tmp_path: Path) -> None:
+    lam, ecs, _ = hand
+    other = prices.load(_price_file(tmp_path, TEST_PRICES, region="eu-west-1"))
+    with pytest.raises(CostError, match=r"stacks are in ap-southeast-1 but eu-west-1\.json prices eu-west-1"):
+        compare("prod", other, lam, ecs, Usage(requests=1), [1])
+
+
+# --------------------------------------------------------------------------- refresh
+
+
+def _product(usd_by_begin: dict[str, str]) -> str:
+    dimensions = {
+        f"rate{i}": {"beginRange": begin, "pricePerUnit": {"USD": usd}, "unit": "Hrs"}
+        for i, (begin, usd) in enumerate(usd_by_begin.items())
+    }
+    return json.dumps({"product": {}, "terms": {"OnDemand": {"term": {"priceDimensions": dimensions}}}})
+
+
+def _fake_api(answers: dict[str, list[str]]) -> Callable[..., dict[str, Any]]:
+    def get_products(ServiceCode: str, Filters: list[dict[str, str]], **_: Any) -> dict[str, Any]:  # noqa: N803
+        [usage_type] = [f["Value"] for f in Filters if f["Field"] == "usagetype"]
+        return {"PriceList": answers.get(usage_type, [])}
+
+    return get_products
+
+
+def test_refresh_replaces_what_the_api_answers_and_keeps_the_rest() -> None:
+    table = json.loads(prices.default_path("ap-southeast-1").read_text(encoding="utf-8"))
+    api = _fake_api(
+        {
+            "APS1-NatGateway-Hours": [_product({"0": "0.0620000000"})],
+            # Tiered: the first tier is the one priced.
+            "APS1-Lambda-GB-Second": [_product({"0": "0.0000166667", "6000000000": "0.0000150000"})],
+            # Per request in the Price List, per million in the table.
+            "APS1-ApiGatewayHttpRequest": [_product({"0": "0.0000012000"})],
+            # Two products with different prices: no single answer, so the figure is kept.
+            "APS1-LCUUsage": [_product({"0": "0.008"}), _product({"0": "0.009"})],
+        }
+    )
+    new, refreshed, kept = refresh.refresh(table, "ap-southeast-1", api, "2026-11-28")
+    assert sorted(refreshed) == ["apigateway.http.request_million", "lambda.gb_second.x86_64", "natgateway.hour"]
+    assert new["prices"]["natgateway.hour"]["usd"] == 0.062
+    assert new["prices"]["natgateway.hour"]["confidence"] == "price-list"
+    assert new["prices"]["natgateway.hour"]["date"] == "2026-11-28"
+    assert new["prices"]["apigateway.http.request_million"]["usd"] == pytest.approx(1.2)
+    assert new["prices"]["lambda.gb_second.x86_64"]["usd"] == 0.0000166667
+    assert new["prices"]["elb.alb.lcu_hour"] == table["prices"]["elb.alb.lcu_hour"]
+    assert "elb.alb.lcu_hour" in kept
+    assert "cloudwatch.dashboard_month" in kept
+
+
+def test_refresh_for_another_region_swaps_the_usage_type_prefix() -> None:
+    table = json.loads(prices.default_path("ap-southeast-1").read_text(encoding="utf-8"))
+    asked: list[str] = []
+
+    def get_products(ServiceCode: str, Filters: list[dict[str, str]], **_: Any) -> dict[str, Any]:  # noqa: N803
+        asked.extend(f["Value"] for f in Filters if f["Field"] == "usagetype")
+        return {"PriceList": []}
+
+    new, _, _ = refresh.refresh(table, "eu-west-1", get_products, "2026-11-28")
+    assert new["region"] == "eu-west-1"
+    assert "EU-NatGateway-Hours" in asked
+    assert "EU-InstanceUsage:db.t3.micro" in asked
+    assert not [u for u in asked if u.startswith("APS1-")]
+
+
+def test_refresh_calls_the_price_list_api_as_botocore_defines_it() -> None:
+    # Placeholder credentials on a session of its own; the stubbed client sends nothing.
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+    client = session.client("pricing", region_name="us-east-1")
+    with Stubber(client) as stub:
+        stub.add_response(
+            "get_products",
+            {"PriceList": [_product({"0": "0.0250000000"})], "FormatVersion": "aws_v1"},
+            {
+                "ServiceCode": "AmazonRDS",
+                "Filters": [
+                    {"Type": "TERM_MATCH", "Field": "usagetype", "Value": "APS1-InstanceUsage:db.t4g.micro"},
+                    {"Type": "TERM_MATCH", "Field": "databaseEngine", "Value": "PostgreSQL"},
+                ],
+            },
+        )
+        usd = refresh.lookup(
+            client.get_products, "rds.postgres.db.t4g.micro.single_az_hour", "APS1-InstanceUsage:db.t4g.micro"
+        )
+        stub.assert_no_pending_responses()
+    assert usd == 0.025
+
+
+def test_refresh_without_credentials_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # A fresh default session: one an earlier test made may hold placeholder credentials.
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    out = tmp_path / "out.json"
+    assert refresh.main(["--out", str(out)]) == 1
+    assert (
+        capsys.readouterr().err
+        == "cost.refresh: no AWS credentials: set AWS_PROFILE (or AWS_ACCESS_KEY_ID/…) and retry\n"
+    )
+    assert not out.exists()

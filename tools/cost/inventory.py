@@ -1,0 +1,250 @@
+"""What a synthesized cloud assembly would bill for: read from its templates, not the config.
+
+Reading the templates (rather than cdk.json) means the report prices exactly what
+`cdk deploy` would create, whatever the context, overrides or code produced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tools.cost import CostError
+
+Resource = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Database:
+    instance_class: str
+    multi_az: bool
+    storage_gb: int
+    storage_type: str
+
+
+@dataclass(frozen=True)
+class Cache:
+    node_type: str
+    nodes: int
+
+
+@dataclass(frozen=True)
+class Function:
+    memory_mb: int
+    architecture: str
+
+
+@dataclass(frozen=True)
+class FargateTasks:
+    count: int
+    vcpu: float
+    memory_gb: float
+    architecture: str
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """The billable resources of one assembly (one environment, one compute mode)."""
+
+    region: str
+    stacks: tuple[str, ...]
+    nat_gateways: int
+    nat_instances: tuple[str, ...]  # instance types
+    nat_instance_public_ips: int
+    elastic_ips: int
+    interface_endpoints: tuple[tuple[str, int], ...]  # (service, zones)
+    database: Database | None
+    cache: Cache | None
+    function: Function | None  # the one behind the HTTP API
+    http_apis: int
+    load_balancer_zones: int  # 0: no load balancer
+    fargate: FargateTasks | None
+    alarms: int  # in the network and data stacks
+    dashboards: int
+    compute_alarms: int  # in the compute stack
+    compute_dashboards: int
+
+    @property
+    def compute(self) -> str:
+        if self.function is not None and self.fargate is None:
+            return "lambda"
+        if self.fargate is not None and self.function is None:
+            return "ecs"
+        raise CostError(f"assembly with stacks {', '.join(self.stacks)} holds neither or both compute paths")
+
+    @property
+    def public_ipv4(self) -> int:
+        """Public IPv4 addresses billed by the hour: Elastic IPs, NAT instances, load balancer nodes."""
+        return self.elastic_ips + self.nat_instance_public_ips + self.load_balancer_zones
+
+
+def read(assembly: Path) -> Inventory:
+    """The inventory of the cloud assembly in ``assembly`` (a cdk.out directory)."""
+    manifest_path = assembly / "manifest.json"
+    if not manifest_path.is_file():
+        raise CostError(f"{assembly}: no manifest.json; accepted: a cloud assembly (run make synth first)")
+    manifest = _load(manifest_path)
+    stacks: dict[str, dict[str, Any]] = {}
+    regions = set()
+    for name, artifact in manifest.get("artifacts", {}).items():
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        stacks[name] = _load(assembly / artifact["properties"]["templateFile"])
+        regions.add(artifact.get("environment", "").rsplit("/", 1)[-1])
+    if not stacks:
+        raise CostError(f"{assembly}: the assembly holds no stacks")
+    if len(regions) != 1 or "unknown-region" in regions:
+        raise CostError(f"{assembly}: stacks are not in one known region ({sorted(regions)})")
+    return _inventory(regions.pop(), stacks)
+
+
+def _inventory(region: str, stacks: dict[str, dict[str, Any]]) -> Inventory:
+    resources: list[tuple[str, Resource]] = [
+        (f"{stack}/{logical_id}", resource)
+        for stack, template in stacks.items()
+        for logical_id, resource in template.get("Resources", {}).items()
+    ]
+
+    def of_type(kind: str) -> Iterator[tuple[str, Resource]]:
+        return ((where, r) for where, r in resources if r.get("Type") == kind)
+
+    # The compute stack is the one holding the HTTP API or the ECS service.
+    compute_stacks = {
+        where.split("/", 1)[0]
+        for where, r in resources
+        if r.get("Type") in ("AWS::ApiGatewayV2::Api", "AWS::ECS::Service")
+    }
+
+    def count(kind: str, *, compute: bool) -> int:
+        return sum(1 for where, _ in of_type(kind) if (where.split("/", 1)[0] in compute_stacks) == compute)
+
+    nat_instances = [(w, r) for w, r in of_type("AWS::EC2::Instance") if _prop(w, r, "SourceDestCheck", True) is False]
+    unpriced = [w for w, r in of_type("AWS::EC2::Instance") if (w, r) not in nat_instances]
+    if unpriced:
+        raise CostError(f"{unpriced[0]}: an EC2 instance that is not a NAT instance; the report cannot price it")
+
+    return Inventory(
+        region=region,
+        stacks=tuple(stacks),
+        nat_gateways=sum(1 for _ in of_type("AWS::EC2::NatGateway")),
+        nat_instances=tuple(_literal(w, r, "InstanceType", str) for w, r in nat_instances),
+        nat_instance_public_ips=sum(1 for w, r in nat_instances if _public_ip(r)),
+        elastic_ips=sum(1 for _ in of_type("AWS::EC2::EIP")),
+        interface_endpoints=tuple(
+            (_endpoint_service(w, r), len(_prop(w, r, "SubnetIds", [])))
+            for w, r in of_type("AWS::EC2::VPCEndpoint")
+            if _prop(w, r, "VpcEndpointType", "Gateway") == "Interface"
+        ),
+        database=_one(of_type("AWS::RDS::DBInstance"), _database),
+        cache=_one(of_type("AWS::ElastiCache::ReplicationGroup"), _cache),
+        function=_backend_function(resources),
+        http_apis=sum(1 for w, r in of_type("AWS::ApiGatewayV2::Api") if _prop(w, r, "ProtocolType", "") == "HTTP"),
+        load_balancer_zones=sum(
+            len(_prop(w, r, "Subnets", [])) if _prop(w, r, "Scheme", "internet-facing") == "internet-facing" else 0
+            for w, r in of_type("AWS::ElasticLoadBalancingV2::LoadBalancer")
+        ),
+        fargate=_fargate(resources),
+        alarms=count("AWS::CloudWatch::Alarm", compute=False),
+        dashboards=count("AWS::CloudWatch::Dashboard", compute=False),
+        compute_alarms=count("AWS::CloudWatch::Alarm", compute=True),
+        compute_dashboards=count("AWS::CloudWatch::Dashboard", compute=True),
+    )
+
+
+def _load(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _prop(where: str, resource: Resource, name: str, default: Any = None) -> Any:
+    return resource.get("Properties", {}).get(name, default)
+
+
+def _literal(where: str, resource: Resource, name: str, kind: type, default: Any = None) -> Any:
+    """A property the price depends on; it must be written out in the template, not computed."""
+    value = _prop(where, resource, name, default)
+    if kind is int and isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if kind is float and isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = float(value)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise CostError(f"{where}: {name} is {value!r}, not a literal {kind.__name__}; the report cannot price it")
+    return value
+
+
+def _one(found: Iterator[tuple[str, Resource]], build: Any) -> Any:
+    items = list(found)
+    if len(items) > 1:
+        raise CostError(f"{items[1][0]}: more than one of its type; the report prices one")
+    return build(*items[0]) if items else None
+
+
+def _public_ip(resource: Resource) -> bool:
+    interfaces = resource.get("Properties", {}).get("NetworkInterfaces", [])
+    return any(i.get("AssociatePublicIpAddress") is True for i in interfaces)
+
+
+def _endpoint_service(where: str, resource: Resource) -> str:
+    service = _prop(where, resource, "ServiceName")
+    if isinstance(service, str):
+        return service.rsplit(".", 1)[-1]
+    return "interface"
+
+
+def _database(where: str, r: Resource) -> Database:
+    return Database(
+        instance_class=_literal(where, r, "DBInstanceClass", str),
+        multi_az=_literal(where, r, "MultiAZ", bool, False),
+        storage_gb=_literal(where, r, "AllocatedStorage", int),
+        storage_type=_literal(where, r, "StorageType", str, "gp2"),
+    )
+
+
+def _cache(where: str, r: Resource) -> Cache:
+    return Cache(node_type=_literal(where, r, "CacheNodeType", str), nodes=_literal(where, r, "NumCacheClusters", int))
+
+
+def _backend_function(resources: list[tuple[str, Resource]]) -> Function | None:
+    """The function an HTTP API integrates with (deploy-time custom-resource handlers are not it)."""
+    by_id = {where.split("/", 1)[1]: (where, r) for where, r in resources}
+    targets = []
+    for where, r in resources:
+        if r.get("Type") != "AWS::ApiGatewayV2::Integration":
+            continue
+        uri = _prop(where, r, "IntegrationUri")
+        if isinstance(uri, dict) and "Fn::GetAtt" in uri and uri["Fn::GetAtt"][0] in by_id:
+            targets.append(by_id[uri["Fn::GetAtt"][0]])
+    if not targets:
+        return None
+    where, function = targets[0]
+    [architecture] = _prop(where, function, "Architectures", ["x86_64"])
+    return Function(memory_mb=_literal(where, function, "MemorySize", int, 128), architecture=architecture)
+
+
+def _fargate(resources: list[tuple[str, Resource]]) -> FargateTasks | None:
+    services = [(w, r) for w, r in resources if r.get("Type") == "AWS::ECS::Service"]
+    if not services:
+        return None
+    if len(services) > 1:
+        raise CostError(f"{services[1][0]}: more than one ECS service; the report prices one")
+    where, service = services[0]
+    if _prop(where, service, "LaunchType") != "FARGATE":
+        raise CostError(f"{where}: LaunchType is not FARGATE; the report prices Fargate only")
+    ref = _prop(where, service, "TaskDefinition")
+    by_id = {w.split("/", 1)[1]: (w, r) for w, r in resources}
+    if not (isinstance(ref, dict) and ref.get("Ref") in by_id):
+        raise CostError(f"{where}: TaskDefinition is not a reference to a task definition in the assembly")
+    task_where, task = by_id[ref["Ref"]]
+    platform = _prop(task_where, task, "RuntimePlatform", {}) or {}
+    return FargateTasks(
+        count=_literal(where, service, "DesiredCount", int, 1),
+        vcpu=_literal(task_where, task, "Cpu", float) / 1024,
+        memory_gb=_literal(task_where, task, "Memory", float) / 1024,
+        architecture="arm64" if platform.get("CpuArchitecture") == "ARM64" else "x86_64",
+    )

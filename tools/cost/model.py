@@ -1,0 +1,309 @@
+"""Monthly cost lines from an inventory, a price table and a usage assumption.
+
+Every line is price x quantity with the quantity written in its label, so a reader can
+redo the arithmetic by hand. Lines are grouped: ``shared`` (network and data, the same
+in both compute modes), ``lambda`` and ``ecs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tools.cost import CostError
+from tools.cost.inventory import Inventory
+from tools.cost.prices import PriceTable
+
+GIB = 1024**3
+# Amazon Linux 2023's AMI, which NatProvider.instanceV2 boots, has an 8 GiB root volume.
+NAT_INSTANCE_ROOT_GB = 8
+# An ALB LCU is the largest of: 25 new connections/s, 3,000 active connections/min,
+# 1 GB processed/h, 1,000 rule evaluations/s. The backend has one listener rule (the first
+# 10 are free) and short requests, so new connections and bytes decide it.
+ALB_NEW_CONNECTIONS_PER_LCU = 25.0
+ALB_GB_PER_LCU_HOUR = 1.0
+HTTP_API_FIRST_TIER = 300_000_000
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What the traffic looks like; every figure the templates cannot say."""
+
+    requests: float  # a month
+    avg_ms: float = 100.0  # billed Lambda duration per request
+    response_kb: float = 4.0  # average response, for the load balancer's processed bytes
+    nat_gb: float = 1.0  # outbound traffic through NAT a month (Midtrans, AWS APIs)
+    log_bytes_lambda: int = 1100  # access log + platform start/report + app line, per request
+    log_bytes_ecs: int = 250  # the app's request line (ALB access logs go to S3)
+
+    def __post_init__(self) -> None:
+        for name in ("requests", "avg_ms", "response_kb", "nat_gb", "log_bytes_lambda", "log_bytes_ecs"):
+            value = getattr(self, name)
+            if value < 0:
+                raise CostError(f"{name}: {value} is negative; accepted: a number >= 0")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One priced item of a month."""
+
+    group: str
+    label: str
+    usd: float
+    keys: tuple[str, ...]
+    seed_item: str = ""  # the seed's line this corresponds to, if any
+
+
+def shared_lines(inv: Inventory, prices: PriceTable, usage: Usage) -> list[Line]:
+    """Network and data: billed the same whichever compute mode runs."""
+    hours = prices.hours_per_month
+    lines: list[Line] = []
+    if inv.nat_gateways:
+        n = inv.nat_gateways
+        lines.append(
+            Line(
+                "shared",
+                f"NAT gateway x{n}, {hours:g} h",
+                n * hours * prices.usd("natgateway.hour", "NAT gateway"),
+                ("natgateway.hour",),
+            )
+        )
+        lines.append(
+            Line(
+                "shared",
+                f"NAT gateway data, {usage.nat_gb:g} GB (assumed)",
+                usage.nat_gb * prices.usd("natgateway.gb", "NAT gateway data"),
+                ("natgateway.gb",),
+            )
+        )
+    for instance_type in sorted(set(inv.nat_instances)):
+        n = inv.nat_instances.count(instance_type)
+        key = f"ec2.{instance_type}.hour"
+        lines.append(
+            Line(
+                "shared",
+                f"NAT instance {instance_type} x{n}",
+                n * hours * prices.usd(key, f"NAT instance {instance_type}"),
+                (key,),
+            )
+        )
+    if inv.nat_instances:
+        n = len(inv.nat_instances)
+        gb = n * NAT_INSTANCE_ROOT_GB
+        lines.append(
+            Line(
+                "shared",
+                f"NAT instance root volumes, {gb} GB gp3",
+                gb * prices.usd("ebs.gp3.gb_month", "EBS gp3"),
+                ("ebs.gp3.gb_month",),
+            )
+        )
+    network_ips = inv.elastic_ips + inv.nat_instance_public_ips
+    if network_ips:
+        lines.append(_ipv4("shared", network_ips, "NAT", prices))
+    for service, zones in inv.interface_endpoints:
+        lines.append(
+            Line(
+                "shared",
+                f"{service.upper()} interface endpoint x {zones} zones",
+                zones * hours * prices.usd("vpce.interface.az_hour", "interface endpoint"),
+                ("vpce.interface.az_hour",),
+            )
+        )
+    if inv.database is not None:
+        db = inv.database
+        az = "multi_az" if db.multi_az else "single_az"
+        key = f"rds.postgres.{db.instance_class}.{az}_hour"
+        label = "Multi-AZ" if db.multi_az else "Single-AZ"
+        lines.append(
+            Line(
+                "shared",
+                f"RDS PostgreSQL {db.instance_class} {label}",
+                hours * prices.usd(key, f"RDS class {db.instance_class} ({label})"),
+                (key,),
+                seed_item="RDS",
+            )
+        )
+        storage_key = f"rds.{db.storage_type}.{az}.gb_month"
+        lines.append(
+            Line(
+                "shared",
+                f"RDS storage {db.storage_gb} GB {db.storage_type} {label}",
+                db.storage_gb * prices.usd(storage_key, f"RDS storage type {db.storage_type} ({label})"),
+                (storage_key,),
+                seed_item="RDS",
+            )
+        )
+    if inv.cache is not None:
+        key = f"elasticache.redis.{inv.cache.node_type}.hour"
+        lines.append(
+            Line(
+                "shared",
+                f"ElastiCache Redis {inv.cache.node_type} x{inv.cache.nodes}",
+                inv.cache.nodes * hours * prices.usd(key, f"ElastiCache node type {inv.cache.node_type}"),
+                (key,),
+                seed_item="ElastiCache",
+            )
+        )
+    lines += _monitoring("shared", inv.alarms, inv.dashboards, prices)
+    return lines
+
+
+def lambda_lines(inv: Inventory, prices: PriceTable, usage: Usage) -> list[Line]:
+    """The Lambda path: function, HTTP API, logs, its alarms and dashboard."""
+    function = inv.function
+    if function is None or not inv.http_apis:
+        raise CostError("the lambda assembly has no function behind an HTTP API")
+    n = usage.requests
+    gb_seconds = n * usage.avg_ms / 1000 * function.memory_mb / 1024
+    gbs_key = f"lambda.gb_second.{function.architecture}"
+    if n > HTTP_API_FIRST_TIER:
+        raise CostError(f"requests: {n:g} is above the HTTP API's first price tier; accepted: up to 300M a month")
+    return [
+        Line(
+            "lambda",
+            "Lambda requests",
+            n / 1e6 * prices.usd("lambda.request_million", "Lambda requests"),
+            ("lambda.request_million",),
+            seed_item="Lambda",
+        ),
+        Line(
+            "lambda",
+            f"Lambda duration, {function.memory_mb} MB {function.architecture} x {usage.avg_ms:g} ms",
+            gb_seconds * prices.usd(gbs_key, f"Lambda {function.architecture}"),
+            (gbs_key,),
+            seed_item="Lambda",
+        ),
+        Line(
+            "lambda",
+            "HTTP API requests",
+            inv.http_apis * n / 1e6 * prices.usd("apigateway.http.request_million", "HTTP API"),
+            ("apigateway.http.request_million",),
+            seed_item="API Gateway",
+        ),
+        _logs("lambda", n, usage.log_bytes_lambda, prices),
+        *_monitoring("lambda", inv.compute_alarms, inv.compute_dashboards, prices),
+    ]
+
+
+def ecs_lines(inv: Inventory, prices: PriceTable, usage: Usage) -> list[Line]:
+    """The ECS path: load balancer, Fargate tasks, logs (through NAT), its alarms and dashboard."""
+    tasks = inv.fargate
+    if tasks is None or not inv.load_balancer_zones:
+        raise CostError("the ecs assembly has no Fargate service behind an internet-facing load balancer")
+    hours = prices.hours_per_month
+    n = usage.requests
+    per_second = n / (hours * 3600)
+    gb_per_hour = n * usage.response_kb * 1024 / GIB / hours
+    lcus = max(per_second / ALB_NEW_CONNECTIONS_PER_LCU, gb_per_hour / ALB_GB_PER_LCU_HOUR)
+    arch = tasks.architecture
+    task_hour = tasks.vcpu * prices.usd(f"fargate.{arch}.vcpu_hour", f"Fargate {arch}") + tasks.memory_gb * prices.usd(
+        f"fargate.{arch}.gb_hour", f"Fargate {arch}"
+    )
+    lines = [
+        Line(
+            "ecs",
+            "Load balancer, hours",
+            hours * prices.usd("elb.alb.hour", "load balancer"),
+            ("elb.alb.hour",),
+            seed_item="ALB",
+        ),
+        Line(
+            "ecs",
+            "Load balancer, LCUs (one new connection per request)",
+            lcus * hours * prices.usd("elb.alb.lcu_hour", "load balancer LCU"),
+            ("elb.alb.lcu_hour",),
+            seed_item="ALB",
+        ),
+        _ipv4("ecs", inv.load_balancer_zones, "load balancer", prices),
+        Line(
+            "ecs",
+            f"Fargate {tasks.count} tasks x {tasks.vcpu:g} vCPU, {tasks.memory_gb:g} GB {arch}",
+            tasks.count * hours * task_hour,
+            (f"fargate.{arch}.vcpu_hour", f"fargate.{arch}.gb_hour"),
+            seed_item="ECS tasks",
+        ),
+        _logs("ecs", n, usage.log_bytes_ecs, prices),
+    ]
+    if inv.nat_gateways:
+        # Fargate sends its logs to CloudWatch from the task's interface, through the NAT.
+        gb = n * usage.log_bytes_ecs / GIB
+        lines.append(
+            Line(
+                "ecs",
+                "NAT gateway data, task logs",
+                gb * prices.usd("natgateway.gb", "NAT gateway data"),
+                ("natgateway.gb",),
+            )
+        )
+    return lines + _monitoring("ecs", inv.compute_alarms, inv.compute_dashboards, prices)
+
+
+def total(lines: list[Line]) -> float:
+    return sum(line.usd for line in lines)
+
+
+def break_even(lambda_total: Callable[[float], float], ecs_total: Callable[[float], float]) -> float | None:
+    """The monthly requests from which ECS costs no more than Lambda; None if Lambda stays cheaper.
+
+    Lambda's cost grows faster with requests than ECS's (which is mostly fixed), so the
+    difference only grows; the crossing is found by bisection.
+    """
+    low, high = 0.0, float(HTTP_API_FIRST_TIER)
+
+    def ecs_cheaper(n: float) -> bool:
+        return ecs_total(n) <= lambda_total(n)
+
+    if ecs_cheaper(low):
+        return 0.0
+    if not ecs_cheaper(high):
+        return None
+    while high - low > 1:
+        middle = (low + high) / 2
+        if ecs_cheaper(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def _ipv4(group: str, addresses: int, what: str, prices: PriceTable) -> Line:
+    return Line(
+        group,
+        f"Public IPv4 x{addresses} ({what})",
+        addresses * prices.hours_per_month * prices.usd("ipv4.public.hour", "public IPv4"),
+        ("ipv4.public.hour",),
+    )
+
+
+def _logs(group: str, requests: float, bytes_per_request: int, prices: PriceTable) -> Line:
+    gb = requests * bytes_per_request / GIB
+    return Line(
+        group,
+        f"CloudWatch Logs, {bytes_per_request} B/request",
+        gb * prices.usd("cloudwatch.logs.ingest_gb", "CloudWatch Logs"),
+        ("cloudwatch.logs.ingest_gb",),
+    )
+
+
+def _monitoring(group: str, alarms: int, dashboards: int, prices: PriceTable) -> list[Line]:
+    lines = []
+    if alarms:
+        lines.append(
+            Line(
+                group,
+                f"CloudWatch alarms x{alarms}",
+                alarms * prices.usd("cloudwatch.alarm_month", "alarm"),
+                ("cloudwatch.alarm_month",),
+            )
+        )
+    if dashboards:
+        lines.append(
+            Line(
+                group,
+                f"CloudWatch dashboard x{dashboards}",
+                dashboards * prices.usd("cloudwatch.dashboard_month", "dashboard"),
+                ("cloudwatch.dashboard_month",),
+            )
+        )
+    return lines

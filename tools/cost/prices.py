@@ -1,0 +1,108 @@
+"""The price table: one committed JSON file per region, every figure with its source and date."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tools.cost import CostError
+
+PRICES_DIR = Path(__file__).resolve().parent / "prices"
+CONFIDENCES = ("price-list", "aws-bill", "secondary", "estimate")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True)
+class Price:
+    """One figure of the table."""
+
+    key: str
+    usd: float
+    unit: str
+    source: str
+    date: str
+    confidence: str
+    note: str = ""
+
+    @property
+    def verified(self) -> bool:
+        """Whether the figure is AWS's own (Price List or bill) rather than quoted or derived."""
+        return self.confidence in ("price-list", "aws-bill")
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    """The prices of one region, looked up by key (e.g. ``natgateway.hour``)."""
+
+    path: Path
+    region: str
+    hours_per_month: float
+    prices: dict[str, Price]
+
+    def usd(self, key: str, what: str) -> float:
+        """The price under ``key``; ``what`` names the priced thing in the error if there is none."""
+        return self.get(key, what).usd
+
+    def get(self, key: str, what: str) -> Price:
+        price = self.prices.get(key)
+        if price is None:
+            raise CostError(
+                f"{what}: no price in {self.path.name} (key {key!r}); accepted: the types that file lists, "
+                f"or add the figure with its source (python -m tools.cost.refresh fills it from the Price List API)"
+            )
+        return price
+
+    def keys_used(self, keys: list[str]) -> list[Price]:
+        """The figures behind ``keys``, for the report's sources table."""
+        return [self.prices[k] for k in sorted(set(keys)) if k in self.prices]
+
+
+def default_path(region: str) -> Path:
+    return PRICES_DIR / f"{region}.json"
+
+
+def load(path: Path) -> PriceTable:
+    """Read and check a price file; a malformed one is one clear error, not a zero."""
+    try:
+        raw: Any = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CostError(f"price file {path}: not found; accepted: a file under {PRICES_DIR} or --prices PATH") from None
+    except json.JSONDecodeError as error:
+        raise CostError(f"price file {path}: not valid JSON ({error.msg}, line {error.lineno})") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("prices"), dict) or not isinstance(raw.get("region"), str):
+        raise CostError(f"price file {path}: needs 'region' and a 'prices' object")
+    prices = {key: _price(path, key, entry) for key, entry in raw["prices"].items()}
+    hours = raw.get("hours_per_month", 730)
+    if not isinstance(hours, int | float) or not 672 <= hours <= 744:
+        raise CostError(f"price file {path}: hours_per_month {hours!r} is out of range 672..744")
+    return PriceTable(path=path, region=raw["region"], hours_per_month=float(hours), prices=prices)
+
+
+def _price(path: Path, key: str, entry: Any) -> Price:
+    def fail(problem: str) -> CostError:
+        return CostError(f"price file {path.name}: {key}: {problem}")
+
+    if not isinstance(entry, dict):
+        raise fail("is not an object with usd, unit, source, date and confidence")
+    usd = entry.get("usd")
+    if isinstance(usd, bool) or not isinstance(usd, int | float) or usd < 0:
+        raise fail(f"usd {usd!r} is not a price; accepted: a number >= 0")
+    for field in ("unit", "source", "date", "confidence"):
+        if not isinstance(entry.get(field), str) or not entry[field]:
+            raise fail(f"has no {field}; every figure needs its unit, source, date and confidence")
+    if not _DATE.fullmatch(entry["date"]):
+        raise fail(f"date {entry['date']!r} is not YYYY-MM-DD")
+    if entry["confidence"] not in CONFIDENCES:
+        raise fail(f"confidence {entry['confidence']!r} is not known; accepted: {' | '.join(CONFIDENCES)}")
+    return Price(
+        key=key,
+        usd=float(usd),
+        unit=entry["unit"],
+        source=entry["source"],
+        date=entry["date"],
+        confidence=entry["confidence"],
+        note=entry.get("note", ""),
+    )

@@ -1,0 +1,163 @@
+"""The monthly comparison as a Markdown table (readable in a terminal, pasteable in the README)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from tools.cost import CostError
+from tools.cost.inventory import Inventory
+from tools.cost.model import Line, Usage, break_even, ecs_lines, lambda_lines, shared_lines, total
+from tools.cost.prices import PriceTable
+
+# The seed document's "Cost Comparison", item by item, as it stated them.
+SEED_ITEMS = {
+    "ALB": "~$16",
+    "ECS tasks": "~$30 (2 tasks)",
+    "RDS": "~$20",
+    "ElastiCache": "~$15",
+    "API Gateway": '"$0.035 per request"',
+    "Lambda": '"$0.0000002 per 100ms"',
+}
+SEED_TOTALS = {"lambda": "~$35 + API usage", "ecs": "~$81"}
+NAMES = {"lambda": "Lambda", "ecs": "ECS"}
+GROUPS = {"shared": "Shared: network and data", "lambda": "Lambda path", "ecs": "ECS path (rollback)"}
+NOT_PRICED = (
+    "data transfer out to the internet (about the same on both paths), S3 storage and requests, "
+    "ECR storage, VPC flow log and RDS enhanced-monitoring ingestion, CloudWatch Logs storage, "
+    "KMS and SSM requests, Route 53 queries, T-class CPU credits beyond the baseline, free tiers"
+)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Both paths priced at each volume."""
+
+    env: str
+    prices: PriceTable
+    lambda_inventory: Inventory
+    ecs_inventory: Inventory
+    usage: Usage
+    volumes: tuple[float, ...]
+
+    def lines(self, requests: float) -> tuple[list[Line], list[Line], list[Line]]:
+        usage = replace(self.usage, requests=requests)
+        shared = shared_lines(self.lambda_inventory, self.prices, usage)
+        if shared != shared_lines(self.ecs_inventory, self.prices, usage):
+            raise CostError("the network and data stacks differ between the two compute modes; they must not")
+        return (
+            shared,
+            lambda_lines(self.lambda_inventory, self.prices, usage),
+            ecs_lines(self.ecs_inventory, self.prices, usage),
+        )
+
+    def totals(self, requests: float) -> tuple[float, float]:
+        shared, lam, ecs = self.lines(requests)
+        return total(shared) + total(lam), total(shared) + total(ecs)
+
+    def break_even(self) -> float | None:
+        return break_even(lambda n: self.totals(n)[0], lambda n: self.totals(n)[1])
+
+
+def compare(
+    env: str, prices: PriceTable, lambda_inv: Inventory, ecs_inv: Inventory, usage: Usage, volumes: Sequence[float]
+) -> Comparison:
+    if lambda_inv.compute != "lambda" or ecs_inv.compute != "ecs":
+        raise CostError("the assemblies are not one lambda and one ecs synth of the same environment")
+    for inv in (lambda_inv, ecs_inv):
+        if inv.region != prices.region:
+            raise CostError(
+                f"the stacks are in {inv.region} but {prices.path.name} prices {prices.region}; "
+                f"accepted: --prices with a {inv.region} price file"
+            )
+    return Comparison(env, prices, lambda_inv, ecs_inv, usage, tuple(volumes))
+
+
+def render(c: Comparison) -> str:
+    per_volume = [c.lines(v) for v in c.volumes]
+    header = ["", "seed says", *(_volume(v) for v in c.volumes)]
+    rows = [_row(header), _row(["---", "---", *("---:" for _ in c.volumes)])]
+    estimates: set[str] = set()
+    seen_seed: set[str] = set()
+    for index, group in enumerate(("shared", "lambda", "ecs")):
+        rows.append(_row([f"**{GROUPS[group]}**", "", *("" for _ in c.volumes)]))
+        for position, line in enumerate(per_volume[0][index]):
+            unverified = [k for k in line.keys if not c.prices.get(k, line.label).verified]
+            estimates.update(unverified)
+            seed = ""
+            if line.seed_item and line.seed_item not in seen_seed:
+                seen_seed.add(line.seed_item)
+                seed = f"{line.seed_item}: {SEED_ITEMS[line.seed_item]}"
+            amounts = [_usd(lines[index][position].usd) for lines in per_volume]
+            rows.append(_row([line.label + (" †" if unverified else ""), seed, *amounts]))
+        if group != "shared":
+            amounts = [_usd(total(lines[0]) + total(lines[index])) for lines in per_volume]
+            rows.append(_row([f"**Total, {NAMES[group]}**", SEED_TOTALS[group], *(f"**{a}**" for a in amounts)]))
+    cheaper = []
+    for volume in c.volumes:
+        lam, ecs = c.totals(volume)
+        cheaper.append(f"Lambda by {_usd(ecs - lam)}" if lam < ecs else f"ECS by {_usd(lam - ecs)}")
+    rows.append(_row(["**Cheaper**", "", *cheaper]))
+
+    u = c.usage
+    function = c.lambda_inventory.function
+    assert function is not None
+    even = c.break_even()
+    if even is None:
+        verdict = "Lambda stays cheaper up to the HTTP API's first price tier (300M requests a month)."
+    elif even == 0:
+        verdict = "ECS is cheaper at every volume with these settings."
+    else:
+        verdict = (
+            f"Break-even: ECS costs no more than Lambda from about **{_volume(even)} requests a month** "
+            f"(at {u.avg_ms:g} ms and {function.memory_mb} MB {function.architecture} per request)."
+        )
+    lines = [
+        f"## anigmaa {c.env}: monthly cost, Lambda against ECS "
+        f"(USD, {c.prices.region}, {c.prices.hours_per_month:g} h a month)",
+        "",
+        *rows,
+        "",
+        verdict,
+        "",
+        f"Assumptions: {u.avg_ms:g} ms billed per Lambda request; {u.response_kb:g} KB per response; "
+        f"{u.nat_gb:g} GB a month out through NAT; logs of {u.log_bytes_lambda} B a request on Lambda "
+        f"(access log, platform start/report, app line) and {u.log_bytes_ecs} B on ECS; traffic spread "
+        "evenly over the month; ECS runs its deployed task count (no autoscaling); on-demand prices, "
+        "no free tier, no Savings Plans.",
+        f"Not priced: {NOT_PRICED}.",
+        "The seed's own rates would put the HTTP API alone at $35,000 for 1M requests; it bills per million.",
+    ]
+    if estimates:
+        lines.append(
+            f"† uses a figure that is not AWS's own (quoted by a third party, or derived): "
+            f"{', '.join(sorted(estimates))}. See --sources, and refresh with python -m tools.cost.refresh."
+        )
+    return "\n".join(lines)
+
+
+def render_sources(c: Comparison) -> str:
+    keys = sorted({k for lines in c.lines(c.volumes[0]) for line in lines for k in line.keys})
+    rows = [
+        _row(["price", "USD", "per", "confidence", "date", "source"]),
+        _row(["---", "---:", "---", "---", "---", "---"]),
+    ]
+    for price in c.prices.keys_used(keys):
+        source = price.source + (f" ({price.note})" if price.note else "")
+        rows.append(_row([f"`{price.key}`", f"{price.usd:g}", price.unit, price.confidence, price.date, source]))
+    return "\n".join([f"### Prices used ({c.prices.path.name})", "", *rows])
+
+
+def _row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _usd(amount: float) -> str:
+    return f"${amount:,.2f}"
+
+
+def _volume(n: float) -> str:
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if n >= size:
+            return f"{n / size:.3g}{suffix}"
+    return f"{n:.3g}"
