@@ -112,9 +112,17 @@ def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
             "alarm_email": "oncall@anigmaa.example",
         },
         "prod-prebuilt": {**base, "lambda_zip": str(fixture_zips["function"])},
+        # The cheapest prod the README names: Multi-AZ, backups and failover kept.
+        "prod-lean": {
+            **base,
+            "nat_provider": "instance",
+            "lambda_architecture": "arm64",
+            "db_instance_class": "db.t4g.micro",
+            "cache_node_type": "cache.t4g.micro",
+        },
     }
     # Each configuration again with compute=ecs: the rollback path, and the other side of the drill.
-    for name in ("prod", "dev", "prod-custom"):
+    for name in ("prod", "dev", "prod-custom", "prod-lean"):
         configurations[f"{name}-ecs"] = {**configurations[name], "compute": "ecs"}
     configurations["prod-ecs-image"] = {
         **base,

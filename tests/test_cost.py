@@ -14,9 +14,11 @@ from botocore.stub import Stubber
 
 from tests.conftest import Synth
 from tools.cost import CostError, inventory, prices, refresh
-from tools.cost.__main__ import main
+from tools.cost.__main__ import DEFAULT_VOLUMES, main, volume
 from tools.cost.model import GIB, Usage, ecs_lines, lambda_lines, shared_lines
-from tools.cost.report import compare
+from tools.cost.report import Comparison, compare, render
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Round test prices, so every expected figure below can be checked with pencil and paper.
 TEST_PRICES = {
@@ -440,3 +442,36 @@ def test_refresh_without_credentials_is_one_line(
         == "cost.refresh: no AWS credentials: set AWS_PROFILE (or AWS_ACCESS_KEY_ID/…) and retry\n"
     )
     assert not out.exists()
+
+
+# --------------------------------------------------------------------------- the README
+
+
+def _comparison(synth: Callable[[str], Synth], name: str, env: str) -> Comparison:
+    table = prices.load(prices.default_path("ap-southeast-1"))
+    lam, ecs = inventory.read(synth(name).outdir), inventory.read(synth(f"{name}-ecs").outdir)
+    volumes = [volume(v) for v in DEFAULT_VOLUMES]
+    return compare(env, table, lam, ecs, Usage(requests=volumes[0]), volumes)
+
+
+def _readme_block(name: str) -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start, end = f"<!-- cost:{name}:start -->\n", f"\n<!-- cost:{name}:end -->"
+    return text[text.index(start) + len(start) : text.index(end)]
+
+
+@pytest.mark.parametrize("env", ["prod", "dev"])
+def test_the_readme_cost_tables_are_the_tools_output(synth: Callable[[str], Synth], env: str) -> None:
+    assert _readme_block(env) == render(_comparison(synth, env, env)), (
+        f"README's {env} cost table is stale: paste the output of make cost env={env}"
+    )
+
+
+def test_the_readme_figures_for_the_cheapest_prod_are_the_tools(synth: Callable[[str], Synth]) -> None:
+    lean = _comparison(synth, "prod-lean", "prod").totals(1e6)
+    seed_shape = _comparison(synth, "prod", "prod").totals(1e6)
+    block = _readme_block("lean")
+    assert f"**${lean[0]:.2f} on Lambda and ${lean[1]:.2f} on ECS**" in block
+    assert f"against ${seed_shape[0]:.2f} and\n${seed_shape[1]:.2f}" in block
+    saving = round(100 * (1 - lean[0] / seed_shape[0]))
+    assert f"(-{saving}% on Lambda)" in block

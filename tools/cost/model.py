@@ -218,7 +218,8 @@ def ecs_lines(inv: Inventory, prices: PriceTable, usage: Usage) -> list[Line]:
         _ipv4("ecs", inv.load_balancer_zones, "load balancer", prices),
         Line(
             "ecs",
-            f"Fargate {tasks.count} tasks x {tasks.vcpu:g} vCPU, {tasks.memory_gb:g} GB {arch}",
+            f"Fargate {tasks.count} {'task' if tasks.count == 1 else 'tasks'} x {tasks.vcpu:g} vCPU, "
+            f"{tasks.memory_gb:g} GB {arch}",
             tasks.count * hours * task_hour,
             (f"fargate.{arch}.vcpu_hour", f"fargate.{arch}.gb_hour"),
             seed_item="ECS tasks",

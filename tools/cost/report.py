@@ -113,8 +113,8 @@ def render(c: Comparison) -> str:
             f"(at {u.avg_ms:g} ms and {function.memory_mb} MB {function.architecture} per request)."
         )
     lines = [
-        f"## anigmaa {c.env}: monthly cost, Lambda against ECS "
-        f"(USD, {c.prices.region}, {c.prices.hours_per_month:g} h a month)",
+        f"**anigmaa {c.env}: monthly cost, Lambda against ECS "
+        f"(USD, {c.prices.region}, {c.prices.hours_per_month:g} h a month)**",
         "",
         *rows,
         "",
@@ -145,7 +145,7 @@ def render_sources(c: Comparison) -> str:
     for price in c.prices.keys_used(keys):
         source = price.source + (f" ({price.note})" if price.note else "")
         rows.append(_row([f"`{price.key}`", f"{price.usd:g}", price.unit, price.confidence, price.date, source]))
-    return "\n".join([f"### Prices used ({c.prices.path.name})", "", *rows])
+    return "\n".join([f"**Prices used ({c.prices.path.name})**", "", *rows])
 
 
 def _row(cells: Sequence[str]) -> str:
