@@ -337,7 +337,7 @@ KEYS: dict[str, _Key] = {
     ),
     "nat_provider": _Key(
         _choice(*NAT_PROVIDERS),
-        "managed NAT gateway, or an EC2 NAT instance (cheaper; yours to size and keep patched)",
+        "managed NAT gateway, or an EC2 NAT instance (cheaper; yours to size, patched by replacement)",
         accepted="gateway | instance",
     ),
     "nat_instance_type": _Key(

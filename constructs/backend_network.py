@@ -92,9 +92,15 @@ class BackendVpc(Construct):
         )
 
     def allow_outbound_from(self, name: str, group: ec2.ISecurityGroup) -> None:
-        """Let ``group`` send HTTPS through the NAT instances and to the SSM endpoint, if there are any."""
+        """Let ``group`` send HTTPS through the NAT instances and to the SSM endpoint, if there are any.
+
+        Forwarded traffic leaves ``group`` by its own rule to 0.0.0.0/0 on 443, so the NAT
+        instances only need to accept it: an ingress rule, no egress rule on ``group``.
+        """
         if self.nat_instances is not None:
-            self.nat_instances.connections.allow_from(group, ec2.Port.tcp(443), f"{name} HTTPS out through NAT")
+            self.nat_instances.security_group.add_ingress_rule(
+                group, ec2.Port.tcp(443), f"{name} HTTPS out through NAT"
+            )
         if self.ssm_endpoint is not None:
             self.ssm_endpoint.connections.allow_default_port_from(group, f"{name} to SSM")
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import NoCredentialsError
 from botocore.stub import Stubber
 
 from tests.conftest import Synth
@@ -134,7 +135,7 @@ def test_shared_lines_match_a_hand_calculation(hand: Any) -> None:
         "RDS PostgreSQL db.t3.micro Multi-AZ": 43.8,  # 730 x 0.06
         "RDS storage 20 GB gp3 Multi-AZ": 5.0,
         "ElastiCache Redis cache.t3.micro x2": 29.2,  # 2 x 730 x 0.02
-        "CloudWatch alarms x2": 0.2,
+        "CloudWatch alarm metrics x2": 0.2,
     }
 
 
@@ -148,7 +149,7 @@ def test_lambda_lines_match_a_hand_calculation(hand: Any) -> None:
         "Lambda duration, 512 MB x86_64 x 250 ms": 2.5,
         "HTTP API requests": 2.0,
         "CloudWatch Logs, 1000 B/request": round(2e9 / GIB * 0.5, 6),
-        "CloudWatch alarms x1": 0.1,
+        "CloudWatch alarm metrics x1": 0.1,
     }
 
 
@@ -198,12 +199,12 @@ def test_prod_figures_match_the_hand_calculation_from_the_committed_prices(prod:
         + 730 * 0.005  # its Elastic IP
         + 730 * 0.056 + 20 * 0.276  # RDS Multi-AZ instance and storage
         + 2 * 730 * 0.025  # Redis nodes
-        + 7 * 0.10  # the data stack's alarms
+        + 7 * 0.10  # the data stack's seven alarms
     )  # fmt: skip
     lambda_only = (
         0.20 + 1e6 * 0.1 * 0.5 * 0.0000166667 + 1.23  # requests, GB-seconds, HTTP API
         + 1e6 * 1100 / 2**30 * 0.70  # logs
-        + 5 * 0.10 + 3.0  # alarms, dashboard
+        + 6 * 0.10 + 3.0  # five alarms, one of them on a two-metric expression; the dashboard
     )  # fmt: skip
     ecs_only = (
         730 * 0.0252 + (1e6 / (730 * 3600) / 25) * 730 * 0.008  # ALB hours and LCUs
@@ -212,8 +213,8 @@ def test_prod_figures_match_the_hand_calculation_from_the_committed_prices(prod:
         + 1e6 * 250 / 2**30 * (0.70 + 0.059)  # logs, sent through the NAT gateway
         + 7 * 0.10 + 3.0
     )  # fmt: skip
-    assert lambda_total == pytest.approx(shared + lambda_only, rel=0.01)
-    assert ecs_total == pytest.approx(shared + ecs_only, rel=0.01)
+    assert lambda_total == pytest.approx(shared + lambda_only, abs=0.005)
+    assert ecs_total == pytest.approx(shared + ecs_only, abs=0.005)
 
 
 def test_the_report_prices_what_the_synth_produced(prod: Synth, custom: Synth, dev: Synth) -> None:
@@ -277,6 +278,24 @@ def test_an_unknown_type_is_a_clear_error_not_a_zero(tmp_path: Path, stacks: dic
     table = prices.load(prices.default_path("ap-southeast-1"))
     with pytest.raises(CostError, match=message):
         shared_lines(inv, table, Usage(requests=1))
+
+
+def test_an_endpoint_or_function_the_report_cannot_read_is_an_error(tmp_path: Path) -> None:
+    endpoint = {"Type": "AWS::EC2::VPCEndpoint", "Properties": {"VpcEndpointType": "Interface", "ServiceName": "ssm"}}
+    with pytest.raises(CostError, match=r"^Network/Ssm: SubnetIds is None, not a literal list"):
+        inventory.read(_assembly(tmp_path / "a", {"Network": {"Ssm": endpoint}}))
+    function = {**LAMBDA_STACK, "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Architectures": ["risc"]}}}
+    with pytest.raises(CostError, match=r"^Lambda/Fn: Architectures is \['risc'\]; the report prices x86_64 or arm64$"):
+        inventory.read(_assembly(tmp_path / "b", {"Lambda": function}))
+
+
+def test_usage_must_be_finite_and_not_negative() -> None:
+    with pytest.raises(CostError, match=r"^avg_ms: nan is not a usable amount; accepted: a finite number >= 0$"):
+        Usage(requests=1, avg_ms=float("nan"))
+    with pytest.raises(CostError, match=r"^requests: inf is not a usable amount"):
+        Usage(requests=float("inf"))
+    with pytest.raises(CostError, match=r"^nat_gb: -1 is not a usable amount"):
+        Usage(requests=1, nat_gb=-1)
 
 
 @pytest.mark.parametrize(
@@ -428,13 +447,13 @@ def test_refresh_calls_the_price_list_api_as_botocore_defines_it() -> None:
 def test_refresh_without_credentials_is_one_line(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    # A fresh default session: one an earlier test made may hold placeholder credentials.
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    class NoCredentials:
+        """A pricing client as boto3 behaves with no credentials (nothing is sent)."""
+
+        def get_products(self, **_: Any) -> dict[str, Any]:
+            raise NoCredentialsError
+
+    monkeypatch.setattr(refresh, "client", lambda service, region: NoCredentials())
     out = tmp_path / "out.json"
     assert refresh.main(["--out", str(out)]) == 1
     assert (
@@ -442,6 +461,22 @@ def test_refresh_without_credentials_is_one_line(
         == "cost.refresh: no AWS credentials: set AWS_PROFILE (or AWS_ACCESS_KEY_ID/…) and retry\n"
     )
     assert not out.exists()
+
+
+def test_refresh_refuses_a_missing_start_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert refresh.main(["--from", str(tmp_path / "typo.json"), "--out", str(tmp_path / "out.json")]) == 1
+    assert capsys.readouterr().err.startswith(f"cost.refresh: price file {tmp_path / 'typo.json'}: not found")
+
+
+def test_refresh_does_not_take_a_zero_or_carry_a_region_over_as_verified() -> None:
+    table = json.loads(prices.default_path("ap-southeast-1").read_text(encoding="utf-8"))
+    free_tier = _fake_api({"EU-NatGateway-Hours": [_product({"0": "0.0000000000"})]})
+    new, refreshed, kept = refresh.refresh(table, "eu-west-1", free_tier, "2026-11-28")
+    assert refreshed == []
+    nat = new["prices"]["natgateway.hour"]
+    assert (nat["usd"], nat["confidence"]) == (0.059, "estimate")
+    assert nat["note"] == "Not refreshed: carried over from ap-southeast-1."
+    assert len(kept) == len(table["prices"])
 
 
 # --------------------------------------------------------------------------- the README

@@ -29,7 +29,8 @@ def synthesize(outdir: Path, *, env: str, compute: str, context: Sequence[str] =
         command, cwd=ROOT, env={**os.environ, "PATH": path}, capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
-        lines = [line for line in result.stderr.splitlines() if line.startswith("anigmaa-infra:")]
-        detail = lines[-1] if lines else result.stderr.strip()[-3000:]
+        lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+        ours = [line for line in lines if line.startswith("anigmaa-infra:")]
+        detail = (ours or lines or ["no output"])[-1]
         raise SynthError(f"synth of env={env} compute={compute} failed: {detail}")
     return outdir

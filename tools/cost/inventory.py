@@ -63,9 +63,9 @@ class Inventory:
     http_apis: int
     load_balancer_zones: int  # 0: no load balancer
     fargate: FargateTasks | None
-    alarms: int  # in the network and data stacks
+    alarms: int  # alarm metrics (billed per metric) in the network and data stacks
     dashboards: int
-    compute_alarms: int  # in the compute stack
+    compute_alarms: int  # alarm metrics in the compute stack
     compute_dashboards: int
 
     @property
@@ -120,7 +120,9 @@ def _inventory(region: str, stacks: dict[str, dict[str, Any]]) -> Inventory:
     }
 
     def count(kind: str, *, compute: bool) -> int:
-        return sum(1 for where, _ in of_type(kind) if (where.split("/", 1)[0] in compute_stacks) == compute)
+        return sum(
+            _billed_units(r) for where, r in of_type(kind) if (where.split("/", 1)[0] in compute_stacks) == compute
+        )
 
     nat_instances = [(w, r) for w, r in of_type("AWS::EC2::Instance") if _prop(w, r, "SourceDestCheck", True) is False]
     unpriced = [w for w, r in of_type("AWS::EC2::Instance") if (w, r) not in nat_instances]
@@ -132,10 +134,10 @@ def _inventory(region: str, stacks: dict[str, dict[str, Any]]) -> Inventory:
         stacks=tuple(stacks),
         nat_gateways=sum(1 for _ in of_type("AWS::EC2::NatGateway")),
         nat_instances=tuple(_literal(w, r, "InstanceType", str) for w, r in nat_instances),
-        nat_instance_public_ips=sum(1 for w, r in nat_instances if _public_ip(r)),
+        nat_instance_public_ips=sum(1 for _, r in nat_instances if _public_ip(r)),
         elastic_ips=sum(1 for _ in of_type("AWS::EC2::EIP")),
         interface_endpoints=tuple(
-            (_endpoint_service(w, r), len(_prop(w, r, "SubnetIds", [])))
+            (_endpoint_service(w, r), len(_literal(w, r, "SubnetIds", list)))
             for w, r in of_type("AWS::EC2::VPCEndpoint")
             if _prop(w, r, "VpcEndpointType", "Gateway") == "Interface"
         ),
@@ -156,7 +158,20 @@ def _inventory(region: str, stacks: dict[str, dict[str, Any]]) -> Inventory:
 
 
 def _load(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CostError(f"{path}: missing from the assembly; accepted: a complete cdk.out (synthesize again)") from None
+    except json.JSONDecodeError as error:
+        raise CostError(f"{path}: not valid JSON ({error.msg}, line {error.lineno})") from None
+
+
+def _billed_units(resource: Resource) -> int:
+    """CloudWatch bills an alarm per metric it watches: a metric-math alarm counts each metric."""
+    metrics = resource.get("Properties", {}).get("Metrics")
+    if isinstance(metrics, list):
+        return max(1, sum(1 for metric in metrics if isinstance(metric, dict) and "MetricStat" in metric))
+    return 1
 
 
 def _prop(where: str, resource: Resource, name: str, default: Any = None) -> Any:
@@ -186,8 +201,9 @@ def _one(found: Iterator[tuple[str, Resource]], build: Any) -> Any:
 
 
 def _public_ip(resource: Resource) -> bool:
+    """A NAT instance needs a public address: counted unless the template turns it off."""
     interfaces = resource.get("Properties", {}).get("NetworkInterfaces", [])
-    return any(i.get("AssociatePublicIpAddress") is True for i in interfaces)
+    return not any(i.get("AssociatePublicIpAddress") is False for i in interfaces)
 
 
 def _endpoint_service(where: str, resource: Resource) -> str:
@@ -223,7 +239,10 @@ def _backend_function(resources: list[tuple[str, Resource]]) -> Function | None:
     if not targets:
         return None
     where, function = targets[0]
-    [architecture] = _prop(where, function, "Architectures", ["x86_64"])
+    architectures = _literal(where, function, "Architectures", list, ["x86_64"])
+    if architectures not in (["x86_64"], ["arm64"]):
+        raise CostError(f"{where}: Architectures is {architectures!r}; the report prices x86_64 or arm64")
+    [architecture] = architectures
     return Function(memory_mb=_literal(where, function, "MemorySize", int, 128), architecture=architecture)
 
 
@@ -241,10 +260,13 @@ def _fargate(resources: list[tuple[str, Resource]]) -> FargateTasks | None:
     if not (isinstance(ref, dict) and ref.get("Ref") in by_id):
         raise CostError(f"{where}: TaskDefinition is not a reference to a task definition in the assembly")
     task_where, task = by_id[ref["Ref"]]
-    platform = _prop(task_where, task, "RuntimePlatform", {}) or {}
+    platform = _literal(task_where, task, "RuntimePlatform", dict, {})
+    cpu_architecture = platform.get("CpuArchitecture", "X86_64")
+    if cpu_architecture not in ("X86_64", "ARM64"):
+        raise CostError(f"{task_where}: CpuArchitecture is {cpu_architecture!r}; the report prices X86_64 or ARM64")
     return FargateTasks(
         count=_literal(where, service, "DesiredCount", int, 1),
         vcpu=_literal(task_where, task, "Cpu", float) / 1024,
         memory_gb=_literal(task_where, task, "Memory", float) / 1024,
-        architecture="arm64" if platform.get("CpuArchitecture") == "ARM64" else "x86_64",
+        architecture="arm64" if cpu_architecture == "ARM64" else "x86_64",
     )

@@ -7,6 +7,7 @@ in both compute modes), ``lambda`` and ``ecs``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,8 +40,8 @@ class Usage:
     def __post_init__(self) -> None:
         for name in ("requests", "avg_ms", "response_kb", "nat_gb", "log_bytes_lambda", "log_bytes_ecs"):
             value = getattr(self, name)
-            if value < 0:
-                raise CostError(f"{name}: {value} is negative; accepted: a number >= 0")
+            if not math.isfinite(value) or value < 0:
+                raise CostError(f"{name}: {value} is not a usable amount; accepted: a finite number >= 0")
 
 
 @dataclass(frozen=True)
@@ -293,7 +294,7 @@ def _monitoring(group: str, alarms: int, dashboards: int, prices: PriceTable) ->
         lines.append(
             Line(
                 group,
-                f"CloudWatch alarms x{alarms}",
+                f"CloudWatch alarm metrics x{alarms}",
                 alarms * prices.usd("cloudwatch.alarm_month", "alarm"),
                 ("cloudwatch.alarm_month",),
             )

@@ -94,7 +94,7 @@ def lookup(get_products: GetProducts, key: str, usage_type: str) -> float | None
         if not token:
             break
     prices = first_tier_usd(products)
-    if len(prices) != 1:
+    if len(prices) != 1 or 0 in prices:  # several answers, none, or a free tier: no price to trust
         return None
     [usd] = prices
     return usd * 1e6 if key.endswith("request_million") else usd
@@ -121,7 +121,11 @@ def refresh(
         usage_type = USAGE_PREFIX[region] + usage_type.removeprefix(old_prefix)
         usd = lookup(get_products, key, usage_type)
         if usd is None:
-            new_table["prices"][key] = {**entry, "usage_type": usage_type}
+            kept_entry = {**entry, "usage_type": usage_type}
+            if region != table["region"]:
+                # Another region's figure is at best an estimate of this one's.
+                kept_entry.update(confidence="estimate", note=f"Not refreshed: carried over from {table['region']}.")
+            new_table["prices"][key] = kept_entry
             kept.append(key)
             continue
         new_table["prices"][key] = {
@@ -143,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="where to write (default tools/cost/prices/<region>.json)")
     args = parser.parse_args(argv)
     start = args.source or default_path(args.region)
-    if not start.exists():
+    if args.source is None and not start.exists():
         start = PRICES_DIR / "ap-southeast-1.json"
     out = args.out or default_path(args.region)
     try:

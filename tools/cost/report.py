@@ -23,9 +23,11 @@ SEED_TOTALS = {"lambda": "~$35 + API usage", "ecs": "~$81"}
 NAMES = {"lambda": "Lambda", "ecs": "ECS"}
 GROUPS = {"shared": "Shared: network and data", "lambda": "Lambda path", "ecs": "ECS path (rollback)"}
 NOT_PRICED = (
-    "data transfer out to the internet (about the same on both paths), S3 storage and requests, "
-    "ECR storage, VPC flow log and RDS enhanced-monitoring ingestion, CloudWatch Logs storage, "
-    "KMS and SSM requests, Route 53 queries, T-class CPU credits beyond the baseline, free tiers"
+    "data transfer out to the internet (about the same on both paths), data transfer between zones "
+    "(compute to the database, cache and NAT in another zone), interface-endpoint data, S3 storage and "
+    "requests, ECR storage and image pulls through the NAT (ECS), VPC flow log and RDS enhanced-monitoring "
+    "ingestion, CloudWatch Logs storage, KMS and SSM requests, Route 53 queries, T-class CPU credits "
+    "beyond the baseline, free tiers"
 )
 
 
@@ -157,7 +159,9 @@ def _usd(amount: float) -> str:
 
 
 def _volume(n: float) -> str:
+    """1.5M, 250k, 17.8M: three significant figures, the unit chosen after rounding."""
+    rounded = float(f"{n:.3g}")
     for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if n >= size:
-            return f"{n / size:.3g}{suffix}"
-    return f"{n:.3g}"
+        if rounded >= size:
+            return f"{rounded / size:g}{suffix}"
+    return f"{rounded:g}"
