@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -510,3 +511,52 @@ def test_the_readme_figures_for_the_cheapest_prod_are_the_tools(synth: Callable[
     assert f"against ${seed_shape[0]:.2f} and\n${seed_shape[1]:.2f}" in block
     saving = round(100 * (1 - lean[0] / seed_shape[0]))
     assert f"(-{saving}% on Lambda)" in block
+
+
+def _readme_option_effect(setting: str) -> str:
+    """The effect cell of the README's cost-option row for ``setting``."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    [row] = [line for line in text.splitlines() if line.startswith("| ") and f"| `{setting}`" in line]
+    return row.split(" | ")[2]
+
+
+def test_the_readme_cost_option_effects_are_the_models(synth: Callable[[str], Synth]) -> None:
+    seed_shape = _comparison(synth, "prod", "prod")
+    lam, ecs = seed_shape.lambda_inventory, seed_shape.ecs_inventory
+    assert lam.function is not None
+    assert lam.database is not None
+    assert lam.cache is not None
+
+    def delta(volume: float, mode: int, **changes: Any) -> str:
+        changed = replace(seed_shape, lambda_inventory=replace(lam, **changes), ecs_inventory=replace(ecs, **changes))
+        amount = changed.totals(volume)[mode] - seed_shape.totals(volume)[mode]
+        return f"{'+' if amount > 0 else '-'}${abs(amount):.2f}"
+
+    nat_instance = {"nat_gateways": 0, "elastic_ips": 0, "nat_instances": ("t4g.nano",), "nat_instance_public_ips": 1}
+    effects = {
+        "nat_provider=instance": (
+            f"{delta(1e6, 0, **nat_instance)} (ECS: {delta(1e6, 1, **nat_instance)}, "
+            "its logs no longer pay NAT processing)"
+        ),
+        "nat_gateways=2": delta(1e6, 0, nat_gateways=2, elastic_ips=2),
+        "lambda_architecture=arm64": (
+            f"{delta(1e6, 0, function=replace(lam.function, architecture='arm64'))} "
+            f"({delta(1e8, 0, function=replace(lam.function, architecture='arm64'))} at 100M)"
+        ),
+        "db_instance_class=db.t4g.micro": delta(1e6, 0, database=replace(lam.database, instance_class="db.t4g.micro")),
+        "cache_node_type=cache.t4g.micro": delta(1e6, 0, cache=replace(lam.cache, node_type="cache.t4g.micro")),
+        "ssm_endpoint=true": delta(1e6, 0, interface_endpoints=(("ssm", 2),)),
+    }
+    for setting, effect in effects.items():
+        assert _readme_option_effect(setting) == effect, setting
+
+    # The four options of the cheapest prod add up to what its real synth costs.
+    lean = _comparison(synth, "prod-lean", "prod").totals(1e6)[0] - seed_shape.totals(1e6)[0]
+    parts = [
+        "nat_provider=instance",
+        "lambda_architecture=arm64",
+        "db_instance_class=db.t4g.micro",
+        "cache_node_type=cache.t4g.micro",
+    ]
+    total_of_parts = sum(float(_readme_option_effect(p).split()[0].replace("$", "")) for p in parts)
+    assert lean == pytest.approx(total_of_parts, abs=0.02)
