@@ -39,7 +39,7 @@ def main() -> int:
             raise
         print(
             "anigmaa-infra: synth stopped: the policy checks above found findings that are neither fixed nor "
-            "acknowledged (details: cdk.out/validation-report.json)",
+            f"acknowledged (details: {app.outdir}/validation-report.json)",
             file=sys.stderr,
         )
         return 1
