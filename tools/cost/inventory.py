@@ -124,7 +124,7 @@ def _inventory(region: str, stacks: dict[str, dict[str, Any]]) -> Inventory:
             _billed_units(r) for where, r in of_type(kind) if (where.split("/", 1)[0] in compute_stacks) == compute
         )
 
-    nat_instances = [(w, r) for w, r in of_type("AWS::EC2::Instance") if _prop(w, r, "SourceDestCheck", True) is False]
+    nat_instances = [(w, r) for w, r in of_type("AWS::EC2::Instance") if _prop(r, "SourceDestCheck", True) is False]
     unpriced = [w for w, r in of_type("AWS::EC2::Instance") if (w, r) not in nat_instances]
     if unpriced:
         raise CostError(f"{unpriced[0]}: an EC2 instance that is not a NAT instance; the report cannot price it")
@@ -139,15 +139,15 @@ def _inventory(region: str, stacks: dict[str, dict[str, Any]]) -> Inventory:
         interface_endpoints=tuple(
             (_endpoint_service(w, r), len(_literal(w, r, "SubnetIds", list)))
             for w, r in of_type("AWS::EC2::VPCEndpoint")
-            if _prop(w, r, "VpcEndpointType", "Gateway") == "Interface"
+            if _prop(r, "VpcEndpointType", "Gateway") == "Interface"
         ),
         database=_one(of_type("AWS::RDS::DBInstance"), _database),
         cache=_one(of_type("AWS::ElastiCache::ReplicationGroup"), _cache),
         function=_backend_function(resources),
-        http_apis=sum(1 for w, r in of_type("AWS::ApiGatewayV2::Api") if _prop(w, r, "ProtocolType", "") == "HTTP"),
+        http_apis=sum(1 for _, r in of_type("AWS::ApiGatewayV2::Api") if _prop(r, "ProtocolType", "") == "HTTP"),
         load_balancer_zones=sum(
-            len(_prop(w, r, "Subnets", [])) if _prop(w, r, "Scheme", "internet-facing") == "internet-facing" else 0
-            for w, r in of_type("AWS::ElasticLoadBalancingV2::LoadBalancer")
+            len(_prop(r, "Subnets", [])) if _prop(r, "Scheme", "internet-facing") == "internet-facing" else 0
+            for _, r in of_type("AWS::ElasticLoadBalancingV2::LoadBalancer")
         ),
         fargate=_fargate(resources),
         alarms=count("AWS::CloudWatch::Alarm", compute=False),
@@ -174,13 +174,13 @@ def _billed_units(resource: Resource) -> int:
     return 1
 
 
-def _prop(where: str, resource: Resource, name: str, default: Any = None) -> Any:
+def _prop(resource: Resource, name: str, default: Any = None) -> Any:
     return resource.get("Properties", {}).get(name, default)
 
 
 def _literal(where: str, resource: Resource, name: str, kind: type, default: Any = None) -> Any:
     """A property the price depends on; it must be written out in the template, not computed."""
-    value = _prop(where, resource, name, default)
+    value = _prop(resource, name, default)
     if kind is int and isinstance(value, str) and value.isdigit():
         value = int(value)
     if kind is float and isinstance(value, str):
@@ -207,7 +207,7 @@ def _public_ip(resource: Resource) -> bool:
 
 
 def _endpoint_service(where: str, resource: Resource) -> str:
-    service = _prop(where, resource, "ServiceName")
+    service = _prop(resource, "ServiceName")
     if isinstance(service, str):
         return service.rsplit(".", 1)[-1]
     return "interface"
@@ -230,10 +230,10 @@ def _backend_function(resources: list[tuple[str, Resource]]) -> Function | None:
     """The function an HTTP API integrates with (deploy-time custom-resource handlers are not it)."""
     by_id = {where.split("/", 1)[1]: (where, r) for where, r in resources}
     targets = []
-    for where, r in resources:
+    for _, r in resources:
         if r.get("Type") != "AWS::ApiGatewayV2::Integration":
             continue
-        uri = _prop(where, r, "IntegrationUri")
+        uri = _prop(r, "IntegrationUri")
         if isinstance(uri, dict) and "Fn::GetAtt" in uri and uri["Fn::GetAtt"][0] in by_id:
             targets.append(by_id[uri["Fn::GetAtt"][0]])
     if not targets:
@@ -253,9 +253,9 @@ def _fargate(resources: list[tuple[str, Resource]]) -> FargateTasks | None:
     if len(services) > 1:
         raise CostError(f"{services[1][0]}: more than one ECS service; the report prices one")
     where, service = services[0]
-    if _prop(where, service, "LaunchType") != "FARGATE":
+    if _prop(service, "LaunchType") != "FARGATE":
         raise CostError(f"{where}: LaunchType is not FARGATE; the report prices Fargate only")
-    ref = _prop(where, service, "TaskDefinition")
+    ref = _prop(service, "TaskDefinition")
     by_id = {w.split("/", 1)[1]: (w, r) for w, r in resources}
     if not (isinstance(ref, dict) and ref.get("Ref") in by_id):
         raise CostError(f"{where}: TaskDefinition is not a reference to a task definition in the assembly")

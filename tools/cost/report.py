@@ -44,11 +44,8 @@ class Comparison:
 
     def lines(self, requests: float) -> tuple[list[Line], list[Line], list[Line]]:
         usage = replace(self.usage, requests=requests)
-        shared = shared_lines(self.lambda_inventory, self.prices, usage)
-        if shared != shared_lines(self.ecs_inventory, self.prices, usage):
-            raise CostError("the network and data stacks differ between the two compute modes; they must not")
         return (
-            shared,
+            shared_lines(self.lambda_inventory, self.prices, usage),
             lambda_lines(self.lambda_inventory, self.prices, usage),
             ecs_lines(self.ecs_inventory, self.prices, usage),
         )
@@ -72,6 +69,9 @@ def compare(
                 f"the stacks are in {inv.region} but {prices.path.name} prices {prices.region}; "
                 f"accepted: --prices with a {inv.region} price file"
             )
+    # The network and data stacks are priced once, from the lambda synth; they must be the same in both.
+    if shared_lines(lambda_inv, prices, usage) != shared_lines(ecs_inv, prices, usage):
+        raise CostError("the network and data stacks differ between the two compute modes; they must not")
     return Comparison(env, prices, lambda_inv, ecs_inv, usage, tuple(volumes))
 
 
