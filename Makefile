@@ -71,16 +71,16 @@ system-packages: ## Install PostgreSQL, Redis and openssl from Debian if they ar
 synth: setup ## Synthesize every stack of env to cdk.out/ and summarize it
 	rm -rf cdk.out
 	$(CDK) synth --quiet -c env=$(env) $(CONTEXT)
-	$(VENV)/bin/python -m tools.synth_summary cdk.out
+	$(VENV)/bin/python -m tools.gates.synth_summary cdk.out
 
 scan: synth ## cfn-lint and checkov on cdk.out (after synth)
-	$(VENV)/bin/python -m tools.scan cdk.out
+	$(VENV)/bin/python -m tools.gates.scan cdk.out
 
 guard: setup ## Fail if prod (both modes) would replace or delete a stateful resource, against baseline/
-	$(VENV)/bin/python -m tools.guard
+	$(VENV)/bin/python -m tools.gates.guard
 
 baseline: setup ## Accept the current prod templates (both modes) as the reviewed baseline/
-	$(VENV)/bin/python -m tools.guard --update
+	$(VENV)/bin/python -m tools.gates.guard --update
 
 cost: setup ## Monthly cost of env, Lambda against ECS, priced from its synth of both modes (offline)
 	$(VENV)/bin/python -m tools.cost --env $(env) $(CONTEXT) $(COST)
@@ -105,21 +105,21 @@ diff: setup ## cdk diff for env against the deployed stacks (needs AWS credentia
 	$(CDK) diff -c env=$(env) $(CONTEXT)
 
 deploy: setup ## Check the SSM secrets exist, then cdk deploy --all for env (needs AWS credentials)
-	$(VENV)/bin/python -m tools.secrets check --env $(env)
+	$(VENV)/bin/python -m tools.ops.ssm_secrets check --env $(env)
 	$(CDK) deploy --all -c env=$(env) $(CONTEXT)
 
 smoke: setup ## Check the deployed env end to end (function, API or ALB, domain)
-	$(VENV)/bin/python -m tools.smoke --env $(env)
+	$(VENV)/bin/python -m tools.ops.smoke --env $(env)
 
 lambda-zip: setup ## Build lambda_src/lambda-function.zip (bootstrap for GOARCH, default amd64)
-	$(VENV)/bin/python -m tools.build_lambda_zip --goarch $${GOARCH:-amd64} --out lambda_src/lambda-function.zip
+	$(VENV)/bin/python -m tools.build.lambda_zip --goarch $${GOARCH:-amd64} --out lambda_src/lambda-function.zip
 
 invoke-local: setup system-packages $(RIE) ## Run bootstrap under the Lambda emulator with local PostgreSQL, Redis, SSM, S3
-	$(VENV)/bin/python -m tools.invoke_local
+	$(VENV)/bin/python -m tools.local.invoke
 
 bench: setup system-packages $(RIE) ## Measure synth, init, size and throughput; results go in docs/benchmarks.md
-	$(VENV)/bin/python -m tools.bench_synth
-	$(VENV)/bin/python -m tools.bench_lambda
+	$(VENV)/bin/python -m tools.build.bench_synth
+	$(VENV)/bin/python -m tools.local.bench_lambda
 
 clean: ## Remove build output (keeps the venv and node_modules)
-	rm -rf cdk.out cdk.out.* .cost .guard lambda_src/bootstrap lambda_src/lambda-function.zip .bench
+	rm -rf cdk.out cdk.out.* .cost .guard .cache lambda_src/bootstrap lambda_src/lambda-function.zip .bench

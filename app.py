@@ -23,7 +23,8 @@ def main() -> int:
     except ConfigError as error:
         print(f"anigmaa-infra: configuration error: {error}", file=sys.stderr)
         return 1
-    if config.function.code_zip is None and shutil.which("go") is None:
+    # Only the Lambda path builds Go at synth; the ECS image is built from its Dockerfile at deploy.
+    if config.compute == "lambda" and config.function.code_zip is None and shutil.which("go") is None:
         print(
             "anigmaa-infra: go: not found on PATH; accepted: install Go to build lambda_src/, "
             "or set lambda_zip to a prebuilt lambda-function.zip",

@@ -16,7 +16,7 @@ from aws_cdk.assertions import Template
 from config import AppConfig, load_config
 from stacks.app_stacks import AppStacks, build_stacks
 from stacks.checks import register_checks
-from tools.synth_summary import Finding, findings
+from tools.gates.synth_summary import Finding, findings
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]

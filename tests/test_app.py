@@ -15,7 +15,7 @@ from aws_cdk.assertions import Template
 from config import load_config
 from stacks.app_stacks import build_permanent_stacks
 from tests.conftest import CDK_CONTEXT, ROOT, Synth, new_app, synthesize
-from tools.synth_summary import render
+from tools.gates.synth_summary import render
 
 
 def test_stack_names_show_the_environment(prod: Synth, dev: Synth) -> None:
@@ -75,9 +75,11 @@ def test_synth_summary_lists_stacks_outputs_and_warnings(prod: Synth) -> None:
     assert "anigmaa:runtime-provided-al2-deprecated" in text
 
 
-def _run_app(context: dict[str, object]) -> subprocess.CompletedProcess[str]:
-    """Run app.py the way the CDK CLI does: context in CDK_CONTEXT_JSON."""
+def _run_app(context: dict[str, object], outdir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run app.py the way the CDK CLI does: context in CDK_CONTEXT_JSON, output in CDK_OUTDIR."""
     env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps({**CDK_CONTEXT, **context})}
+    if outdir is not None:
+        env["CDK_OUTDIR"] = str(outdir)
     return subprocess.run(
         [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
     )
@@ -98,3 +100,21 @@ def test_app_reports_a_missing_go_toolchain_in_one_line(monkeypatch: pytest.Monk
     assert result.returncode == 1
     assert "anigmaa-infra: go: not found on PATH" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("path", ["ecs", "prebuilt"])
+def test_paths_that_build_no_go_at_synth_need_no_go(
+    path: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fixture_zips: dict[str, Path]
+) -> None:
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
+    context: dict[str, object] = (
+        {"env": "dev", "compute": "ecs"}
+        if path == "ecs"
+        else {"env": "dev", "lambda_zip": str(fixture_zips["function"])}
+    )
+    result = _run_app(context, tmp_path)
+    assert result.returncode == 0, result.stderr
+    compute = "Ecs" if path == "ecs" else "Lambda"
+    assert {p.name for p in tmp_path.glob("*.template.json")} == {
+        f"{name}.template.json" for name in ("Network", "Data", compute)
+    }

@@ -17,9 +17,10 @@ import pytest
 from moto import mock_aws
 from moto.awslambda_simple.models import lambda_simple_backends
 
-from tools import secrets, smoke
-from tools.aws import AwsError
-from tools.local_lambda import certificates
+from tools.local.harness import certificates
+from tools.ops import smoke
+from tools.ops import ssm_secrets as secrets
+from tools.ops.aws import AwsError
 
 REGION = "ap-southeast-1"
 # Test-only values, shaped to pass each validator and obviously not real.
@@ -296,7 +297,7 @@ def test_https_via_another_address_checks_the_certificate_for_the_url_host(tmp_p
 
 def test_smoke_reports_a_failed_stack_in_one_line() -> None:
     """moto keeps stacks CREATE_COMPLETE, so a failed creation is described by a stand-in."""
-    from tools.smoke import stack_outputs
+    from tools.ops.smoke import stack_outputs
 
     class Failed:
         class exceptions:  # noqa: N801

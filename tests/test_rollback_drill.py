@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Synth
-from tools.template_diff import diff_templates, stateful_losses
+from tools.gates.template_diff import diff_templates, stateful_losses
 
 Template = dict[str, Any]
 Step = tuple[str, Synth, str]  # ("deploy" | "delete", the synth it comes from, stack role)

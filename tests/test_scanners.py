@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Synth
-from tools.scan import ALLOWED_WARNINGS, CheckovResult, LintFinding, cfn_lint, checkov, problems, templates_in
+from tools.gates.scan import ALLOWED_WARNINGS, CheckovResult, LintFinding, cfn_lint, checkov, problems, templates_in
 
 SCANNED = ["prod", "dev", "prod-custom", "prod-ecs", "dev-ecs", "prod-custom-ecs", "prod-ecs-image"]
 

@@ -6,10 +6,10 @@ import stat
 import zipfile
 from pathlib import Path
 
-from constructs.go_bundling import GO_BUILD_FLAGS
 from tests.conftest import CDK_CONTEXT, ROOT
-from tools.build_lambda_zip import write_zip
-from tools.config_table import render
+from tools.build.go import GO_BUILD_FLAGS
+from tools.build.lambda_zip import write_zip
+from tools.docs.config_table import render
 
 
 def test_lambda_zip_holds_one_executable_bootstrap_and_is_reproducible(tmp_path: Path) -> None:
@@ -31,7 +31,7 @@ def test_readme_configuration_table_matches_the_code_and_cdk_json() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     start, end = "<!-- config-table:start -->\n", "\n<!-- config-table:end -->"
     table = readme[readme.index(start) + len(start) : readme.index(end)]
-    assert table == render(CDK_CONTEXT), "regenerate it: python -m tools.config_table"
+    assert table == render(CDK_CONTEXT), "regenerate it: python -m tools.docs.config_table"
 
 
 def test_the_dockerfile_builds_with_the_same_flags_as_the_cdk_bundling() -> None:

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tools.invoke_local import http_api_event
-from tools.local_lambda import SEED_PAYLOAD, LocalRun, lambda_emulator, local_run
+from tools.local.harness import SEED_PAYLOAD, LocalRun, lambda_emulator, local_run
+from tools.local.invoke import http_api_event
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from constructs.go_bundling import build_bootstrap
-from tools.local_lambda import ROOT, free_port, wait_for_port
+from tools import ROOT
+from tools.build.go import build_bootstrap
+from tools.local.harness import free_port, wait_for_port
 
 
 @pytest.fixture(scope="module")

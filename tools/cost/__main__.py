@@ -15,10 +15,11 @@ import re
 import sys
 from pathlib import Path
 
-from tools.assembly import ROOT, SynthError, synthesize
+from tools import ROOT
 from tools.cost import CostError, inventory, prices
 from tools.cost.model import Usage
 from tools.cost.report import compare, render, render_sources
+from tools.gates.assembly import SynthError, synthesize
 
 DEFAULT_VOLUMES = ("100k", "1M", "10M", "100M")
 _VOLUME = re.compile(r"(\d+(?:\.\d+)?)([kKmMgG]?)")

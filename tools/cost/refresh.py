@@ -19,9 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tools.aws import AwsError, client, one_line_errors
 from tools.cost import CostError
 from tools.cost.prices import PRICES_DIR, default_path, load
+from tools.ops.aws import AwsError, client, one_line_errors
 
 # The Price List API answers from these regions only; us-east-1 serves every region's prices.
 PRICING_ENDPOINT_REGION = "us-east-1"

@@ -1,6 +1,6 @@
 """Build lambda-function.zip (a single `bootstrap`) from lambda_src/, as the CDK app does.
 
-Usage: python -m tools.build_lambda_zip [--goarch amd64|arm64] [--out PATH]
+Usage: python -m tools.build.lambda_zip [--goarch amd64|arm64] [--out PATH]
 
 The zip is reproducible: fixed timestamps and permissions, so the same source and Go
 toolchain give the same bytes. Point `lambda_zip` at it, or hand it to anyone who
@@ -15,9 +15,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from constructs.go_bundling import build_bootstrap
+from tools import ROOT
+from tools.build.go import build_bootstrap
 
-ROOT = Path(__file__).resolve().parent.parent
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 

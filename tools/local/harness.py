@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools import ROOT
+
 RIE = ROOT / ".bin" / "aws-lambda-rie"
 REGION = "ap-southeast-1"
 SEED_PAYLOAD = {"path": "/health", "requestContext": {"http": {"method": "GET"}}}
@@ -362,7 +363,7 @@ class LocalRun:
 @contextlib.contextmanager
 def local_run(folder: Path) -> Iterator[LocalRun]:
     """Build bootstrap, start PostgreSQL, Redis and SSM/S3, and run the function under the emulator."""
-    from constructs.go_bundling import build_bootstrap
+    from tools.build.go import build_bootstrap
 
     bootstrap = folder / "bootstrap"
     build_bootstrap(ROOT / "lambda_src", "amd64", bootstrap)

@@ -1,6 +1,6 @@
 """Smoke-test a deployed environment: is the backend up, through every way it is reached?
 
-Usage: python -m tools.smoke --env prod
+Usage: python -m tools.ops.smoke --env prod
 
 For each compute stack that is deployed (both during a switch), it reads the stack's
 outputs and checks: the function answers the seed's manual invoke payload (Lambda), and
@@ -20,12 +20,11 @@ import sys
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TextIO
 
-from tools.aws import AwsError, client, load_environment, one_line_errors
+from tools import ROOT
+from tools.ops.aws import AwsError, client, load_environment, one_line_errors
 
-ROOT = Path(__file__).resolve().parent.parent
 SEED_PAYLOAD = {"path": "/health", "requestContext": {"http": {"method": "GET"}}}
 HTTP_TIMEOUT = 10
 
@@ -165,7 +164,7 @@ def render(results: list[Result], out: TextIO) -> None:
 
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout, fetch: Fetch = http_get) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.smoke", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.ops.smoke", description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="prod", help="environment in cdk.json (prod, dev)")
     args = parser.parse_args(argv)
     try:

@@ -1,6 +1,6 @@
 """Semantic differences between CloudFormation templates, as `cdk diff` sees them.
 
-The comparison runs in `tools/template_diff.mjs` with `@aws-cdk/cloudformation-diff`, the
+The comparison runs in `tools/gates/template_diff.mjs` with `@aws-cdk/cloudformation-diff`, the
 library behind `cdk diff`, which knows from the CloudFormation resource specification
 which property changes replace a resource. This module calls it and returns dataclasses.
 """
@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "tools" / "template_diff.mjs"
+from tools import ROOT
+
+SCRIPT = Path(__file__).with_name("template_diff.mjs")
 # Resources whose replacement or deletion loses data or breaks what depends on them.
 STATEFUL_TYPES = frozenset(
     {

@@ -1,8 +1,8 @@
 """Create and check the backend's SSM SecureStrings without ever putting a value on a command line.
 
 Usage:
-  python -m tools.secrets check --env prod           which of the four exist; exit 1 if any is missing
-  python -m tools.secrets put --env prod NAME        read the value from a hidden prompt (or stdin) and
+  python -m tools.ops.ssm_secrets check --env prod           which of the four exist; exit 1 if any is missing
+  python -m tools.ops.ssm_secrets put --env prod NAME        read the value from a hidden prompt (or stdin) and
                                                      store it as a SecureString; --overwrite to replace
 
 NAME is one of DB_PASSWORD, JWT_SECRET, REDIS_PASSWORD, MIDTRANS_SERVER_KEY. The value is
@@ -16,13 +16,11 @@ import getpass
 import re
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TextIO
 
 from config import SECRET_NAMES
-from tools.aws import AwsError, client, load_environment, one_line_errors
-
-ROOT = Path(__file__).resolve().parent.parent
+from tools import ROOT
+from tools.ops.aws import AwsError, client, load_environment, one_line_errors
 
 
 def _db_password(value: str) -> str | None:
@@ -115,7 +113,7 @@ def put(ssm: Any, secret: str, name: str, value: str, *, overwrite: bool) -> str
 
 
 def main(argv: list[str] | None = None, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.secrets", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.ops.ssm_secrets", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     check_parser = commands.add_parser("check", help="list which SecureStrings exist")
     put_parser = commands.add_parser("put", help="write one SecureString from a hidden prompt or stdin")

@@ -1,6 +1,6 @@
 """cfn-lint and checkov over synthesized templates, with the warnings we accept and why.
 
-Usage: python -m tools.scan [ASSEMBLY_DIR ...]     (default: cdk.out; `make scan` synthesizes first)
+Usage: python -m tools.gates.scan [ASSEMBLY_DIR ...]     (default: cdk.out; `make scan` synthesizes first)
 
 Both scanners run from their own virtualenv (.venv-scan: checkov's pins clash with the
 app's) and offline (checkov with --skip-download). Exits non-zero on any cfn-lint error,
@@ -18,7 +18,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools import ROOT
+
 SCAN_BIN = ROOT / ".venv-scan" / "bin"
 
 # cfn-lint warnings we accept, by exact rule id, and why.

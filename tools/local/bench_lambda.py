@@ -1,6 +1,6 @@
 """Measure the Lambda program: artifact size, init time and server-mode throughput.
 
-Usage: python -m tools.bench_lambda [--runs N] [--seconds S]
+Usage: python -m tools.local.bench_lambda [--runs N] [--seconds S]
 
 - size: `bootstrap` and its zip for amd64 and arm64, built as the CDK app builds them;
 - init: from process start to the first Runtime API `next` call, measured by a minimal
@@ -28,9 +28,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from constructs.go_bundling import build_bootstrap
-from tools.build_lambda_zip import write_zip
-from tools.local_lambda import FAKE_CREDENTIALS, REGION, ROOT, aws_endpoints, free_port, wait_for_port
+from tools import ROOT
+from tools.build.go import build_bootstrap
+from tools.build.lambda_zip import write_zip
+from tools.local.harness import FAKE_CREDENTIALS, REGION, aws_endpoints, free_port, wait_for_port
 
 SECRET_NAMES = ("DB_PASSWORD", "JWT_SECRET", "REDIS_PASSWORD", "MIDTRANS_SERVER_KEY")
 

@@ -1,6 +1,6 @@
 """Print a short human summary of a synthesized cloud assembly.
 
-Usage: python -m tools.synth_summary [cdk.out]
+Usage: python -m tools.gates.synth_summary [cdk.out]
 
 Lists each stack with its CloudFormation name, resource count and outputs, then every
 warning or error the synthesis raised (construct annotations and CloudFormation

@@ -1,6 +1,6 @@
 """Invoke the Lambda binary locally, as the seed's "Testing Locally" section meant to.
 
-Usage: python -m tools.invoke_local      (or: make invoke-local)
+Usage: python -m tools.local.invoke      (or: make invoke-local)
 
 Builds `bootstrap` from lambda_src/, starts PostgreSQL, Redis (TLS + AUTH) and a local
 SSM/S3 endpoint on loopback, runs the binary under the Lambda Runtime Interface
@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tools.local_lambda import SEED_PAYLOAD, LocalRunError, local_run
+from tools.local.harness import SEED_PAYLOAD, LocalRunError, local_run
 
 
 def http_api_event(path: str, method: str = "GET") -> dict[str, Any]:

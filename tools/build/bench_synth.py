@@ -1,6 +1,6 @@
 """Measure synth wall time: `make synth`, the app's `cdk synth`, and a bare one-stack app.
 
-Usage: python -m tools.bench_synth [--runs N]
+Usage: python -m tools.build.bench_synth [--runs N]
 
 Prints a Markdown table for docs/benchmarks.md. Timings are wall-clock medians on the
 machine it runs on; they belong in that document, never in a test.
@@ -17,7 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools import ROOT
+
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 BARE_APP = """import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3

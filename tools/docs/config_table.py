@@ -1,18 +1,16 @@
 """Print the README's configuration table from the code and cdk.json, so it never lies.
 
-Usage: python -m tools.config_table
+Usage: python -m tools.docs.config_table
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from config.settings import KEYS
-
-ROOT = Path(__file__).resolve().parent.parent
+from tools import ROOT
 
 
 def _cell(value: Any) -> str:

@@ -1,0 +1,1 @@
+"""Build: the Go program into a Lambda bootstrap (with a cache), the prebuilt zip, the synth benchmark."""

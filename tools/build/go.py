@@ -1,0 +1,110 @@
+"""Build the Go program in lambda_src/ into a Lambda `bootstrap`, with the local Go toolchain.
+
+The CDK asset (`constructs/go_bundling.py`) and the prebuilt zip (`tools.build.lambda_zip`)
+both build through `build_bootstrap`. A build is kept in `.cache/bootstrap/`, outside
+`cdk.out` (which `make synth` removes), under a key made of everything that changes the
+binary: the Go sources, go.mod and go.sum, the toolchain's version, GOARCH and the flags.
+With unchanged inputs the cached binary is copied instead of running `go build`; it is
+the same bytes the build would give (the build is reproducible), so the asset hash, taken
+from the binary, does not move.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from tools import ROOT
+
+GO_BUILD_FLAGS = ("-tags", "lambda.norpc", "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=")
+CACHE_DIR = ROOT / ".cache" / "bootstrap"
+# Builds kept in the cache; older ones are removed after a new one is stored.
+CACHE_KEEP = 8
+
+
+class GoBuildError(RuntimeError):
+    """The Go toolchain is missing or the build failed; the message is one line."""
+
+
+def _go() -> str:
+    go = shutil.which("go")
+    if go is None:
+        raise GoBuildError("go: not found on PATH; install Go or set lambda_zip to a prebuilt zip")
+    return go
+
+
+def _environment(goarch: str) -> dict[str, str]:
+    # The toolchain needs the caller's environment (HOME, GOPATH, caches); the target and the
+    # settings that change the binary are fixed here, so every machine builds the same bytes.
+    return {**os.environ, "GOOS": "linux", "GOARCH": goarch, "CGO_ENABLED": "0", "GOAMD64": "v1", "GOFLAGS": ""}
+
+
+def _sources(source_dir: Path) -> list[Path]:
+    """What `go build` reads: the module files and every non-test Go file, in a stable order."""
+    files = [source_dir / "go.mod", source_dir / "go.sum"]
+    files += sorted(p for p in source_dir.rglob("*.go") if not p.name.endswith("_test.go"))
+    return [p for p in files if p.is_file()]
+
+
+def build_key(source_dir: Path, goarch: str) -> str:
+    """A hash of every input that changes the binary."""
+    go = _go()
+    # The version of the toolchain that would build (go.mod's toolchain line may select another).
+    version = subprocess.run(
+        [go, "env", "GOVERSION"], cwd=source_dir, env=_environment(goarch), capture_output=True, text=True, check=True
+    ).stdout.strip()
+    digest = hashlib.sha256()
+    for part in (version, goarch, "linux", "CGO_ENABLED=0", "GOAMD64=v1", *GO_BUILD_FLAGS):
+        digest.update(part.encode() + b"\0")
+    for path in _sources(source_dir):
+        digest.update(path.relative_to(source_dir).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _compile(source_dir: Path, goarch: str, output: Path) -> None:
+    result = subprocess.run(
+        [_go(), "build", *GO_BUILD_FLAGS, "-o", str(output), "."],
+        cwd=source_dir,
+        env=_environment(goarch),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        detail = next((line for line in result.stderr.splitlines() if line.strip()), "no output")
+        raise GoBuildError(f"go build of {source_dir.name}/ for linux/{goarch} failed: {detail}")
+
+
+def _prune(cache_dir: Path) -> None:
+    builds = sorted(cache_dir.glob("*/bootstrap"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in builds[CACHE_KEEP:]:
+        shutil.rmtree(stale.parent, ignore_errors=True)
+
+
+def build_bootstrap(source_dir: Path, goarch: str, output: Path, *, cache_dir: Path | None = CACHE_DIR) -> bool:
+    """Put a static linux/``goarch`` build of ``source_dir`` at ``output``.
+
+    Returns True when it came from the cache. ``cache_dir=None`` always builds.
+    """
+    if cache_dir is None:
+        _compile(source_dir, goarch, output)
+        return False
+    cached = cache_dir / build_key(source_dir, goarch) / "bootstrap"
+    hit = cached.is_file()
+    if not hit:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        # Built beside the cache and moved in whole, so an interrupted build leaves no entry.
+        with tempfile.TemporaryDirectory(dir=cache_dir) as work:
+            built = Path(work) / "bootstrap"
+            _compile(source_dir, goarch, built)
+            cached.parent.mkdir(exist_ok=True)
+            os.replace(built, cached)
+        _prune(cache_dir)
+    shutil.copy2(cached, output)
+    cached.touch()  # most recently used: kept by _prune
+    return hit

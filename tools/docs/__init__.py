@@ -1,0 +1,1 @@
+"""Documents generated from the code: the README's configuration table and docs/security.md."""
