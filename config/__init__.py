@@ -1,6 +1,24 @@
-"""The app's typed configuration; see `config.settings`."""
+"""Typed, validated configuration for the anigmaa infrastructure.
 
-from config.settings import (
+`load_config` turns the CDK context (``cdk.json`` plus ``-c key=value`` overrides) into
+frozen dataclasses (`config.model`) before any construct exists. Every rejected value
+raises `ConfigError` with one line naming the key, the value it got and what is accepted.
+
+- `config.keys`: each key's parser, help and accepted values;
+- `config.limits`: AWS's tables and limits, each once;
+- `config.rules`: the checks across keys and the connection arithmetic;
+- `config.naming`: every physical name;
+- `config.backend`: what the Go backend fixes (ports, user, secrets, pools).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from config.backend import (
     APP_PORT,
     DB_NAME,
     DB_PORT,
@@ -9,10 +27,10 @@ from config.settings import (
     LAMBDA_DB_MAX_CONNS,
     REDIS_PORT,
     SECRET_NAMES,
-    AppConfig,
-    ConfigError,
-    load_config,
 )
+from config.keys import COMPUTE_MODES, ENVIRONMENTS, KEYS, ROOT_KEYS, ConfigError, fail
+from config.model import AppConfig
+from config.rules import assemble
 
 __all__ = [
     "APP_PORT",
@@ -27,3 +45,60 @@ __all__ = [
     "ConfigError",
     "load_config",
 ]
+
+
+# Context keys the CDK CLI itself may write into cdk.json; all others without ':' are ours.
+_CLI_KEYS = frozenset({"acknowledged-issue-numbers"})
+
+
+def _is_user_key(key: str) -> bool:
+    """CDK's own context keys contain ':' (aws:cdk:…) or start with '@' (feature flags)."""
+    return ":" not in key and not key.startswith("@") and key not in _CLI_KEYS
+
+
+def _unknown_key(key: str, where: str) -> ConfigError:
+    known = sorted([*KEYS, *ROOT_KEYS])
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return ConfigError(f"{key}: unknown configuration key in {where}{hint}; accepted: see the README's table")
+
+
+def load_config(context: Mapping[str, Any], project_root: Path) -> AppConfig:
+    """Build the validated configuration from the CDK context.
+
+    ``context`` holds cdk.json's context merged with ``-c`` overrides (as
+    ``app.node`` sees it). A top-level key overrides the selected environment's
+    value from ``environments``.
+    """
+    for key in context:
+        if _is_user_key(key) and key not in KEYS and key not in ROOT_KEYS:
+            raise _unknown_key(key, "the context (-c or cdk.json)")
+
+    env = context.get("env", "prod")
+    if not isinstance(env, str) or env not in ENVIRONMENTS:
+        raise fail("env", env, "is not a known environment", " | ".join(ENVIRONMENTS))
+
+    compute = context.get("compute", "lambda")
+    if not isinstance(compute, str) or compute not in COMPUTE_MODES:
+        raise fail("compute", compute, "is not a known compute mode", " | ".join(COMPUTE_MODES))
+
+    environments = context.get("environments")
+    if not isinstance(environments, Mapping) or not isinstance(environments.get(env), Mapping):
+        raise ConfigError(
+            f"environments: cdk.json has no settings for env {env!r}; accepted: an object per environment"
+        )
+    values: dict[str, Any] = {}
+    for key, value in environments[env].items():
+        if key not in KEYS:
+            raise _unknown_key(key, f"cdk.json environments.{env}")
+        values[key] = value
+    for key, value in context.items():
+        if key in KEYS:
+            values[key] = value
+
+    missing = sorted(set(KEYS) - set(values))
+    if missing:
+        raise ConfigError(f"{missing[0]}: no value for env {env!r}; accepted: set it in cdk.json environments.{env}")
+
+    parsed = {key: KEYS[key].parse(key, value) for key, value in values.items()}
+    return assemble(env, compute, parsed, project_root)

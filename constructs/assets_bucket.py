@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk.region_info import RegionInfo
 
 from constructs import Construct
+from constructs.findings import accept
 
 ALB_LOG_PREFIX = "alb"
 
@@ -69,6 +70,12 @@ class AccessLogsBucket(Construct):
                 resources=[self.bucket.arn_for_objects(f"{ALB_LOG_PREFIX}/AWSLogs/{Aws.ACCOUNT_ID}/*")],
             )
         )
+        accept(
+            self.bucket,
+            "This bucket receives the access logs; logging its own access into itself would loop.",
+            nag=["AwsSolutions-S1"],
+            checkov=["CKV_AWS_18"],
+        )
 
 
 class AssetsBucket(Construct):
@@ -104,7 +111,8 @@ def grant_object_read_write(bucket: s3.IBucket, grantee: iam.IGrantable) -> None
 
     Narrower than ``bucket.grant_read_write``: no ``s3:DeleteObjectVersion``, so the
     version history that protects against mistakes stays out of the application's reach,
-    and no legal-hold, retention or bucket-configuration actions.
+    and no legal-hold, retention or bucket-configuration actions. The object wildcard this
+    needs is accepted on the grantee's principal.
     """
     iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket.bucket_arn])
     iam.Grant.add_to_principal(
@@ -112,3 +120,22 @@ def grant_object_read_write(bucket: s3.IBucket, grantee: iam.IGrantable) -> None
         actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
         resource_arns=[bucket.arn_for_objects("*")],
     )
+    principal = grantee.grant_principal
+    assert isinstance(principal, Construct), "the grantee's principal is a role of this app"
+    accept(
+        principal,
+        "Object access within the one assets bucket: S3 object ARNs need the /* wildcard.",
+        nag=[f"AwsSolutions-IAM5[Resource::{_as_printed(bucket, principal)}/*]"],
+    )
+
+
+def _as_printed(bucket: s3.IBucket, reader: Construct) -> str:
+    """The bucket's ARN as cdk-nag prints it in ``reader``'s stack, another than the bucket's.
+
+    There it is an import of the bucket stack's export, printed as the export's name; the
+    CDK names the export, and `export_value` hands back the same one the stack pins.
+    """
+    owner = Stack.of(bucket)
+    assert owner is not Stack.of(reader), "the buckets live in the data stack, their readers elsewhere"
+    imported = owner.resolve(owner.export_value(bucket.bucket_arn))
+    return str(imported["Fn::ImportValue"])

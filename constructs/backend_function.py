@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
 from constructs import Construct
+from constructs.findings import accept, managed_policy, service_log_group
 
 
 class BackendFunction(Construct):
@@ -42,12 +43,8 @@ class BackendFunction(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
 
-        self.log_group = logs.LogGroup(
-            self,
-            "LogGroup",
-            log_group_name=f"/aws/lambda/{function_name}",
-            retention=log_retention,
-            removal_policy=RemovalPolicy.DESTROY,
+        self.log_group = service_log_group(
+            self, "LogGroup", name=f"/aws/lambda/{function_name}", retention=log_retention
         )
         self.function = lambda_.Function(
             self,
@@ -69,6 +66,33 @@ class BackendFunction(Construct):
             logging_format=lambda_.LoggingFormat.JSON,
             tracing=lambda_.Tracing.ACTIVE,
             description="anigmaa backend (Go, API Gateway HTTP API v2 events)",
+        )
+        self._accept_findings()
+
+    def _accept_findings(self) -> None:
+        synchronous = (
+            "Invoked synchronously by API Gateway only; a dead-letter queue applies to asynchronous invocations."
+        )
+        accept(self.function, synchronous, nag=["Serverless-LambdaDLQ"], checkov=["CKV_AWS_116"])
+        accept(
+            self.function,
+            "The environment holds no secret (only SSM parameter names); Lambda encrypts it at rest with an "
+            "AWS-managed key.",
+            checkov=["CKV_AWS_173"],
+        )
+        for policy, why in (
+            ("AWSLambdaVPCAccessExecutionRole", "lets Lambda create and delete the function's network interfaces"),
+            ("AWSLambdaBasicExecutionRole", "lets the function write its logs"),
+        ):
+            accept(
+                self.function,
+                f"The AWS-managed {policy} {why}; AWS maintains it for exactly this use.",
+                nag=[managed_policy(policy)],
+            )
+        accept(
+            self.function,
+            "X-Ray's PutTraceSegments and PutTelemetryRecords do not support resource-level permissions.",
+            nag=["AwsSolutions-IAM5[Resource::*]"],
         )
 
 

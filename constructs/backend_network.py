@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 
-from aws_cdk import Aspects, RemovalPolicy
+from aws_cdk import Aspects, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 
 from constructs import Construct
+from constructs.findings import LOGS_ENCRYPTION, accept
 
 
 class BackendVpc(Construct):
@@ -65,6 +66,7 @@ class BackendVpc(Construct):
         if self.nat_instances is not None:
             for instance in self.nat_instances.gateway_instances:
                 _harden_nat_instance(instance)
+                _accept_nat_instance(instance)
 
         # SSM (the backend's secrets) over PrivateLink: reachable without the NAT, at an hourly
         # price per zone. Only groups named in allow_outbound_from may use it.
@@ -90,6 +92,8 @@ class BackendVpc(Construct):
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
             traffic_type=ec2.FlowLogTrafficType.ALL,
         )
+        accept(self.flow_log_group, LOGS_ENCRYPTION, checkov=["CKV_AWS_158"])
+        _accept_default_security_group_handler(Stack.of(self))
 
     def allow_outbound_from(self, name: str, group: ec2.ISecurityGroup) -> None:
         """Let ``group`` send HTTPS through the NAT instances and to the SSM endpoint, if there are any.
@@ -103,6 +107,40 @@ class BackendVpc(Construct):
             )
         if self.ssm_endpoint is not None:
             self.ssm_endpoint.connections.allow_default_port_from(group, f"{name} to SSM")
+
+
+def _accept_nat_instance(instance: ec2.Instance) -> None:
+    """A NAT instance is a disposable router, not a server."""
+    accept(
+        instance,
+        "CloudFormation replaces a NAT instance when Amazon Linux 2023 publishes a new AMI; termination "
+        "protection would make that deployment fail half-way.",
+        nag=["AwsSolutions-EC29"],
+    )
+    accept(
+        instance,
+        "Basic 5-minute metrics cover a NAT router; detailed monitoring would add its own monthly charge.",
+        nag=["AwsSolutions-EC28"],
+    )
+    accept(instance, "A NAT instance needs a public address to reach the internet.", checkov=["CKV_AWS_88"])
+
+
+def _accept_default_security_group_handler(stack: Stack) -> None:
+    """The CDK's own handler that strips the default security group's rules at deploy time.
+
+    The VPC adds it under the @aws-cdk/aws-ec2:restrictDefaultSecurityGroup feature flag
+    (cdk.json sets it); without the flag there is nothing to accept.
+    """
+    provider = stack.node.try_find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider")
+    if provider is None:
+        return
+    handler = provider.node.find_child("Handler")
+    for check, reason in (
+        ("CKV_AWS_115", "Runs once per deployment; there is no load to cap."),
+        ("CKV_AWS_116", "Invoked synchronously by CloudFormation, which reports any failure."),
+        ("CKV_AWS_117", "Calls only the EC2 API at deploy time; it needs no VPC access."),
+    ):
+        accept(handler, f"The CDK's deploy-time custom resource handler. {reason}", checkov=[check])
 
 
 def _harden_nat_instance(instance: ec2.Instance) -> None:
@@ -153,3 +191,10 @@ class BackendSecurityGroups(Construct):
         for port in (80, 443):
             self.alb_sg.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(port), f"HTTP{'S' if port == 443 else ''}")
         self.alb_sg.connections.allow_to(self.ecs_sg, ec2.Port.tcp(app_port), "load balancer to the backend")
+        accept(
+            self.alb_sg,
+            "The internet-facing load balancer of the ECS path takes HTTP (redirected to HTTPS when a domain is "
+            "set) and HTTPS from anywhere by design; no other group accepts traffic from outside the VPC.",
+            nag=["AwsSolutions-EC23"],
+            checkov=["CKV_AWS_260"],
+        )

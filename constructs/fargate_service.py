@@ -2,27 +2,67 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 
 from constructs import Construct
+from constructs.findings import accept, service_log_group
+
+ECR_IMAGE = re.compile(
+    r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([a-z0-9._/-]+)(?::([\w.-]+)|@(sha256:[0-9a-f]{64}))"
+)
+
+
+def backend_image(scope: Construct, *, image_uri: str | None, source_dir: Path) -> ecs.ContainerImage:
+    """The container image: ``image_uri`` if given, else built from ``source_dir``'s Dockerfile.
+
+    The Dockerfile is built by `cdk deploy` (where Docker runs), not at synth. An ECR image
+    gets a repository reference in ``scope``, so the execution role may pull from exactly it.
+    """
+    if image_uri is None:
+        return ecs.ContainerImage.from_asset(str(source_dir), platform=ecr_assets.Platform.LINUX_AMD64)
+    match = ECR_IMAGE.fullmatch(image_uri)
+    if match is None:
+        return ecs.ContainerImage.from_registry(image_uri)
+    account, region, repository, tag, digest = match.groups()
+    repo = ecr.Repository.from_repository_attributes(
+        scope,
+        "ImageRepository",
+        repository_arn=f"arn:{Aws.PARTITION}:ecr:{region}:{account}:repository/{repository}",
+        repository_name=repository,
+    )
+    return ecs.ContainerImage.from_ecr_repository(repo, tag or digest)
+
+
+@dataclass(frozen=True)
+class PublicLoadBalancer:
+    """The internet-facing load balancer in front of the service, and what it routes to."""
+
+    load_balancer: elbv2.ApplicationLoadBalancer
+    target_group: elbv2.ApplicationTargetGroup
+    # The plain-HTTP listener that serves traffic, when there is no certificate (else None).
+    http_listener: elbv2.ApplicationListener | None
 
 
 class FargateBackendService(Construct):
-    """An ECS cluster with Container Insights, a Fargate service in private subnets and an ALB.
+    """An ECS cluster with Container Insights and a Fargate service in private subnets.
 
-    The security groups are passed in and used as they are (imported immutable), so this
-    construct adds no rule to them: the network stack owns every rule. With a certificate
-    the load balancer serves HTTPS and redirects HTTP; without one it serves plain HTTP.
-    The target group checks ``/health``; a deployment that never gets healthy is rolled
-    back by the circuit breaker.
+    `add_load_balancer` puts an ALB in front of it. The security groups are used as they
+    are (imported immutable), so nothing here adds a rule to them: the network stack owns
+    every rule. A deployment that never gets healthy is rolled back by the circuit breaker.
     """
 
     def __init__(
@@ -31,8 +71,7 @@ class FargateBackendService(Construct):
         construct_id: str,
         *,
         vpc: ec2.IVpc,
-        task_security_group_id: str,
-        load_balancer_security_group_id: str,
+        security_group: ec2.ISecurityGroup,
         cluster_name: str,
         service_name: str,
         image: ecs.ContainerImage,
@@ -46,14 +85,10 @@ class FargateBackendService(Construct):
         log_retention: logs.RetentionDays,
         execution_role_name: str,
         task_role_name: str,
-        certificate: acm.ICertificate | None,
-        access_logs_bucket_name: str,
-        access_logs_prefix: str,
     ) -> None:
         super().__init__(scope, construct_id)
-
-        def imported_group(construct_id: str, group_id: str) -> ec2.ISecurityGroup:
-            return ec2.SecurityGroup.from_security_group_id(self, construct_id, group_id, mutable=False)
+        self.vpc = vpc
+        self.container_port = container_port
 
         self.cluster = ecs.Cluster(
             self,
@@ -62,23 +97,17 @@ class FargateBackendService(Construct):
             cluster_name=cluster_name,
             container_insights_v2=ecs.ContainerInsights.ENABLED,
         )
-        self.log_group = logs.LogGroup(
-            self,
-            "LogGroup",
-            log_group_name=log_group_name,
-            retention=log_retention,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        self.log_group = service_log_group(self, "LogGroup", name=log_group_name, retention=log_retention)
         # Named roles: their ARNs stay the same each time this stack is created again.
         ecs_tasks = iam.ServicePrincipal("ecs-tasks.amazonaws.com")
-        self.execution_role = iam.Role(
-            self, "ExecutionRole", role_name=execution_role_name, assumed_by=ecs_tasks,
-            description="Pulls the image, writes logs and reads the secrets at task start",
-        )  # fmt: skip
-        self.task_role = iam.Role(
-            self, "TaskRole", role_name=task_role_name, assumed_by=ecs_tasks,
-            description="What the backend itself may call (S3)",
-        )  # fmt: skip
+
+        def role(role_id: str, name: str, description: str) -> iam.Role:
+            return iam.Role(self, role_id, role_name=name, assumed_by=ecs_tasks, description=description)
+
+        self.execution_role = role(
+            "ExecutionRole", execution_role_name, "Pulls the image, writes logs and reads the secrets at task start"
+        )
+        self.task_role = role("TaskRole", task_role_name, "What the backend itself may call (S3)")
 
         self.task_definition = ecs.FargateTaskDefinition(
             self,
@@ -110,7 +139,7 @@ class FargateBackendService(Construct):
             service_name=service_name,
             task_definition=self.task_definition,
             desired_count=desired_count,
-            security_groups=[imported_group("TaskSecurityGroup", task_security_group_id)],
+            security_groups=[self._immutable("TaskSecurityGroup", security_group)],
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
             assign_public_ip=False,
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
@@ -118,29 +147,56 @@ class FargateBackendService(Construct):
             max_healthy_percent=200,
             health_check_grace_period=Duration.seconds(60),
         )
+        accept(
+            self.execution_role,
+            "ecr:GetAuthorizationToken does not support resource-level permissions; image pulls themselves are "
+            "limited to the one repository.",
+            nag=["AwsSolutions-IAM5[Resource::*]"],
+        )
+        accept(
+            self.task_definition,
+            "Only plain settings (hosts, ports, flags) are environment variables; the four secrets come from SSM "
+            "through the container's secrets, resolved by ECS at task start.",
+            nag=["AwsSolutions-ECS2"],
+        )
 
-        self.load_balancer = elbv2.ApplicationLoadBalancer(
+    def _immutable(self, construct_id: str, group: ec2.ISecurityGroup) -> ec2.ISecurityGroup:
+        return ec2.SecurityGroup.from_security_group_id(self, construct_id, group.security_group_id, mutable=False)
+
+    def add_load_balancer(
+        self,
+        *,
+        security_group: ec2.ISecurityGroup,
+        certificate: acm.ICertificate | None,
+        access_logs: s3.IBucket,
+        access_logs_prefix: str,
+    ) -> PublicLoadBalancer:
+        """An internet-facing ALB in the public subnets that checks ``/health`` on every task.
+
+        With a certificate it serves HTTPS and redirects HTTP; without one it serves plain HTTP.
+        """
+        load_balancer = elbv2.ApplicationLoadBalancer(
             self,
             "LoadBalancer",
-            vpc=vpc,
+            vpc=self.vpc,
             internet_facing=True,
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
-            security_group=imported_group("LoadBalancerSecurityGroup", load_balancer_security_group_id),
+            security_group=self._immutable("LoadBalancerSecurityGroup", security_group),
             drop_invalid_header_fields=True,
         )
         # Set as attributes rather than log_access_logs(), which would add a statement to the
         # bucket's policy in the data stack; that bucket already lets log delivery write there.
         for key, value in (
             ("access_logs.s3.enabled", "true"),
-            ("access_logs.s3.bucket", access_logs_bucket_name),
+            ("access_logs.s3.bucket", access_logs.bucket_name),
             ("access_logs.s3.prefix", access_logs_prefix),
         ):
-            self.load_balancer.set_attribute(key, value)
-        self.target_group = elbv2.ApplicationTargetGroup(
+            load_balancer.set_attribute(key, value)
+        target_group = elbv2.ApplicationTargetGroup(
             self,
             "TargetGroup",
-            vpc=vpc,
-            port=container_port,
+            vpc=self.vpc,
+            port=self.container_port,
             protocol=elbv2.ApplicationProtocol.HTTP,
             target_type=elbv2.TargetType.IP,
             targets=[self.service],
@@ -155,24 +211,28 @@ class FargateBackendService(Construct):
             ),
         )
 
-        # The plain-HTTP listener that serves traffic, when there is no certificate (else None).
-        self.http_listener: elbv2.ApplicationListener | None = None
         if certificate is not None:
-            self.load_balancer.add_listener(
+            load_balancer.add_listener(
                 "HttpsListener",
                 port=443,
                 protocol=elbv2.ApplicationProtocol.HTTPS,
                 certificates=[elbv2.ListenerCertificate.from_certificate_manager(certificate)],
                 ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
-                default_target_groups=[self.target_group],
+                default_target_groups=[target_group],
                 open=False,
             )
-            self.load_balancer.add_redirect(source_port=80, target_port=443, open=False)
-        else:
-            self.http_listener = self.load_balancer.add_listener(
-                "HttpListener",
-                port=80,
-                protocol=elbv2.ApplicationProtocol.HTTP,
-                default_target_groups=[self.target_group],
-                open=False,
-            )
+            load_balancer.add_redirect(source_port=80, target_port=443, open=False)
+            return PublicLoadBalancer(load_balancer, target_group, http_listener=None)
+        http_listener = load_balancer.add_listener(
+            "HttpListener",
+            port=80,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            default_target_groups=[target_group],
+            open=False,
+        )
+        no_domain = (
+            "Without a custom domain there is no certificate for the load balancer, so it serves plain HTTP; "
+            "set domain_name to get HTTPS with HTTP redirected."
+        )
+        accept(http_listener, no_domain, checkov=["CKV_AWS_2", "CKV_AWS_103"])
+        return PublicLoadBalancer(load_balancer, target_group, http_listener)

@@ -41,3 +41,10 @@ def go_bootstrap_code(source_dir: Path, goarch: str) -> lambda_.Code:
             environment={"GOARCH": goarch},
         ),
     )
+
+
+def backend_code(source_dir: Path, goarch: str, prebuilt_zip: Path | None) -> lambda_.Code:
+    """The function's code: a prebuilt zip as it is, or a build of ``source_dir``."""
+    if prebuilt_zip is not None:
+        return lambda_.Code.from_asset(str(prebuilt_zip))
+    return go_bootstrap_code(source_dir, goarch)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import ArnFormat, Duration, Fn, Stack
+from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticache as elasticache
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_rds as rds
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 
 from constructs import Construct
+from constructs.findings import accept
 
 FIVE_MINUTES = Duration.minutes(5)
 
@@ -52,49 +56,72 @@ class AlarmTopic(Construct):
             )
         )
         if email:
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+            subscription = self.topic.add_subscription(subscriptions.EmailSubscription(email))
+            accept(
+                subscription,
+                "An e-mail subscription (alarm_email) has no queue to redrive to; SNS retries e-mail delivery itself.",
+                nag=["Serverless-SNSRedrivePolicy"],
+            )
+        accept(
+            self.topic,
+            "CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key, and the "
+            "messages carry alarm states only; publishing requires TLS.",
+            checkov=["CKV_AWS_26"],
+        )
 
 
-@dataclass(frozen=True)
-class AlarmSpec:
-    """One alarm: what it watches, when it fires and what it means."""
-
-    name: str
-    metric: cloudwatch.IMetric
-    threshold: float
-    description: str
-    evaluation_periods: int = 1
-    comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+Panels = dict[str, list[cloudwatch.IMetric]]
+"""Dashboard panels: metrics by panel title."""
 
 
 class Alarms(Construct):
-    """Alarms that notify ``topic`` when they fire and when they recover.
+    """Alarms named ``<prefix>-<name>`` that notify ``topic`` when they fire and when they recover.
 
-    Missing data counts as not breaching: an idle function or a stopped service is not an
-    incident by itself.
+    Each is added with CDK's own `CreateAlarmOptions`. Unless the options say otherwise, an
+    alarm fires above its threshold, and missing data counts as not breaching: an idle
+    function or a stopped service is not an incident by itself.
     """
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, prefix: str, topic: sns.ITopic, specs: Sequence[AlarmSpec]
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, prefix: str, topic: sns.ITopic) -> None:
         super().__init__(scope, construct_id)
-        action = actions.SnsAction(topic)
+        self.prefix = prefix
+        self._action = actions.SnsAction(topic)
         self.alarms: list[cloudwatch.Alarm] = []
-        for spec in specs:
-            alarm = cloudwatch.Alarm(
-                self,
-                spec.name,
-                alarm_name=f"{prefix}-{spec.name}",
-                alarm_description=spec.description,
-                metric=spec.metric,
-                threshold=spec.threshold,
-                comparison_operator=spec.comparison,
-                evaluation_periods=spec.evaluation_periods,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            alarm.add_alarm_action(action)
-            alarm.add_ok_action(action)
-            self.alarms.append(alarm)
+        # What these alarms watch, by dashboard panel.
+        self.panels: Panels = {}
+
+    def add(self, name: str, metric: cloudwatch.IMetric, options: cloudwatch.CreateAlarmOptions) -> cloudwatch.Alarm:
+        alarm = cloudwatch.Alarm(
+            self,
+            name,
+            alarm_name=f"{self.prefix}-{name}",
+            alarm_description=options.alarm_description,
+            metric=metric,
+            threshold=options.threshold,
+            comparison_operator=options.comparison_operator or cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=options.evaluation_periods,
+            datapoints_to_alarm=options.datapoints_to_alarm,
+            treat_missing_data=options.treat_missing_data or cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(self._action)
+        alarm.add_ok_action(self._action)
+        self.alarms.append(alarm)
+        return alarm
+
+
+def alarm(
+    threshold: float,
+    description: str,
+    evaluation_periods: int = 1,
+    comparison: cloudwatch.ComparisonOperator | None = None,
+) -> cloudwatch.CreateAlarmOptions:
+    """CDK's alarm options, written positionally: threshold, what it means, periods, comparison."""
+    return cloudwatch.CreateAlarmOptions(
+        threshold=threshold,
+        alarm_description=description,
+        evaluation_periods=evaluation_periods,
+        comparison_operator=comparison,
+    )
 
 
 def metric(namespace: str, name: str, dimensions: dict[str, str], statistic: str = "Sum") -> cloudwatch.Metric:
@@ -104,40 +131,188 @@ def metric(namespace: str, name: str, dimensions: dict[str, str], statistic: str
     )
 
 
-def data_metrics(database_id: str, cache_node_ids: Sequence[str]) -> dict[str, list[cloudwatch.IMetric]]:
-    """RDS and ElastiCache metrics of the seed's list, by panel title."""
-    db = {"DBInstanceIdentifier": database_id}
-    nodes = [{"CacheClusterId": node} for node in cache_node_ids]
-    return {
-        "RDS CPU (%)": [metric("AWS/RDS", "CPUUtilization", db, "Average")],
-        "RDS connections": [metric("AWS/RDS", "DatabaseConnections", db, "Maximum")],
-        "RDS free storage (bytes)": [metric("AWS/RDS", "FreeStorageSpace", db, "Minimum")],
-        "Redis engine CPU (%)": [metric("AWS/ElastiCache", "EngineCPUUtilization", n, "Average") for n in nodes],
-        "Redis evictions": [metric("AWS/ElastiCache", "Evictions", n) for n in nodes],
-        "Redis memory used (%)": [
-            metric("AWS/ElastiCache", "DatabaseMemoryUsagePercentage", n, "Maximum") for n in nodes
-        ],
-    }
+class DataAlarms(Alarms):
+    """The database's and the cache's alarms, and their panels for the compute dashboards.
 
-
-class BackendDashboard(Construct):
-    """One dashboard: the compute path's panels first, then the database's and the cache's."""
+    ElastiCache reports node metrics per member cluster of the replication group:
+    ``<group id>-001``, ``-002``, … ``panels`` holds CDK metrics that any stack may chart
+    (the ids arrive there as imports of the data stack's exports).
+    """
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        dashboard_name: str,
-        panels: dict[str, list[cloudwatch.IMetric]],
-        alarms: Sequence[cloudwatch.IAlarm],
+        prefix: str,
+        topic: sns.ITopic,
+        database: rds.IDatabaseInstance,
+        max_connections: int,
+        cache: elasticache.CfnReplicationGroup,
+        cache_nodes: int,
+    ) -> None:
+        super().__init__(scope, construct_id, prefix=prefix, topic=topic)
+        db = {"DBInstanceIdentifier": database.instance_identifier}
+        nodes = [{"CacheClusterId": Fn.join("-", [cache.ref, f"{n:03d}"])} for n in range(1, cache_nodes + 1)]
+        self.panels = {
+            "RDS CPU (%)": [metric("AWS/RDS", "CPUUtilization", db, "Average")],
+            "RDS connections": [metric("AWS/RDS", "DatabaseConnections", db, "Maximum")],
+            "RDS free storage (bytes)": [metric("AWS/RDS", "FreeStorageSpace", db, "Minimum")],
+            "Redis engine CPU (%)": [metric("AWS/ElastiCache", "EngineCPUUtilization", n, "Average") for n in nodes],
+            "Redis evictions": [metric("AWS/ElastiCache", "Evictions", n) for n in nodes],
+            "Redis memory used (%)": [
+                metric("AWS/ElastiCache", "DatabaseMemoryUsagePercentage", n, "Maximum") for n in nodes
+            ],
+        }
+        panels = self.panels
+        self.add("rds-cpu", panels["RDS CPU (%)"][0], alarm(80, "RDS CPU above 80% for 15 minutes", 3))
+        self.add(
+            "rds-connections",
+            panels["RDS connections"][0],
+            alarm(
+                int(max_connections * 0.8),
+                f"RDS connections above 80% of max_connections ({max_connections}): cap Lambda concurrency "
+                "or the pools before new connections are refused",
+            ),
+        )
+        self.add(
+            "rds-free-storage",
+            panels["RDS free storage (bytes)"][0],
+            alarm(
+                2 * 2**30,
+                "RDS free storage below 2 GiB (storage autoscaling may be at its ceiling)",
+                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            ),
+        )
+        for n, cpu in enumerate(panels["Redis engine CPU (%)"], start=1):
+            self.add(f"redis-cpu-{n}", cpu, alarm(75, "Redis engine CPU above 75% for 15 minutes", 3))
+        for n, evictions in enumerate(panels["Redis evictions"], start=1):
+            self.add(f"redis-evictions-{n}", evictions, alarm(0, "Redis is evicting keys: it is out of memory"))
+
+
+class LambdaAlarms(Alarms):
+    """The function's and the HTTP API's alarms, and their panels for the dashboard."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        prefix: str,
+        topic: sns.ITopic,
+        function: lambda_.Function,
+        api: apigwv2.HttpApi,
+        timeout_seconds: int,
+        reserved_concurrency: int | None,
+    ) -> None:
+        super().__init__(scope, construct_id, prefix=prefix, topic=topic)
+        p50 = function.metric_duration(statistic="p50", period=FIVE_MINUTES)
+        p99 = function.metric_duration(statistic="p99", period=FIVE_MINUTES)
+        errors = function.metric_errors(period=FIVE_MINUTES)
+        throttles = function.metric_throttles(period=FIVE_MINUTES)
+        concurrency = function.metric("ConcurrentExecutions", statistic="Maximum", period=FIVE_MINUTES)
+        requests = api.metric_count(period=FIVE_MINUTES)
+        server_errors = api.metric_server_error(period=FIVE_MINUTES)
+        error_rate = cloudwatch.MathExpression(
+            expression="IF(requests >= 20, 100 * errors / requests, 0)",
+            using_metrics={"requests": requests, "errors": server_errors},
+            label="5XX (% of requests)",
+            period=FIVE_MINUTES,
+        )
+
+        self.add(
+            "lambda-duration-p99",
+            p99,
+            alarm(timeout_seconds * 1000 * 0.8, f"Lambda p99 duration above 80% of its {timeout_seconds} s timeout"),
+        )
+        self.add("lambda-throttles", throttles, alarm(0, "Lambda throttled requests"))
+        self.add("lambda-errors", errors, alarm(5, "Over 5 Lambda errors in 5 minutes"))
+        self.add("api-5xx-rate", error_rate, alarm(1, "HTTP API 5XX above 1% of requests (20 or more in 5 minutes)"))
+        if reserved_concurrency is not None:
+            self.add(
+                "lambda-concurrency",
+                concurrency,
+                alarm(
+                    reserved_concurrency * 0.8,
+                    f"Lambda concurrency above 80% of its reserved {reserved_concurrency}: throttling (and the "
+                    "database's connection limit) is near",
+                ),
+            )
+        self.panels = {
+            "Lambda duration (ms)": [p50, p99],
+            "Lambda errors and throttles": [errors, throttles],
+            "Lambda concurrent executions": [concurrency],
+            "HTTP API requests, 4XX, 5XX": [requests, api.metric_client_error(period=FIVE_MINUTES), server_errors],
+            "HTTP API latency (ms)": [
+                api.metric_latency(statistic="p50", period=FIVE_MINUTES),
+                api.metric_latency(statistic="p99", period=FIVE_MINUTES),
+            ],
+        }
+
+
+class ServiceAlarms(Alarms):
+    """The load balancer's and the Fargate service's alarms, and their panels for the dashboard."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        prefix: str,
+        topic: sns.ITopic,
+        load_balancer: elbv2.ApplicationLoadBalancer,
+        target_group: elbv2.ApplicationTargetGroup,
+        service: ecs.FargateService,
+    ) -> None:
+        super().__init__(scope, construct_id, prefix=prefix, topic=topic)
+        alb = load_balancer.metrics
+        target_5xx = alb.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=FIVE_MINUTES)
+        response_p99 = alb.target_response_time(statistic="p99", period=FIVE_MINUTES)
+        unhealthy = target_group.metrics.unhealthy_host_count(period=FIVE_MINUTES, statistic="Maximum")
+        healthy = target_group.metrics.healthy_host_count(period=FIVE_MINUTES, statistic="Minimum")
+        elb_5xx = alb.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=FIVE_MINUTES)
+        cpu = service.metric_cpu_utilization(period=FIVE_MINUTES)
+        memory = service.metric_memory_utilization(period=FIVE_MINUTES)
+
+        self.add("alb-target-5xx", target_5xx, alarm(5, "Over 5 backend 5XX responses in 5 minutes"))
+        self.add("alb-response-p99", response_p99, alarm(2, "p99 backend response time above 2 s"))
+        self.add("alb-unhealthy-targets", unhealthy, alarm(0, "A task fails the /health check"))
+        self.add(
+            "alb-no-healthy-targets",
+            healthy,
+            alarm(
+                1,
+                "No healthy task behind the load balancer: the service is down",
+                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            ),
+        )
+        self.add("alb-elb-5xx", elb_5xx, alarm(5, "The load balancer itself answered 5XX (no healthy target, …)"))
+        self.add("service-cpu", cpu, alarm(80, "Service CPU above 80% for 15 minutes", 3))
+        self.add("service-memory", memory, alarm(80, "Service memory above 80% for 15 minutes", 3))
+        self.panels = {
+            "ALB requests, backend 5XX, ALB 5XX": [alb.request_count(period=FIVE_MINUTES), target_5xx, elb_5xx],
+            "ALB target response time (s)": [
+                alb.target_response_time(statistic="p50", period=FIVE_MINUTES),
+                response_p99,
+            ],
+            "Service CPU and memory (%)": [cpu, memory],
+            "Healthy and unhealthy targets": [healthy, unhealthy],
+        }
+
+
+class BackendDashboard(Construct):
+    """One dashboard: the panels of ``alarms`` first, then ``more_panels`` (the database's and the cache's),
+    three to a row, and the status of ``alarms`` across the bottom."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, dashboard_name: str, alarms: Alarms, more_panels: Panels
     ) -> None:
         super().__init__(scope, construct_id)
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
         graphs: list[cloudwatch.IWidget] = [
             cloudwatch.GraphWidget(title=title, left=list(metrics), width=8, height=6)
-            for title, metrics in panels.items()
+            for title, metrics in {**alarms.panels, **more_panels}.items()
         ]
         for start in range(0, len(graphs), 3):
             self.dashboard.add_widgets(*graphs[start : start + 3])
-        self.dashboard.add_widgets(cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(alarms), width=24))
+        self.dashboard.add_widgets(cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(alarms.alarms), width=24))

@@ -7,6 +7,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_rds as rds
 
 from constructs import Construct
+from constructs.findings import accept, managed_policy
 
 
 class PostgresDatabase(Construct):
@@ -69,4 +70,15 @@ class PostgresDatabase(Construct):
             auto_minor_version_upgrade=True,
             deletion_protection=deletion_protection,
             removal_policy=RemovalPolicy.SNAPSHOT,
+        )
+        accept(
+            self.instance,
+            f"DB_PORT={port} is part of the backend's configuration; it is private, reachable only from lambda_sg "
+            "and ecs_sg, and accepts TLS only. Another port would add no protection.",
+            nag=["AwsSolutions-RDS11"],
+        )
+        accept(
+            self.instance,
+            "The AWS-managed policy RDS documents for enhanced monitoring (publishing OS metrics to CloudWatch Logs).",
+            nag=[managed_policy("AmazonRDSEnhancedMonitoringRole")],
         )

@@ -7,6 +7,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticache as elasticache
 
 from constructs import Construct
+from constructs.findings import accept
 
 
 class RedisCache(Construct):
@@ -63,6 +64,12 @@ class RedisCache(Construct):
         )
         # L1 resources default to Delete; keep a final snapshot on delete and on replacement.
         self.replication_group.apply_removal_policy(RemovalPolicy.SNAPSHOT)
+        accept(
+            self.replication_group,
+            f"REDIS_PORT={port} is part of the backend's configuration; it is private, reachable only from "
+            "lambda_sg and ecs_sg, and accepts TLS only, with AUTH.",
+            nag=["AwsSolutions-AEC5"],
+        )
 
     @property
     def primary_endpoint_address(self) -> str:

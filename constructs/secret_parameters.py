@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aws_cdk import SecretValue, Stack
+from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_ssm as ssm
 
 from constructs import Construct
 
@@ -44,3 +46,18 @@ class SecretParameters(Construct):
         scoping of this statement is what keeps other parameters out of reach.
         """
         return iam.Grant.add_to_principal(grantee=grantee, actions=["ssm:GetParameters"], resource_arns=self.arns)
+
+
+def ecs_secrets(scope: Construct, names: Mapping[str, str]) -> dict[str, ecs.Secret]:
+    """The SecureStrings as container secrets, injected by ECS at task start (valueFrom the parameter ARN).
+
+    Each parameter is referenced in ``scope`` as ``<Name>Parameter`` (``DbPasswordParameter``, …).
+    """
+    return {
+        name: ecs.Secret.from_ssm_parameter(
+            ssm.StringParameter.from_secure_string_parameter_attributes(
+                scope, f"{name.title().replace('_', '')}Parameter", parameter_name=parameter_name
+            )
+        )
+        for name, parameter_name in names.items()
+    }

@@ -14,7 +14,11 @@ from stacks.lambda_stack import LambdaStack
 from stacks.network_stack import NetworkStack
 from stacks.permanent import PermanentResources
 
-COMPUTE_STACKS = {"lambda": "Lambda", "ecs": "Ecs"}  # compute mode → CDK id of its stack
+# Compute mode → the CDK id of its stack, its class, and what it holds.
+COMPUTE_STACKS: dict[str, tuple[str, type[LambdaStack] | type[EcsStack], str]] = {
+    "lambda": ("Lambda", LambdaStack, "Go backend on Lambda behind an HTTP API"),
+    "ecs": ("Ecs", EcsStack, "Go backend on ECS Fargate behind an ALB (rollback path)"),
+}
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ def build_permanent_stacks(app: App, config: AppConfig) -> tuple[NetworkStack, D
         app,
         "Data",
         config=config,
-        vpc=network.vpc,
+        vpc=network.outputs.vpc,
         database_sg=network.database_sg,
         cache_sg=network.cache_sg,
         env=env,
@@ -68,41 +72,17 @@ def build_permanent_stacks(app: App, config: AppConfig) -> tuple[NetworkStack, D
 def build_stacks(app: App, config: AppConfig) -> AppStacks:
     """Add the permanent stacks, the selected compute stack and, with a domain, the edge stack."""
     network, data = build_permanent_stacks(app, config)
-    shared = PermanentResources(
-        vpc=network.vpc,
-        lambda_sg=network.lambda_sg,
-        ecs_sg=network.ecs_sg,
-        alb_sg=network.alb_sg,
-        certificate=network.certificate,
-        database_host=data.database_host,
-        database_id=data.database_id,
-        redis_host=data.redis_host,
-        cache_node_ids=tuple(data.cache_node_ids),
-        bucket=data.bucket,
-        access_logs_bucket=data.access_logs_bucket,
-        alarm_topic=data.alarm_topic,
+    shared = PermanentResources(network=network.outputs, data=data.outputs)
+    construct_id, stack_class, holds = COMPUTE_STACKS[config.compute]
+    compute = stack_class(
+        app,
+        construct_id,
+        config=config,
+        shared=shared,
+        env=_environment(config),
+        stack_name=config.stack_name(config.compute),
+        description=f"anigmaa {config.env}: {holds}",
     )
-    compute: LambdaStack | EcsStack
-    if config.compute == "lambda":
-        compute = LambdaStack(
-            app,
-            COMPUTE_STACKS["lambda"],
-            config=config,
-            shared=shared,
-            env=_environment(config),
-            stack_name=config.stack_name("lambda"),
-            description=f"anigmaa {config.env}: Go backend on Lambda behind an HTTP API",
-        )
-    else:
-        compute = EcsStack(
-            app,
-            COMPUTE_STACKS["ecs"],
-            config=config,
-            shared=shared,
-            env=_environment(config),
-            stack_name=config.stack_name("ecs"),
-            description=f"anigmaa {config.env}: Go backend on ECS Fargate behind an ALB (rollback path)",
-        )
     _tag(compute, config)
     _note_the_other_compute_stack(compute, config)
 

@@ -1,32 +1,22 @@
-"""Data stack: PostgreSQL, Redis, the S3 bucket and the references to the secrets."""
+"""Data stack: PostgreSQL, Redis, the S3 buckets, the alarm topic and the data tier's alarms."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, Fn, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_rds as rds
-from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
 
 from config import DB_NAME, DB_PORT, DB_USER, REDIS_PORT, AppConfig
 from constructs import Construct
 from constructs.assets_bucket import AccessLogsBucket, AssetsBucket
-from constructs.monitoring import Alarms, AlarmSpec, AlarmTopic, data_metrics
+from constructs.findings import accept
+from constructs.monitoring import AlarmTopic, DataAlarms
 from constructs.postgres_database import PostgresDatabase
 from constructs.redis_cache import RedisCache
 from constructs.secret_parameters import SecretParameters
-from stacks.checks import acknowledge, skip_checkov
-
-# The export of the assets bucket's ARN, as CDK names it; fixed by the bucket's pinned logical ID.
-BUCKET_ARN_EXPORT = "ExportsOutputFnGetAttAssetsBucket252B3DF7ArnCAD0E1B6"
-
-
-def bucket_objects(config: AppConfig) -> str:
-    """How cdk-nag prints a compute stack's grant on the bucket's objects (an imported ARN + /*)."""
-    return f"{config.stack_name('data')}:{BUCKET_ARN_EXPORT}/*"
+from stacks.permanent import DataOutputs, pin_exports
 
 
 class DataStack(Stack):
@@ -44,22 +34,22 @@ class DataStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        db, cache_settings = config.database, config.cache
 
         secrets = SecretParameters(self, "Secrets", names=config.secret_parameter_names)
-
         database = PostgresDatabase(
             self,
             "Database",
             vpc=vpc,
             security_group=database_sg,
-            instance_type=ec2.InstanceType(config.database.instance_class.removeprefix("db.")),
+            instance_type=ec2.InstanceType(db.instance_class.removeprefix("db.")),
             # A major version only: RDS applies minor upgrades without drifting from the template.
-            engine_version=rds.PostgresEngineVersion.of(config.database.engine_version, config.database.engine_version),
-            allocated_storage_gb=config.database.allocated_storage_gb,
-            max_allocated_storage_gb=config.database.max_allocated_storage_gb,
-            multi_az=config.database.multi_az,
-            backup_retention=Duration.days(config.database.backup_retention_days),
-            deletion_protection=config.database.deletion_protection,
+            engine_version=rds.PostgresEngineVersion.of(db.engine_version, db.engine_version),
+            allocated_storage_gb=db.allocated_storage_gb,
+            max_allocated_storage_gb=db.max_allocated_storage_gb,
+            multi_az=db.multi_az,
+            backup_retention=Duration.days(db.backup_retention_days),
+            deletion_protection=db.deletion_protection,
             database_name=DB_NAME,
             master_username=DB_USER,
             master_password=secrets.secure_value("DB_PASSWORD"),
@@ -70,10 +60,10 @@ class DataStack(Stack):
             "Cache",
             vpc=vpc,
             security_group=cache_sg,
-            node_type=config.cache.node_type,
-            engine_version=config.cache.engine_version,
-            nodes=config.cache.nodes,
-            snapshot_retention_days=config.cache.snapshot_retention_days,
+            node_type=cache_settings.node_type,
+            engine_version=cache_settings.engine_version,
+            nodes=cache_settings.nodes,
+            snapshot_retention_days=cache_settings.snapshot_retention_days,
             auth_token=secrets.secure_value("REDIS_PASSWORD"),
             port=REDIS_PORT,
             description=f"anigmaa {config.env} Redis",
@@ -83,137 +73,49 @@ class DataStack(Stack):
         )
         assets = AssetsBucket(self, "Assets", access_logs=access_logs.bucket)
 
-        alarm_topic = AlarmTopic(
-            self,
-            "Alarms",
-            topic_name=f"anigmaa-{config.env}-alarms",
-            email=config.alarm_email,
-            alarm_name_prefix=f"anigmaa-{config.env}",
+        prefix = config.names.prefix
+        topic = AlarmTopic(
+            self, "Alarms", topic_name=config.names.alarm_topic, email=config.alarm_email, alarm_name_prefix=prefix
         )
-        # Node metrics of a replication group are per member cluster: <group id>-001, -002, …
-        cache_node_ids = [
-            Fn.join("-", [cache.replication_group.ref, f"{n:03d}"]) for n in range(1, config.cache.nodes + 1)
-        ]
-        panels = data_metrics(database.instance.instance_identifier, cache_node_ids)
-        max_connections = config.database.max_connections
-        Alarms(
+        data_alarms = DataAlarms(
             self,
             "DataAlarms",
-            prefix=f"anigmaa-{config.env}",
-            topic=alarm_topic.topic,
-            specs=[
-                AlarmSpec("rds-cpu", panels["RDS CPU (%)"][0], 80, "RDS CPU above 80% for 15 minutes", 3),
-                AlarmSpec(
-                    "rds-connections",
-                    panels["RDS connections"][0],
-                    int(max_connections * 0.8),
-                    f"RDS connections above 80% of max_connections ({max_connections}): cap Lambda concurrency "
-                    "or the pools before new connections are refused",
-                ),
-                AlarmSpec(
-                    "rds-free-storage",
-                    panels["RDS free storage (bytes)"][0],
-                    2 * 2**30,
-                    "RDS free storage below 2 GiB (storage autoscaling may be at its ceiling)",
-                    comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                ),
-                *[
-                    AlarmSpec(f"redis-cpu-{n + 1}", m, 75, "Redis engine CPU above 75% for 15 minutes", 3)
-                    for n, m in enumerate(panels["Redis engine CPU (%)"])
-                ],
-                *[
-                    AlarmSpec(f"redis-evictions-{n + 1}", m, 0, "Redis is evicting keys: it is out of memory")
-                    for n, m in enumerate(panels["Redis evictions"])
-                ],
-            ],
+            prefix=prefix,
+            topic=topic.topic,
+            database=database.instance,
+            max_connections=db.max_connections,
+            cache=cache.replication_group,
+            cache_nodes=cache_settings.nodes,
         )
 
-        self.database_host: str = database.instance.instance_endpoint.hostname
-        self.database_id: str = database.instance.instance_identifier
-        self.cache_node_ids: list[str] = cache_node_ids
-        self.alarm_topic: sns.ITopic = alarm_topic.topic
-        self.redis_host: str = cache.primary_endpoint_address
-        self.bucket: s3.IBucket = assets.bucket
-        self.access_logs_bucket: s3.IBucket = access_logs.bucket
-
-        self._acknowledge(config, database, cache, access_logs, alarm_topic.topic)
-
-        # The exports a compute stack may import, declared whoever uses them (see NetworkStack).
-        for value in (
-            self.database_host,
-            self.redis_host,
-            self.bucket.bucket_name,
-            self.bucket.bucket_arn,
-            self.access_logs_bucket.bucket_name,
-            self.database_id,
-            cache.replication_group.ref,
-            self.alarm_topic.topic_arn,
-        ):
-            self.export_value(value)
-
-    @staticmethod
-    def _acknowledge(
-        config: AppConfig,
-        database: PostgresDatabase,
-        cache: RedisCache,
-        access_logs: AccessLogsBucket,
-        topic: sns.Topic,
-    ) -> None:
-        """cdk-nag and checkov findings accepted in this stack, each with its reason."""
-        skip_checkov(
-            access_logs.bucket,
-            "CKV_AWS_18",
-            "This bucket receives the access logs; logging its own access into itself would loop.",
-        )
-        if not config.database.multi_az:
-            skip_checkov(database.instance, "CKV_AWS_157", f"Multi-AZ is off by configuration in env={config.env}.")
-        isolated = "it is private, reachable only from lambda_sg and ecs_sg, and accepts TLS only"
-        acknowledge(
-            database.instance,
-            "AwsSolutions::AwsSolutions-RDS11",
-            f"DB_PORT=5432 is part of the backend's configuration; {isolated}. Another port would add no protection.",
-        )
-        acknowledge(
-            cache.replication_group,
-            "AwsSolutions::AwsSolutions-AEC5",
-            f"REDIS_PORT=6379 is part of the backend's configuration; {isolated}, with AUTH.",
-        )
-        encrypted_topic = (
-            "CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key, and the "
-            "messages carry alarm states only; publishing requires TLS."
-        )
-        for subscription in (c for c in topic.node.children if isinstance(c, sns.Subscription)):
-            acknowledge(
-                subscription,
-                "Serverless::Serverless-SNSRedrivePolicy",
-                "An e-mail subscription (alarm_email) has no queue to redrive to; SNS retries e-mail delivery itself.",
-            )
-        skip_checkov(topic, "CKV_AWS_26", encrypted_topic)
-        acknowledge(
-            access_logs.bucket,
-            "AwsSolutions::AwsSolutions-S1",
-            "This bucket receives the access logs; logging its own access into itself would loop.",
-        )
-        monitoring_role = database.instance.node.find_child("MonitoringRole")
-        acknowledge(
-            monitoring_role,
-            "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-            "AmazonRDSEnhancedMonitoringRole]",
-            "The AWS-managed policy RDS documents for enhanced monitoring (publishing OS metrics to CloudWatch Logs).",
-        )
+        # What the configuration turns off outside prod, and why that is accepted there.
         cheaper = f"off by configuration in env={config.env} to halve its cost; prod keeps it on"
-        if not config.database.multi_az:
-            acknowledge(database.instance, "AwsSolutions::AwsSolutions-RDS3", f"Multi-AZ is {cheaper} (db_multi_az).")
-        if not config.database.deletion_protection:
-            acknowledge(
+        if not db.multi_az:
+            accept(database.instance, f"Multi-AZ is off by configuration in env={config.env}.", checkov=["CKV_AWS_157"])
+            accept(database.instance, f"Multi-AZ is {cheaper} (db_multi_az).", nag=["AwsSolutions-RDS3"])
+        if not db.deletion_protection:
+            accept(
                 database.instance,
-                "AwsSolutions::AwsSolutions-RDS10",
                 f"Deletion protection is off by configuration in env={config.env} so the environment can be torn "
                 "down; a final snapshot is still taken on delete (db_deletion_protection).",
+                nag=["AwsSolutions-RDS10"],
             )
-        if config.cache.nodes < 2:
-            acknowledge(
+        if cache_settings.nodes < 2:
+            accept(
                 cache.replication_group,
-                "AwsSolutions::AwsSolutions-AEC4",
                 f"A single cache node (no Multi-AZ failover) is {cheaper} (cache_nodes).",
+                nag=["AwsSolutions-AEC4"],
             )
+
+        self.outputs = DataOutputs(
+            database_host=database.instance.instance_endpoint.hostname,
+            redis_host=cache.primary_endpoint_address,
+            bucket=assets.bucket,
+            access_logs_bucket=access_logs.bucket,
+            database_id=database.instance.instance_identifier,
+            cache_id=cache.replication_group.ref,
+            alarm_topic=topic.topic,
+            alarm_prefix=prefix,
+            data_panels=data_alarms.panels,
+        )
+        pin_exports(self, self.outputs)

@@ -1,32 +1,103 @@
-"""What the permanent stacks hand to a compute stack: everything a compute stack may read."""
+"""The contract between the permanent stacks and a compute stack.
+
+The network and data stacks each hand out one frozen outputs object of CDK objects;
+`PermanentResources` is the two together, which is all a compute stack may read. Each
+field says what of it is exported (`pinned`): `pin_exports` exports exactly that, in
+field order, whoever imports it, so a compute stack can come, change or go without
+touching the permanent stacks. A field without a pin is refused, so adding a field
+cannot forget its export. The order of the fields is the order of the exports in the
+template: append, never reorder.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from aws_cdk import Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 
+from constructs.monitoring import Panels
+
+Pins = Callable[[Any], list[str]]
+
+
+def pinned(pins: Pins) -> Any:
+    """A field whose value exports ``pins(value)`` (nothing when the value is None)."""
+    return dataclasses.field(metadata={"pins": pins})
+
+
+def unexported(why: str) -> Any:
+    """A field that needs no export (``why``: e.g. it holds no token, or its tokens are pinned elsewhere)."""
+    return dataclasses.field(metadata={"pins": None, "unexported": why})
+
+
+def _itself(value: str) -> list[str]:
+    return [value]
+
+
+def _subnets_and_vpc(vpc: ec2.IVpc) -> list[str]:
+    return [*(subnet.subnet_id for subnet in [*vpc.public_subnets, *vpc.private_subnets]), vpc.vpc_id]
+
+
+def _group(group: ec2.ISecurityGroup) -> list[str]:
+    return [group.security_group_id]
+
+
+@dataclass(frozen=True)
+class NetworkOutputs:
+    """What the network stack hands to a compute stack."""
+
+    vpc: ec2.IVpc = pinned(_subnets_and_vpc)
+    lambda_sg: ec2.ISecurityGroup = pinned(_group)
+    ecs_sg: ec2.ISecurityGroup = pinned(_group)
+    alb_sg: ec2.ISecurityGroup = pinned(_group)
+    # The custom domain's certificate, shared by API Gateway and the load balancer (None without a domain).
+    certificate: acm.ICertificate | None = pinned(lambda c: [c.certificate_arn])
+
+
+@dataclass(frozen=True)
+class DataOutputs:
+    """What the data stack hands to a compute stack."""
+
+    database_host: str = pinned(_itself)
+    redis_host: str = pinned(_itself)
+    bucket: s3.IBucket = pinned(lambda b: [b.bucket_name, b.bucket_arn])
+    # Where the load balancer writes its access logs: it needs the name only.
+    access_logs_bucket: s3.IBucket = pinned(lambda b: [b.bucket_name])
+    # The ids the data metrics carry: the database instance's and the cache replication group's.
+    database_id: str = pinned(_itself)
+    cache_id: str = pinned(_itself)
+    alarm_topic: sns.ITopic = pinned(lambda t: [t.topic_arn])
+    # The topic accepts alarms named with this prefix only: every stack names its alarms with it.
+    alarm_prefix: str = unexported("a plain string, the same in every stack")
+    # The database's and the cache's metrics, by dashboard panel; their ids are pinned above.
+    data_panels: Panels = unexported("metrics whose tokens are database_id and cache_id")
+
 
 @dataclass(frozen=True)
 class PermanentResources:
-    """The network and data stacks' resources a compute stack uses.
+    """Everything a compute stack may read from the permanent stacks."""
 
-    Every value here is exported (pinned) by its stack whoever imports it, so a compute
-    stack can come, change or go without touching the permanent stacks.
-    """
+    network: NetworkOutputs
+    data: DataOutputs
 
-    vpc: ec2.IVpc
-    lambda_sg: ec2.ISecurityGroup
-    ecs_sg: ec2.ISecurityGroup
-    alb_sg: ec2.ISecurityGroup
-    certificate: acm.ICertificate | None
-    database_host: str
-    database_id: str
-    redis_host: str
-    cache_node_ids: tuple[str, ...]
-    bucket: s3.IBucket
-    access_logs_bucket: s3.IBucket
-    alarm_topic: sns.ITopic
+
+def pin_exports(stack: Stack, outputs: NetworkOutputs | DataOutputs) -> None:
+    """Export every pinned value of ``outputs`` from ``stack``, in field order."""
+    for field in dataclasses.fields(outputs):
+        if "pins" not in field.metadata:
+            raise TypeError(
+                f"{type(outputs).__name__}.{field.name} says nothing of its export: use pinned() or unexported()"
+            )
+        pins: Pins | None = field.metadata["pins"]
+        value = getattr(outputs, field.name)
+        if pins is None or value is None:
+            continue
+        for exported in pins(value):
+            stack.export_value(exported)

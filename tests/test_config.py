@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from config import ConfigError, load_config
-from config.settings import KEYS, LOG_RETENTION_DAYS
-from constructs.log_retention import SUPPORTED_DAYS
+from config.keys import KEYS
+from config.limits import LOG_RETENTION
 from tests.conftest import CDK_CONTEXT, ROOT
 
 
@@ -81,8 +81,24 @@ def test_cdk_internal_context_keys_are_ignored() -> None:
     assert config.env == "prod"
 
 
-def test_log_retention_choices_match_the_cdk_enum_table() -> None:
-    assert set(LOG_RETENTION_DAYS) == set(SUPPORTED_DAYS)
+def test_the_retention_table_names_the_cdk_member_of_each_period() -> None:
+    """The CDK's Python enum carries member names; what each one means shows in the template."""
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_logs as logs
+    from aws_cdk.assertions import Template
+
+    stack = Stack(App(), "Probe")
+    for days, member in LOG_RETENTION.items():
+        logs.LogGroup(stack, f"Days{days}", retention=getattr(logs.RetentionDays, member))
+    kept = [r["Properties"]["RetentionInDays"] for r in Template.from_stack(stack).to_json()["Resources"].values()]
+    assert kept == list(LOG_RETENTION)
+
+
+def test_the_model_hands_the_stacks_cdk_enums() -> None:
+    config = load(lambda_runtime="provided.al2023", lambda_architecture="arm64", log_retention_days=14)
+    assert config.function.cdk_runtime.name == "provided.al2023"
+    assert config.function.cdk_architecture.name == "arm64"
+    assert config.log_retention.name == "TWO_WEEKS"
 
 
 def test_every_key_has_a_value_in_both_environments() -> None:
@@ -133,7 +149,7 @@ BAD_INPUTS = [
     ),
     pytest.param(
         {"ssm_endpoint": "yes please"},
-        r"^ssm_endpoint: 'yes please' is not a boolean; accepted: true or false$",
+        r"^ssm_endpoint: 'yes please' is not a boolean; accepted: true \| false$",
         id="ssm-endpoint",
     ),
     pytest.param(
@@ -214,7 +230,7 @@ BAD_INPUTS = [
     ),
     pytest.param({"cache_nodes": 0}, r"^cache_nodes: 0 is out of range 1\.\.6$", id="cache-nodes"),
     pytest.param({"cache_node_type": "t3.micro"}, r"^cache_node_type: 't3\.micro' is malformed", id="cache-type"),
-    pytest.param({"db_multi_az": "yes"}, r"^db_multi_az: 'yes' is not a boolean; accepted: true or false$", id="bool"),
+    pytest.param({"db_multi_az": "yes"}, r"^db_multi_az: 'yes' is not a boolean; accepted: true \| false$", id="bool"),
     pytest.param({"account": "1234"}, r"^account: '1234' is malformed; accepted: a 12-digit", id="account"),
     pytest.param({"region": "Singapore"}, r"^region: 'Singapore' is malformed", id="region"),
     pytest.param({"ssm_prefix": "anigmaa/prod/"}, r"^ssm_prefix: 'anigmaa/prod/' is malformed", id="ssm-prefix"),

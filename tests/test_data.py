@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from aws_cdk.assertions import Match
 
-from stacks.data_stack import BUCKET_ARN_EXPORT
 from tests.conftest import Synth
 
 # Renaming any of these replaces the resource and loses its data (or, for the subnet
@@ -162,8 +162,25 @@ def test_data_exports_are_the_declared_interface(prod: Synth) -> None:
     # database host and id, cache host and group id, bucket name and ARN, access-log bucket, alarm topic
     assert len(exports) == 8
     assert all(name.startswith("anigmaa-prod-data:") for name in exports)
-    # The name cdk-nag acknowledgements in the compute stacks rely on.
-    assert f"anigmaa-prod-data:{BUCKET_ARN_EXPORT}" in exports
+    # The export the compute stacks' cdk-nag acknowledgement of the bucket's objects names (from the CDK).
+    imports = json.dumps(prod.json("compute"))
+    assert [name for name in exports if "AssetsBucket" in name and "Arn" in name and name in imports]
+
+
+def test_an_outputs_field_without_an_export_declaration_is_refused() -> None:
+    """Adding a field to the contract cannot forget its export: pin_exports refuses it."""
+    import dataclasses
+
+    from aws_cdk import App, Stack
+
+    from stacks.permanent import pin_exports
+
+    @dataclasses.dataclass(frozen=True)
+    class Outputs:
+        forgotten: str
+
+    with pytest.raises(TypeError, match=r"Outputs.forgotten says nothing of its export"):
+        pin_exports(Stack(App(), "Probe"), Outputs("value"))  # type: ignore[arg-type]
 
 
 def test_access_logs_go_to_a_private_bucket_that_load_balancers_may_write(prod: Synth) -> None:

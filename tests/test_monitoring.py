@@ -10,6 +10,18 @@ import pytest
 
 from tests.conftest import Synth
 
+# The alarms of each stack, after its prefix (anigmaa-prod-, anigmaa-prod-lambda-, anigmaa-prod-ecs-).
+ALARMS = {
+    "data": "rds-connections rds-cpu rds-free-storage redis-cpu-1 redis-cpu-2 redis-evictions-1 redis-evictions-2",
+    "lambda": "api-5xx-rate lambda-concurrency lambda-duration-p99 lambda-errors lambda-throttles",
+    "ecs": "alb-elb-5xx alb-no-healthy-targets alb-response-p99 alb-target-5xx alb-unhealthy-targets service-cpu "
+    "service-memory",
+}
+
+
+def _named(prefix: str, stack: str) -> list[str]:
+    return [f"{prefix}-{name}" for name in ALARMS[stack].split()]
+
 
 def _alarms(synth: Synth, role: str) -> dict[str, dict[str, Any]]:
     return {
@@ -48,15 +60,7 @@ def test_cloudwatch_alarms_of_this_environment_may_publish_to_the_topic(prod: Sy
 
 def test_data_alarms_watch_rds_and_redis(prod: Synth) -> None:
     alarms = _alarms(prod, "data")
-    assert sorted(alarms) == [
-        "anigmaa-prod-rds-connections",
-        "anigmaa-prod-rds-cpu",
-        "anigmaa-prod-rds-free-storage",
-        "anigmaa-prod-redis-cpu-1",
-        "anigmaa-prod-redis-cpu-2",
-        "anigmaa-prod-redis-evictions-1",
-        "anigmaa-prod-redis-evictions-2",
-    ]
+    assert sorted(alarms) == _named("anigmaa-prod", "data")
     connections = alarms["anigmaa-prod-rds-connections"]
     assert (connections["MetricName"], connections["Namespace"], connections["Threshold"]) == (
         "DatabaseConnections",
@@ -73,13 +77,7 @@ def test_data_alarms_watch_rds_and_redis(prod: Synth) -> None:
 
 def test_lambda_alarms_cover_duration_throttles_errors_5xx_and_concurrency(prod: Synth) -> None:
     alarms = _alarms(prod, "compute")
-    assert sorted(alarms) == [
-        "anigmaa-prod-lambda-api-5xx-rate",
-        "anigmaa-prod-lambda-lambda-concurrency",
-        "anigmaa-prod-lambda-lambda-duration-p99",
-        "anigmaa-prod-lambda-lambda-errors",
-        "anigmaa-prod-lambda-lambda-throttles",
-    ]
+    assert sorted(alarms) == _named("anigmaa-prod-lambda", "lambda")
     duration = alarms["anigmaa-prod-lambda-lambda-duration-p99"]
     assert (duration["MetricName"], duration["ExtendedStatistic"], duration["Threshold"]) == ("Duration", "p99", 24000)
     [dimension] = duration["Dimensions"]
@@ -103,15 +101,7 @@ def test_no_concurrency_alarm_without_reserved_concurrency(dev: Synth) -> None:
 
 def test_ecs_alarms_cover_5xx_response_time_health_cpu_and_memory(ecs: Synth) -> None:
     alarms = _alarms(ecs, "compute")
-    assert sorted(alarms) == [
-        "anigmaa-prod-ecs-alb-elb-5xx",
-        "anigmaa-prod-ecs-alb-no-healthy-targets",
-        "anigmaa-prod-ecs-alb-response-p99",
-        "anigmaa-prod-ecs-alb-target-5xx",
-        "anigmaa-prod-ecs-alb-unhealthy-targets",
-        "anigmaa-prod-ecs-service-cpu",
-        "anigmaa-prod-ecs-service-memory",
-    ]
+    assert sorted(alarms) == _named("anigmaa-prod-ecs", "ecs")
     assert alarms["anigmaa-prod-ecs-alb-target-5xx"]["MetricName"] == "HTTPCode_Target_5XX_Count"
     assert alarms["anigmaa-prod-ecs-alb-elb-5xx"]["MetricName"] == "HTTPCode_ELB_5XX_Count"
     down = alarms["anigmaa-prod-ecs-alb-no-healthy-targets"]

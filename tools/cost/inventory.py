@@ -7,13 +7,13 @@ Reading the templates (rather than cdk.json) means the report prices exactly wha
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tools.cost import CostError
+from tools.gates.assembly import AssemblyError, read_stacks
 
 Resource = dict[str, Any]
 
@@ -84,22 +84,16 @@ class Inventory:
 
 def read(assembly: Path) -> Inventory:
     """The inventory of the cloud assembly in ``assembly`` (a cdk.out directory)."""
-    manifest_path = assembly / "manifest.json"
-    if not manifest_path.is_file():
-        raise CostError(f"{assembly}: no manifest.json; accepted: a cloud assembly (run make synth first)")
-    manifest = _load(manifest_path)
-    stacks: dict[str, dict[str, Any]] = {}
-    regions = set()
-    for name, artifact in manifest.get("artifacts", {}).items():
-        if artifact.get("type") != "aws:cloudformation:stack":
-            continue
-        stacks[name] = _load(assembly / artifact["properties"]["templateFile"])
-        regions.add(artifact.get("environment", "").rsplit("/", 1)[-1])
-    if not stacks:
+    try:
+        artifacts = read_stacks(assembly)
+    except AssemblyError as error:
+        raise CostError(str(error)) from None
+    if not artifacts:
         raise CostError(f"{assembly}: the assembly holds no stacks")
+    regions = {stack.region for stack in artifacts}
     if len(regions) != 1 or "unknown-region" in regions:
         raise CostError(f"{assembly}: stacks are not in one known region ({sorted(regions)})")
-    return _inventory(regions.pop(), stacks)
+    return _inventory(regions.pop(), {stack.construct_id: stack.template for stack in artifacts})
 
 
 def _inventory(region: str, stacks: dict[str, dict[str, Any]]) -> Inventory:
@@ -155,15 +149,6 @@ def _inventory(region: str, stacks: dict[str, dict[str, Any]]) -> Inventory:
         compute_alarms=count("AWS::CloudWatch::Alarm", compute=True),
         compute_dashboards=count("AWS::CloudWatch::Dashboard", compute=True),
     )
-
-
-def _load(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CostError(f"{path}: missing from the assembly; accepted: a complete cdk.out (synthesize again)") from None
-    except json.JSONDecodeError as error:
-        raise CostError(f"{path}: not valid JSON ({error.msg}, line {error.lineno})") from None
 
 
 def _billed_units(resource: Resource) -> int:

@@ -9,7 +9,7 @@ import json
 import sys
 from typing import Any
 
-from config.settings import KEYS
+from config.keys import KEYS
 from tools import ROOT
 
 

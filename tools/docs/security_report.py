@@ -106,8 +106,9 @@ def render(outdirs: dict[str, Path]) -> str:
                     acknowledged.setdefault(key, []).append(mode)
     lines += [
         "",
-        "Rules without a finding passed or did not apply. Every acknowledgement is made at one",
-        "construct, in one method per stack (`_acknowledge`), with its reason:",
+        "Rules without a finding passed or did not apply. Every acknowledgement is made where the",
+        "construct is built (`constructs/findings.py`'s `accept`, one reason for both scanners), or,",
+        "where it depends on the configuration, in the stack; each with its reason:",
         "",
         "| rule | construct | modes | reason |",
         "|---|---|---|---|",

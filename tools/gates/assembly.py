@@ -1,12 +1,17 @@
-"""Synthesize the app into a given directory with the pinned CDK CLI, as `cdk synth` would."""
+"""The cloud assembly (a cdk.out folder): synthesize one with the pinned CDK CLI, as `cdk synth`
+would, and read its stacks and templates. Every tool that reads an assembly reads it here:
+the synth summary, the scanners, the guard and the cost report."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tools import ROOT
 
@@ -34,3 +39,75 @@ def synthesize(outdir: Path, *, env: str, compute: str, context: Sequence[str] =
         detail = (ours or lines or ["no output"])[-1]
         raise SynthError(f"synth of env={env} compute={compute} failed: {detail}")
     return outdir
+
+
+class AssemblyError(RuntimeError):
+    """The folder is not a readable cloud assembly; the message is one line."""
+
+
+Template = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StackArtifact:
+    """One stack of an assembly, as its manifest describes it."""
+
+    construct_id: str
+    stack_name: str
+    region: str
+    template_file: Path
+    template: Template
+
+    @property
+    def resources(self) -> int:
+        return len(self.template.get("Resources", {}))
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """The stack's own outputs, without the exports the CDK adds for other stacks."""
+        return tuple(name for name in self.template.get("Outputs", {}) if not name.startswith("ExportsOutput"))
+
+
+def load_json(path: Path) -> Any:
+    """A JSON file of the assembly, or one line saying why it cannot be read."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AssemblyError(
+            f"{path}: missing from the assembly; accepted: a complete cdk.out (synthesize again)"
+        ) from None
+    except json.JSONDecodeError as error:
+        raise AssemblyError(f"{path}: not valid JSON ({error.msg}, line {error.lineno})") from None
+
+
+def read_stacks(assembly: Path) -> list[StackArtifact]:
+    """The stacks of ``assembly``, in manifest order."""
+    manifest_path = assembly / "manifest.json"
+    if not manifest_path.is_file():
+        raise AssemblyError(f"{assembly}: no manifest.json; accepted: a cloud assembly (run make synth first)")
+    stacks = []
+    for construct_id, artifact in load_json(manifest_path).get("artifacts", {}).items():
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        properties = artifact["properties"]
+        template_file = assembly / properties["templateFile"]
+        stacks.append(
+            StackArtifact(
+                construct_id=construct_id,
+                stack_name=properties.get("stackName", construct_id),
+                region=artifact.get("environment", "").rsplit("/", 1)[-1],
+                template_file=template_file,
+                template=load_json(template_file),
+            )
+        )
+    return stacks
+
+
+def templates(folder: Path) -> dict[str, Template]:
+    """Every template in ``folder`` (an assembly, or the baseline), by file name."""
+    return {path.name: load_json(path) for path in template_files([folder])}
+
+
+def template_files(folders: Sequence[Path]) -> list[Path]:
+    """The template files of ``folders``, in a stable order."""
+    return sorted(path for folder in folders for path in folder.glob("*.template.json"))

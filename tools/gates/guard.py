@@ -17,27 +17,17 @@ a template with a stateful resource and no copy fails until it is reviewed into 
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 from tools import ROOT
-from tools.gates.assembly import SynthError, synthesize
+from tools.gates.assembly import AssemblyError, SynthError, synthesize, templates
 from tools.gates.template_diff import STATEFUL_TYPES, ResourceChange, diff_templates, stateful_losses
 
 BASELINE = ROOT / "baseline" / "prod"
 MODES = ("lambda", "ecs")
-
-
-def _load(path: Path) -> dict[str, Any]:
-    return dict(json.loads(path.read_text(encoding="utf-8")))
-
-
-def templates(folder: Path) -> dict[str, dict[str, Any]]:
-    """Templates by file name (one per stack)."""
-    return {p.name: _load(p) for p in sorted(folder.glob("*.template.json"))}
 
 
 def stateful_resources(template: dict[str, Any]) -> list[str]:
@@ -80,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return _run(update=args.update)
-    except (RuntimeError, SynthError) as error:
+    except (RuntimeError, SynthError, AssemblyError) as error:
         print(f"guard: {error}", file=sys.stderr)
         return 1
 

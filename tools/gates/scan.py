@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools import ROOT
+from tools.gates.assembly import template_files
 
 SCAN_BIN = ROOT / ".venv-scan" / "bin"
 
@@ -60,7 +61,7 @@ def _require(tool: Path) -> None:
 
 
 def templates_in(assemblies: list[Path]) -> list[Path]:
-    found = sorted(p for a in assemblies for p in a.glob("*.template.json"))
+    found = template_files(assemblies)
     if not found:
         raise SystemExit(f"scan: no *.template.json in {', '.join(map(str, assemblies))}; run `make synth` first")
     return found

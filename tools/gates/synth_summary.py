@@ -9,21 +9,11 @@ validation), so `make synth` ends with what a reviewer needs to know.
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-
-@dataclass(frozen=True)
-class StackSummary:
-    """One stack of the assembly."""
-
-    construct_id: str
-    stack_name: str
-    resources: int
-    outputs: tuple[str, ...]
+from tools.gates.assembly import load_json, read_stacks
 
 
 @dataclass(frozen=True)
@@ -37,37 +27,13 @@ class Finding:
     message: str
 
 
-def _load(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def stacks(assembly: Path) -> list[StackSummary]:
-    """The stacks in ``assembly``, in manifest order."""
-    manifest = _load(assembly / "manifest.json")
-    result = []
-    for construct_id, artifact in manifest["artifacts"].items():
-        if artifact["type"] != "aws:cloudformation:stack":
-            continue
-        template = _load(assembly / artifact["properties"]["templateFile"])
-        resources = template.get("Resources", {})
-        result.append(
-            StackSummary(
-                construct_id=construct_id,
-                stack_name=artifact["properties"].get("stackName", construct_id),
-                resources=len(resources),
-                outputs=tuple(name for name in template.get("Outputs", {}) if not name.startswith("ExportsOutput")),
-            )
-        )
-    return result
-
-
 def findings(assembly: Path) -> list[Finding]:
     """Warnings and errors from the validation report (annotations and CloudFormation checks)."""
     report_path = assembly / "validation-report.json"
     if not report_path.exists():
         return []
     result = []
-    for plugin in _load(report_path).get("pluginReports", []):
+    for plugin in load_json(report_path).get("pluginReports", []):
         for violation in plugin.get("violations", []):
             for construct in violation.get("violatingConstructs", []):
                 result.append(
@@ -85,7 +51,7 @@ def findings(assembly: Path) -> list[Finding]:
 def render(assembly: Path) -> str:
     """The summary as text."""
     lines = [f"Synthesized {assembly}:"]
-    for stack in stacks(assembly):
+    for stack in read_stacks(assembly):
         lines.append(f"  {stack.construct_id:<8} {stack.stack_name:<28} {stack.resources:>3} resources")
         if stack.outputs:
             lines.append(f"           outputs: {', '.join(stack.outputs)}")

@@ -29,7 +29,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,9 +170,29 @@ class Redis:
 
     def stop(self) -> None:
         """Stop the server now (as an outage would)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        stop_process(self.process)
+
+
+def stop_process(process: subprocess.Popen[Any]) -> None:
+    """Terminate ``process`` if it still runs; kill it if it has not stopped within 10 s."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextlib.contextmanager
+def serving(port: int, name: str, stop: Callable[[], None]) -> Iterator[None]:
+    """Wait until ``name`` listens on ``port``, then hold it open; ``stop`` it however the block ends."""
+    try:
+        wait_for_port(port, 10, name)
+        yield
+    finally:
+        stop()
 
 
 @contextlib.contextmanager
@@ -197,11 +217,8 @@ def redis(certs: Certificates) -> Iterator[Redis]:
     process.stdin.write(config.encode())
     process.stdin.close()
     server = Redis(port=port, password=password, process=process)
-    try:
-        wait_for_port(port, 10, "redis-server")
+    with serving(port, "redis-server", server.stop):
         yield server
-    finally:
-        server.stop()
 
 
 # --------------------------------------------------------------------------- AWS (moto)
@@ -314,7 +331,7 @@ def function_environment(pg: Postgres, cache: Redis, aws: AwsEndpoints, certs: C
 def lambda_emulator(bootstrap: Path, environment: dict[str, str], folder: Path) -> Iterator[Emulator]:
     """The Runtime Interface Emulator serving ``bootstrap`` on 127.0.0.1."""
     if not RIE.exists():
-        raise LocalRunError(f"{RIE} not found; run `make rie`")
+        raise LocalRunError(f"{RIE} not found; `make invoke-local` (or `make unit`) builds it")
     port, runtime_port = free_port(), free_port()
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "emulator.log"
@@ -334,15 +351,8 @@ def lambda_emulator(bootstrap: Path, environment: dict[str, str], folder: Path) 
             text=True,
         )
     emulator = Emulator(port=port, process=process, log=log)
-    try:
-        wait_for_port(port, 10, "aws-lambda-rie")
+    with serving(port, "aws-lambda-rie", lambda: stop_process(process)):
         yield emulator
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 # --------------------------------------------------------------------------- all of it

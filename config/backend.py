@@ -1,0 +1,18 @@
+"""What the Go backend fixes: its database user and name, its ports, its secrets and its pools."""
+
+from __future__ import annotations
+
+# Fixed by the seed: the backend's user, database and ports.
+DB_USER = "postgres"
+DB_NAME = "anigmaa"
+DB_PORT = 5432
+REDIS_PORT = 6379
+APP_PORT = 8080
+
+# Database connections one process may hold (the backend's pool reads DB_MAX_CONNS): few
+# per Lambda execution environment, because concurrency multiplies them.
+LAMBDA_DB_MAX_CONNS = 2
+ECS_DB_MAX_CONNS = 10
+
+# The SecureStrings the backend reads, under the environment's ssm_prefix.
+SECRET_NAMES = ("DB_PASSWORD", "JWT_SECRET", "REDIS_PASSWORD", "MIDTRANS_SERVER_KEY")

@@ -1,0 +1,291 @@
+"""Every configuration key the user may set: its parser, its help, and what it accepts.
+
+A `Parser` turns one raw context value (from cdk.json, or ``-c key=value`` text) into a
+typed value or raises `ConfigError` with one line. Its ``accepted`` text is the one the
+error prints and the README's table shows (`tools.docs.config_table`), so they cannot
+differ. A key whose value is checked against other keys (`config.rules`) says so in its
+``rule``, which the table adds after what the parser accepts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from config.limits import (
+    HTTP_API_MAX_TIMEOUT_SECONDS,
+    LAMBDA_ARCHITECTURES,
+    LAMBDA_RUNTIMES,
+    LOG_RETENTION,
+    MAX_LAYERS,
+    POSTGRES_MAJOR_VERSIONS,
+    REDIS_ENGINE_VERSIONS,
+)
+
+ENVIRONMENTS = ("prod", "dev")
+COMPUTE_MODES = ("lambda", "ecs")
+# The keys that choose what to build rather than how; they live at the context's root.
+ROOT_KEYS = ("env", "compute", "environments")
+# How the private subnets reach the internet: managed NAT gateways, or EC2 NAT instances
+# (the CDK's NatProvider.instanceV2 on Amazon Linux 2023).
+NAT_PROVIDERS = ("gateway", "instance")
+
+
+class ConfigError(ValueError):
+    """A configuration value was rejected; the message is one line for the user."""
+
+
+def fail(key: str, value: Any, problem: str, accepted: str) -> ConfigError:
+    """The one-line error: the key, the value it got, what is wrong and what is accepted."""
+    return ConfigError(f"{key}: {value!r} {problem}; accepted: {accepted}")
+
+
+@dataclass(frozen=True)
+class Parser:
+    """Checks and converts one value; ``accepted`` says, for people, what it takes."""
+
+    accepted: str
+    convert: Callable[[str, Any], Any]
+
+    def __call__(self, key: str, value: Any) -> Any:
+        return self.convert(key, value)
+
+
+def integer(low: int, high: int, note: str = "") -> Parser:
+    accepted = f"{low}..{high}{note}"
+
+    def convert(key: str, value: Any) -> int:
+        if isinstance(value, bool):
+            raise fail(key, value, "is not a whole number", f"a whole number in {accepted}")
+        if isinstance(value, int):
+            number = value
+        elif isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
+            number = int(value.strip())
+        else:
+            raise fail(key, value, "is not a whole number", f"a whole number in {accepted}")
+        if not low <= number <= high:
+            raise ConfigError(f"{key}: {number} is out of range {accepted}")
+        return number
+
+    return Parser(accepted, convert)
+
+
+def _boolean(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise fail(key, value, "is not a boolean", BOOLEAN.accepted)
+
+
+BOOLEAN = Parser("true | false", _boolean)
+
+
+def choice(choices: Sequence[str]) -> Parser:
+    accepted = " | ".join(choices)
+
+    def convert(key: str, value: Any) -> str:
+        # cdk.json may hold a version as a number (17, 7.1); compare it as text.
+        text = str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        if isinstance(text, str) and text in choices:
+            return text
+        raise fail(key, value, "is not known", accepted)
+
+    return Parser(accepted, convert)
+
+
+def pattern(regex: str, accepted: str, *, allow_empty: bool = False) -> Parser:
+    compiled = re.compile(regex)
+    if allow_empty:
+        accepted = f"{accepted}, or empty"
+
+    def convert(key: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise fail(key, value, "is not text", accepted)
+        if value == "" and allow_empty:
+            return value
+        if not compiled.fullmatch(value):
+            raise fail(key, value, "is malformed", accepted)
+        return value
+
+    return Parser(accepted, convert)
+
+
+def string_list(item: Parser) -> Parser:
+    def convert(key: str, value: Any) -> tuple[str, ...]:
+        if isinstance(value, str):
+            items = [part.strip() for part in value.split(",") if part.strip()]
+        elif isinstance(value, list) and all(isinstance(part, str) for part in value):
+            items = list(value)
+        else:
+            raise fail(key, value, "is not a list", "a JSON list or comma-separated text")
+        return tuple(item(key, part) for part in items)
+
+    return Parser(f"{item.accepted} (a list, or comma-separated)", convert)
+
+
+def _zip_path(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise fail(key, value, "is not a path", ZIP_PATH.accepted)
+    if value and not value.endswith(".zip"):
+        raise fail(key, value, "is not a .zip file", ZIP_PATH.accepted)
+    return value
+
+
+ZIP_PATH = Parser("a path to a .zip file, or empty", _zip_path)
+
+
+def _log_retention(key: str, value: Any) -> int:
+    days: int = integer(1, 3653)(key, value)
+    if days not in LOG_RETENTION:
+        raise ConfigError(f"{key}: {days} is not a CloudWatch Logs retention period; accepted: {LOG_RETENTION_DAYS}")
+    return days
+
+
+LOG_RETENTION_DAYS = ", ".join(str(days) for days in LOG_RETENTION)
+_HOSTNAME = r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+_ORIGIN = r"\*|https://" + _HOSTNAME.replace("(?=.{1,253}$)", "") + r"(:\d{1,5})?|http://localhost(:\d{1,5})?"
+
+
+@dataclass(frozen=True)
+class Key:
+    """One configuration key. ``rule`` names the check against other keys, if any (`config.rules`)."""
+
+    parse: Parser
+    help: str
+    rule: str = ""
+
+    @property
+    def accepted(self) -> str:
+        return f"{self.parse.accepted}; {self.rule}" if self.rule else self.parse.accepted
+
+
+# Every configuration key the user may set. Defaults per environment live in cdk.json under
+# "environments"; the README's table is generated from this and checked by a test.
+KEYS: dict[str, Key] = {
+    "account": Key(
+        pattern(r"\d{12}", "a 12-digit AWS account id", allow_empty=True),
+        "AWS account id to deploy to (empty: the CLI's current account)",
+    ),
+    "region": Key(pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region name such as ap-southeast-1"), "AWS region"),
+    "availability_zones": Key(
+        string_list(pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d[a-z]", "zone names such as ap-southeast-1a")),
+        "availability zones, given explicitly so synth needs no AWS look-up",
+        rule="2 or 3 distinct zones of the region",
+    ),
+    "vpc_cidr": Key(
+        pattern(r"\d{1,3}(\.\d{1,3}){3}/\d{1,2}", "a private IPv4 CIDR from /16 to /20"), "the VPC's address range"
+    ),
+    "nat_gateways": Key(integer(1, 3), "NAT gateways or instances", rule="at most one per availability zone"),
+    "nat_provider": Key(
+        choice(NAT_PROVIDERS),
+        "managed NAT gateway, or an EC2 NAT instance (cheaper; yours to size, patched by replacement)",
+    ),
+    "nat_instance_type": Key(
+        pattern(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "an EC2 instance type such as t4g.nano"),
+        "EC2 type of the NAT instances (used when nat_provider is instance)",
+    ),
+    "ssm_endpoint": Key(BOOLEAN, "an SSM interface endpoint in each zone, so secrets are read without the NAT"),
+    "db_instance_class": Key(
+        pattern(r"db\.[a-z0-9]+\.[a-z0-9]+", "an RDS class such as db.t3.micro"), "RDS instance class"
+    ),
+    "db_engine_version": Key(choice(POSTGRES_MAJOR_VERSIONS), "PostgreSQL major version"),
+    "db_allocated_storage": Key(integer(20, 65536), "RDS storage in GiB"),
+    "db_max_allocated_storage": Key(
+        integer(20, 65536), "RDS storage autoscaling ceiling in GiB", rule="at least db_allocated_storage"
+    ),
+    "db_multi_az": Key(BOOLEAN, "RDS Multi-AZ standby"),
+    "db_backup_retention_days": Key(integer(1, 35), "RDS automated backup retention"),
+    "db_max_connections": Key(
+        integer(0, 5000),
+        "PostgreSQL's max_connections, for the connections alarm; 0: estimate from the class",
+        rule="0 only for a class whose memory is known",
+    ),
+    "alarm_email": Key(
+        pattern(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", "an e-mail address", allow_empty=True),
+        "where alarms are e-mailed (SNS; the address must confirm once); empty: no subscription",
+    ),
+    "db_deletion_protection": Key(BOOLEAN, "RDS deletion protection"),
+    "cache_node_type": Key(
+        pattern(r"cache\.[a-z0-9]+\.[a-z0-9]+", "an ElastiCache node type such as cache.t3.micro"),
+        "ElastiCache node type",
+    ),
+    "cache_engine_version": Key(choice(REDIS_ENGINE_VERSIONS), "Redis engine version"),
+    "cache_nodes": Key(integer(1, 6), "Redis nodes (2 or more enables automatic failover and Multi-AZ)"),
+    "cache_snapshot_retention_days": Key(integer(0, 35), "Redis daily snapshot retention (0: none)"),
+    "lambda_memory": Key(integer(128, 10240), "Lambda memory in MB"),
+    "lambda_timeout": Key(
+        integer(1, HTTP_API_MAX_TIMEOUT_SECONDS, " (the HTTP API's integration timeout is at most 30 s)"),
+        "Lambda timeout in seconds",
+    ),
+    "lambda_runtime": Key(choice(tuple(LAMBDA_RUNTIMES)), "Lambda OS-only runtime"),
+    "lambda_architecture": Key(choice(tuple(LAMBDA_ARCHITECTURES)), "Lambda architecture"),
+    "lambda_reserved_concurrency": Key(
+        integer(0, 1000),
+        "concurrent executions reserved for (and capped at) the function; 0: none",
+        rule="within the database's connection budget",
+    ),
+    "lambda_zip": Key(
+        ZIP_PATH, "prebuilt zip holding `bootstrap` (empty: build lambda_src/)", rule="bootstrap at the zip's root"
+    ),
+    "lambda_layer_zip": Key(ZIP_PATH, "a layer zip to attach (empty: none)"),
+    "lambda_layer_arns": Key(
+        string_list(
+            pattern(
+                r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+",
+                "layer version ARNs such as arn:aws:lambda:ap-southeast-1:123456789012:layer:name:3",
+            )
+        ),
+        "layer version ARNs to attach",
+        rule=f"in the function's region, at most {MAX_LAYERS} layers in all",
+    ),
+    "allowed_origins": Key(
+        string_list(
+            pattern(_ORIGIN, "https:// origins such as https://app.example.com, http://localhost[:port], or *")
+        ),
+        "CORS origins (empty: no cross-origin access)",
+        rule="* alone, or named origins",
+    ),
+    "api_throttle_rate": Key(integer(1, 10000), "HTTP API steady-state requests per second"),
+    "api_throttle_burst": Key(integer(1, 5000), "HTTP API burst"),
+    "domain_name": Key(
+        pattern(_HOSTNAME, "a lower-case host name such as api.example.com", allow_empty=True),
+        "custom domain for the API (empty: none)",
+        rule="inside hosted_zone_name",
+    ),
+    "hosted_zone_id": Key(
+        pattern(r"Z[A-Z0-9]{1,31}", "a Route 53 zone id such as Z0123456789ABCDEFGHIJ", allow_empty=True),
+        "Route 53 hosted zone id of domain_name",
+        rule="required with domain_name",
+    ),
+    "hosted_zone_name": Key(
+        pattern(_HOSTNAME, "the zone's name such as example.com", allow_empty=True),
+        "Route 53 hosted zone name of domain_name",
+        rule="required with domain_name",
+    ),
+    "ecs_desired_count": Key(integer(1, 20), "Fargate tasks in compute=ecs"),
+    "ecs_cpu": Key(choice(("256", "512", "1024", "2048", "4096")), "Fargate task CPU units"),
+    "ecs_memory": Key(integer(512, 30720), "Fargate task memory in MiB", rule="a size Fargate allows for ecs_cpu"),
+    "ecs_image_uri": Key(
+        pattern(
+            r"[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[A-Za-z0-9_.-]+|@sha256:[0-9a-f]{64})",
+            "an image such as 123456789012.dkr.ecr.ap-southeast-1.amazonaws.com/anigmaa:1.4.2",
+            allow_empty=True,
+        ),
+        "the ECS image (empty: build lambda_src/Dockerfile as a CDK asset)",
+    ),
+    "midtrans_client_key": Key(
+        pattern(r"[A-Za-z0-9_-]{0,128}", "letters, digits, - and _ (the public client key)"),
+        "Midtrans client key (public; the server key is a secret)",
+    ),
+    "midtrans_is_production": Key(BOOLEAN, "Midtrans production mode"),
+    "ssm_prefix": Key(
+        pattern(r"(/[A-Za-z0-9_.-]+)+", "a path such as /anigmaa/prod (no trailing /)"),
+        "SSM path prefix of the four SecureStrings",
+        rule="not under /aws or /ssm",
+    ),
+    "log_retention_days": Key(Parser(LOG_RETENTION_DAYS, _log_retention), "CloudWatch Logs retention in days"),
+    "termination_protection": Key(BOOLEAN, "termination protection on the network and data stacks"),
+}

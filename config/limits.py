@@ -1,0 +1,56 @@
+"""AWS's own tables and limits, each written once, that the configuration is checked against.
+
+Where the stacks need a CDK enum, the table maps the accepted value to the enum member's
+name, and `config.model` hands out the enum itself; this module never imports the CDK,
+so the operations tools read the configuration without starting it.
+"""
+
+from __future__ import annotations
+
+# Lambda's OS-only runtimes: configuration value → aws_lambda.Runtime member.
+LAMBDA_RUNTIMES = {"provided.al2": "PROVIDED_AL2", "provided.al2023": "PROVIDED_AL2023"}
+# What AWS has announced for a runtime, said at every synth that uses it.
+RUNTIME_DEPRECATIONS = {
+    "provided.al2": (
+        "lambda_runtime: provided.al2 was deprecated on 2026-07-31; AWS blocks creating functions on it "
+        "from 2027-02-01 and updating them from 2027-03-03. The same bootstrap runs on provided.al2023: "
+        "set lambda_runtime to provided.al2023 in cdk.json (or -c lambda_runtime=provided.al2023)."
+    ),
+}
+# Lambda's architectures: configuration value → aws_lambda.Architecture member.
+LAMBDA_ARCHITECTURES = {"x86_64": "X86_64", "arm64": "ARM_64"}
+# The HTTP API's maximum integration timeout; a longer Lambda timeout is never reached.
+HTTP_API_MAX_TIMEOUT_SECONDS = 30
+MAX_LAYERS = 5  # Lambda's limit of layers per function
+
+# CloudWatch Logs' retention periods: days → aws_logs.RetentionDays member.
+LOG_RETENTION = {
+    1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
+    60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS", 150: "FIVE_MONTHS", 180: "SIX_MONTHS",
+    365: "ONE_YEAR", 400: "THIRTEEN_MONTHS", 545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS", 1096: "THREE_YEARS",
+    1827: "FIVE_YEARS", 2192: "SIX_YEARS", 2557: "SEVEN_YEARS", 2922: "EIGHT_YEARS", 3288: "NINE_YEARS",
+    3653: "TEN_YEARS",
+}  # fmt: skip
+
+# Fargate's valid memory sizes (MiB) for each CPU size (CPU units).
+FARGATE_MEMORY = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4097, 1024)),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+}
+
+POSTGRES_MAJOR_VERSIONS = ("14", "15", "16", "17")
+REDIS_ENGINE_VERSIONS = ("6.2", "7.0", "7.1")
+
+# Connections PostgreSQL on RDS keeps for the superuser and rdsadmin.
+DB_RESERVED_CONNECTIONS = 3
+# Memory of common RDS classes (GiB), to estimate PostgreSQL's default max_connections,
+# LEAST(DBInstanceClassMemory / 9531392, 5000). DBInstanceClassMemory is what is left after
+# the OS; three quarters of the nominal memory is a conservative stand-in.
+DB_CLASS_MEMORY_GIB = {
+    "db.t3.micro": 1, "db.t3.small": 2, "db.t3.medium": 4, "db.t3.large": 8,
+    "db.t4g.micro": 1, "db.t4g.small": 2, "db.t4g.medium": 4, "db.t4g.large": 8,
+    "db.m6g.large": 8, "db.m7g.large": 8, "db.r6g.large": 16, "db.r7g.large": 16,
+}  # fmt: skip

@@ -1,0 +1,174 @@
+"""The validated configuration: frozen dataclasses, one per concern, that the stacks read.
+
+Values are checked before these exist (`config.keys`, `config.rules`). Where a stack needs
+a CDK enum, a property hands it out from the one table in `config.limits`; the CDK is
+imported only then, so the operations tools load the configuration without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from config.backend import SECRET_NAMES
+from config.limits import LAMBDA_ARCHITECTURES, LAMBDA_RUNTIMES, LOG_RETENTION
+from config.naming import Names
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_logs as logs
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """The VPC: its address range, availability zones, NAT and private endpoints.
+
+    ``nat_gateways`` counts NAT devices (as the CDK's ``natGateways`` does): gateways, or
+    instances of ``nat_instance_type`` when ``nat_provider`` is ``instance``.
+    """
+
+    vpc_cidr: str
+    availability_zones: tuple[str, ...]
+    nat_gateways: int
+    nat_provider: str
+    nat_instance_type: str
+    ssm_endpoint: bool
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    """RDS PostgreSQL sizing and protection."""
+
+    instance_class: str
+    engine_version: str
+    allocated_storage_gb: int
+    max_allocated_storage_gb: int
+    multi_az: bool
+    backup_retention_days: int
+    deletion_protection: bool
+    max_connections: int
+
+
+@dataclass(frozen=True)
+class CacheConfig:
+    """ElastiCache Redis replication group sizing."""
+
+    node_type: str
+    engine_version: str
+    nodes: int
+    snapshot_retention_days: int
+
+
+@dataclass(frozen=True)
+class DomainConfig:
+    """A custom domain for the API and the Route 53 zone that validates and serves it."""
+
+    name: str
+    hosted_zone_id: str
+    hosted_zone_name: str
+
+
+@dataclass(frozen=True)
+class LambdaConfig:
+    """The backend function: runtime, size and where its code comes from."""
+
+    function_name: str
+    memory_mb: int
+    timeout_seconds: int
+    runtime: str
+    architecture: str
+    code_zip: Path | None
+    layer_zip: Path | None
+    layer_arns: tuple[str, ...]
+    reserved_concurrency: int | None
+
+    @property
+    def goarch(self) -> str:
+        """The Go architecture that matches the Lambda architecture."""
+        return "arm64" if self.architecture == "arm64" else "amd64"
+
+    @property
+    def cdk_runtime(self) -> lambda_.Runtime:
+        from aws_cdk import aws_lambda
+
+        return getattr(aws_lambda.Runtime, LAMBDA_RUNTIMES[self.runtime])  # type: ignore[no-any-return]
+
+    @property
+    def cdk_architecture(self) -> lambda_.Architecture:
+        from aws_cdk import aws_lambda
+
+        return getattr(aws_lambda.Architecture, LAMBDA_ARCHITECTURES[self.architecture])  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    """The HTTP API: CORS, throttling and the optional custom domain."""
+
+    name: str
+    allowed_origins: tuple[str, ...]
+    throttle_rate: int
+    throttle_burst: int
+    domain: DomainConfig | None
+
+
+@dataclass(frozen=True)
+class EcsConfig:
+    """The Fargate rollback path: service size and where its image comes from."""
+
+    cluster_name: str
+    service_name: str
+    desired_count: int
+    cpu: int
+    memory_mib: int
+    image_uri: str | None
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """Plain (non-secret) settings the Go backend reads from its environment."""
+
+    midtrans_client_key: str
+    midtrans_is_production: bool
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """Everything the stacks need, validated."""
+
+    env: str
+    compute: str
+    account: str | None
+    region: str
+    ssm_prefix: str
+    log_retention_days: int
+    termination_protection: bool
+    alarm_email: str | None
+    network: NetworkConfig
+    database: DatabaseConfig
+    cache: CacheConfig
+    function: LambdaConfig
+    api: ApiConfig
+    ecs: EcsConfig
+    backend: BackendConfig
+
+    @property
+    def names(self) -> Names:
+        """Every physical name of this environment (`config.naming`)."""
+        return Names.of_env(self.env)
+
+    def stack_name(self, role: str) -> str:
+        """The CloudFormation stack name for a role, e.g. ``anigmaa-prod-network``."""
+        return self.names.of(role)
+
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        """``log_retention_days`` as the CDK's enum."""
+        from aws_cdk import aws_logs
+
+        return getattr(aws_logs.RetentionDays, LOG_RETENTION[self.log_retention_days])  # type: ignore[no-any-return]
+
+    @property
+    def secret_parameter_names(self) -> dict[str, str]:
+        """The SSM SecureString parameter name of each secret, keyed by secret name."""
+        return {name: f"{self.ssm_prefix}/{name}" for name in SECRET_NAMES}

@@ -1,0 +1,49 @@
+"""Every physical name the app gives a resource, in one place.
+
+Two families, both keyed by the environment:
+- the seed's names, which the backend team and its tooling already know, kept as they are
+  in prod and suffixed elsewhere: ``anigmaa-backend`` / ``anigmaa-backend-dev`` (function,
+  ECS service), ``anigmaa`` / ``anigmaa-dev`` (HTTP API, ECS cluster);
+- the names this app adds, which start with ``anigmaa-<env>-``: stacks, the alarm topic,
+  alarms, dashboards, roles. The alarm topic accepts alarms named with that prefix only.
+
+Renaming any of them replaces the resource: change nothing here without a reviewed diff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Names:
+    """The physical names of one environment; `Names.of_env` builds them."""
+
+    prefix: str
+    function: str
+    api: str
+    cluster: str
+    service: str
+    api_access_log_group: str
+    service_log_group: str
+    alarm_topic: str
+
+    @classmethod
+    def of_env(cls, env: str) -> Names:
+        seed = "" if env == "prod" else f"-{env}"  # the seed's names carry the environment outside prod
+        prefix = f"anigmaa-{env}"
+        return cls(
+            prefix=prefix,
+            function=f"anigmaa-backend{seed}",
+            api=f"anigmaa{seed}",
+            cluster=f"anigmaa{seed}",
+            service=f"anigmaa-backend{seed}",
+            # Log groups named as each service names its own (the function's: in BackendFunction).
+            api_access_log_group=f"/aws/apigateway/anigmaa{seed}",
+            service_log_group=f"/ecs/anigmaa-backend{seed}",
+            alarm_topic=f"{prefix}-alarms",
+        )
+
+    def of(self, role: str) -> str:
+        """A name this app adds, e.g. ``of("network")`` → ``anigmaa-prod-network``."""
+        return f"{self.prefix}-{role}"

@@ -1,0 +1,247 @@
+"""The checks that read more than one key, the connection arithmetic, and the assembly of
+the dataclasses from parsed values. Each check raises `ConfigError` with one line."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from config.backend import ECS_DB_MAX_CONNS, LAMBDA_DB_MAX_CONNS
+from config.keys import ConfigError, fail
+from config.limits import DB_CLASS_MEMORY_GIB, DB_RESERVED_CONNECTIONS, FARGATE_MEMORY, MAX_LAYERS
+from config.model import (
+    ApiConfig,
+    AppConfig,
+    BackendConfig,
+    CacheConfig,
+    DatabaseConfig,
+    DomainConfig,
+    EcsConfig,
+    LambdaConfig,
+    NetworkConfig,
+)
+from config.naming import Names
+
+VPC_CIDR_ACCEPTED = "a private IPv4 CIDR from /16 to /20"
+
+
+def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig:
+    """Check the keys against each other, then build the dataclasses. ``v`` holds each key's parsed value."""
+    network = _network(v)
+    _storage(v)
+    origins = _origins(v["allowed_origins"])
+    layer_zip = _existing_file("lambda_layer_zip", v["lambda_layer_zip"], root)
+    _layers(v["lambda_layer_arns"], layer_zip, v["region"])
+    if re.match(r"/(aws|ssm)", v["ssm_prefix"], re.IGNORECASE):
+        raise fail("ssm_prefix", v["ssm_prefix"], "starts with a name AWS reserves", "a path not under /aws or /ssm")
+    max_connections = database_max_connections(v["db_instance_class"], v["db_max_connections"])
+    check_connection_budget(v["lambda_reserved_concurrency"], v["ecs_desired_count"], max_connections)
+    cpu = int(v["ecs_cpu"])
+    _fargate_size(cpu, v["ecs_memory"])
+
+    names = Names.of_env(env)
+    return AppConfig(
+        env=env,
+        compute=compute,
+        account=v["account"] or None,
+        region=v["region"],
+        ssm_prefix=v["ssm_prefix"],
+        log_retention_days=v["log_retention_days"],
+        termination_protection=v["termination_protection"],
+        alarm_email=v["alarm_email"] or None,
+        network=network,
+        database=DatabaseConfig(
+            instance_class=v["db_instance_class"],
+            engine_version=v["db_engine_version"],
+            allocated_storage_gb=v["db_allocated_storage"],
+            max_allocated_storage_gb=v["db_max_allocated_storage"],
+            multi_az=v["db_multi_az"],
+            backup_retention_days=v["db_backup_retention_days"],
+            deletion_protection=v["db_deletion_protection"],
+            max_connections=max_connections,
+        ),
+        cache=CacheConfig(
+            node_type=v["cache_node_type"],
+            engine_version=v["cache_engine_version"],
+            nodes=v["cache_nodes"],
+            snapshot_retention_days=v["cache_snapshot_retention_days"],
+        ),
+        function=LambdaConfig(
+            function_name=names.function,
+            memory_mb=v["lambda_memory"],
+            timeout_seconds=v["lambda_timeout"],
+            runtime=v["lambda_runtime"],
+            architecture=v["lambda_architecture"],
+            code_zip=_bootstrap_zip(v["lambda_zip"], root),
+            layer_zip=layer_zip,
+            layer_arns=v["lambda_layer_arns"],
+            reserved_concurrency=v["lambda_reserved_concurrency"] or None,
+        ),
+        api=ApiConfig(
+            name=names.api,
+            allowed_origins=origins,
+            throttle_rate=v["api_throttle_rate"],
+            throttle_burst=v["api_throttle_burst"],
+            domain=_domain(v["domain_name"], v["hosted_zone_id"], v["hosted_zone_name"]),
+        ),
+        ecs=EcsConfig(
+            cluster_name=names.cluster,
+            service_name=names.service,
+            desired_count=v["ecs_desired_count"],
+            cpu=cpu,
+            memory_mib=v["ecs_memory"],
+            image_uri=v["ecs_image_uri"] or None,
+        ),
+        backend=BackendConfig(
+            midtrans_client_key=v["midtrans_client_key"],
+            midtrans_is_production=v["midtrans_is_production"],
+        ),
+    )
+
+
+def _network(v: dict[str, Any]) -> NetworkConfig:
+    region: str = v["region"]
+    azs: tuple[str, ...] = v["availability_zones"]
+    if not 2 <= len(azs) <= 3:
+        raise fail("availability_zones", ",".join(azs), "names the wrong number of zones", "2 or 3 zones")
+    for zone in azs:
+        if not zone.startswith(region):
+            raise fail("availability_zones", zone, f"is not in region {region}", f"zones such as {region}a")
+    if len(set(azs)) != len(azs):
+        raise fail("availability_zones", ",".join(azs), "repeats a zone", "distinct zones")
+    if v["nat_gateways"] > len(azs):
+        raise ConfigError(
+            f"nat_gateways: {v['nat_gateways']} is out of range 1..{len(azs)} (one per availability zone)"
+        )
+    try:
+        cidr = ipaddress.ip_network(v["vpc_cidr"])
+    except ValueError:
+        raise fail("vpc_cidr", v["vpc_cidr"], "is not a network address", VPC_CIDR_ACCEPTED) from None
+    # Each zone gets a public /(N+6) and a private /(N+4) subnet; below /20 the public ones
+    # would be smaller than the /27 a load balancer needs.
+    if not (cidr.is_private and 16 <= cidr.prefixlen <= 20):
+        raise fail("vpc_cidr", v["vpc_cidr"], "is not a private /16../20 range", VPC_CIDR_ACCEPTED)
+    return NetworkConfig(
+        vpc_cidr=str(cidr),
+        availability_zones=azs,
+        nat_gateways=v["nat_gateways"],
+        nat_provider=v["nat_provider"],
+        nat_instance_type=v["nat_instance_type"],
+        ssm_endpoint=v["ssm_endpoint"],
+    )
+
+
+def _storage(v: dict[str, Any]) -> None:
+    if v["db_max_allocated_storage"] < v["db_allocated_storage"]:
+        raise ConfigError(
+            f"db_max_allocated_storage: {v['db_max_allocated_storage']} is below db_allocated_storage "
+            f"{v['db_allocated_storage']}; accepted: a value >= db_allocated_storage"
+        )
+
+
+def _origins(origins: tuple[str, ...]) -> tuple[str, ...]:
+    if "*" in origins and len(origins) > 1:
+        raise fail("allowed_origins", ",".join(origins), "mixes * with named origins", "* alone, or named origins")
+    return origins
+
+
+def _layers(layer_arns: tuple[str, ...], layer_zip: Path | None, region: str) -> None:
+    for arn in layer_arns:
+        if arn.split(":")[3] != region:
+            raise fail(
+                "lambda_layer_arns", arn, f"is not in region {region}", "layer versions in the function's region"
+            )
+    layers = len(layer_arns) + (1 if layer_zip else 0)
+    if layers > MAX_LAYERS:
+        raise ConfigError(
+            f"lambda_layer_arns: {layers} layers (with lambda_layer_zip) is more than Lambda's limit; "
+            f"accepted: at most {MAX_LAYERS} layers in all"
+        )
+
+
+def database_max_connections(instance_class: str, configured: int) -> int:
+    """PostgreSQL's max_connections: as configured, or (0) estimated from the class's memory."""
+    if configured:
+        return configured
+    memory = DB_CLASS_MEMORY_GIB.get(instance_class)
+    if memory is None:
+        raise ConfigError(
+            f"db_max_connections: 0 (estimate) is not possible for db_instance_class {instance_class!r}; "
+            "accepted: the instance's max_connections (SHOW max_connections)"
+        )
+    return min(int(memory * 2**30 * 0.75) // 9531392, 5000)
+
+
+def check_connection_budget(reserved: int, ecs_tasks: int, max_connections: int) -> None:
+    """Every Lambda environment and every task at its pool size must fit in the database.
+
+    Both paths run side by side during a switch, so both count.
+    """
+    if not reserved:
+        return
+    needed = reserved * LAMBDA_DB_MAX_CONNS + ecs_tasks * ECS_DB_MAX_CONNS
+    room = max_connections - DB_RESERVED_CONNECTIONS
+    if needed > room:
+        most = max((room - ecs_tasks * ECS_DB_MAX_CONNS) // LAMBDA_DB_MAX_CONNS, 0)
+        raise ConfigError(
+            f"lambda_reserved_concurrency: {reserved} x {LAMBDA_DB_MAX_CONNS} connections + "
+            f"{ecs_tasks} tasks x {ECS_DB_MAX_CONNS} = {needed} exceeds the database's "
+            f"{max_connections} max_connections less {DB_RESERVED_CONNECTIONS} reserved; accepted: at most {most}, "
+            "or a larger db_instance_class"
+        )
+
+
+def _fargate_size(cpu: int, memory: int) -> None:
+    if memory not in FARGATE_MEMORY[cpu]:
+        sizes = FARGATE_MEMORY[cpu]
+        raise ConfigError(
+            f"ecs_memory: {memory} is not a Fargate size for ecs_cpu {cpu}; "
+            f"accepted: {sizes[0]}..{sizes[-1]} in steps of {sizes[1] - sizes[0]}"
+        )
+
+
+def _domain(name: str, zone_id: str, zone_name: str) -> DomainConfig | None:
+    if not name:
+        if zone_id or zone_name:
+            raise ConfigError(
+                "domain_name: '' is empty while a hosted zone is set; accepted: a domain_name inside "
+                "hosted_zone_name, or no hosted zone"
+            )
+        return None
+    if not (zone_id and zone_name):
+        raise ConfigError(
+            f"domain_name: {name!r} has no hosted zone; accepted: set both hosted_zone_id and "
+            "hosted_zone_name (the zone validates the certificate and holds the alias record)"
+        )
+    if name != zone_name and not name.endswith("." + zone_name):
+        raise fail(
+            "domain_name", name, f"is not inside hosted_zone_name {zone_name!r}", f"a name ending in .{zone_name}"
+        )
+    return DomainConfig(name=name, hosted_zone_id=zone_id, hosted_zone_name=zone_name)
+
+
+def _bootstrap_zip(value: str, root: Path) -> Path | None:
+    """A prebuilt function zip must hold an executable ``bootstrap`` at its root."""
+    path = _existing_file("lambda_zip", value, root)
+    if path is None:
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except zipfile.BadZipFile:
+        raise fail("lambda_zip", value, "is not a zip archive", "a zip with bootstrap at its root") from None
+    if "bootstrap" not in names:
+        raise fail("lambda_zip", value, "has no bootstrap at its root", "a zip with bootstrap at its root")
+    return path
+
+
+def _existing_file(key: str, value: str, root: Path) -> Path | None:
+    if not value:
+        return None
+    path = (root / value).resolve()
+    if not path.is_file():
+        raise fail(key, value, "does not exist", "a path (relative to the project) to an existing .zip file")
+    return path

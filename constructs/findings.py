@@ -1,0 +1,60 @@
+"""Findings of the policy checks that a construct accepts, each with one reason for both scanners.
+
+cdk-nag runs at every synth (`stacks/checks.py`); checkov runs on the synthesized templates
+(`make scan`). A construct that knowingly trips a rule accepts it where it is built, with
+`accept`, so the reason stands next to the code it explains and is written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Acknowledgment, CfnResource, RemovalPolicy, Validations
+from aws_cdk import aws_logs as logs
+
+from constructs import Construct, IConstruct
+
+# Why log groups use CloudWatch Logs' default encryption rather than a customer-managed key.
+LOGS_ENCRYPTION = (
+    "CloudWatch Logs encrypts log data at rest by default; a customer-managed key would add a key policy to "
+    "maintain and cost without changing who can read the logs, which IAM decides."
+)
+
+
+def accept(construct: IConstruct, reason: str, *, nag: Sequence[str] = (), checkov: Sequence[str] = ()) -> None:
+    """Accept the findings of ``nag`` rules and ``checkov`` checks on ``construct``, saying why.
+
+    ``nag`` takes cdk-nag rule ids as the report prints them, e.g. ``AwsSolutions-IAM5[Resource::*]``
+    (the pack is the prefix before the first ``-``); an acknowledgement covers ``construct`` and
+    what it contains. ``checkov`` takes check ids, recorded in the metadata of ``construct``'s
+    CloudFormation resource (an L2's default child, or an L1 itself).
+    """
+    for rule in nag:
+        pack = rule.split("-", 1)[0]
+        Validations.of(construct).acknowledge(Acknowledgment(id=f"{pack}::{rule}", reason=reason))
+    if checkov:
+        cfn = construct if isinstance(construct, CfnResource) else construct.node.default_child
+        assert isinstance(cfn, CfnResource), f"{construct.node.path} has no CloudFormation resource"
+        skips = cfn.get_metadata("checkov") or {"skip": []}
+        skips["skip"] = [*skips["skip"], *({"id": check, "comment": reason} for check in checkov)]
+        cfn.add_metadata("checkov", skips)
+
+
+def managed_policy(name: str) -> str:
+    """The cdk-nag IAM4 rule id for an AWS-managed service-role policy attached to a role."""
+    return f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/{name}]"
+
+
+def service_log_group(
+    scope: Construct, construct_id: str, *, name: str, retention: logs.RetentionDays
+) -> logs.LogGroup:
+    """A service's log group, named as the service would name it, kept for ``retention``.
+
+    It is removed with its stack: a kept group of the same name would block creating the
+    stack again after a rollback. CloudWatch Logs' default encryption is accepted.
+    """
+    group = logs.LogGroup(
+        scope, construct_id, log_group_name=name, retention=retention, removal_policy=RemovalPolicy.DESTROY
+    )
+    accept(group, LOGS_ENCRYPTION, checkov=["CKV_AWS_158"])
+    return group
