@@ -10,6 +10,10 @@ PYTHON ?= python3
 VENV := .venv
 # Lower-case on purpose: ENV is a POSIX shell variable that may already be set.
 env ?= prod
+# `make synth ENV=dev` would build prod without a word: refuse it with the right spelling.
+ifeq ($(origin ENV),command line)
+$(error ENV=$(ENV) is not read here; accepted: env=$(ENV) (lower case, as in -c env=))
+endif
 CONTEXT ?=
 # Extra flags for `make cost`, e.g.  make cost COST="--requests 1M 20M --avg-ms 250"
 COST ?=

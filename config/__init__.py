@@ -14,6 +14,7 @@ raises `ConfigError` with one line naming the key, the value it got and what is 
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ __all__ = [
     "AppConfig",
     "ConfigError",
     "load_config",
+    "read_context",
 ]
 
 
@@ -56,10 +58,28 @@ def _is_user_key(key: str) -> bool:
     return ":" not in key and not key.startswith("@") and key not in _CLI_KEYS
 
 
+def read_context(project_root: Path) -> dict[str, Any]:
+    """cdk.json's context, for the tools that read the configuration outside a synth."""
+    path = project_root / "cdk.json"
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"cdk.json: not found in {project_root}; accepted: run from the project folder") from None
+    except json.JSONDecodeError as error:
+        raise ConfigError(
+            f"cdk.json: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}); "
+            "accepted: a JSON object with a context"
+        ) from None
+    if not isinstance(document, dict) or not isinstance(document.get("context"), dict):
+        raise ConfigError("cdk.json: has no context object; accepted: a JSON object with a context")
+    return dict(document["context"])
+
+
 def _unknown_key(key: str, where: str) -> ConfigError:
-    known = sorted([*KEYS, *ROOT_KEYS])
-    close = difflib.get_close_matches(key, known, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    # Matched without regard to case, so LAMBDA_MEMORY gets its hint too.
+    known = {name.lower(): name for name in [*KEYS, *ROOT_KEYS]}
+    close = difflib.get_close_matches(key.lower(), sorted(known), n=1)
+    hint = f" (did you mean {known[close[0]]!r}?)" if close else ""
     return ConfigError(f"{key}: unknown configuration key in {where}{hint}; accepted: see the README's table")
 
 

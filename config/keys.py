@@ -53,8 +53,9 @@ class Parser:
         return self.convert(key, value)
 
 
-def integer(low: int, high: int, note: str = "") -> Parser:
-    accepted = f"{low}..{high}{note}"
+def integer(low: int, high: int, note: str = "", *, accepted: str = "") -> Parser:
+    """A whole number in low..high; ``accepted`` replaces the range in the text where another key sets it."""
+    accepted = accepted or f"{low}..{high}{note}"
 
     def convert(key: str, value: Any) -> int:
         if isinstance(value, bool):
@@ -178,7 +179,11 @@ KEYS: dict[str, Key] = {
     "vpc_cidr": Key(
         pattern(r"\d{1,3}(\.\d{1,3}){3}/\d{1,2}", "a private IPv4 CIDR from /16 to /20"), "the VPC's address range"
     ),
-    "nat_gateways": Key(integer(1, 3), "NAT gateways or instances", rule="at most one per availability zone"),
+    # Checked against the zones in config.rules: the real range is 1..2 with two zones.
+    "nat_gateways": Key(
+        integer(0, 99, accepted="1 .. the number of availability_zones"),
+        "NAT gateways or instances (one per zone at most)",
+    ),
     "nat_provider": Key(
         choice(NAT_PROVIDERS),
         "managed NAT gateway, or an EC2 NAT instance (cheaper; yours to size, patched by replacement)",
@@ -256,7 +261,8 @@ KEYS: dict[str, Key] = {
         rule="inside hosted_zone_name",
     ),
     "hosted_zone_id": Key(
-        pattern(r"Z[A-Z0-9]{1,31}", "a Route 53 zone id such as Z0123456789ABCDEFGHIJ", allow_empty=True),
+        # Route 53 ids: Z and 12 to 31 upper-case letters and digits (up to 32 characters in all).
+        pattern(r"Z[A-Z0-9]{12,31}", "a Route 53 zone id such as Z0123456789ABCDEFGHIJ", allow_empty=True),
         "Route 53 hosted zone id of domain_name",
         rule="required with domain_name",
     ),

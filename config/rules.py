@@ -112,9 +112,10 @@ def _network(v: dict[str, Any]) -> NetworkConfig:
             raise fail("availability_zones", zone, f"is not in region {region}", f"zones such as {region}a")
     if len(set(azs)) != len(azs):
         raise fail("availability_zones", ",".join(azs), "repeats a zone", "distinct zones")
-    if v["nat_gateways"] > len(azs):
+    if not 1 <= v["nat_gateways"] <= len(azs):
         raise ConfigError(
-            f"nat_gateways: {v['nat_gateways']} is out of range 1..{len(azs)} (one per availability zone)"
+            f"nat_gateways: {v['nat_gateways']} is out of range 1..{len(azs)} "
+            f"(one per availability zone; {len(azs)} zones are set)"
         )
     try:
         cidr = ipaddress.ip_network(v["vpc_cidr"])

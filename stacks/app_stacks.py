@@ -85,6 +85,7 @@ def build_stacks(app: App, config: AppConfig) -> AppStacks:
     )
     _tag(compute, config)
     _note_the_other_compute_stack(compute, config)
+    _warn_of_any_origin(compute, config)
 
     edge = None
     if compute.alias_target is not None:
@@ -112,3 +113,14 @@ def _note_the_other_compute_stack(compute: Stack, config: AppConfig) -> None:
         f"aws cloudformation delete-stack --region {config.region} --stack-name {name}"
     )
     Annotations.of(compute).add_warning_v2(f"anigmaa:{other}-stack-not-in-app", message)
+
+
+def _warn_of_any_origin(compute: Stack, config: AppConfig) -> None:
+    """allowed_origins=* stays possible, but never silent where the stacks are protected (prod)."""
+    if "*" not in config.api.allowed_origins or not config.termination_protection:
+        return
+    Annotations.of(compute).add_warning_v2(
+        "anigmaa:cors-any-origin",
+        f"allowed_origins=* in env={config.env}: a script on any web site may call this API from a visitor's "
+        "browser and read the answers; name the front-end origins instead (https://app.example.com,…)",
+    )

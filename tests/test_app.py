@@ -13,7 +13,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from config import load_config
-from stacks.app_stacks import build_permanent_stacks
+from stacks.app_stacks import build_permanent_stacks, build_stacks
 from tests.conftest import CDK_CONTEXT, ROOT, Synth, new_app, synthesize
 from tools.gates.synth_summary import render
 
@@ -118,3 +118,25 @@ def test_paths_that_build_no_go_at_synth_need_no_go(
     assert {p.name for p in tmp_path.glob("*.template.json")} == {
         f"{name}.template.json" for name in ("Network", "Data", compute)
     }
+
+
+def test_make_refuses_an_upper_case_env_in_one_line() -> None:
+    """`make synth ENV=dev` would build prod silently; it names the spelling that works instead."""
+    result = subprocess.run(
+        ["make", "-n", "synth", "ENV=dev"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "Makefile:15: *** ENV=dev is not read here; accepted: env=dev (lower case, as in -c env=).  Stop."
+    ]
+    assert (
+        subprocess.run(["make", "-n", "synth", "env=dev"], cwd=ROOT, capture_output=True, check=False).returncode == 0
+    )
+
+
+@pytest.mark.parametrize(("env", "warned"), [("prod", True), ("dev", False)])
+def test_any_origin_is_allowed_but_said_where_the_stacks_are_protected(env: str, warned: bool, tmp_path: Path) -> None:
+    app = new_app({"env": env, "compute": "ecs", "allowed_origins": "*"}, tmp_path)
+    stacks = build_stacks(app, load_config(app.node.get_all_context(), ROOT))
+    warnings = [entry.data for entry in stacks.compute.node.metadata if entry.type == "aws:cdk:warning"]
+    assert any("allowed_origins=* in env=prod: a script on any web site" in str(w) for w in warnings) is warned

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from config import ConfigError, load_config
+from config import ConfigError, load_config, read_context
 from config.keys import KEYS
 from config.limits import LOG_RETENTION
-from tests.conftest import CDK_CONTEXT, ROOT
+from tests.conftest import CDK_CONTEXT, EXAMPLE_ZONE_ID, ROOT
 
 
 def load(**overrides: Any) -> Any:
@@ -168,12 +168,12 @@ BAD_INPUTS = [
         id="domain-without-zone",
     ),
     pytest.param(
-        {"domain_name": "api.example.com", "hosted_zone_id": "Z123", "hosted_zone_name": "other.com"},
+        {"domain_name": "api.example.com", "hosted_zone_id": EXAMPLE_ZONE_ID, "hosted_zone_name": "other.com"},
         r"^domain_name: 'api\.example\.com' is not inside hosted_zone_name 'other\.com'",
         id="domain-outside-zone",
     ),
     pytest.param(
-        {"hosted_zone_id": "Z123", "hosted_zone_name": "example.com"},
+        {"hosted_zone_id": EXAMPLE_ZONE_ID, "hosted_zone_name": "example.com"},
         r"^domain_name: '' is empty while a hosted zone is set",
         id="zone-without-domain",
     ),
@@ -183,15 +183,32 @@ BAD_INPUTS = [
         id="zone-id",
     ),
     pytest.param(
+        {"domain_name": "api.example.com", "hosted_zone_id": "Z123", "hosted_zone_name": "example.com"},
+        r"^hosted_zone_id: 'Z123' is malformed; accepted: a Route 53 zone id such as Z0123456789ABCDEFGHIJ, or empty$",
+        id="zone-id-short",
+    ),
+    pytest.param(
+        {"LAMBDA_MEMORY": 1024},
+        r"^LAMBDA_MEMORY: unknown configuration key in the context \(-c or cdk\.json\) "
+        r"\(did you mean 'lambda_memory'\?\)",
+        id="typo-case",
+    ),
+    pytest.param(
         {"lamda_memory": 1024},
         r"^lamda_memory: unknown configuration key in the context \(-c or cdk\.json\) "
         r"\(did you mean 'lambda_memory'\?\)",
         id="typo",
     ),
     pytest.param(
-        {"nat_gateways": 3}, r"^nat_gateways: 3 is out of range 1\.\.2 \(one per availability zone\)$", id="nat"
+        {"nat_gateways": 3},
+        r"^nat_gateways: 3 is out of range 1\.\.2 \(one per availability zone; 2 zones are set\)$",
+        id="nat",
     ),
-    pytest.param({"nat_gateways": 0}, r"^nat_gateways: 0 is out of range 1\.\.3$", id="nat-zero"),
+    pytest.param(
+        {"nat_gateways": 0},
+        r"^nat_gateways: 0 is out of range 1\.\.2 \(one per availability zone; 2 zones are set\)$",
+        id="nat-zero",
+    ),
     pytest.param(
         {"availability_zones": "us-east-1a,us-east-1b"},
         r"^availability_zones: 'us-east-1a' is not in region ap-southeast-1",
@@ -302,3 +319,27 @@ def test_a_prebuilt_zip_needs_bootstrap_at_its_root(tmp_path: Path) -> None:
         load(lambda_zip=str(not_a_zip))
     good = _zip(tmp_path / "good.zip", ["bootstrap"])
     assert load(lambda_zip=str(good)).function.code_zip == good
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '{"context": {"env": "prod",}}',
+            r"^cdk\.json: not valid JSON \(Expecting property name enclosed in double quotes at line 1",
+        ),
+        ('{"app": "python3 app.py"}', r"^cdk\.json: has no context object; accepted: a JSON object with a context$"),
+    ],
+)
+def test_a_broken_cdk_json_is_one_line_for_the_tools(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "cdk.json").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        read_context(tmp_path)
+
+
+def test_the_operations_tools_report_a_broken_cdk_json_in_one_line(tmp_path: Path) -> None:
+    from tools.ops.aws import AwsError, load_environment
+
+    (tmp_path / "cdk.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(AwsError, match=r"^cdk\.json: not valid JSON \(.*line 1, column 2\); accepted: "):
+        load_environment("prod", tmp_path)

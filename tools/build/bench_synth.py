@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from config import read_context
 from tools import ROOT
 
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
@@ -59,7 +60,7 @@ def phases(runs: int) -> dict[str, float]:
     """Median seconds of each phase of the app, in one Python process each run."""
     import json
 
-    context = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+    context = read_context(ROOT)
     context = {**context, "aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
     samples: list[dict[str, float]] = []
     for run in range(runs + 1):  # the first warms the caches

@@ -5,10 +5,10 @@ Usage: python -m tools.docs.config_table
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
+from config import read_context
 from config.keys import KEYS
 from tools import ROOT
 
@@ -36,7 +36,7 @@ def render(context: dict[str, Any]) -> str:
 
 
 def main() -> int:
-    context = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+    context = read_context(ROOT)
     print(render(context))
     return 0
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import cdk_nag
 
+from config import read_context
 from tools import ROOT
 from tools.gates.scan import ALLOWED_WARNINGS, cfn_lint, checkov, templates_in
 
@@ -155,7 +156,7 @@ def synthesize_prod(outdir: Path, compute: str) -> None:
     from stacks.app_stacks import build_stacks
     from stacks.checks import register_checks
 
-    context = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+    context = read_context(ROOT)
     cli = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
     app = App(context={**cli, **context, "compute": compute}, outdir=str(outdir))
     build_stacks(app, load_config(app.node.get_all_context(), ROOT))

@@ -4,7 +4,6 @@ errors turned into one line a person can act on."""
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from botocore.exceptions import (
     PartialCredentialsError,
 )
 
-from config import AppConfig, ConfigError, load_config
+from config import AppConfig, ConfigError, load_config, read_context
 
 
 class AwsError(Exception):
@@ -29,9 +28,8 @@ class AwsError(Exception):
 
 def load_environment(env: str, root: Path) -> AppConfig:
     """The validated settings of ``env`` from cdk.json (the same ones `cdk deploy` uses)."""
-    context = json.loads((root / "cdk.json").read_text(encoding="utf-8"))["context"]
     try:
-        return load_config({**context, "env": env}, root)
+        return load_config({**read_context(root), "env": env}, root)
     except ConfigError as error:
         raise AwsError(str(error)) from None
 
