@@ -39,10 +39,11 @@ class BackendVpc(Construct):
         self.nat_instances: ec2.NatInstanceProviderV2 | None = None
         if nat_instance_type is not None:
             # Amazon Linux 2023 with iptables masquerading. Nothing may connect in from the
-            # internet; the compute tiers are let in by allow_outbound_from.
+            # internet, and nothing goes out but the HTTPS it forwards (added below); the
+            # compute tiers are let in by allow_outbound_from. It assigns its own public address.
             self.nat_instances = ec2.NatProvider.instance_v2(
                 instance_type=ec2.InstanceType(nat_instance_type),
-                default_allowed_traffic=ec2.NatTrafficDirection.OUTBOUND_ONLY,
+                default_allowed_traffic=ec2.NatTrafficDirection.NONE,
                 associate_public_ip_address=True,
             )
 
@@ -54,8 +55,15 @@ class BackendVpc(Construct):
             nat_gateways=nat_gateways,
             nat_gateway_provider=self.nat_instances,  # None: NAT gateways
             subnet_configuration=[
-                # A /16 gives /22 public and /20 private subnets; a /20, /26 and /24.
-                ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=prefix + 6),
+                # A /16 gives /22 public and /20 private subnets; a /20, /26 and /24. Nothing in
+                # the public subnets needs an address handed out: the NAT gateway has its Elastic
+                # IP, the load balancer is managed, a NAT instance asks for its own.
+                ec2.SubnetConfiguration(
+                    name="Public",
+                    subnet_type=ec2.SubnetType.PUBLIC,
+                    cidr_mask=prefix + 6,
+                    map_public_ip_on_launch=False,
+                ),
                 ec2.SubnetConfiguration(
                     name="Private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=prefix + 4
                 ),
@@ -64,6 +72,10 @@ class BackendVpc(Construct):
             gateway_endpoints={"S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)},
         )
         if self.nat_instances is not None:
+            # The compute groups send only TCP 443 out (SSM, S3, Midtrans): that is all a NAT instance forwards.
+            self.nat_instances.security_group.add_egress_rule(
+                ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS forwarded for lambda_sg and ecs_sg"
+            )
             for instance in self.nat_instances.gateway_instances:
                 _harden_nat_instance(instance)
                 _accept_nat_instance(instance)

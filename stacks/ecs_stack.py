@@ -67,7 +67,7 @@ class EcsStack(Stack):
         alarms = ServiceAlarms(
             self,
             "Alarms",
-            prefix=f"{data.alarm_prefix}-ecs",
+            prefix=data.alarm_prefix,
             topic=data.alarm_topic,
             load_balancer=ingress.load_balancer,
             target_group=ingress.target_group,

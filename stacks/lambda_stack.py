@@ -92,7 +92,7 @@ class LambdaStack(Stack):
         alarms = LambdaAlarms(
             self,
             "Alarms",
-            prefix=f"{data.alarm_prefix}-lambda",
+            prefix=data.alarm_prefix,
             topic=data.alarm_topic,
             function=backend.function,
             api=http.api,

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import Synth
 
-# The alarms of each stack, after its prefix (anigmaa-prod-, anigmaa-prod-lambda-, anigmaa-prod-ecs-).
+# The alarms of each stack, after the environment's prefix (anigmaa-prod-): distinct across the stacks.
 ALARMS = {
     "data": "rds-connections rds-cpu rds-free-storage redis-cpu-1 redis-cpu-2 redis-evictions-1 redis-evictions-2",
     "lambda": "api-5xx-rate lambda-concurrency lambda-duration-p99 lambda-errors lambda-throttles",
@@ -77,15 +77,15 @@ def test_data_alarms_watch_rds_and_redis(prod: Synth) -> None:
 
 def test_lambda_alarms_cover_duration_throttles_errors_5xx_and_concurrency(prod: Synth) -> None:
     alarms = _alarms(prod, "compute")
-    assert sorted(alarms) == _named("anigmaa-prod-lambda", "lambda")
-    duration = alarms["anigmaa-prod-lambda-lambda-duration-p99"]
+    assert sorted(alarms) == _named("anigmaa-prod", "lambda")
+    duration = alarms["anigmaa-prod-lambda-duration-p99"]
     assert (duration["MetricName"], duration["ExtendedStatistic"], duration["Threshold"]) == ("Duration", "p99", 24000)
     [dimension] = duration["Dimensions"]
     assert dimension["Name"] == "FunctionName"
     assert "BackendFunction" in json.dumps(dimension["Value"])
-    assert alarms["anigmaa-prod-lambda-lambda-throttles"]["Threshold"] == 0
-    assert alarms["anigmaa-prod-lambda-lambda-concurrency"]["Threshold"] == 24  # 80% of 30 reserved
-    rate = alarms["anigmaa-prod-lambda-api-5xx-rate"]
+    assert alarms["anigmaa-prod-lambda-throttles"]["Threshold"] == 0
+    assert alarms["anigmaa-prod-lambda-concurrency"]["Threshold"] == 24  # 80% of 30 reserved
+    rate = alarms["anigmaa-prod-api-5xx-rate"]
     expressions = [m["Expression"] for m in rate["Metrics"] if "Expression" in m]
     assert expressions == ["IF(requests >= 20, 100 * errors / requests, 0)"]
     assert {m["MetricStat"]["Metric"]["MetricName"] for m in rate["Metrics"] if "MetricStat" in m} == {"Count", "5xx"}
@@ -96,22 +96,22 @@ def test_lambda_alarms_cover_duration_throttles_errors_5xx_and_concurrency(prod:
 
 
 def test_no_concurrency_alarm_without_reserved_concurrency(dev: Synth) -> None:
-    assert "anigmaa-dev-lambda-lambda-concurrency" not in _alarms(dev, "compute")
+    assert "anigmaa-dev-lambda-concurrency" not in _alarms(dev, "compute")
 
 
 def test_ecs_alarms_cover_5xx_response_time_health_cpu_and_memory(ecs: Synth) -> None:
     alarms = _alarms(ecs, "compute")
-    assert sorted(alarms) == _named("anigmaa-prod-ecs", "ecs")
-    assert alarms["anigmaa-prod-ecs-alb-target-5xx"]["MetricName"] == "HTTPCode_Target_5XX_Count"
-    assert alarms["anigmaa-prod-ecs-alb-elb-5xx"]["MetricName"] == "HTTPCode_ELB_5XX_Count"
-    down = alarms["anigmaa-prod-ecs-alb-no-healthy-targets"]
+    assert sorted(alarms) == _named("anigmaa-prod", "ecs")
+    assert alarms["anigmaa-prod-alb-target-5xx"]["MetricName"] == "HTTPCode_Target_5XX_Count"
+    assert alarms["anigmaa-prod-alb-elb-5xx"]["MetricName"] == "HTTPCode_ELB_5XX_Count"
+    down = alarms["anigmaa-prod-alb-no-healthy-targets"]
     assert (down["MetricName"], down["ComparisonOperator"], down["Threshold"]) == (
         "HealthyHostCount",
         "LessThanThreshold",
         1,
     )
     assert sorted(d["Name"] for d in down["Dimensions"]) == ["LoadBalancer", "TargetGroup"]
-    memory = alarms["anigmaa-prod-ecs-service-memory"]
+    memory = alarms["anigmaa-prod-service-memory"]
     assert memory["MetricName"] == "MemoryUtilization"
     assert sorted(d["Name"] for d in memory["Dimensions"]) == ["ClusterName", "ServiceName"]
 

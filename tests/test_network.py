@@ -25,14 +25,21 @@ def test_vpc_spans_two_explicit_zones_with_public_and_private_subnets(prod: Synt
     subnets = _resources(prod, "AWS::EC2::Subnet").values()
     zones = sorted(s["Properties"]["AvailabilityZone"] for s in subnets)
     assert zones == ["ap-southeast-1a", "ap-southeast-1a", "ap-southeast-1b", "ap-southeast-1b"]
-    public = [s for s in subnets if s["Properties"]["MapPublicIpOnLaunch"]]
+    public = [s for s in subnets if _subnet_type(s) == "Public"]
     assert len(public) == 2
+    # Nothing there needs an address handed out (the NAT gateway has an Elastic IP).
+    assert [s["Properties"]["MapPublicIpOnLaunch"] for s in subnets] == [False] * 4
+
+
+def _subnet_type(subnet: dict[str, Any]) -> str:
+    """Public or Private, as the CDK tags each subnet."""
+    return str(next(t["Value"] for t in subnet["Properties"]["Tags"] if t["Key"] == "aws-cdk:subnet-type"))
 
 
 def test_subnet_sizes_follow_the_vpc_range(prod: Synth, custom: Synth) -> None:
     def masks(synth: Synth) -> list[tuple[bool, str]]:
         subnets = _resources(synth, "AWS::EC2::Subnet").values()
-        return sorted((s["Properties"]["MapPublicIpOnLaunch"], s["Properties"]["CidrBlock"][-3:]) for s in subnets)
+        return sorted((_subnet_type(s) == "Public", s["Properties"]["CidrBlock"][-3:]) for s in subnets)
 
     assert masks(prod) == [(False, "/20")] * 2 + [(True, "/22")] * 2
     # The smallest range accepted, over three zones, still fits (and leaves /26 public subnets).
@@ -81,6 +88,11 @@ def test_dev_reaches_the_internet_through_a_hardened_nat_instance(dev: Synth) ->
     assert [(peer, port) for group, peer, port in _rules(dev, "Ingress") if group == nat_sg_id] == sorted(
         [(lambda_sg, 443), (ecs_sg, 443)]
     )
+    # And nothing goes out but the HTTPS it forwards for them.
+    egress = _resources(dev, "AWS::EC2::SecurityGroup")[nat_sg_id]["Properties"]["SecurityGroupEgress"]
+    assert [(r["IpProtocol"], r["FromPort"], r["ToPort"], r["CidrIp"]) for r in egress] == [
+        ("tcp", 443, 443, "0.0.0.0/0")
+    ]
 
 
 def test_the_ssm_endpoint_is_opt_in_and_open_to_the_compute_groups_only(prod: Synth, custom: Synth) -> None:
