@@ -40,7 +40,8 @@ PY_SOURCES := app.py config stacks constructs tools tests
 .PHONY: help setup system-packages synth scan guard baseline cost smoke test lint typecheck unit go-test diff deploy lambda-zip invoke-local bench clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@echo "Usage: make TARGET [env=prod|dev] [CONTEXT=\"-c key=value ...\"]   (env in lower case)"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(PY_STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -72,12 +73,15 @@ system-packages: ## Install PostgreSQL, Redis and openssl from Debian if they ar
 	echo "Installing $(SYSTEM_PACKAGES) with apt-get"; \
 	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null
 
-synth: setup ## Synthesize every stack of env to cdk.out/ and summarize it
+# What a synth needs: the app's venv, the CDK CLI and the Go modules (not the scanners' venv).
+SYNTH_SETUP := $(PY_STAMP) $(NODE_STAMP) $(GO_STAMP)
+
+synth: $(SYNTH_SETUP) ## Synthesize every stack of env to cdk.out/ and summarize it
 	rm -rf cdk.out
 	$(CDK) synth --quiet -c env=$(env) $(CONTEXT)
 	$(VENV)/bin/python -m tools.gates.synth_summary cdk.out
 
-scan: synth ## cfn-lint and checkov on cdk.out (after synth)
+scan: synth $(SCAN_STAMP) ## cfn-lint and checkov on cdk.out (after synth)
 	$(VENV)/bin/python -m tools.gates.scan cdk.out
 
 guard: setup ## Fail if prod (both modes) would replace or delete a stateful resource, against baseline/

@@ -75,7 +75,7 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
             timeout_seconds=v["lambda_timeout"],
             runtime=v["lambda_runtime"],
             architecture=v["lambda_architecture"],
-            code_zip=_bootstrap_zip(v["lambda_zip"], root),
+            code_zip=_bootstrap_zip(v["lambda_zip"], root, v["lambda_architecture"]),
             layer_zip=layer_zip,
             layer_arns=v["lambda_layer_arns"],
             reserved_concurrency=v["lambda_reserved_concurrency"] or None,
@@ -224,19 +224,53 @@ def _domain(name: str, zone_id: str, zone_name: str) -> DomainConfig | None:
     return DomainConfig(name=name, hosted_zone_id=zone_id, hosted_zone_name=zone_name)
 
 
-def _bootstrap_zip(value: str, root: Path) -> Path | None:
-    """A prebuilt function zip must hold an executable ``bootstrap`` at its root."""
+# ELF e_machine → the Lambda architecture that runs it.
+ELF_MACHINES = {0x3E: "x86_64", 0xB7: "arm64"}
+
+
+def _bootstrap_zip(value: str, root: Path, architecture: str) -> Path | None:
+    """A prebuilt function zip must hold, at its root, a ``bootstrap`` that Lambda can run."""
     path = _existing_file("lambda_zip", value, root)
     if path is None:
         return None
     try:
         with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
+            if "bootstrap" not in archive.namelist():
+                raise fail("lambda_zip", value, "has no bootstrap at its root", "a zip with bootstrap at its root")
+            with archive.open("bootstrap") as bootstrap:
+                head = bootstrap.read(20)
     except zipfile.BadZipFile:
         raise fail("lambda_zip", value, "is not a zip archive", "a zip with bootstrap at its root") from None
-    if "bootstrap" not in names:
-        raise fail("lambda_zip", value, "has no bootstrap at its root", "a zip with bootstrap at its root")
+    _check_bootstrap(value, head, architecture)
     return path
+
+
+def _check_bootstrap(value: str, head: bytes, architecture: str) -> None:
+    """The ELF header: a 64-bit little-endian Linux executable for ``architecture``.
+
+    Anything else passes synth and deploy and fails only when the function is invoked.
+    """
+    goarch = "arm64" if architecture == "arm64" else "amd64"
+    accepted = f"a Linux executable for lambda_architecture {architecture} (GOOS=linux GOARCH={goarch})"
+    linux_executable = (
+        len(head) == 20
+        and head[:4] == b"\x7fELF"
+        and head[4] == 2  # 64-bit
+        and head[5] == 1  # little-endian
+        and head[7] in (0, 3)  # System V or Linux ABI (Go writes 0)
+        and int.from_bytes(head[16:18], "little") in (2, 3)  # an executable, or a position-independent one
+    )
+    if not linux_executable:
+        raise fail("lambda_zip", value, "holds a bootstrap that is not a 64-bit Linux executable", accepted)
+    built_for = ELF_MACHINES.get(int.from_bytes(head[18:20], "little"))
+    if built_for != architecture:
+        problem = f"holds a bootstrap built for {built_for or 'another processor'}, not for {architecture}"
+        raise fail(
+            "lambda_zip",
+            value,
+            problem,
+            f"{accepted}, or set lambda_architecture to {built_for}" if built_for else accepted,
+        )
 
 
 def _existing_file(key: str, value: str, root: Path) -> Path | None:

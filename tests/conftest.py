@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -70,17 +71,25 @@ def synthesize(overrides: dict[str, Any], outdir: Path) -> Synth:
     return Synth(config=config, stacks=stacks, templates=templates, outdir=outdir)
 
 
+def elf_header(machine: int) -> bytes:
+    """The 64-byte header of a 64-bit little-endian Linux executable for ``machine`` (0x3E x86_64, 0xB7 arm64)."""
+    ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
+    return ident + struct.pack("<HHI", 2, machine, 1) + bytes(40)
+
+
 @pytest.fixture(scope="session")
 def fixture_zips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A prebuilt function zip and a layer zip, as the backend repository would ship them."""
+    """Prebuilt function zips (x86_64 and arm64 headers) and a layer zip, as the backend repository would ship them."""
     folder = tmp_path_factory.mktemp("zips")
-    function_zip = folder / "lambda-function.zip"
-    with zipfile.ZipFile(function_zip, "w") as archive:
-        archive.writestr("bootstrap", "#!/bin/sh\necho prebuilt\n")
+    zips = {}
+    for name, machine in (("function", 0x3E), ("function-arm64", 0xB7)):
+        zips[name] = folder / f"lambda-{name}.zip"
+        with zipfile.ZipFile(zips[name], "w") as archive:
+            archive.writestr("bootstrap", elf_header(machine) + b"prebuilt")
     layer_zip = folder / "lambda-layer.zip"
     with zipfile.ZipFile(layer_zip, "w") as archive:
         archive.writestr("layer/go/lib/README", "dependencies\n")
-    return {"function": function_zip, "layer": layer_zip}
+    return {**zips, "layer": layer_zip}
 
 
 @pytest.fixture(scope="session")

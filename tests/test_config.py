@@ -12,7 +12,7 @@ import pytest
 from config import ConfigError, load_config, read_context
 from config.keys import KEYS
 from config.limits import LOG_RETENTION
-from tests.conftest import CDK_CONTEXT, EXAMPLE_ZONE_ID, ROOT
+from tests.conftest import CDK_CONTEXT, EXAMPLE_ZONE_ID, ROOT, elf_header
 
 
 def load(**overrides: Any) -> Any:
@@ -317,8 +317,44 @@ def test_a_prebuilt_zip_needs_bootstrap_at_its_root(tmp_path: Path) -> None:
     not_a_zip.write_text("not a zip")
     with pytest.raises(ConfigError, match=r"^lambda_zip: '.*fake\.zip' is not a zip archive"):
         load(lambda_zip=str(not_a_zip))
-    good = _zip(tmp_path / "good.zip", ["bootstrap"])
+    good = tmp_path / "good.zip"
+    with zipfile.ZipFile(good, "w") as archive:
+        archive.writestr("bootstrap", elf_header(0x3E))
     assert load(lambda_zip=str(good)).function.code_zip == good
+
+
+@pytest.mark.parametrize(
+    ("bootstrap", "architecture", "message"),
+    [
+        (
+            elf_header(0xB7),
+            "x86_64",
+            r"holds a bootstrap built for arm64, not for x86_64; accepted: a Linux executable for lambda_architecture "
+            r"x86_64 \(GOOS=linux GOARCH=amd64\), or set lambda_architecture to arm64$",
+        ),
+        (elf_header(0x3E), "arm64", r"holds a bootstrap built for x86_64, not for arm64; .*GOARCH=arm64\)"),
+        (
+            elf_header(0x28),
+            "x86_64",
+            r"holds a bootstrap built for another processor, not for x86_64; accepted: .*GOARCH=amd64\)$",
+        ),  # 32-bit ARM's machine id
+        (b"#!/bin/sh\necho hello\n", "x86_64", r"holds a bootstrap that is not a 64-bit Linux executable"),
+        (
+            b"\xcf\xfa\xed\xfe" + bytes(60),
+            "arm64",
+            r"holds a bootstrap that is not a 64-bit Linux executable; .*GOOS=linux GOARCH=arm64\)$",
+        ),
+    ],
+    ids=["arm64-on-x86", "x86-on-arm64", "other-machine", "script", "mach-o"],
+)
+def test_a_prebuilt_bootstrap_must_be_a_linux_executable_for_the_architecture(
+    tmp_path: Path, bootstrap: bytes, architecture: str, message: str
+) -> None:
+    path = tmp_path / "lambda-function.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("bootstrap", bootstrap)
+    with pytest.raises(ConfigError, match=r"^lambda_zip: '.*lambda-function\.zip' " + message):
+        load(lambda_zip=str(path), lambda_architecture=architecture)
 
 
 @pytest.mark.parametrize(
