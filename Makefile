@@ -109,10 +109,12 @@ go-test: setup ## gofmt, go vet and go test for lambda_src/
 
 test: lint typecheck go-test unit ## Every check CI runs
 
-diff: setup ## cdk diff for env against the deployed stacks (needs AWS credentials)
+diff: $(SYNTH_SETUP) ## cdk diff for env against the deployed stacks (needs AWS credentials)
+	$(VENV)/bin/python -m tools.ops.credentials --env $(env)
 	$(CDK) diff -c env=$(env) $(CONTEXT)
 
-deploy: setup ## Check the SSM secrets exist, then cdk deploy --all for env (needs AWS credentials)
+deploy: $(SYNTH_SETUP) ## Check credentials and the SSM secrets, then cdk deploy --all for env
+	$(VENV)/bin/python -m tools.ops.credentials --env $(env)
 	$(VENV)/bin/python -m tools.ops.ssm_secrets check --env $(env)
 	$(CDK) deploy --all -c env=$(env) $(CONTEXT)
 

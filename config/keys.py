@@ -9,12 +9,14 @@ differ. A key whose value is checked against other keys (`config.rules`) says so
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from config.limits import (
+    ELASTICACHE_NODE_TYPES,
     HTTP_API_MAX_TIMEOUT_SECONDS,
     LAMBDA_ARCHITECTURES,
     LAMBDA_RUNTIMES,
@@ -93,6 +95,20 @@ def choice(choices: Sequence[str]) -> Parser:
         if isinstance(text, str) and text in choices:
             return text
         raise fail(key, value, "is not known", accepted)
+
+    return Parser(accepted, convert)
+
+
+def known(names: Sequence[str], example: str, where: str) -> Parser:
+    """One of ``names``; a near miss gets "did you mean", anything else the example and where the list is."""
+    accepted = f"a known type such as {example} (the list: {where})"
+
+    def convert(key: str, value: Any) -> str:
+        if isinstance(value, str) and value in names:
+            return value
+        close = difflib.get_close_matches(str(value), names, n=1, cutoff=0.7)
+        problem = f"is not known (did you mean {close[0]!r}?)" if close else "is not known"
+        raise fail(key, value, problem, accepted)
 
     return Parser(accepted, convert)
 
@@ -214,7 +230,7 @@ KEYS: dict[str, Key] = {
     ),
     "db_deletion_protection": Key(BOOLEAN, "RDS deletion protection"),
     "cache_node_type": Key(
-        pattern(r"cache\.[a-z0-9]+\.[a-z0-9]+", "an ElastiCache node type such as cache.t3.micro"),
+        known(ELASTICACHE_NODE_TYPES, "cache.t4g.micro", "ELASTICACHE_NODE_TYPES in config/limits.py"),
         "ElastiCache node type",
     ),
     "cache_engine_version": Key(choice(REDIS_ENGINE_VERSIONS), "Redis engine version"),

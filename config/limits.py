@@ -41,6 +41,30 @@ FARGATE_MEMORY = {
     4096: tuple(range(8192, 30721, 1024)),
 }
 
+
+def _sizes(family: str, *sizes: str) -> tuple[str, ...]:
+    return tuple(f"cache.{family}.{size}" for size in sizes)
+
+
+_LARGE_TO_16X = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
+# The ElastiCache node types this app can create, from the ElastiCache API reference (CacheNode):
+# the current generation of general-purpose, memory- and network-optimized types. Not here: the
+# previous generation (no new clusters), T2 (moved to it), and R6gd, which needs data tiering.
+# The cost report's price files may price only these (tools/cost/prices.py checks).
+ELASTICACHE_NODE_TYPES = (
+    *_sizes("t3", "micro", "small", "medium"),
+    *_sizes("t4g", "micro", "small", "medium"),
+    *_sizes("m4", "large", "xlarge", "2xlarge", "4xlarge", "10xlarge"),
+    *_sizes("m5", "large", "xlarge", "2xlarge", "4xlarge", "12xlarge", "24xlarge"),
+    *_sizes("m6g", *_LARGE_TO_16X),
+    *_sizes("m7g", *_LARGE_TO_16X),
+    *_sizes("r4", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge"),
+    *_sizes("r5", "large", "xlarge", "2xlarge", "4xlarge", "12xlarge", "24xlarge"),
+    *_sizes("r6g", *_LARGE_TO_16X),
+    *_sizes("r7g", *_LARGE_TO_16X),
+    *_sizes("c7gn", *_LARGE_TO_16X),
+)
+
 POSTGRES_MAJOR_VERSIONS = ("14", "15", "16", "17")
 REDIS_ENGINE_VERSIONS = ("6.2", "7.0", "7.1")
 

@@ -25,13 +25,16 @@ def accept(construct: IConstruct, reason: str, *, nag: Sequence[str] = (), check
     """Accept the findings of ``nag`` rules and ``checkov`` checks on ``construct``, saying why.
 
     ``nag`` takes cdk-nag rule ids as the report prints them, e.g. ``AwsSolutions-IAM5[Resource::*]``
-    (the pack is the prefix before the first ``-``); an acknowledgement covers ``construct`` and
+    (the pack is the prefix before the first ``-``), or any validation finding named with its
+    plugin (``CloudFormation-Validate::W2531``); an acknowledgement covers ``construct`` and
     what it contains. ``checkov`` takes check ids, recorded in the metadata of ``construct``'s
     CloudFormation resource (an L2's default child, or an L1 itself).
     """
     for rule in nag:
-        pack = rule.split("-", 1)[0]
-        Validations.of(construct).acknowledge(Acknowledgment(id=f"{pack}::{rule}", reason=reason))
+        # An id that names its plugin (CloudFormation-Validate::W2531) is used as it is.
+        named = "::" in rule.split("[", 1)[0]
+        finding = rule if named else f"{rule.split('-', 1)[0]}::{rule}"
+        Validations.of(construct).acknowledge(Acknowledgment(id=finding, reason=reason))
     if checkov:
         cfn = construct if isinstance(construct, CfnResource) else construct.node.default_child
         assert isinstance(cfn, CfnResource), f"{construct.node.path} has no CloudFormation resource"

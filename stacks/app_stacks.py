@@ -106,11 +106,10 @@ def _note_the_other_compute_stack(compute: Stack, config: AppConfig) -> None:
     """Say at synth that the other compute stack, if deployed, is not removed by leaving the app."""
     other = "ecs" if config.compute == "lambda" else "lambda"
     name = config.stack_name(other)
+    billing = " (and billing)" if other == "ecs" else ""
     message = (
-        f"compute={config.compute}: stack {name} is not in this app. If it is deployed, it keeps running "
-        f"({'and billing for its load balancer and tasks' if other == 'ecs' else 'and answering on its own URL'}) "
-        f"until you remove it. Once the domain points at {config.compute} and the rollback window is over: "
-        f"aws cloudformation delete-stack --region {config.region} --stack-name {name}"
+        f"compute={config.compute}: {name} is not in this app; if deployed, it runs{billing} until removed, "
+        f"after the rollback window: aws cloudformation delete-stack --region {config.region} --stack-name {name}"
     )
     Annotations.of(compute).add_warning_v2(f"anigmaa:{other}-stack-not-in-app", message)
 

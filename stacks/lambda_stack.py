@@ -68,6 +68,12 @@ class LambdaStack(Stack):
         if (deprecation := RUNTIME_DEPRECATIONS.get(settings.runtime)) is not None:
             warning = f"anigmaa:runtime-{settings.runtime.replace('.', '-')}-deprecated"
             Annotations.of(backend.function).add_warning_v2(warning, deprecation)
+            # The CDK's own validation says the same in less (no fix): one warning is enough.
+            accept(
+                backend.function,
+                "The stack raises its own warning for this runtime, naming the one setting that moves it on.",
+                nag=["CloudFormation-Validate::W2531"],
+            )
         if settings.reserved_concurrency is None:
             accept(
                 backend.function,

@@ -188,6 +188,17 @@ BAD_INPUTS = [
         id="zone-id-short",
     ),
     pytest.param(
+        {"cache_node_type": "cache.x9.huge"},
+        r"^cache_node_type: 'cache\.x9\.huge' is not known; accepted: a known type such as cache\.t4g\.micro "
+        r"\(the list: ELASTICACHE_NODE_TYPES in config/limits\.py\)$",
+        id="cache-unknown",
+    ),
+    pytest.param(
+        {"cache_node_type": "cache.t4g.mirco"},
+        r"^cache_node_type: 'cache\.t4g\.mirco' is not known \(did you mean 'cache\.t4g\.micro'\?\)",
+        id="cache-typo",
+    ),
+    pytest.param(
         {"LAMBDA_MEMORY": 1024},
         r"^LAMBDA_MEMORY: unknown configuration key in the context \(-c or cdk\.json\) "
         r"\(did you mean 'lambda_memory'\?\)",
@@ -246,7 +257,11 @@ BAD_INPUTS = [
         id="db-storage",
     ),
     pytest.param({"cache_nodes": 0}, r"^cache_nodes: 0 is out of range 1\.\.6$", id="cache-nodes"),
-    pytest.param({"cache_node_type": "t3.micro"}, r"^cache_node_type: 't3\.micro' is malformed", id="cache-type"),
+    pytest.param(
+        {"cache_node_type": "t3.micro"},
+        r"^cache_node_type: 't3\.micro' is not known \(did you mean 'cache\.t3\.micro'\?\)",
+        id="cache-type",
+    ),
     pytest.param({"db_multi_az": "yes"}, r"^db_multi_az: 'yes' is not a boolean; accepted: true \| false$", id="bool"),
     pytest.param({"account": "1234"}, r"^account: '1234' is malformed; accepted: a 12-digit", id="account"),
     pytest.param({"region": "Singapore"}, r"^region: 'Singapore' is malformed", id="region"),

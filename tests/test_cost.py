@@ -315,6 +315,12 @@ def test_a_malformed_price_file_is_one_clear_error(tmp_path: Path, entry: dict[s
         prices.load(path)
 
 
+def test_a_price_file_prices_only_node_types_the_configuration_accepts(tmp_path: Path) -> None:
+    path = _price_file(tmp_path, {"elasticache.redis.cache.x9.huge.hour": 1.0})
+    with pytest.raises(CostError, match=r"cache\.x9\.huge is not an ElastiCache node type the app can create"):
+        prices.load(path)
+
+
 def test_every_committed_figure_has_a_source_a_date_and_a_refreshable_usage_type() -> None:
     table = prices.load(prices.default_path("ap-southeast-1"))
     raw = json.loads(prices.default_path("ap-southeast-1").read_text(encoding="utf-8"))["prices"]

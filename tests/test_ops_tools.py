@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import boto3
 import pytest
@@ -323,4 +324,51 @@ def test_smoke_names_a_missing_output(aws: None, capsys: pytest.CaptureFixture[s
     assert run_smoke()[0] == 1
     assert capsys.readouterr().err.strip() == (
         "smoke: stack anigmaa-prod-ecs has no output Url: deploy it with this version of the app"
+    )
+
+
+# ---------------------------------------------------------------------------- credentials
+
+
+def test_credentials_name_the_caller_and_account(aws: None) -> None:
+    from tools.ops import credentials
+
+    out = io.StringIO()
+    assert credentials.main(["--env", "prod"], out=out) == 0
+    assert out.getvalue().startswith("credentials: arn:aws:sts::123456789012:")
+    assert "(account 123456789012, ap-southeast-1)" in out.getvalue()
+
+
+def test_missing_credentials_are_one_line_that_says_so(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tools.ops import credentials
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    # No files to read and no instance metadata to ask: nothing leaves this machine.
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name in (
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    assert credentials.main(["--env", "prod"], out=io.StringIO()) == 1
+    assert capsys.readouterr().err == (
+        "credentials: no AWS credentials: set AWS_PROFILE (or AWS_ACCESS_KEY_ID/…) and retry\n"
+    )
+
+
+def test_credentials_for_another_account_are_refused(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    from tools.ops import credentials
+
+    with mock.patch("tools.ops.credentials.load_environment") as load:
+        load.return_value.account = "210987654321"
+        load.return_value.region = REGION
+        assert credentials.main(["--env", "prod"], out=io.StringIO()) == 1
+    assert "the credentials are for account 123456789012, but env=prod deploys to 210987654321" in (
+        capsys.readouterr().err
     )

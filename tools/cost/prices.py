@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from config.limits import ELASTICACHE_NODE_TYPES
 from tools.cost import CostError
 
 PRICES_DIR = Path(__file__).resolve().parent / "prices"
@@ -75,6 +76,13 @@ def load(path: Path) -> PriceTable:
     if not isinstance(raw, dict) or not isinstance(raw.get("prices"), dict) or not isinstance(raw.get("region"), str):
         raise CostError(f"price file {path}: needs 'region' and a 'prices' object")
     prices = {key: _price(path, key, entry) for key, entry in raw["prices"].items()}
+    for key in prices:
+        node_type = key.removeprefix("elasticache.redis.").removesuffix(".hour")
+        if key.startswith("elasticache.redis.") and node_type not in ELASTICACHE_NODE_TYPES:
+            raise CostError(
+                f"price file {path.name}: {key}: {node_type} is not an ElastiCache node type the app can create; "
+                "accepted: ELASTICACHE_NODE_TYPES in config/limits.py"
+            )
     hours = raw.get("hours_per_month", 730)
     if not isinstance(hours, int | float) or not 672 <= hours <= 744:
         raise CostError(f"price file {path}: hours_per_month {hours!r} is out of range 672..744")

@@ -57,10 +57,10 @@ def render(assembly: Path) -> str:
             lines.append(f"           outputs: {', '.join(stack.outputs)}")
     found = findings(assembly)
     if found:
-        lines.append(f"{len(found)} finding(s):")
+        # Their full text is printed once, by the synth itself (or in cdk.out/validation-report.json).
+        lines.append(f"{len(found)} finding(s), in full above:")
         for finding in found:
-            lines.append(f"  [{finding.severity}] {finding.rule} at {finding.where} ({finding.source})")
-            lines.append(f"      {finding.message.splitlines()[0]}")
+            lines.append(f"  [{finding.severity}] {finding.rule} at {finding.where}")
     else:
         lines.append("No warnings or errors.")
     return "\n".join(lines)
