@@ -298,6 +298,11 @@ KEYS: dict[str, Key] = {
         ),
         "the ECS image (empty: build lambda_src/Dockerfile as a CDK asset)",
     ),
+    "ecs_allow_plain_http": Key(
+        BOOLEAN,
+        "accept plain HTTP on the ECS path without a domain where termination protection is on (warned at every synth)",
+        rule="needed for compute=ecs without domain_name in a protected environment",
+    ),
     "midtrans_client_key": Key(
         pattern(r"[A-Za-z0-9_-]{0,128}", "letters, digits, - and _ (the public client key)"),
         "Midtrans client key (public; the server key is a secret)",

@@ -122,6 +122,8 @@ class EcsConfig:
     cpu: int
     memory_mib: int
     image_uri: str | None
+    # Plain HTTP accepted without a domain in a protected environment (ecs_allow_plain_http).
+    allow_plain_http: bool
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
         raise fail("ssm_prefix", v["ssm_prefix"], "starts with a name AWS reserves", "a path not under /aws or /ssm")
     max_connections = database_max_connections(v["db_instance_class"], v["db_max_connections"])
     check_connection_budget(v["lambda_reserved_concurrency"], v["ecs_desired_count"], max_connections)
+    _plain_http(compute, env, v)
     cpu = int(v["ecs_cpu"])
     _fargate_size(cpu, v["ecs_memory"])
 
@@ -94,6 +95,7 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
             cpu=cpu,
             memory_mib=v["ecs_memory"],
             image_uri=v["ecs_image_uri"] or None,
+            allow_plain_http=v["ecs_allow_plain_http"],
         ),
         backend=BackendConfig(
             midtrans_client_key=v["midtrans_client_key"],
@@ -193,6 +195,18 @@ def check_connection_budget(reserved: int, ecs_tasks: int, max_connections: int)
             f"{max_connections} max_connections less {DB_RESERVED_CONNECTIONS} reserved; accepted: at most {most}, "
             "or a larger db_instance_class"
         )
+
+
+def _plain_http(compute: str, env: str, v: dict[str, Any]) -> None:
+    """Without a domain the load balancer has no certificate: JWTs and payment calls would cross the
+    internet in clear. Where the stacks are protected (prod) that needs saying so explicitly."""
+    if compute != "ecs" or not v["termination_protection"] or v["domain_name"] or v["ecs_allow_plain_http"]:
+        return
+    raise ConfigError(
+        f"compute: 'ecs' in env={env} has no domain_name, so the load balancer would serve JWTs and payment "
+        "calls over plain HTTP; accepted: set domain_name (HTTPS with its certificate), or -c "
+        "ecs_allow_plain_http=true to accept plain HTTP"
+    )
 
 
 def _fargate_size(cpu: int, memory: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Aws, CfnOutput, Stack
+from aws_cdk import Annotations, Aws, CfnOutput, Stack
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as targets
 
@@ -77,6 +77,12 @@ class EcsStack(Stack):
             self, "Dashboard", dashboard_name=f"{data.alarm_prefix}-ecs", alarms=alarms, more_panels=data.data_panels
         )
 
+        if ingress.http_listener is not None and settings.allow_plain_http:
+            Annotations.of(self).add_warning_v2(
+                "anigmaa:ecs-plain-http",
+                f"ecs_allow_plain_http=true in env={config.env}: the load balancer serves plain HTTP, so JWTs and "
+                "payment calls cross the internet unencrypted; set domain_name for HTTPS",
+            )
         self.alias_target: route53.IAliasRecordTarget | None = None
         scheme = "http"
         if network.certificate is not None and config.api.domain is not None:

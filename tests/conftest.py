@@ -131,10 +131,14 @@ def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
         },
     }
     # Each configuration again with compute=ecs: the rollback path, and the other side of the drill.
+    # Prod without a domain serves plain HTTP on ECS only when that is acknowledged.
+    plain_http = {"ecs_allow_plain_http": "true"}
     for name in ("prod", "dev", "prod-custom", "prod-lean"):
-        configurations[f"{name}-ecs"] = {**configurations[name], "compute": "ecs"}
+        acknowledged = plain_http if name in ("prod", "prod-lean") else {}
+        configurations[f"{name}-ecs"] = {**configurations[name], "compute": "ecs", **acknowledged}
     configurations["prod-ecs-image"] = {
         **base,
+        **plain_http,
         "compute": "ecs",
         "ecs_image_uri": "123456789012.dkr.ecr.ap-southeast-1.amazonaws.com/anigmaa-backend:1.4.2",
     }

@@ -394,3 +394,21 @@ def test_the_operations_tools_report_a_broken_cdk_json_in_one_line(tmp_path: Pat
     (tmp_path / "cdk.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(AwsError, match=r"^cdk\.json: not valid JSON \(.*line 1, column 2\); accepted: "):
         load_environment("prod", tmp_path)
+
+
+def test_prod_on_ecs_without_a_domain_must_accept_plain_http_explicitly() -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"^compute: 'ecs' in env=prod has no domain_name, so the load balancer would serve JWTs and payment "
+        r"calls over plain HTTP; accepted: set domain_name \(HTTPS with its certificate\), or -c "
+        r"ecs_allow_plain_http=true to accept plain HTTP$",
+    ):
+        load(compute="ecs")
+    assert load(compute="ecs", ecs_allow_plain_http="true").ecs.allow_plain_http
+    assert load(env="dev", compute="ecs").compute == "ecs"  # dev keeps working as it did
+    with_domain = {
+        "domain_name": "api.example.com",
+        "hosted_zone_id": EXAMPLE_ZONE_ID,
+        "hosted_zone_name": "example.com",
+    }
+    assert load(compute="ecs", **with_domain).api.domain is not None

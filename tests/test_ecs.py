@@ -253,3 +253,9 @@ def test_edge_record_points_at_the_selected_compute_under_one_logical_id(custom:
     assert to_api["Name"] == to_alb["Name"] == "api.anigmaa.example."
     assert "CustomDomainDomainName" in json.dumps(to_api["AliasTarget"])
     assert "LoadBalancer" in json.dumps(to_alb["AliasTarget"])
+
+
+def test_acknowledged_plain_http_is_said_at_every_synth(ecs: Synth, custom_ecs: Synth) -> None:
+    [warning] = [f for f in ecs.findings if f.rule.endswith("anigmaa:ecs-plain-http")]
+    assert "the load balancer serves plain HTTP, so JWTs and payment calls cross the internet" in warning.message
+    assert not [f for f in custom_ecs.findings if f.rule.endswith("anigmaa:ecs-plain-http")]  # HTTPS with a domain

@@ -187,7 +187,8 @@ def synthesize_prod(outdir: Path, compute: str) -> None:
 
     context = read_context(ROOT)
     cli = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
-    app = App(context={**cli, **context, "compute": compute}, outdir=str(outdir))
+    plain_http = {"ecs_allow_plain_http": True} if compute == "ecs" else {}
+    app = App(context={**cli, **context, "compute": compute, **plain_http}, outdir=str(outdir))
     build_stacks(app, load_config(app.node.get_all_context(), ROOT))
     register_checks(app)
     app.synth()

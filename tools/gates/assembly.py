@@ -15,6 +15,10 @@ from typing import Any
 
 from tools import ROOT
 
+# The ECS path of an environment without a domain synthesizes only with plain HTTP acknowledged;
+# the permanent stacks it is compared or priced by are the same either way.
+ECS_PLAIN_HTTP = ("ecs_allow_plain_http=true",)
+
 
 class SynthError(RuntimeError):
     """The synth failed; the message ends with the CLI's last output."""

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tools import ROOT
-from tools.gates.assembly import AssemblyError, SynthError, synthesize, templates
+from tools.gates.assembly import ECS_PLAIN_HTTP, AssemblyError, SynthError, synthesize, templates
 from tools.gates.template_diff import STATEFUL_TYPES, ResourceChange, diff_templates, stateful_losses
 
 BASELINE = ROOT / "baseline" / "prod"
@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(*, update: bool) -> int:
     synths = {}
     for mode in MODES:
-        synths[mode] = synthesize(ROOT / ".guard" / f"prod-{mode}", env="prod", compute=mode)
+        context = ECS_PLAIN_HTTP if mode == "ecs" else ()
+        synths[mode] = synthesize(ROOT / ".guard" / f"prod-{mode}", env="prod", compute=mode, context=context)
     if update:
         return _update(synths)
     problems: list[str] = []
