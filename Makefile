@@ -84,10 +84,10 @@ synth: $(SYNTH_SETUP) ## Synthesize every stack of env to cdk.out/ and summarize
 scan: synth $(SCAN_STAMP) ## cfn-lint and checkov on cdk.out (after synth)
 	$(VENV)/bin/python -m tools.gates.scan cdk.out
 
-guard: setup ## Fail if prod (both modes) would replace or delete a stateful resource, against baseline/
+guard: setup ## Fail if prod, prod with a domain or dev would replace, delete or unprotect a stateful resource
 	$(VENV)/bin/python -m tools.gates.guard
 
-baseline: setup ## Accept the current prod templates (both modes) as the reviewed baseline/
+baseline: setup ## Accept the current templates of the guarded variants as the reviewed baseline/
 	$(VENV)/bin/python -m tools.gates.guard --update
 
 cost: setup ## Monthly cost of env, Lambda against ECS, priced from its synth of both modes (offline)

@@ -17,6 +17,7 @@ from aws_cdk.assertions import Template
 from config import AppConfig, load_config
 from stacks.app_stacks import AppStacks, build_stacks
 from stacks.checks import register_checks
+from tools.gates.guard import EXAMPLE_DOMAIN
 from tools.gates.synth_summary import Finding, findings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,6 +132,9 @@ def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
         },
     }
     # Each configuration again with compute=ecs: the rollback path, and the other side of the drill.
+    # The guard's domain variant (tools/gates/guard.py EXAMPLE_DOMAIN), to compare with baseline/prod-domain.
+    configurations["prod-domain"] = {**base, **dict(item.split("=", 1) for item in EXAMPLE_DOMAIN)}
+    configurations["prod-domain-ecs"] = {**configurations["prod-domain"], "compute": "ecs"}
     # Prod without a domain serves plain HTTP on ECS only when that is acknowledged.
     plain_http = {"ecs_allow_plain_http": "true"}
     for name in ("prod", "dev", "prod-custom", "prod-lean"):

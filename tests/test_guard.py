@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Synth
-from tools.gates.guard import BASELINE, losses, unreviewed
+from tools.gates.guard import BASELINE, VARIANTS, losses, problems, unreviewed, weakened
 
 KEPT_TYPES = ("AWS::RDS::DBInstance", "AWS::ElastiCache::ReplicationGroup", "AWS::S3::Bucket", "AWS::Logs::LogGroup")
 
@@ -38,19 +38,66 @@ def test_prod_keeps_its_data_when_stacks_go(prod: Synth) -> None:
     }
 
 
-@pytest.mark.parametrize(("mode", "name"), [("lambda", "prod"), ("ecs", "prod-ecs")])
-def test_prod_replaces_or_deletes_nothing_stateful_against_the_baseline(
-    synth: Callable[[str], Synth], mode: str, name: str
+@pytest.mark.parametrize(
+    ("variant", "name"),
+    [
+        ("prod", "prod"),
+        ("prod", "prod-ecs"),
+        ("prod-domain", "prod-domain"),
+        ("prod-domain", "prod-domain-ecs"),
+        ("dev", "dev"),
+        ("dev", "dev-ecs"),
+    ],
+)
+def test_nothing_stateful_is_replaced_deleted_or_unprotected_against_the_baseline(
+    synth: Callable[[str], Synth], variant: str, name: str
 ) -> None:
-    outdir = synth(name).outdir
-    found = [loss.describe() for loss in losses(BASELINE, outdir, f"prod-{mode}")]
-    found += unreviewed(BASELINE, outdir, f"prod-{mode}")
+    [guarded] = [v for v in VARIANTS if v.name == variant]
+    found = problems(guarded, synth(name).outdir, name)
     assert found == [], "\n".join(found) + "\n(intended? run `make baseline`)"
 
 
 def test_the_baseline_holds_one_copy_of_each_stateful_template() -> None:
-    """The compute stacks hold nothing stateful (they import it), so only the permanent stacks are kept."""
-    assert sorted(p.name for p in BASELINE.iterdir()) == ["Data.template.json", "Network.template.json"]
+    """The compute stacks hold nothing stateful (they import it); the domain variant adds its record."""
+    held = {v.name: sorted(p.name for p in v.baseline.iterdir()) for v in VARIANTS}
+    assert held == {
+        "prod": ["Data.template.json", "Network.template.json"],
+        "prod-domain": ["Edge.template.json", "Network.template.json"],
+        "dev": ["Data.template.json", "Network.template.json"],
+    }
+
+
+def test_the_guard_names_protection_weakened_in_place(tmp_path: Path) -> None:
+    current = tmp_path / "current"
+    shutil.copytree(BASELINE, current)
+    data = json.loads((current / "Data.template.json").read_text())
+    database = data["Resources"]["DatabaseInstanceAA8A5FDE"]
+    database["DeletionPolicy"] = "Delete"
+    database["Properties"]["DeletionProtection"] = False
+    data["Resources"]["AssetsBucket252B3DF7"].pop("UpdateReplacePolicy")
+    (current / "Data.template.json").write_text(json.dumps(data))
+
+    assert weakened(BASELINE, current, "prod-lambda") == [
+        "prod-lambda/Data.template.json: AWS::S3::Bucket AssetsBucket252B3DF7 UpdateReplacePolicy would be weakened "
+        "from Retain to Delete",
+        "prod-lambda/Data.template.json: AWS::RDS::DBInstance DatabaseInstanceAA8A5FDE DeletionPolicy would be "
+        "weakened from Snapshot to Delete",
+        "prod-lambda/Data.template.json: AWS::RDS::DBInstance DatabaseInstanceAA8A5FDE DeletionProtection would be "
+        "turned off",
+    ]
+
+
+def test_the_guard_names_the_domain_record_a_rename_would_delete(tmp_path: Path) -> None:
+    [domain] = [v for v in VARIANTS if v.name == "prod-domain"]
+    current = tmp_path / "current"
+    shutil.copytree(domain.baseline, current)
+    edge = json.loads((current / "Edge.template.json").read_text())
+    [record_id] = [k for k, r in edge["Resources"].items() if r["Type"] == "AWS::Route53::RecordSet"]
+    edge["Resources"]["ApiRecordRenamed"] = edge["Resources"].pop(record_id)
+    (current / "Edge.template.json").write_text(json.dumps(edge))
+
+    found = problems(domain, current, "prod-domain-lambda")
+    assert f"prod-domain-lambda/Edge.template.json: AWS::Route53::RecordSet {record_id} would be deleted" in found
 
 
 def test_the_guard_refuses_a_compute_stack_that_gains_a_stateful_resource(prod: Synth, tmp_path: Path) -> None:

@@ -1,17 +1,22 @@
-"""The stateful-replacement guard: would deploying prod replace or delete a database, cache,
-bucket, VPC, subnet or security group?
+"""The stateful-replacement guard: would deploying replace, delete or unprotect a database, cache,
+bucket, VPC, subnet, security group, certificate or DNS record?
 
-Usage: python -m tools.gates.guard            compare a fresh prod synth (both compute modes) with baseline/
+Usage: python -m tools.gates.guard            compare fresh synths (both compute modes) with baseline/
        python -m tools.gates.guard --update   accept the current templates as the new baseline (review the diff)
 
 The comparison is the CDK's own diff library (`tools/gates/template_diff.py`), which knows from the
 CloudFormation resource specification which property changes replace a resource. The
 baseline is committed, so an intended change is a reviewed diff of baseline/.
 
-baseline/prod/ holds one copy of each template that holds a stateful resource: the network
-and data stacks (the same in both compute modes, which a test checks), and a compute or
-edge stack only once it gains one. Every synthesized template is compared with its copy;
+Three variants are guarded, each in both compute modes: prod, prod with an example domain
+(so the certificate and the DNS record are compared too), and dev. `baseline/<variant>/`
+holds one copy of each template that holds a stateful resource: the network and data stacks
+(the same in both compute modes, which `--update` checks), the edge stack with a domain, and
+a compute stack only once it gains one. Every synthesized template is compared with its copy;
 a template with a stateful resource and no copy fails until it is reviewed into the baseline.
+Besides a replacement or deletion, the guard fails on a stateful resource whose protection is
+weakened in place: DeletionPolicy or UpdateReplacePolicy from Retain or Snapshot to Delete, or
+DeletionProtection from true to false.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +32,41 @@ from tools import ROOT
 from tools.gates.assembly import ECS_PLAIN_HTTP, AssemblyError, SynthError, synthesize, templates
 from tools.gates.template_diff import STATEFUL_TYPES, ResourceChange, diff_templates, stateful_losses
 
-BASELINE = ROOT / "baseline" / "prod"
+BASELINES = ROOT / "baseline"
+BASELINE = BASELINES / "prod"
 MODES = ("lambda", "ecs")
+# The stacks that must not differ between the compute modes.
+PERMANENT = ("Network.template.json", "Data.template.json")
+# An obviously fake domain and zone, so the certificate and the record are guarded; nothing is looked up.
+EXAMPLE_DOMAIN = (
+    "domain_name=api.anigmaa.example",
+    "hosted_zone_id=Z0EXAMPLE0ZONE0ID0000",
+    "hosted_zone_name=anigmaa.example",
+)
+PROTECTIVE = ("Retain", "RetainExceptOnCreate", "Snapshot")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One configuration the guard synthesizes (in both modes) and compares with baseline/<name>."""
+
+    name: str
+    env: str
+    context: tuple[str, ...] = ()
+    # The templates it keeps; empty: every one with a stateful resource.
+    only: tuple[str, ...] = ()
+
+    @property
+    def baseline(self) -> Path:
+        return BASELINES / self.name
+
+
+VARIANTS = (
+    Variant("prod", "prod"),
+    # The data stack does not depend on the domain: prod's copy guards it.
+    Variant("prod-domain", "prod", EXAMPLE_DOMAIN, only=("Network.template.json", "Edge.template.json")),
+    Variant("dev", "dev"),
+)
 
 
 def stateful_resources(template: dict[str, Any]) -> list[str]:
@@ -48,19 +87,52 @@ def losses(baseline: Path, current: Path, label: str) -> list[ResourceChange]:
     return stateful_losses(diff_templates(pairs))
 
 
-def unreviewed(baseline: Path, current: Path, label: str) -> list[str]:
-    """Templates of ``current`` that hold stateful resources but have no copy in ``baseline``."""
+def weakened(baseline: Path, current: Path, label: str) -> list[str]:
+    """Stateful resources kept in place whose deletion or replacement protection is weaker than in ``baseline``."""
+    old, new = templates(baseline), templates(current)
+    found = []
+    for name, template in sorted(old.items()):
+        for logical_id in stateful_resources(template):
+            before = template["Resources"][logical_id]
+            after = new.get(name, {}).get("Resources", {}).get(logical_id)
+            if after is None:
+                continue  # deleted or replaced: `losses` names it
+            where = f"{label}/{name}: {before['Type']} {logical_id}"
+            for policy in ("DeletionPolicy", "UpdateReplacePolicy"):
+                was, now = before.get(policy, "Delete"), after.get(policy, "Delete")
+                if was in PROTECTIVE and now not in PROTECTIVE:
+                    found.append(f"{where} {policy} would be weakened from {was} to {now}")
+            was_on = before.get("Properties", {}).get("DeletionProtection") is True
+            if was_on and after.get("Properties", {}).get("DeletionProtection") is not True:
+                found.append(f"{where} DeletionProtection would be turned off")
+    return found
+
+
+def unreviewed(baseline: Path, current: Path, label: str, only: tuple[str, ...] = ()) -> list[str]:
+    """Templates of ``current`` (of ``only``, if given) with stateful resources but no copy in ``baseline``."""
     old = templates(baseline)
     return [
         f"{label}/{name}: holds {', '.join(ids)}, which baseline/ has never seen"
         for name, template in templates(current).items()
-        if name not in old and (ids := stateful_resources(template))
+        if name not in old and (not only or name in only) and (ids := stateful_resources(template))
     ]
 
 
-def _baselined(folder: Path) -> dict[str, dict[str, Any]]:
-    """The templates of one synth that belong in the baseline: those with a stateful resource."""
-    return {name: t for name, t in templates(folder).items() if stateful_resources(t)}
+def problems(variant: Variant, current: Path, label: str) -> list[str]:
+    """Everything the guard refuses in one synth of ``variant``."""
+    found = [loss.describe() for loss in losses(variant.baseline, current, label)]
+    return (
+        found + weakened(variant.baseline, current, label) + unreviewed(variant.baseline, current, label, variant.only)
+    )
+
+
+def _kept(folder: Path, variant: Variant) -> list[str]:
+    """The templates of one synth that belong in the variant's baseline."""
+    return [
+        name
+        for name, template in templates(folder).items()
+        if (name in variant.only if variant.only else bool(stateful_resources(template)))
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,42 +147,54 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _synths(variant: Variant) -> dict[str, Path]:
+    return {
+        mode: synthesize(
+            ROOT / ".guard" / f"{variant.name}-{mode}",
+            env=variant.env,
+            compute=mode,
+            context=(*variant.context, *(ECS_PLAIN_HTTP if mode == "ecs" else ())),
+        )
+        for mode in MODES
+    }
+
+
 def _run(*, update: bool) -> int:
-    synths = {}
-    for mode in MODES:
-        context = ECS_PLAIN_HTTP if mode == "ecs" else ()
-        synths[mode] = synthesize(ROOT / ".guard" / f"prod-{mode}", env="prod", compute=mode, context=context)
+    found: list[str] = []
+    for variant in VARIANTS:
+        synths = _synths(variant)
+        if update:
+            _update(variant, synths)
+            continue
+        for mode, folder in synths.items():
+            found += problems(variant, folder, f"{variant.name}-{mode}")
     if update:
-        return _update(synths)
-    problems: list[str] = []
-    for mode, folder in synths.items():
-        problems += [loss.describe() for loss in losses(BASELINE, folder, f"prod-{mode}")]
-        problems += unreviewed(BASELINE, folder, f"prod-{mode}")
-    for problem in problems:
+        return 0
+    for problem in found:
         print(f"guard: {problem}", file=sys.stderr)
-    if problems:
+    if found:
         print(
             "guard: if this is intended, make it a reviewed change: make baseline, then commit baseline/",
             file=sys.stderr,
         )
         return 1
-    print(f"guard: no stateful resource replaced or deleted in prod ({', '.join(MODES)})")
+    names = ", ".join(variant.name for variant in VARIANTS)
+    print(f"guard: no stateful resource replaced, deleted or unprotected in {names} ({', '.join(MODES)})")
     return 0
 
 
-def _update(synths: dict[str, Path]) -> int:
+def _update(variant: Variant, synths: dict[str, Path]) -> None:
     kept: dict[str, Path] = {}
     for folder in synths.values():
-        for name in _baselined(folder):
-            if name in kept and kept[name].read_bytes() != (folder / name).read_bytes():
-                raise RuntimeError(f"{name} differs between the compute modes; the permanent stacks must not")
-            kept[name] = folder / name
-    shutil.rmtree(BASELINE, ignore_errors=True)
-    BASELINE.mkdir(parents=True)
+        for name in _kept(folder, variant):
+            if name in kept and name in PERMANENT and kept[name].read_bytes() != (folder / name).read_bytes():
+                raise RuntimeError(f"{variant.name}: {name} differs between the compute modes; it must not")
+            kept.setdefault(name, folder / name)  # the edge stack points elsewhere per mode: the first is kept
+    shutil.rmtree(variant.baseline, ignore_errors=True)
+    variant.baseline.mkdir(parents=True)
     for name, path in kept.items():
-        shutil.copy(path, BASELINE / name)
-    print(f"guard: baseline/prod updated ({', '.join(sorted(kept))}); review and commit its diff")
-    return 0
+        shutil.copy(path, variant.baseline / name)
+    print(f"guard: baseline/{variant.name} updated ({', '.join(sorted(kept))}); review and commit its diff")
 
 
 if __name__ == "__main__":
