@@ -113,9 +113,10 @@ diff: $(SYNTH_SETUP) ## cdk diff for env against the deployed stacks (needs AWS 
 	$(VENV)/bin/python -m tools.ops.credentials --env $(env)
 	$(CDK) diff -c env=$(env) $(CONTEXT)
 
-deploy: $(SYNTH_SETUP) ## Check credentials and the SSM secrets, then cdk deploy --all for env
+deploy: $(SYNTH_SETUP) ## Check credentials, secrets, quota and runtime dates, then cdk deploy --all for env
 	$(VENV)/bin/python -m tools.ops.credentials --env $(env)
 	$(VENV)/bin/python -m tools.ops.ssm_secrets check --env $(env)
+	$(VENV)/bin/python -m tools.ops.preflight --env $(env) $(CONTEXT)
 	$(CDK) deploy --all -c env=$(env) $(CONTEXT)
 
 smoke: setup ## Check the deployed env end to end (function, API or ALB, domain)

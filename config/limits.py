@@ -9,6 +9,9 @@ from __future__ import annotations
 
 # Lambda's OS-only runtimes: configuration value → aws_lambda.Runtime member.
 LAMBDA_RUNTIMES = {"provided.al2": "PROVIDED_AL2", "provided.al2023": "PROVIDED_AL2023"}
+# When AWS stops a runtime: creating functions on it from the first date, updating them from
+# the second. Synth never reads the clock; `make deploy`'s preflight does (tools/ops/preflight.py).
+RUNTIME_BLOCKS = {"provided.al2": ("2027-02-01", "2027-03-03")}
 # What AWS has announced for a runtime, said at every synth that uses it.
 RUNTIME_DEPRECATIONS = {
     "provided.al2": (
@@ -31,6 +34,9 @@ LOG_RETENTION = {
     1827: "FIVE_YEARS", 2192: "SIX_YEARS", 2557: "SEVEN_YEARS", 2922: "EIGHT_YEARS", 3288: "NINE_YEARS",
     3653: "TEN_YEARS",
 }  # fmt: skip
+
+# Lambda keeps this many concurrent executions unreserved in every account and region.
+LAMBDA_MIN_UNRESERVED = 100
 
 # Fargate's valid memory sizes (MiB) for each CPU size (CPU units).
 FARGATE_MEMORY = {

@@ -372,3 +372,100 @@ def test_credentials_for_another_account_are_refused(aws: None, capsys: pytest.C
     assert "the credentials are for account 123456789012, but env=prod deploys to 210987654321" in (
         capsys.readouterr().err
     )
+
+
+# ---------------------------------------------------------------------------- deploy preflight
+
+
+def _lambda(*, exists: bool, reserved: int = 0, limit: int = 1000, unreserved: int = 1000) -> Any:
+    """A Lambda client that answers from a Stubber: the function (or its absence), then the account's quota."""
+    from botocore.stub import Stubber
+
+    lambda_client = boto3.client(
+        "lambda", region_name=REGION, aws_access_key_id="test-only", aws_secret_access_key="test-only"
+    )
+    stub = Stubber(lambda_client)
+    if exists:
+        response: dict[str, Any] = {"Configuration": {"FunctionName": "anigmaa-backend"}}
+        if reserved:
+            response["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
+        stub.add_response("get_function", response, {"FunctionName": "anigmaa-backend"})
+    else:
+        stub.add_client_error(
+            "get_function",
+            "ResourceNotFoundException",
+            http_status_code=404,
+            expected_params={"FunctionName": "anigmaa-backend"},
+        )
+    settings = {"AccountLimit": {"ConcurrentExecutions": limit, "UnreservedConcurrentExecutions": unreserved}}
+    stub.add_response("get_account_settings", settings, {})
+    stub.activate()
+    return lambda_client
+
+
+def run_preflight(*args: str, client: Any) -> tuple[int, str, str]:
+    from tools.ops import preflight
+
+    out, err = io.StringIO(), io.StringIO()
+    with mock.patch("sys.stderr", err):
+        code = preflight.main(list(args), out=out, lambda_client=client)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_preflight_passes_a_deploy_the_account_can_take() -> None:
+    code, out, _ = run_preflight("--env", "prod", "--today", "2026-12-01", client=_lambda(exists=False))
+    assert (code, out) == (0, "preflight: env=prod compute=lambda: the account can take this deploy\n")
+
+
+def test_preflight_refuses_a_reservation_the_quota_cannot_give() -> None:
+    # New accounts start with 10 concurrent executions; prod reserves 30.
+    code, _, err = run_preflight("--today", "2026-12-01", client=_lambda(exists=False, limit=10, unreserved=10))
+    assert code == 1
+    assert err == (
+        "preflight: lambda_reserved_concurrency: 30 would leave -20 of the account's 10 concurrent executions "
+        "unreserved, and Lambda keeps at least 100; accepted: at most 0 here, or a higher quota "
+        "(Service Quotas: AWS Lambda, Concurrent executions)\n"
+    )
+
+
+def test_preflight_counts_the_functions_own_reservation_as_handed_back() -> None:
+    # 1000 in all, 870 unreserved with this function already holding 30: 900 are free for it.
+    assert run_preflight("--today", "2026-12-01", client=_lambda(exists=True, reserved=30, unreserved=130))[0] == 0
+    assert run_preflight("--today", "2026-12-01", client=_lambda(exists=True, reserved=0, unreserved=129))[0] == 1
+
+
+@pytest.mark.parametrize(
+    ("today", "exists", "refused"),
+    [
+        ("2027-01-31", False, ""),
+        (
+            "2027-02-01",
+            False,
+            "AWS has blocked creating provided.al2 functions since 2027-02-01, and this deploy "
+            "would create anigmaa-backend",
+        ),
+        ("2027-02-15", True, ""),
+        ("2027-03-03", True, "AWS has blocked updating provided.al2 functions since 2027-03-03"),
+    ],
+)
+def test_preflight_refuses_what_aws_blocks_for_the_runtime_after_its_dates(
+    today: str, exists: bool, refused: str
+) -> None:
+    code, _, err = run_preflight("--today", today, client=_lambda(exists=exists))
+    assert code == (1 if refused else 0)
+    if refused:
+        assert err.startswith(f"preflight: lambda_runtime: {refused}")
+        assert err.rstrip().endswith(
+            "accepted: -c lambda_runtime=provided.al2023 (set it in cdk.json; the same bootstrap runs there)"
+        )
+    ok = run_preflight("--today", today, "-c", "lambda_runtime=provided.al2023", client=_lambda(exists=exists))
+    assert ok[0] == 0
+
+
+def test_preflight_asks_nothing_of_lambda_for_the_ecs_path() -> None:
+    from botocore.stub import Stubber
+
+    lambda_client = boto3.client("lambda", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(lambda_client):  # no responses queued: any call fails the test
+        args = ("--today", "2027-06-01", "-c", "compute=ecs", "-c", "ecs_allow_plain_http=true")
+        assert run_preflight(*args, client=lambda_client)[0] == 0

@@ -1,0 +1,114 @@
+"""Checks `make deploy` runs before `cdk deploy`, against the account: what synth cannot know.
+
+Usage: python -m tools.ops.preflight [--env prod|dev] [-c key=value ...] [--today YYYY-MM-DD]
+
+The `-c` items are the deploy's own (make passes CONTEXT), so the checks see the configuration
+that would be deployed. Each failure is one line naming the setting that fixes it:
+- Lambda keeps 100 concurrent executions unreserved per account: a `lambda_reserved_concurrency`
+  the account's quota cannot give fails the deploy half-way, so it is refused here.
+- AWS blocks creating `provided.al2` functions from 2027-02-01 and updating them from
+  2027-03-03. Past those dates a deploy that would create (or update) such a function is
+  refused. Synth stays free of the clock; this check is where the date is read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+from typing import Any, TextIO
+
+from botocore.exceptions import ClientError
+
+from config import AppConfig, ConfigError, load_config, read_context
+from config.limits import LAMBDA_MIN_UNRESERVED, RUNTIME_BLOCKS
+from tools import ROOT
+from tools.ops.aws import AwsError, client, one_line_errors
+
+
+def _existing_reservation(lambda_client: Any, function_name: str) -> tuple[bool, int]:
+    """Whether the function exists, and the concurrency it already reserves (0 when none)."""
+    try:
+        function = lambda_client.get_function(FunctionName=function_name)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return False, 0
+        raise
+    return True, int(function.get("Concurrency", {}).get("ReservedConcurrentExecutions", 0))
+
+
+def concurrency(config: AppConfig, settings: dict[str, Any], existing: int) -> str | None:
+    """What is wrong with the reservation against the account's quota (``get_account_settings``), if anything."""
+    wanted = config.function.reserved_concurrency or 0
+    limit = int(settings["AccountLimit"]["ConcurrentExecutions"])
+    # Unreserved counts this function's current reservation as taken: the deploy hands it back first.
+    unreserved = int(settings["AccountLimit"]["UnreservedConcurrentExecutions"]) + existing
+    left = unreserved - wanted
+    if left >= LAMBDA_MIN_UNRESERVED:
+        return None
+    return (
+        f"lambda_reserved_concurrency: {wanted} would leave {left} of the account's {limit} concurrent executions "
+        f"unreserved, and Lambda keeps at least {LAMBDA_MIN_UNRESERVED}; accepted: at most "
+        f"{max(unreserved - LAMBDA_MIN_UNRESERVED, 0)} here, or a higher quota (Service Quotas: AWS Lambda, "
+        "Concurrent executions)"
+    )
+
+
+def runtime(config: AppConfig, exists: bool, today: datetime.date) -> str | None:
+    """Whether AWS would refuse this deploy's function for its runtime on ``today``."""
+    blocks = RUNTIME_BLOCKS.get(config.function.runtime)
+    if blocks is None:
+        return None
+    create, update = (datetime.date.fromisoformat(day) for day in blocks)
+    if (exists and today < update) or (not exists and today < create):
+        return None
+    action, since = ("updating", update) if exists else ("creating", create)
+    return (
+        f"lambda_runtime: AWS has blocked {action} {config.function.runtime} functions since {since}, and this "
+        f"deploy would {'update' if exists else 'create'} {config.function.function_name}; accepted: "
+        "-c lambda_runtime=provided.al2023 (set it in cdk.json; the same bootstrap runs there)"
+    )
+
+
+def check(config: AppConfig, lambda_client: Any, today: datetime.date) -> list[str]:
+    """Every preflight problem of a deploy of ``config``."""
+    if config.compute != "lambda":
+        return []  # the ECS path creates no function
+    exists, existing = _existing_reservation(lambda_client, config.function.function_name)
+    problems = [concurrency(config, lambda_client.get_account_settings(), existing), runtime(config, exists, today)]
+    return [problem for problem in problems if problem is not None]
+
+
+def _overrides(items: list[str]) -> dict[str, str]:
+    overrides = {}
+    for item in items:
+        key, equals, value = item.partition("=")
+        if not equals:
+            raise ConfigError(f"-c {item}: accepted: key=value, as cdk takes it")
+        overrides[key] = value
+    return overrides
+
+
+def main(argv: list[str] | None = None, out: TextIO = sys.stdout, lambda_client: Any = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.ops.preflight", description=__doc__.splitlines()[0])
+    parser.add_argument("--env", default="prod", help="environment in cdk.json (prod, dev)")
+    parser.add_argument("-c", "--context", action="append", default=[], help="key=value, as cdk deploy gets it")
+    parser.add_argument("--today", type=datetime.date.fromisoformat, default=datetime.date.today())
+    args = parser.parse_args(argv)
+    try:
+        config = load_config({**read_context(ROOT), **_overrides(args.context), "env": args.env}, ROOT)
+        with one_line_errors():
+            problems = check(config, lambda_client or client("lambda", config.region), args.today)
+    except (ConfigError, AwsError) as error:
+        print(f"preflight: {error}", file=sys.stderr)
+        return 1
+    for problem in problems:
+        print(f"preflight: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    out.write(f"preflight: env={args.env} compute={config.compute}: the account can take this deploy\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
