@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, SecretValue
+from aws_cdk import Duration, RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 
 from constructs import Construct
 from constructs.findings import accept, managed_policy
+
+# The PostgreSQL logs RDS can export: the server's own log, and the major-version upgrade's.
+EXPORTED_LOGS = ("postgresql", "upgrade")
 
 
 class PostgresDatabase(Construct):
@@ -36,6 +40,8 @@ class PostgresDatabase(Construct):
         master_username: str,
         master_password: SecretValue,
         port: int,
+        log_retention: logs.RetentionDays,
+        slow_statement_ms: int,
     ) -> None:
         super().__init__(scope, construct_id)
 
@@ -54,7 +60,16 @@ class PostgresDatabase(Construct):
             port=port,
             database_name=database_name,
             credentials=rds.Credentials.from_password(master_username, master_password),
-            parameters={"rds.force_ssl": "1"},
+            parameters={
+                "rds.force_ssl": "1",
+                # Into the postgresql log: statements slower than this, and every connection and
+                # disconnection (who connected from where, for how long).
+                "log_min_duration_statement": str(slow_statement_ms),
+                "log_connections": "1",
+                "log_disconnections": "1",
+            },
+            # Exported to CloudWatch Logs as /aws/rds/instance/<id>/<log>.
+            cloudwatch_logs_exports=list(EXPORTED_LOGS),
             storage_type=rds.StorageType.GP3,
             allocated_storage=allocated_storage_gb,
             max_allocated_storage=max_allocated_storage_gb,
@@ -71,6 +86,18 @@ class PostgresDatabase(Construct):
             deletion_protection=deletion_protection,
             removal_policy=RemovalPolicy.SNAPSHOT,
         )
+        # RDS creates the exported log groups itself, so their retention is set afterwards by the
+        # CDK's log-retention function (a plain LogGroup here would collide with RDS's). They are
+        # kept when the stack goes, like the snapshot they may be needed with.
+        for log in EXPORTED_LOGS:
+            logs.LogRetention(
+                self,
+                f"{log.title()}LogRetention",
+                log_group_name=f"/aws/rds/instance/{self.instance.instance_identifier}/{log}",
+                retention=log_retention,
+                removal_policy=RemovalPolicy.RETAIN,
+            )
+        _accept_log_retention_function(Stack.of(self))
         accept(
             self.instance,
             f"DB_PORT={port} is part of the backend's configuration; it is private, reachable only from lambda_sg "
@@ -82,3 +109,24 @@ class PostgresDatabase(Construct):
             "The AWS-managed policy RDS documents for enhanced monitoring (publishing OS metrics to CloudWatch Logs).",
             nag=[managed_policy("AmazonRDSEnhancedMonitoringRole")],
         )
+
+
+def _accept_log_retention_function(stack: Stack) -> None:
+    """The CDK's own function (one per stack) that sets the retention of log groups it did not create."""
+    function = stack.node.try_find_child("LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a")
+    assert function is not None, "logs.LogRetention adds its function to the stack"
+    deploy_time = "The CDK's deploy-time function that sets the exported RDS logs' retention"
+    accept(
+        function,
+        f"{deploy_time}: the AWS-managed AWSLambdaBasicExecutionRole lets it write its own logs.",
+        nag=[managed_policy("AWSLambdaBasicExecutionRole")],
+    )
+    wildcard = f"{deploy_time}: logs:PutRetentionPolicy and DeleteRetentionPolicy on groups named only at deploy time."
+    accept(function, wildcard, nag=["AwsSolutions-IAM5[Resource::*]"])
+    accept(function.node.find_child("ServiceRole").node.find_child("DefaultPolicy"), wildcard, checkov=["CKV_AWS_111"])
+    for check, reason in (
+        ("CKV_AWS_115", "Runs once per deployment; there is no load to cap."),
+        ("CKV_AWS_116", "Invoked synchronously by CloudFormation, which reports any failure."),
+        ("CKV_AWS_117", "Calls only the CloudWatch Logs API at deploy time; it needs no VPC access."),
+    ):
+        accept(function, f"{deploy_time}. {reason}", checkov=[check])

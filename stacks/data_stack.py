@@ -18,6 +18,10 @@ from constructs.redis_cache import RedisCache
 from constructs.secret_parameters import SecretParameters
 from stacks.permanent import DataOutputs, pin_exports
 
+# Statements slower than this (ms) are written to the PostgreSQL log: far above a healthy
+# query's time, so the log stays small, and well under the function's 30 s timeout.
+SLOW_STATEMENT_MS = 1000
+
 
 class DataStack(Stack):
     """The stateful resources. Their logical IDs are pinned by tests: never rename them."""
@@ -54,6 +58,8 @@ class DataStack(Stack):
             master_username=DB_USER,
             master_password=secrets.secure_value("DB_PASSWORD"),
             port=DB_PORT,
+            log_retention=config.log_retention,
+            slow_statement_ms=SLOW_STATEMENT_MS,
         )
         cache = RedisCache(
             self,

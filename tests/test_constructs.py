@@ -156,8 +156,19 @@ def test_the_database_is_private_encrypted_and_kept(bare: Bare) -> None:
         master_username="postgres",
         master_password=SecretValue.ssm_secure("/anigmaa/test/DB_PASSWORD"),
         port=5432,
+        log_retention=logs.RetentionDays.TWO_WEEKS,
+        slow_statement_ms=1000,
     )
     template = bare.template()
+    # Its logs go to CloudWatch Logs, kept for the given retention, and slow statements are logged.
+    template.has_resource_properties("AWS::RDS::DBInstance", {"EnableCloudwatchLogsExports": ["postgresql", "upgrade"]})
+    retention = template.find_resources("Custom::LogRetention")
+    assert sorted(r["Properties"]["RetentionInDays"] for r in retention.values()) == [14, 14]
+    assert {r["Properties"]["RemovalPolicy"] for r in retention.values()} == {"retain"}
+    template.has_resource_properties(
+        "AWS::RDS::DBParameterGroup",
+        {"Parameters": Match.object_like({"log_min_duration_statement": "1000", "log_connections": "1"})},
+    )
     template.has_resource(
         "AWS::RDS::DBInstance",
         {

@@ -202,3 +202,15 @@ def test_access_logs_go_to_a_private_bucket_that_load_balancers_may_write(prod: 
     assert elb["Action"] == "s3:PutObject"
     assert "114774131450" in json.dumps(elb["Principal"])  # the ELB account of ap-southeast-1
     assert "/alb/AWSLogs/" in json.dumps(elb["Resource"])
+
+
+def test_postgres_logs_reach_cloudwatch_with_the_environments_retention(prod: Synth, dev: Synth) -> None:
+    for synth, days in ((prod, 90), (dev, 14)):
+        template = synth.templates["data"]
+        template.has_resource_properties(
+            "AWS::RDS::DBInstance", {"EnableCloudwatchLogsExports": ["postgresql", "upgrade"]}
+        )
+        retention = template.find_resources("Custom::LogRetention").values()
+        assert sorted(r["Properties"]["RetentionInDays"] for r in retention) == [days, days]
+    # The instance keeps its logical ID: the exports are an in-place change (make guard agrees).
+    assert "DatabaseInstanceAA8A5FDE" in prod.json("data")["Resources"]
