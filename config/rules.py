@@ -3,6 +3,7 @@ the dataclasses from parsed values. Each check raises `ConfigError` with one lin
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 import zipfile
@@ -171,9 +172,13 @@ def database_max_connections(instance_class: str, configured: int) -> int:
         return configured
     memory = DB_CLASS_MEMORY_GIB.get(instance_class)
     if memory is None:
+        # Not a list of every RDS class: a real one (db.m6i.large) may be missing, so name the nearest, never "unknown".
+        close = difflib.get_close_matches(instance_class, list(DB_CLASS_MEMORY_GIB), n=1, cutoff=0.8)
+        nearest = f" (the nearest it knows: {close[0]!r})" if close else ""
         raise ConfigError(
-            f"db_max_connections: 0 (estimate) is not possible for db_instance_class {instance_class!r}; "
-            "accepted: the instance's max_connections (SHOW max_connections)"
+            f"db_instance_class: {instance_class!r} is not a class whose memory the app knows{nearest}, so "
+            "db_max_connections (0: estimate) cannot be estimated; accepted: a class of DB_CLASS_MEMORY_GIB in "
+            "config/limits.py, or -c db_max_connections=<the instance's max_connections> (SHOW max_connections)"
         )
     return min(int(memory * 2**30 * 0.75) // 9531392, 5000)
 

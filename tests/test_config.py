@@ -311,6 +311,19 @@ def test_the_connection_budget_is_the_classes_estimate_or_the_given_value() -> N
     assert load(lambda_reserved_concurrency=0).function.reserved_concurrency is None
 
 
+def test_a_database_class_without_an_estimate_is_named_as_such() -> None:
+    """The class is named, not only db_max_connections, with the nearest class the app knows for a typo."""
+    with pytest.raises(
+        ConfigError,
+        match=r"^db_instance_class: 'db\.t3\.mirco' is not a class whose memory the app knows \(the nearest it "
+        r"knows: 'db\.t3\.micro'\), so db_max_connections \(0: estimate\) cannot be estimated; accepted: a class of "
+        r"DB_CLASS_MEMORY_GIB in config/limits\.py, or -c db_max_connections=",
+    ):
+        load(db_instance_class="db.t3.mirco")
+    # A real class the table lacks still works with its max_connections given.
+    assert load(db_instance_class="db.m6i.large", db_max_connections=800).database.max_connections == 800
+
+
 def test_versions_written_as_numbers_in_cdk_json_are_accepted() -> None:
     config = load(db_engine_version=16, cache_engine_version=7.0)
     assert config.database.engine_version == "16"
