@@ -65,11 +65,9 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
             deletion_protection=v["db_deletion_protection"],
             max_connections=max_connections,
         ),
+        # Every cache_<field> key is a field of CacheConfig, under the same name.
         cache=CacheConfig(
-            node_type=v["cache_node_type"],
-            engine_version=v["cache_engine_version"],
-            nodes=v["cache_nodes"],
-            snapshot_retention_days=v["cache_snapshot_retention_days"],
+            **{key.removeprefix("cache_"): value for key, value in v.items() if key.startswith("cache_")}
         ),
         function=LambdaConfig(
             function_name=names.function,

@@ -123,7 +123,7 @@ class LambdaHttpApi(Construct):
 
 
 class ApiCustomDomain(Construct):
-    """A regional custom domain for an HTTP API stage.
+    """A regional custom domain for the stage of an HTTP API (`LambdaHttpApi`).
 
     The certificate must be in the API's region. The mapping waits for the stage,
     avoiding CloudFormation's "Invalid stage identifier specified". The DNS record that
@@ -138,8 +138,7 @@ class ApiCustomDomain(Construct):
         *,
         domain_name: str,
         certificate: acm.ICertificate,
-        api: apigwv2.IHttpApi,
-        stage: apigwv2.IHttpStage,
+        http: LambdaHttpApi,
     ) -> None:
         super().__init__(scope, construct_id)
 
@@ -150,6 +149,6 @@ class ApiCustomDomain(Construct):
             certificate=certificate,
             security_policy=apigwv2.SecurityPolicy.TLS_1_2,
         )
-        mapping = apigwv2.ApiMapping(self, "ApiMapping", api=api, domain_name=self.domain, stage=stage)
-        mapping.node.add_dependency(stage)
+        mapping = apigwv2.ApiMapping(self, "ApiMapping", api=http.api, domain_name=self.domain, stage=http.stage)
+        mapping.node.add_dependency(http.stage)
         self.url = f"https://{domain_name}"

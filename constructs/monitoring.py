@@ -16,6 +16,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 
 from constructs import Construct
+from constructs.fargate_service import PublicLoadBalancer
 from constructs.findings import accept
 
 FIVE_MINUTES = Duration.minutes(5)
@@ -260,12 +261,11 @@ class ServiceAlarms(Alarms):
         *,
         prefix: str,
         topic: sns.ITopic,
-        load_balancer: elbv2.ApplicationLoadBalancer,
-        target_group: elbv2.ApplicationTargetGroup,
+        ingress: PublicLoadBalancer,
         service: ecs.FargateService,
     ) -> None:
         super().__init__(scope, construct_id, prefix=prefix, topic=topic)
-        alb = load_balancer.metrics
+        alb, target_group = ingress.load_balancer.metrics, ingress.target_group
         target_5xx = alb.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=FIVE_MINUTES)
         response_p99 = alb.target_response_time(statistic="p99", period=FIVE_MINUTES)
         unhealthy = target_group.metrics.unhealthy_host_count(period=FIVE_MINUTES, statistic="Maximum")

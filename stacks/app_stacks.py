@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aws_cdk import Annotations, App, Environment, Stack, Tags
 
 from config import AppConfig
+from stacks.compute import ComputeStack
 from stacks.data_stack import DataStack
 from stacks.ecs_stack import EcsStack
 from stacks.edge_stack import EdgeStack
@@ -15,7 +16,7 @@ from stacks.network_stack import NetworkStack
 from stacks.permanent import PermanentResources
 
 # Compute mode → the CDK id of its stack, its class, and what it holds.
-COMPUTE_STACKS: dict[str, tuple[str, type[LambdaStack] | type[EcsStack], str]] = {
+COMPUTE_STACKS: dict[str, tuple[str, type[ComputeStack], str]] = {
     "lambda": ("Lambda", LambdaStack, "Go backend on Lambda behind an HTTP API"),
     "ecs": ("Ecs", EcsStack, "Go backend on ECS Fargate behind an ALB (rollback path)"),
 }
@@ -27,7 +28,7 @@ class AppStacks:
 
     network: NetworkStack
     data: DataStack
-    compute: LambdaStack | EcsStack
+    compute: ComputeStack
     edge: EdgeStack | None
 
 

@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_cdk import Annotations, Aws, CfnOutput, Stack
-from aws_cdk import aws_route53 as route53
+from aws_cdk import Annotations, Aws, CfnOutput
 from aws_cdk import aws_route53_targets as targets
 
 from config import APP_PORT, ECS_DB_MAX_CONNS, AppConfig
-from constructs import Construct
 from constructs.assets_bucket import ALB_LOG_PREFIX, grant_object_read_write
 from constructs.fargate_service import FargateBackendService, backend_image
-from constructs.monitoring import BackendDashboard, ServiceAlarms
+from constructs.monitoring import ServiceAlarms
 from constructs.secret_parameters import ecs_secrets
 from stacks import LAMBDA_SOURCE_DIR
 from stacks.backend_environment import backend_environment
-from stacks.permanent import PermanentResources
+from stacks.compute import ComputeStack
+from stacks.permanent import DataOutputs, NetworkOutputs
 
 
-class EcsStack(Stack):
+class EcsStack(ComputeStack):
     """The Go backend as a Fargate service. Reads from the network and data stacks only."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, config: AppConfig, shared: PermanentResources, **kwargs: Any
-    ) -> None:
-        super().__init__(scope, construct_id, **kwargs)
-        settings, network, data = config.ecs, shared.network, shared.data
+    def build(self, config: AppConfig, network: NetworkOutputs, data: DataOutputs) -> None:
+        settings = config.ecs
 
         backend = FargateBackendService(
             self,
@@ -69,13 +63,10 @@ class EcsStack(Stack):
             "Alarms",
             prefix=data.alarm_prefix,
             topic=data.alarm_topic,
-            load_balancer=ingress.load_balancer,
-            target_group=ingress.target_group,
+            ingress=ingress,
             service=backend.service,
         )
-        BackendDashboard(
-            self, "Dashboard", dashboard_name=f"{data.alarm_prefix}-ecs", alarms=alarms, more_panels=data.data_panels
-        )
+        self.add_dashboard("ecs", alarms, data)
 
         if ingress.http_listener is not None and settings.allow_plain_http:
             Annotations.of(self).add_warning_v2(
@@ -83,7 +74,6 @@ class EcsStack(Stack):
                 f"ecs_allow_plain_http=true in env={config.env}: the load balancer serves plain HTTP, so JWTs and "
                 "payment calls cross the internet unencrypted; set domain_name for HTTPS",
             )
-        self.alias_target: route53.IAliasRecordTarget | None = None
         scheme = "http"
         if network.certificate is not None and config.api.domain is not None:
             self.alias_target = targets.LoadBalancerTarget(ingress.load_balancer)

@@ -2,35 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_cdk import Annotations, CfnOutput, Duration, Stack
-from aws_cdk import aws_route53 as route53
+from aws_cdk import Annotations, CfnOutput, Duration
 from aws_cdk import aws_route53_targets as targets
 
 from config import LAMBDA_DB_MAX_CONNS, AppConfig
 from config.limits import RUNTIME_DEPRECATIONS
-from constructs import Construct
 from constructs.assets_bucket import grant_object_read_write
 from constructs.backend_function import BackendFunction, dependency_layers
 from constructs.findings import accept
 from constructs.go_bundling import backend_code
 from constructs.http_api import ApiCustomDomain, LambdaHttpApi
-from constructs.monitoring import BackendDashboard, LambdaAlarms
+from constructs.monitoring import LambdaAlarms
 from constructs.secret_parameters import SecretParameters
 from stacks import LAMBDA_SOURCE_DIR
 from stacks.backend_environment import backend_environment, secret_parameter_variables
-from stacks.permanent import PermanentResources
+from stacks.compute import ComputeStack
+from stacks.permanent import DataOutputs, NetworkOutputs
 
 
-class LambdaStack(Stack):
+class LambdaStack(ComputeStack):
     """The Lambda compute path. Reads from the network and data stacks; they never read from it."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, config: AppConfig, shared: PermanentResources, **kwargs: Any
-    ) -> None:
-        super().__init__(scope, construct_id, **kwargs)
-        settings, network, data = config.function, shared.network, shared.data
+    def build(self, config: AppConfig, network: NetworkOutputs, data: DataOutputs) -> None:
+        settings = config.function
         retention = config.log_retention
         runtime, architecture = settings.cdk_runtime, settings.cdk_architecture
 
@@ -105,9 +99,7 @@ class LambdaStack(Stack):
             timeout_seconds=settings.timeout_seconds,
             reserved_concurrency=settings.reserved_concurrency,
         )
-        BackendDashboard(
-            self, "Dashboard", dashboard_name=f"{data.alarm_prefix}-lambda", alarms=alarms, more_panels=data.data_panels
-        )
+        self.add_dashboard("lambda", alarms, data)
 
         for name, value, description in (
             ("ApiGatewayEndpoint", http.api.api_endpoint, "HTTP API endpoint (the seed's api_gateway_endpoint)"),
@@ -119,16 +111,13 @@ class LambdaStack(Stack):
         ):
             CfnOutput(self, name, value=value, description=description)
 
-        # Where the edge stack's DNS record points in this mode (None without a custom domain).
-        self.alias_target: route53.IAliasRecordTarget | None = None
         if (domain := config.api.domain) is not None and network.certificate is not None:
             custom = ApiCustomDomain(
                 self,
                 "CustomDomain",
                 domain_name=domain.name,
                 certificate=network.certificate,
-                api=http.api,
-                stage=http.stage,
+                http=http,
             )
             self.alias_target = targets.ApiGatewayv2DomainProperties(
                 custom.domain.regional_domain_name, custom.domain.regional_hosted_zone_id

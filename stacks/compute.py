@@ -1,0 +1,38 @@
+"""What both compute stacks share: they read the permanent stacks only, chart one dashboard, and
+tell the edge stack where the domain's record should point."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Stack
+from aws_cdk import aws_route53 as route53
+
+from config import AppConfig
+from constructs import Construct
+from constructs.monitoring import Alarms, BackendDashboard
+from stacks.permanent import DataOutputs, NetworkOutputs, PermanentResources
+
+
+class ComputeStack(Stack):
+    """A compute path (Lambda or ECS). It reads from the network and data stacks; they never read from it.
+
+    Each path says what it builds in `build`, from the configuration and the permanent stacks' outputs.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: AppConfig, shared: PermanentResources, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        # Where the edge stack's DNS record points in this mode (None without a custom domain).
+        self.alias_target: route53.IAliasRecordTarget | None = None
+        self.build(config, shared.network, shared.data)
+
+    def build(self, config: AppConfig, network: NetworkOutputs, data: DataOutputs) -> None:
+        raise NotImplementedError
+
+    def add_dashboard(self, path: str, alarms: Alarms, data: DataOutputs) -> BackendDashboard:
+        """``anigmaa-<env>-<path>``: this path's panels and alarms, then the database's and the cache's panels."""
+        return BackendDashboard(
+            self, "Dashboard", dashboard_name=f"{data.alarm_prefix}-{path}", alarms=alarms, more_panels=data.data_panels
+        )
