@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             build_bootstrap(ROOT / "lambda_src", args.goarch, bootstrap)
         except RuntimeError as error:
-            print(f"build_lambda_zip: {error}", file=sys.stderr)
+            print(f"lambda_zip: {error}", file=sys.stderr)
             return 1
         write_zip(bootstrap, args.out)
         size = bootstrap.stat().st_size

@@ -46,7 +46,7 @@ def main() -> int:
                 for line in run.emulator.function_log():
                     print(f"   {json.dumps(line)}")
         except LocalRunError as error:
-            print(f"invoke_local: {error}", file=sys.stderr)
+            print(f"invoke: {error}", file=sys.stderr)
             return 1
     return 0
 
