@@ -92,6 +92,9 @@ class Alarms(Construct):
         self.panels: Panels = {}
 
     def add(self, name: str, metric: cloudwatch.IMetric, options: cloudwatch.CreateAlarmOptions) -> cloudwatch.Alarm:
+        """An alarm named ``<prefix>-<name>``: the name is this construct's, never the options'."""
+        if options.alarm_name is not None:
+            raise ValueError(f"{name}: the alarm's name is <prefix>-<name>; the topic accepts no other")
         alarm = cloudwatch.Alarm(
             self,
             name,
@@ -103,6 +106,8 @@ class Alarms(Construct):
             evaluation_periods=options.evaluation_periods,
             datapoints_to_alarm=options.datapoints_to_alarm,
             treat_missing_data=options.treat_missing_data or cloudwatch.TreatMissingData.NOT_BREACHING,
+            actions_enabled=options.actions_enabled,
+            evaluate_low_sample_count_percentile=options.evaluate_low_sample_count_percentile,
         )
         alarm.add_alarm_action(self._action)
         alarm.add_ok_action(self._action)

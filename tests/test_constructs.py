@@ -314,6 +314,8 @@ def test_alarms_use_cdk_options_with_the_apps_defaults(bare: Bare) -> None:
     assert found["anigmaa-test-below"]["ComparisonOperator"] == "LessThanThreshold"
     assert found["anigmaa-test-below"]["TreatMissingData"] == "breaching"
     assert all(len(p["AlarmActions"]) == 1 and len(p["OKActions"]) == 1 for p in found.values())
+    with pytest.raises(ValueError, match=r"^elsewhere: the alarm's name is <prefix>-<name>"):
+        alarms.add("elsewhere", probe, cloudwatch.CreateAlarmOptions(threshold=1, evaluation_periods=1, alarm_name="x"))
 
 
 def test_data_alarms_watch_every_cache_node_and_expose_their_panels(bare: Bare) -> None:
