@@ -9,17 +9,23 @@ from __future__ import annotations
 
 # Lambda's OS-only runtimes: configuration value → aws_lambda.Runtime member.
 LAMBDA_RUNTIMES = {"provided.al2": "PROVIDED_AL2", "provided.al2023": "PROVIDED_AL2023"}
-# When AWS stops a runtime: creating functions on it from the first date, updating them from
-# the second. Synth never reads the clock; `make deploy`'s preflight does (tools/ops/preflight.py).
-RUNTIME_BLOCKS = {"provided.al2": ("2027-02-01", "2027-03-03")}
-# What AWS has announced for a runtime, said at every synth that uses it.
-RUNTIME_DEPRECATIONS = {
-    "provided.al2": (
-        "lambda_runtime: provided.al2 was deprecated on 2026-07-31; AWS blocks creating functions on it "
-        "from 2027-02-01 and updating them from 2027-03-03. The same bootstrap runs on provided.al2023: "
+# AWS's dates for a runtime: deprecated, no new functions on it, no updates to them. The synth
+# warns with them (never reading the clock); `make deploy`'s preflight compares them with today.
+RUNTIME_DATES = {"provided.al2": ("2026-07-31", "2027-02-01", "2027-03-03")}
+
+
+def runtime_deprecation(runtime: str) -> str | None:
+    """What every synth says of a deprecated runtime, or None."""
+    if runtime not in RUNTIME_DATES:
+        return None
+    deprecated, no_create, no_update = RUNTIME_DATES[runtime]
+    return (
+        f"lambda_runtime: {runtime} was deprecated on {deprecated}; AWS blocks creating functions on it "
+        f"from {no_create} and updating them from {no_update}. The same bootstrap runs on provided.al2023: "
         "set lambda_runtime to provided.al2023 in cdk.json (or -c lambda_runtime=provided.al2023)."
-    ),
-}
+    )
+
+
 # Lambda's architectures: configuration value → aws_lambda.Architecture member.
 LAMBDA_ARCHITECTURES = {"x86_64": "X86_64", "arm64": "ARM_64"}
 # The HTTP API's maximum integration timeout; a longer Lambda timeout is never reached.

@@ -31,16 +31,17 @@ class Names:
     @classmethod
     def of_env(cls, env: str) -> Names:
         seed = "" if env == "prod" else f"-{env}"  # the seed's names carry the environment outside prod
-        prefix = f"anigmaa-{env}"
+        # The seed's two names: the backend's (function, service) and the app's (API, cluster).
+        prefix, backend, app = f"anigmaa-{env}", f"anigmaa-backend{seed}", f"anigmaa{seed}"
         return cls(
             prefix=prefix,
-            function=f"anigmaa-backend{seed}",
-            api=f"anigmaa{seed}",
-            cluster=f"anigmaa{seed}",
-            service=f"anigmaa-backend{seed}",
+            function=backend,
+            api=app,
+            cluster=app,
+            service=backend,
             # Log groups named as each service names its own (the function's: in BackendFunction).
-            api_access_log_group=f"/aws/apigateway/anigmaa{seed}",
-            service_log_group=f"/ecs/anigmaa-backend{seed}",
+            api_access_log_group=f"/aws/apigateway/{app}",
+            service_log_group=f"/ecs/{backend}",
             alarm_topic=f"{prefix}-alarms",
         )
 

@@ -9,7 +9,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 
 from constructs import Construct
-from constructs.findings import LOGS_ENCRYPTION, accept
+from constructs.findings import LOGS_ENCRYPTION, accept, accept_deploy_time_function
 
 
 class BackendVpc(Construct):
@@ -147,12 +147,7 @@ def _accept_default_security_group_handler(stack: Stack) -> None:
     if provider is None:
         return
     handler = provider.node.find_child("Handler")
-    for check, reason in (
-        ("CKV_AWS_115", "Runs once per deployment; there is no load to cap."),
-        ("CKV_AWS_116", "Invoked synchronously by CloudFormation, which reports any failure."),
-        ("CKV_AWS_117", "Calls only the EC2 API at deploy time; it needs no VPC access."),
-    ):
-        accept(handler, f"The CDK's deploy-time custom resource handler. {reason}", checkov=[check])
+    accept_deploy_time_function(handler, "The CDK's deploy-time custom resource handler", "EC2")
 
 
 def _harden_nat_instance(instance: ec2.Instance) -> None:

@@ -43,6 +43,19 @@ def accept(construct: IConstruct, reason: str, *, nag: Sequence[str] = (), check
         cfn.add_metadata("checkov", skips)
 
 
+def accept_deploy_time_function(function: IConstruct, what: str, api: str) -> None:
+    """The checkov findings of a function the CDK adds that runs only while CloudFormation deploys.
+
+    ``what`` says what it is, ``api`` which AWS API it calls.
+    """
+    for check, reason in (
+        ("CKV_AWS_115", "Runs once per deployment; there is no load to cap."),
+        ("CKV_AWS_116", "Invoked synchronously by CloudFormation, which reports any failure."),
+        ("CKV_AWS_117", f"Calls only the {api} API at deploy time; it needs no VPC access."),
+    ):
+        accept(function, f"{what}. {reason}", checkov=[check])
+
+
 def managed_policy(name: str) -> str:
     """The cdk-nag IAM4 rule id for an AWS-managed service-role policy attached to a role."""
     return f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/{name}]"

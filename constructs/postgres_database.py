@@ -8,7 +8,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 
 from constructs import Construct
-from constructs.findings import accept, managed_policy
+from constructs.findings import accept, accept_deploy_time_function, managed_policy
 
 # The PostgreSQL logs RDS can export: the server's own log, and the major-version upgrade's.
 EXPORTED_LOGS = ("postgresql", "upgrade")
@@ -124,9 +124,4 @@ def _accept_log_retention_function(stack: Stack) -> None:
     wildcard = f"{deploy_time}: logs:PutRetentionPolicy and DeleteRetentionPolicy on groups named only at deploy time."
     accept(function, wildcard, nag=["AwsSolutions-IAM5[Resource::*]"])
     accept(function.node.find_child("ServiceRole").node.find_child("DefaultPolicy"), wildcard, checkov=["CKV_AWS_111"])
-    for check, reason in (
-        ("CKV_AWS_115", "Runs once per deployment; there is no load to cap."),
-        ("CKV_AWS_116", "Invoked synchronously by CloudFormation, which reports any failure."),
-        ("CKV_AWS_117", "Calls only the CloudWatch Logs API at deploy time; it needs no VPC access."),
-    ):
-        accept(function, f"{deploy_time}. {reason}", checkov=[check])
+    accept_deploy_time_function(function, deploy_time, "CloudWatch Logs")

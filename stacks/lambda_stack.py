@@ -6,7 +6,7 @@ from aws_cdk import Annotations, CfnOutput, Duration
 from aws_cdk import aws_route53_targets as targets
 
 from config import LAMBDA_DB_MAX_CONNS, AppConfig
-from config.limits import RUNTIME_DEPRECATIONS
+from config.limits import runtime_deprecation
 from constructs.assets_bucket import grant_object_read_write
 from constructs.backend_function import BackendFunction, dependency_layers
 from constructs.findings import accept
@@ -59,7 +59,7 @@ class LambdaStack(ComputeStack):
             log_retention=retention,
             reserved_concurrency=settings.reserved_concurrency,
         )
-        if (deprecation := RUNTIME_DEPRECATIONS.get(settings.runtime)) is not None:
+        if (deprecation := runtime_deprecation(settings.runtime)) is not None:
             warning = f"anigmaa:runtime-{settings.runtime.replace('.', '-')}-deprecated"
             Annotations.of(backend.function).add_warning_v2(warning, deprecation)
             # The CDK's own validation says the same in less (no fix): one warning is enough.

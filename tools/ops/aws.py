@@ -4,7 +4,7 @@ errors turned into one line a person can act on."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,19 @@ class AwsError(Exception):
     """A failure to report in one line, without a traceback."""
 
 
-def load_environment(env: str, root: Path) -> AppConfig:
-    """The validated settings of ``env`` from cdk.json (the same ones `cdk deploy` uses)."""
+def load_environment(env: str, root: Path, context: Sequence[str] = ()) -> AppConfig:
+    """The validated settings of ``env`` from cdk.json (the same ones `cdk deploy` uses).
+
+    ``context`` holds ``key=value`` items, as `cdk deploy -c` takes them.
+    """
+    overrides = {}
+    for item in context:
+        key, equals, value = item.partition("=")
+        if not equals:
+            raise AwsError(f"-c {item}: accepted: key=value, as cdk takes it")
+        overrides[key] = value
     try:
-        return load_config({**read_context(root), "env": env}, root)
+        return load_config({**read_context(root), **overrides, "env": env}, root)
     except ConfigError as error:
         raise AwsError(str(error)) from None
 

@@ -20,10 +20,10 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
-from config import AppConfig, ConfigError, load_config, read_context
-from config.limits import LAMBDA_MIN_UNRESERVED, RUNTIME_BLOCKS
+from config import AppConfig
+from config.limits import LAMBDA_MIN_UNRESERVED, RUNTIME_DATES
 from tools import ROOT
-from tools.ops.aws import AwsError, client, one_line_errors
+from tools.ops.aws import AwsError, client, load_environment, one_line_errors
 
 
 def _existing_reservation(lambda_client: Any, function_name: str) -> tuple[bool, int]:
@@ -56,10 +56,10 @@ def concurrency(config: AppConfig, settings: dict[str, Any], existing: int) -> s
 
 def runtime(config: AppConfig, exists: bool, today: datetime.date) -> str | None:
     """Whether AWS would refuse this deploy's function for its runtime on ``today``."""
-    blocks = RUNTIME_BLOCKS.get(config.function.runtime)
-    if blocks is None:
+    dates = RUNTIME_DATES.get(config.function.runtime)
+    if dates is None:
         return None
-    create, update = (datetime.date.fromisoformat(day) for day in blocks)
+    create, update = (datetime.date.fromisoformat(day) for day in dates[1:])
     if (exists and today < update) or (not exists and today < create):
         return None
     action, since = ("updating", update) if exists else ("creating", create)
@@ -79,16 +79,6 @@ def check(config: AppConfig, lambda_client: Any, today: datetime.date) -> list[s
     return [problem for problem in problems if problem is not None]
 
 
-def _overrides(items: list[str]) -> dict[str, str]:
-    overrides = {}
-    for item in items:
-        key, equals, value = item.partition("=")
-        if not equals:
-            raise ConfigError(f"-c {item}: accepted: key=value, as cdk takes it")
-        overrides[key] = value
-    return overrides
-
-
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout, lambda_client: Any = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.ops.preflight", description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="prod", help="environment in cdk.json (prod, dev)")
@@ -96,10 +86,10 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout, lambda_client:
     parser.add_argument("--today", type=datetime.date.fromisoformat, default=datetime.date.today())
     args = parser.parse_args(argv)
     try:
-        config = load_config({**read_context(ROOT), **_overrides(args.context), "env": args.env}, ROOT)
+        config = load_environment(args.env, ROOT, context=args.context)
         with one_line_errors():
             problems = check(config, lambda_client or client("lambda", config.region), args.today)
-    except (ConfigError, AwsError) as error:
+    except AwsError as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 1
     for problem in problems:
