@@ -11,13 +11,13 @@ import aws_cdk as cdk
 
 from config import ConfigError, load_config
 from stacks.app_stacks import build_stacks
-from stacks.checks import register_checks
+from stacks.checks import APP_MODE, failures, register_checks
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
 
 def main() -> int:
-    app = cdk.App()
+    app = cdk.App(context=APP_MODE)
     try:
         config = load_config(app.node.get_all_context(), PROJECT_ROOT)
     except ConfigError as error:
@@ -35,14 +35,18 @@ def main() -> int:
     register_checks(app)
     try:
         app.synth()
-    except RuntimeError as error:  # jsii's form of the CDK's ValidationFailed
+    except RuntimeError as error:  # jsii's form of the CDK's ValidationFailed, when the app reports it
         if "ValidationFailed" not in str(error):
             raise
-        print(
-            "anigmaa-infra: synth stopped: the policy checks above found findings that are neither fixed nor "
-            f"acknowledged (details: {app.outdir}/validation-report.json)",
-            file=sys.stderr,
-        )
+        stopped = True
+    else:
+        stopped = False
+    # Under the CDK CLI the app does not throw: the CLI would print the whole report. Say it in one line each.
+    lines = failures(Path(app.outdir))
+    if stopped or lines:
+        for line in lines or ["a check failed"]:
+            print(f"anigmaa-infra: synth stopped: {line}", file=sys.stderr)
+        print(f"anigmaa-infra: the full report: {Path(app.outdir) / 'validation-report.json'}", file=sys.stderr)
         return 1
     return 0
 

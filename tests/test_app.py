@@ -94,6 +94,31 @@ def test_app_reports_bad_input_in_one_line_without_a_traceback() -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("reported_by", ["app", "cli"])
+def test_a_failed_template_check_is_one_line_naming_the_key_and_the_nearest_values(
+    reported_by: str, tmp_path: Path
+) -> None:
+    """CloudFormation's schema check lists all 183 RDS classes in one message: the user gets the nearest three.
+
+    Under the CDK CLI the app is told not to throw (the CLI would print the whole report): both ways say the same.
+    """
+    context: dict[str, object] = {"db_instance_class": "db.t3.mirco", "db_max_connections": 100}
+    if reported_by == "cli":
+        context["@aws-cdk/core:failSynthOnValidationErrors"] = False
+    result = _run_app(context, tmp_path)
+    assert result.returncode == 1
+    said = [line for line in result.stderr.splitlines() if line.startswith("anigmaa-infra:")]
+    assert len(said) == 2, result.stderr
+    assert "is not one of" not in result.stderr
+    stopped, pointer = said
+    assert stopped.startswith("anigmaa-infra: synth stopped: E3025 at Data/Database/Instance/Resource: ")
+    assert "DBInstanceClass (set by db_instance_class): 'db.t3.mirco' is not a value CloudFormation accepts" in stopped
+    assert "did you mean 'db.t3.micro'" in stopped
+    assert "is not one of" not in stopped
+    assert len(stopped) < 400
+    assert pointer == f"anigmaa-infra: the full report: {tmp_path / 'validation-report.json'}"
+
+
 def test_app_reports_a_missing_go_toolchain_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     # A PATH that keeps the venv's node (for jsii) but has no `go`.
     monkeypatch.setenv("PATH", str(Path(sys.executable).parent))

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from stacks.checks import condensed, failures
 from tests.conftest import Synth
 
 CONFIGURATIONS = ["prod", "dev", "prod-custom", "prod-prebuilt", "prod-ecs", "dev-ecs", "prod-custom-ecs"]
@@ -57,3 +58,18 @@ def test_a_new_finding_fails_the_synth(tmp_path: Path) -> None:
         app.synth()
     assert "AwsSolutions-S1" in str(failed.value)
     assert "Probe/Unlogged/Resource" in str(failed.value)
+    # What app.py prints of it: one line per finding, with what to do.
+    [line] = [line for line in failures(tmp_path) if line.startswith("AwsSolutions-S1 ")]
+    assert line == (
+        "AwsSolutions-S1 at Probe/Unlogged/Resource: The S3 Bucket has server access logs disabled.; "
+        "fix it, or accept it with a reason (constructs/findings.py)"
+    )
+
+
+def test_a_long_description_is_cut_to_one_line() -> None:
+    description = "Line one\n  continues " + "word " * 100
+    line = condensed(description)
+    assert "\n" not in line
+    assert len(line) == 200
+    assert line.startswith("Line one continues word")
+    assert line.endswith("…")
