@@ -1,4 +1,4 @@
-"""What the Go backend fixes: its database user and name, its ports, its secrets and its pools."""
+"""What the Go backend fixes: its database user and name, its ports, its secrets, its pools and how many run."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ APP_PORT = 8080
 # per Lambda execution environment, because concurrency multiplies them.
 LAMBDA_DB_MAX_CONNS = 2
 ECS_DB_MAX_CONNS = 10
+# A rolling ECS deploy starts the new tasks before it stops the old: up to this share of
+# ecs_desired_count runs (and holds connections) at once.
+ECS_DEPLOY_MAX_PERCENT = 200
 
 # The SecureStrings the backend reads, under the environment's ssm_prefix.
 SECRET_NAMES = ("DB_PASSWORD", "JWT_SECRET", "REDIS_PASSWORD", "MIDTRANS_SERVER_KEY")

@@ -248,6 +248,10 @@ KEYS: dict[str, Key] = {
         "concurrent executions reserved for (and capped at) the function; 0: none",
         rule="within the database's connection budget",
     ),
+    "lambda_average_duration_ms": Key(
+        integer(1, 30000),
+        "the function's average duration in ms (its Duration metric), for a throttle derived from the reservation",
+    ),
     "lambda_zip": Key(
         ZIP_PATH, "prebuilt zip holding `bootstrap` (empty: build lambda_src/)", rule="bootstrap at the zip's root"
     ),
@@ -269,8 +273,17 @@ KEYS: dict[str, Key] = {
         "CORS origins (empty: no cross-origin access)",
         rule="* alone, or named origins",
     ),
-    "api_throttle_rate": Key(integer(1, 10000), "HTTP API steady-state requests per second"),
-    "api_throttle_burst": Key(integer(1, 5000), "HTTP API burst"),
+    "api_throttle_rate": Key(
+        integer(0, 10000),
+        "HTTP API steady-state requests per second; 0: what the reservation serves "
+        "(lambda_reserved_concurrency x 1000 / lambda_average_duration_ms)",
+        rule="0 only with a reservation; warned above what it serves",
+    ),
+    "api_throttle_burst": Key(
+        integer(0, 5000),
+        "HTTP API burst (requests at once); 0: lambda_reserved_concurrency",
+        rule="at most lambda_reserved_concurrency (past it Lambda throttles: 500, not 429)",
+    ),
     "domain_name": Key(
         pattern(_HOSTNAME, "a lower-case host name such as api.example.com", allow_empty=True),
         "custom domain for the API (empty: none)",

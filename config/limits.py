@@ -82,6 +82,8 @@ REDIS_ENGINE_VERSIONS = ("6.2", "7.0", "7.1")
 
 # Connections PostgreSQL on RDS keeps for the superuser and rdsadmin.
 DB_RESERVED_CONNECTIONS = 3
+# Kept free beyond the backend's pools, for a psql session, a migration and the monitoring.
+DB_HEADROOM_SHARE = 0.10
 # Memory of common RDS classes (GiB), to estimate PostgreSQL's default max_connections,
 # LEAST(DBInstanceClassMemory / 9531392, 5000). DBInstanceClassMemory is what is left after
 # the OS; three quarters of the nominal memory is a conservative stand-in.

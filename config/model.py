@@ -82,6 +82,8 @@ class LambdaConfig:
     layer_zip: Path | None
     layer_arns: tuple[str, ...]
     reserved_concurrency: int | None
+    # The average duration assumed when the API's throttle is derived from the reservation.
+    average_duration_ms: int
 
     @property
     def goarch(self) -> str:

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import math
 import re
 import zipfile
 from pathlib import Path
 from typing import Any
 
-from config.backend import ECS_DB_MAX_CONNS, LAMBDA_DB_MAX_CONNS
+from config.backend import ECS_DB_MAX_CONNS, ECS_DEPLOY_MAX_PERCENT, LAMBDA_DB_MAX_CONNS
 from config.keys import ConfigError, fail
-from config.limits import DB_CLASS_MEMORY_GIB, DB_RESERVED_CONNECTIONS, FARGATE_MEMORY, MAX_LAYERS
+from config.limits import (
+    DB_CLASS_MEMORY_GIB,
+    DB_HEADROOM_SHARE,
+    DB_RESERVED_CONNECTIONS,
+    FARGATE_MEMORY,
+    MAX_LAYERS,
+)
 from config.model import (
     ApiConfig,
     AppConfig,
@@ -40,6 +47,12 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
         raise fail("ssm_prefix", v["ssm_prefix"], "starts with a name AWS reserves", "a path not under /aws or /ssm")
     max_connections = database_max_connections(v["db_instance_class"], v["db_max_connections"])
     check_connection_budget(v["lambda_reserved_concurrency"], v["ecs_desired_count"], max_connections)
+    throttle_rate, throttle_burst = api_throttle(
+        v["lambda_reserved_concurrency"],
+        v["lambda_average_duration_ms"],
+        v["api_throttle_rate"],
+        v["api_throttle_burst"],
+    )
     _plain_http(compute, env, v)
     cpu = int(v["ecs_cpu"])
     _fargate_size(cpu, v["ecs_memory"])
@@ -79,12 +92,13 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
             layer_zip=layer_zip,
             layer_arns=v["lambda_layer_arns"],
             reserved_concurrency=v["lambda_reserved_concurrency"] or None,
+            average_duration_ms=v["lambda_average_duration_ms"],
         ),
         api=ApiConfig(
             name=names.api,
             allowed_origins=origins,
-            throttle_rate=v["api_throttle_rate"],
-            throttle_burst=v["api_throttle_burst"],
+            throttle_rate=throttle_rate,
+            throttle_burst=throttle_burst,
             domain=_domain(v["domain_name"], v["hosted_zone_id"], v["hosted_zone_name"]),
         ),
         ecs=EcsConfig(
@@ -181,23 +195,68 @@ def database_max_connections(instance_class: str, configured: int) -> int:
     return min(int(memory * 2**30 * 0.75) // 9531392, 5000)
 
 
-def check_connection_budget(reserved: int, ecs_tasks: int, max_connections: int) -> None:
-    """Every Lambda environment and every task at its pool size must fit in the database.
+def connection_room(max_connections: int) -> int:
+    """The connections the backend's pools may hold: max_connections less RDS's own and a share kept free."""
+    return max_connections - DB_RESERVED_CONNECTIONS - math.ceil(max_connections * DB_HEADROOM_SHARE)
 
-    Both paths run side by side during a switch, so both count.
+
+def check_connection_budget(reserved: int, ecs_tasks: int, max_connections: int) -> None:
+    """Every Lambda environment and every task at its pool size must fit in the database, with room to spare.
+
+    Both paths run side by side during a switch, and an ECS deploy briefly runs its new tasks
+    beside the old (ECS_DEPLOY_MAX_PERCENT of the desired count, rounded down as ECS does), so all count.
     """
-    if not reserved:
-        return
-    needed = reserved * LAMBDA_DB_MAX_CONNS + ecs_tasks * ECS_DB_MAX_CONNS
-    room = max_connections - DB_RESERVED_CONNECTIONS
-    if needed > room:
-        most = max((room - ecs_tasks * ECS_DB_MAX_CONNS) // LAMBDA_DB_MAX_CONNS, 0)
+    peak_tasks = ecs_tasks * ECS_DEPLOY_MAX_PERCENT // 100
+    tasks = peak_tasks * ECS_DB_MAX_CONNS
+    room = connection_room(max_connections)
+    budget = (
+        f"the {room} the database can give ({max_connections} max_connections less {DB_RESERVED_CONNECTIONS} "
+        f"RDS keeps and {max_connections - DB_RESERVED_CONNECTIONS - room} kept free)"
+    )
+    ecs = (
+        f"{peak_tasks} tasks ({ecs_tasks} desired, {ECS_DEPLOY_MAX_PERCENT}% while a deploy runs) x {ECS_DB_MAX_CONNS}"
+    )
+    if tasks > room:
+        most = room // (ECS_DB_MAX_CONNS * ECS_DEPLOY_MAX_PERCENT // 100)
         raise ConfigError(
-            f"lambda_reserved_concurrency: {reserved} x {LAMBDA_DB_MAX_CONNS} connections + "
-            f"{ecs_tasks} tasks x {ECS_DB_MAX_CONNS} = {needed} exceeds the database's "
-            f"{max_connections} max_connections less {DB_RESERVED_CONNECTIONS} reserved; accepted: at most {most}, "
+            f"ecs_desired_count: {ecs} connections = {tasks} exceeds {budget}; accepted: at most {most}, "
             "or a larger db_instance_class"
         )
+    needed = reserved * LAMBDA_DB_MAX_CONNS + tasks
+    if reserved and needed > room:
+        most = (room - tasks) // LAMBDA_DB_MAX_CONNS
+        raise ConfigError(
+            f"lambda_reserved_concurrency: {reserved} x {LAMBDA_DB_MAX_CONNS} connections + {ecs} = {needed} "
+            f"exceeds {budget}; accepted: at most {most}, or a larger db_instance_class"
+        )
+
+
+def lambda_capacity_rps(reserved: int, average_duration_ms: int) -> int:
+    """Requests per second ``reserved`` environments serve at ``average_duration_ms`` each (Little's law)."""
+    return max(reserved * 1000 // average_duration_ms, 1)
+
+
+def api_throttle(reserved: int, average_duration_ms: int, rate: int, burst: int) -> tuple[int, int]:
+    """The stage's rate and burst: as set, or (0) what the reserved environments can serve.
+
+    Past the reservation Lambda throttles, and the HTTP API answers those requests with 500, not
+    429: a burst above it is refused. A rate above it rests on the assumed duration, so it only warns.
+    """
+    if not reserved:
+        for key, value in (("api_throttle_rate", rate), ("api_throttle_burst", burst)):
+            if not value:
+                raise ConfigError(
+                    f"{key}: 0 (derive it from the reservation) needs lambda_reserved_concurrency above 0; "
+                    "accepted: a value of its own, or a reservation"
+                )
+        return rate, burst
+    if burst > reserved:
+        raise ConfigError(
+            f"api_throttle_burst: {burst} exceeds lambda_reserved_concurrency {reserved}: past {reserved} requests "
+            "in flight Lambda throttles, and the HTTP API answers them with 500 instead of 429; "
+            f"accepted: at most {reserved}, or 0 to derive it"
+        )
+    return rate or lambda_capacity_rps(reserved, average_duration_ms), burst or reserved
 
 
 def _plain_http(compute: str, env: str, v: dict[str, Any]) -> None:

@@ -81,6 +81,7 @@ class FargateBackendService(Construct):
         cpu: int,
         memory_mib: int,
         desired_count: int,
+        deploy_max_percent: int,
         log_group_name: str,
         log_retention: logs.RetentionDays,
         execution_role_name: str,
@@ -144,7 +145,7 @@ class FargateBackendService(Construct):
             assign_public_ip=False,
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
             min_healthy_percent=100,
-            max_healthy_percent=200,
+            max_healthy_percent=deploy_max_percent,
             health_check_grace_period=Duration.seconds(60),
         )
         accept(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import Annotations, Aws, CfnOutput
 from aws_cdk import aws_route53_targets as targets
 
-from config import APP_PORT, ECS_DB_MAX_CONNS, AppConfig
+from config import APP_PORT, ECS_DB_MAX_CONNS, ECS_DEPLOY_MAX_PERCENT, AppConfig
 from constructs.assets_bucket import ALB_LOG_PREFIX, grant_object_read_write
 from constructs.fargate_service import FargateBackendService, backend_image
 from constructs.monitoring import ServiceAlarms
@@ -46,6 +46,8 @@ class EcsStack(ComputeStack):
             cpu=settings.cpu,
             memory_mib=settings.memory_mib,
             desired_count=settings.desired_count,
+            # The connection budget counts the deploy's extra tasks from the same number.
+            deploy_max_percent=ECS_DEPLOY_MAX_PERCENT,
             log_group_name=config.names.service_log_group,
             log_retention=config.log_retention,
             execution_role_name=config.names.of("ecs-execution"),

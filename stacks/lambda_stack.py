@@ -7,6 +7,7 @@ from aws_cdk import aws_route53_targets as targets
 
 from config import LAMBDA_DB_MAX_CONNS, AppConfig
 from config.limits import runtime_deprecation
+from config.rules import lambda_capacity_rps
 from constructs.assets_bucket import grant_object_read_write
 from constructs.backend_function import BackendFunction, dependency_layers
 from constructs.findings import accept
@@ -75,6 +76,8 @@ class LambdaStack(ComputeStack):
                 "the HTTP API stage throttling bounds the load.",
                 checkov=["CKV_AWS_115"],
             )
+        else:
+            _warn_of_a_rate_beyond_the_reservation(backend, config)
         SecretParameters(self, "Secrets", names=config.secret_parameter_names).grant_get(backend.function)
         grant_object_read_write(data.bucket, backend.function)
 
@@ -123,3 +126,18 @@ class LambdaStack(ComputeStack):
                 custom.domain.regional_domain_name, custom.domain.regional_hosted_zone_id
             )
             CfnOutput(self, "CustomDomainUrl", value=custom.url, description="API custom domain URL")
+
+
+def _warn_of_a_rate_beyond_the_reservation(backend: BackendFunction, config: AppConfig) -> None:
+    """An explicit rate above what the reserved environments serve turns load into 500s, not 429s."""
+    reserved, duration = config.function.reserved_concurrency or 0, config.function.average_duration_ms
+    serves = lambda_capacity_rps(reserved, duration)
+    if config.api.throttle_rate <= serves:
+        return
+    Annotations.of(backend.function).add_warning_v2(
+        "anigmaa:throttle-beyond-reservation",
+        f"api_throttle_rate: {config.api.throttle_rate}/s is more than {reserved} reserved environments serve at "
+        f"lambda_average_duration_ms {duration} ({reserved} x 1000 / {duration} = {serves}/s): past it Lambda "
+        "throttles and the HTTP API answers 500, not 429; set api_throttle_rate to 0 to derive it, or "
+        "lambda_average_duration_ms to the function's measured average Duration",
+    )

@@ -168,3 +168,24 @@ def test_any_origin_is_allowed_but_said_where_the_stacks_are_protected(env: str,
     stacks = build_stacks(app, load_config(app.node.get_all_context(), ROOT))
     warnings = [entry.data for entry in stacks.compute.node.metadata if entry.type == "aws:cdk:warning"]
     assert any("allowed_origins=* in env=prod: a script on any web site" in str(w) for w in warnings) is warned
+
+
+@pytest.mark.parametrize(("rate", "warned"), [(1000, True), (160, False), (0, False)])
+def test_a_rate_beyond_what_the_reservation_serves_is_warned_with_the_arithmetic(
+    rate: int, warned: bool, tmp_path: Path, fixture_zips: dict[str, Path]
+) -> None:
+    overrides = {
+        "env": "prod",
+        "compute": "lambda",
+        "api_throttle_rate": rate,
+        "lambda_zip": str(fixture_zips["function"]),
+    }
+    app = new_app(overrides, tmp_path)
+    stacks = build_stacks(app, load_config(app.node.get_all_context(), ROOT))
+    function = stacks.compute.node.find_child("Backend").node.find_child("Function")
+    warnings = [str(entry.data) for entry in function.node.metadata if entry.type == "aws:cdk:warning"]
+    expected = (
+        "api_throttle_rate: 1000/s is more than 16 reserved environments serve at lambda_average_duration_ms 100 "
+        "(16 x 1000 / 100 = 160/s): past it Lambda throttles and the HTTP API answers 500, not 429"
+    )
+    assert any(expected in w for w in warnings) is warned, warnings

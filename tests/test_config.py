@@ -12,6 +12,7 @@ import pytest
 from config import ConfigError, load_config, read_context
 from config.keys import KEYS
 from config.limits import LOG_RETENTION
+from config.rules import connection_room
 from tests.conftest import CDK_CONTEXT, EXAMPLE_ZONE_ID, ROOT, elf_header
 
 
@@ -266,7 +267,7 @@ BAD_INPUTS = [
     pytest.param({"account": "1234"}, r"^account: '1234' is malformed; accepted: a 12-digit", id="account"),
     pytest.param({"region": "Singapore"}, r"^region: 'Singapore' is malformed", id="region"),
     pytest.param({"ssm_prefix": "anigmaa/prod/"}, r"^ssm_prefix: 'anigmaa/prod/' is malformed", id="ssm-prefix"),
-    pytest.param({"api_throttle_burst": 0}, r"^api_throttle_burst: 0 is out of range 1\.\.5000$", id="burst"),
+    pytest.param({"api_throttle_burst": -1}, r"^api_throttle_burst: -1 is out of range 0\.\.5000$", id="burst"),
     pytest.param(
         {"midtrans_client_key": "key with spaces"},
         r"^midtrans_client_key: 'key with spaces' is malformed",
@@ -308,7 +309,61 @@ def test_the_connection_budget_is_the_classes_estimate_or_the_given_value() -> N
     assert load().database.max_connections == 84  # db.t3.micro, 1 GiB
     assert load(db_instance_class="db.t4g.medium").database.max_connections == 337
     assert load(db_instance_class="db.x2g.large", db_max_connections=500).database.max_connections == 500
-    assert load(lambda_reserved_concurrency=0).function.reserved_concurrency is None
+    unreserved = load(lambda_reserved_concurrency=0, api_throttle_rate=100, api_throttle_burst=50)
+    assert unreserved.function.reserved_concurrency is None
+
+
+def test_prod_fits_its_connection_budget_with_an_ecs_deploy_and_headroom() -> None:
+    """16 x 2 + 2 tasks at 200% x 10 = 72: what 84 connections leave after RDS's 3 and the 9 (10%) kept free."""
+    assert connection_room(84) == 72
+    assert load().function.reserved_concurrency == 16
+    with pytest.raises(
+        ConfigError,
+        match=r"^lambda_reserved_concurrency: 17 x 2 connections \+ 4 tasks \(2 desired, 200% while a deploy runs\) "
+        r"x 10 = 74 exceeds the 72 the database can give \(84 max_connections less 3 RDS keeps and 9 kept free\); "
+        r"accepted: at most 16, or a larger db_instance_class$",
+    ):
+        load(lambda_reserved_concurrency=17)
+    # The service's own deploy counts without any Lambda reservation too.
+    with pytest.raises(
+        ConfigError,
+        match=r"^ecs_desired_count: 8 tasks \(4 desired, 200% while a deploy runs\) x 10 connections = 80 "
+        r"exceeds the 72 .*; accepted: at most 3, or a larger db_instance_class$",
+    ):
+        load(lambda_reserved_concurrency=0, api_throttle_rate=100, api_throttle_burst=50, ecs_desired_count=4)
+    # A larger class makes room: db.t3.small's 168 connections take 30 environments with the deploy.
+    assert load(db_instance_class="db.t3.small", lambda_reserved_concurrency=30).function.reserved_concurrency == 30
+
+
+def test_the_api_throttle_is_derived_from_the_reservation_unless_set() -> None:
+    derived = load().api
+    assert (derived.throttle_rate, derived.throttle_burst) == (160, 16)  # 16 x 1000 / 100 ms; 16 at once
+    faster = load(lambda_average_duration_ms=40).api
+    assert (faster.throttle_rate, faster.throttle_burst) == (400, 16)
+    explicit = load(api_throttle_rate=120, api_throttle_burst=10).api
+    assert (explicit.throttle_rate, explicit.throttle_burst) == (120, 10)
+    # At least one request a second, however slow the function.
+    assert load(lambda_reserved_concurrency=1, lambda_average_duration_ms=30000).api.throttle_rate == 1
+
+
+def test_a_burst_beyond_the_reservation_is_refused_with_the_arithmetic() -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"^api_throttle_burst: 500 exceeds lambda_reserved_concurrency 16: past 16 requests in flight Lambda "
+        r"throttles, and the HTTP API answers them with 500 instead of 429; accepted: at most 16, or 0 to derive it$",
+    ):
+        load(api_throttle_burst=500)
+
+
+@pytest.mark.parametrize("key", ["api_throttle_rate", "api_throttle_burst"])
+def test_a_throttle_to_derive_needs_a_reservation(key: str) -> None:
+    explicit = {"api_throttle_rate": 100, "api_throttle_burst": 50}
+    with pytest.raises(
+        ConfigError,
+        match=rf"^{key}: 0 \(derive it from the reservation\) needs lambda_reserved_concurrency above 0; "
+        r"accepted: a value of its own, or a reservation$",
+    ):
+        load(lambda_reserved_concurrency=0, **{**explicit, key: 0})
 
 
 def test_a_database_class_without_an_estimate_is_named_as_such() -> None:

@@ -372,6 +372,7 @@ def test_the_fargate_service_and_its_load_balancer_add_no_rule_to_the_groups(bar
         cpu=256,
         memory_mib=512,
         desired_count=2,
+        deploy_max_percent=200,
         log_group_name="/ecs/anigmaa-backend-test",
         log_retention=logs.RetentionDays.ONE_WEEK,
         execution_role_name="anigmaa-test-ecs-execution",

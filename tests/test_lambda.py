@@ -139,7 +139,7 @@ def test_http_api_sends_everything_to_the_function_with_payload_v2(prod: Synth) 
     template.has_resource_properties("AWS::Lambda::Permission", {"Principal": "apigateway.amazonaws.com"})
 
 
-def test_default_stage_throttles_and_writes_json_access_logs(prod: Synth) -> None:
+def test_default_stage_throttles_at_what_the_reservation_serves_and_writes_json_access_logs(prod: Synth) -> None:
     template = prod.templates["compute"]
     template.has_resource_properties(
         "AWS::Logs::LogGroup", {"LogGroupName": "/aws/apigateway/anigmaa", "RetentionInDays": 90}
@@ -149,7 +149,8 @@ def test_default_stage_throttles_and_writes_json_access_logs(prod: Synth) -> Non
         {
             "StageName": "$default",
             "AutoDeploy": True,
-            "DefaultRouteSettings": {"ThrottlingRateLimit": 1000, "ThrottlingBurstLimit": 500},
+            # 16 reserved environments at 100 ms each: 160 requests/s, 16 at once.
+            "DefaultRouteSettings": {"ThrottlingRateLimit": 160, "ThrottlingBurstLimit": 16},
             "AccessLogSettings": {"DestinationArn": Match.any_value(), "Format": Match.string_like_regexp("requestId")},
         },
     )

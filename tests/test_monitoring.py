@@ -84,7 +84,7 @@ def test_lambda_alarms_cover_duration_throttles_errors_5xx_and_concurrency(prod:
     assert dimension["Name"] == "FunctionName"
     assert "BackendFunction" in json.dumps(dimension["Value"])
     assert alarms["anigmaa-prod-lambda-throttles"]["Threshold"] == 0
-    assert alarms["anigmaa-prod-lambda-concurrency"]["Threshold"] == 24  # 80% of 30 reserved
+    assert alarms["anigmaa-prod-lambda-concurrency"]["Threshold"] == 12.8  # 80% of 16 reserved
     rate = alarms["anigmaa-prod-api-5xx-rate"]
     expressions = [m["Expression"] for m in rate["Metrics"] if "Expression" in m]
     assert expressions == ["IF(requests >= 20, 100 * errors / requests, 0)"]

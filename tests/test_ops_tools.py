@@ -418,20 +418,20 @@ def test_preflight_passes_a_deploy_the_account_can_take() -> None:
 
 
 def test_preflight_refuses_a_reservation_the_quota_cannot_give() -> None:
-    # New accounts start with 10 concurrent executions; prod reserves 30.
+    # New accounts start with 10 concurrent executions; prod reserves 16.
     code, _, err = run_preflight("--today", "2026-12-01", client=_lambda(exists=False, limit=10, unreserved=10))
     assert code == 1
     assert err == (
-        "preflight: lambda_reserved_concurrency: 30 would leave -20 of the account's 10 concurrent executions "
+        "preflight: lambda_reserved_concurrency: 16 would leave -6 of the account's 10 concurrent executions "
         "unreserved, and Lambda keeps at least 100; accepted: at most 0 here, or a higher quota "
         "(Service Quotas: AWS Lambda, Concurrent executions)\n"
     )
 
 
 def test_preflight_counts_the_functions_own_reservation_as_handed_back() -> None:
-    # 1000 in all, 870 unreserved with this function already holding 30: 900 are free for it.
-    assert run_preflight("--today", "2026-12-01", client=_lambda(exists=True, reserved=30, unreserved=130))[0] == 0
-    assert run_preflight("--today", "2026-12-01", client=_lambda(exists=True, reserved=0, unreserved=129))[0] == 1
+    # 1000 in all, 984 unreserved with this function already holding 16: 100 stay free for others.
+    assert run_preflight("--today", "2026-12-01", client=_lambda(exists=True, reserved=16, unreserved=100))[0] == 0
+    assert run_preflight("--today", "2026-12-01", client=_lambda(exists=True, reserved=0, unreserved=115))[0] == 1
 
 
 @pytest.mark.parametrize(
