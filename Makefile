@@ -103,9 +103,9 @@ typecheck: setup ## mypy, strict
 unit: setup system-packages $(RIE) ## pytest: CDK assertions, configuration, tools, the binary under the emulator
 	$(VENV)/bin/python -m pytest
 
-go-test: setup ## gofmt, go vet and go test for lambda_src/
+go-test: setup ## gofmt, go vet (with and without the parity tag) and go test -race for lambda_src/
 	cd lambda_src && test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
-	cd lambda_src && go vet ./... && go test -count=1 ./...
+	cd lambda_src && go vet ./... && go vet -tags parity ./... && go test -race -count=1 ./...
 
 test: lint typecheck go-test unit ## Every check CI runs
 

@@ -14,13 +14,15 @@ func withCORS(allowed []string, next http.Handler) http.Handler {
 	}
 	anyOrigin := slices.Contains(allowed, "*")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		header := w.Header()
+		// Every answer depends on Origin, including one without CORS headers: a shared cache
+		// must not hand that one to an allowed origin.
+		header.Add("Vary", "Origin")
 		origin := r.Header.Get("Origin")
 		if origin == "" || (!anyOrigin && !slices.Contains(allowed, origin)) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		header := w.Header()
-		header.Add("Vary", "Origin")
 		if anyOrigin {
 			header.Set("Access-Control-Allow-Origin", "*")
 		} else {

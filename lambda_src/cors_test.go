@@ -36,6 +36,19 @@ func TestAnotherOriginGetsNoCORSHeaders(t *testing.T) {
 	if rec.Header().Get("Access-Control-Allow-Origin") != "" || rec.Code != http.StatusOK {
 		t.Fatalf("headers = %v", rec.Header())
 	}
+	if rec.Header().Get("Vary") != "Origin" {
+		t.Fatal("an answer without CORS headers needs Vary: Origin too, or a cache serves it to allowed origins")
+	}
+}
+
+func TestARequestWithoutOriginStillVariesByOrigin(t *testing.T) {
+	for _, allowed := range [][]string{{"https://app.example.com"}, {"*"}} {
+		rec := httptest.NewRecorder()
+		withCORS(allowed, ok).ServeHTTP(rec, request(http.MethodGet, "", false))
+		if rec.Header().Get("Vary") != "Origin" || rec.Header().Get("Access-Control-Allow-Origin") != "" {
+			t.Fatalf("allowed %v: headers = %v", allowed, rec.Header())
+		}
+	}
 }
 
 func TestAPreflightIsAnsweredWithoutTheHandler(t *testing.T) {

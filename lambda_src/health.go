@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,8 +15,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/jackc/pgx/v5"
-	"github.com/redis/go-redis/v9"
 )
 
 // checkTimeout bounds each dependency check; all run at once, so /health/ready answers
@@ -46,41 +42,96 @@ func healthHandler(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyHandler runs every check concurrently, each bounded by timeout, and answers 200
-// when all pass, 503 otherwise. Failure details go to the log, not to the caller.
-func readyHandler(checks []check, timeout time.Duration, logger *slog.Logger) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		report := readiness{Status: "ready", Checks: make(map[string]checkResult, len(checks))}
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		for _, c := range checks {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				ctx, cancel := context.WithTimeout(r.Context(), timeout)
-				defer cancel()
-				start := time.Now()
-				err := runBounded(ctx, c.run)
-				result := checkResult{Status: "up", LatencyMs: time.Since(start).Milliseconds()}
-				if err != nil {
-					result.Status = "down"
-					logger.Warn("dependency down", "dependency", c.name, "error", err.Error())
-				}
-				mu.Lock()
-				report.Checks[c.name] = result
-				if err != nil {
-					report.Status = "not_ready"
-				}
-				mu.Unlock()
-			}()
-		}
-		wg.Wait()
-		status := http.StatusOK
-		if report.Status != "ready" {
-			status = http.StatusServiceUnavailable
-		}
-		writeJSON(w, status, report)
+// readyHandler answers readiness: 200 when every check passes, 503 otherwise, with each
+// dependency's status (failure details go to the log, not to the caller). However many
+// callers arrive at once, one run of the checks serves them all, and its result serves
+// the callers of the next readyCacheFor too: a burst on this public route costs the
+// dependencies one check, on the connections the backend already holds.
+func readyHandler(checks []check, timeout time.Duration, logger *slog.Logger) http.Handler {
+	return &readinessProbe{checks: checks, timeout: timeout, logger: logger}
+}
+
+// readyCacheFor is how long one run of the checks answers for.
+const readyCacheFor = time.Second
+
+type readinessProbe struct {
+	checks  []check
+	timeout time.Duration
+	logger  *slog.Logger
+
+	mu      sync.Mutex
+	last    readiness
+	lastAt  time.Time
+	running chan struct{} // closed when the run in progress has stored its result
+}
+
+func (p *readinessProbe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	report, ok := p.current(r.Context())
+	if !ok {
+		return // the caller went away
 	}
+	status := http.StatusOK
+	if report.Status != "ready" {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, report)
+}
+
+// current is the last result while it is fresh; otherwise it joins the run in progress,
+// or starts one.
+func (p *readinessProbe) current(ctx context.Context) (readiness, bool) {
+	p.mu.Lock()
+	if !p.lastAt.IsZero() && time.Since(p.lastAt) < readyCacheFor {
+		report := p.last
+		p.mu.Unlock()
+		return report, true
+	}
+	if p.running == nil {
+		p.running = make(chan struct{})
+		go p.run(p.running)
+	}
+	done := p.running
+	p.mu.Unlock()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return readiness{}, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.last, true
+}
+
+// run checks every dependency at once, each bounded by the timeout, independent of any
+// one caller's request.
+func (p *readinessProbe) run(done chan struct{}) {
+	report := readiness{Status: "ready", Checks: make(map[string]checkResult, len(p.checks))}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, c := range p.checks {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
+			defer cancel()
+			start := time.Now()
+			err := runBounded(ctx, c.run)
+			result := checkResult{Status: "up", LatencyMs: time.Since(start).Milliseconds()}
+			if err != nil {
+				result.Status = "down"
+				p.logger.Warn("dependency down", "dependency", c.name, "error", err.Error())
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			report.Checks[c.name] = result
+			if err != nil {
+				report.Status = "not_ready"
+			}
+		})
+	}
+	wg.Wait()
+	p.mu.Lock()
+	p.last, p.lastAt, p.running = report, time.Now(), nil
+	p.mu.Unlock()
+	close(done)
 }
 
 // runBounded returns when run does or when ctx ends, whichever is first, so a client
@@ -103,42 +154,24 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-// postgresCheck connects with the DB_* settings (honouring DB_SSLMODE) and pings.
-func postgresCheck(cfg settings) check {
+// postgresCheck pings PostgreSQL through the backend's pool: no connection of its own.
+func postgresCheck(conns *connections, password string) check {
 	return check{name: "postgres", run: func(ctx context.Context) error {
-		dsn := url.URL{
-			Scheme:   "postgres",
-			User:     url.UserPassword(cfg.dbUser, cfg.dbPassword),
-			Host:     net.JoinHostPort(cfg.dbHost, cfg.dbPort),
-			Path:     "/" + cfg.dbName,
-			RawQuery: url.Values{"sslmode": {cfg.dbSSLMode}}.Encode(),
-		}
-		conn, err := pgx.Connect(ctx, dsn.String())
+		pool, err := conns.DB()
 		if err != nil {
-			return redactDSN(err, cfg.dbPassword)
+			return err
 		}
-		defer conn.Close(context.Background())
-		return conn.Ping(ctx)
+		return redactDSN(pool.Ping(ctx), password)
 	}}
 }
 
-// redisCheck dials Redis (TLS when REDIS_TLS is true), authenticates and pings.
-func redisCheck(cfg settings) check {
+// redisCheck pings Redis (TLS when REDIS_TLS is true) through the backend's client.
+func redisCheck(conns *connections) check {
 	return check{name: "redis", run: func(ctx context.Context) error {
-		options := &redis.Options{
-			Addr:         net.JoinHostPort(cfg.redisHost, cfg.redisPort),
-			Password:     cfg.redisPassword,
-			DialTimeout:  checkTimeout,
-			ReadTimeout:  checkTimeout,
-			WriteTimeout: checkTimeout,
-			PoolSize:     1,
-			MaxRetries:   -1, // a readiness probe reports the first failure
+		client, err := conns.Cache()
+		if err != nil {
+			return err
 		}
-		if cfg.redisTLS {
-			options.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: cfg.redisHost}
-		}
-		client := redis.NewClient(options)
-		defer client.Close()
 		return client.Ping(ctx).Err()
 	}}
 }
@@ -160,7 +193,7 @@ func s3Check(cfg settings, client func() (*s3.Client, error)) check {
 
 // redactDSN keeps the password out of an error that might quote the connection string.
 func redactDSN(err error, password string) error {
-	if password == "" {
+	if err == nil || password == "" {
 		return err
 	}
 	msg := err.Error()

@@ -64,15 +64,17 @@ func run() int {
 		}
 		return s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.s3PathStyle }), nil
 	})
-	checks := []check{postgresCheck(cfg), redisCheck(cfg), s3Check(cfg, s3Client)}
-	handler := newRouter(checks, logger)
+	conns := newConnections(cfg)
+	checks := []check{postgresCheck(conns, cfg.dbPassword), redisCheck(conns), s3Check(cfg, s3Client)}
+	handler := newRouter(backend{conns: conns, checks: checks}, logger)
 
 	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
 		logger.Info("starting", "mode", "lambda", "env", cfg.env, "secrets_from_ssm", fetched)
-		lambda.Start(lambdaHandler(handler))
+		lambda.Start(httpAPIHandler{handler: handler, logger: logger})
 		return 0
 	}
 	logger.Info("starting", "mode", "server", "env", cfg.env, "port", cfg.port, "secrets_from_ssm", fetched)
+	defer conns.Close()
 	return serve(cfg.port, withCORS(cfg.allowedOrigins, handler), logger)
 }
 

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -36,14 +38,14 @@ func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
 }
 
 func TestHealthAnswers200WithoutTouchingDependencies(t *testing.T) {
-	rec := get(t, newRouter([]check{hang("postgres")}, quiet), "/health")
+	rec := get(t, newRouter(backend{checks: []check{hang("postgres")}}, quiet), "/health")
 	if rec.Code != http.StatusOK || rec.Body.String() != "{\"status\":\"ok\"}\n" {
 		t.Fatalf("GET /health = %d %q", rec.Code, rec.Body.String())
 	}
 }
 
 func TestReadyIs200WhenEveryDependencyIsUp(t *testing.T) {
-	rec := get(t, newRouter([]check{up("postgres"), up("redis"), up("s3")}, quiet), "/health/ready")
+	rec := get(t, newRouter(backend{checks: []check{up("postgres"), up("redis"), up("s3")}}, quiet), "/health/ready")
 	var body readiness
 	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 		t.Fatal(err)
@@ -54,7 +56,7 @@ func TestReadyIs200WhenEveryDependencyIsUp(t *testing.T) {
 }
 
 func TestReadyIs503AndNamesTheDependencyThatIsDown(t *testing.T) {
-	rec := get(t, newRouter([]check{up("postgres"), down("redis"), up("s3")}, quiet), "/health/ready")
+	rec := get(t, newRouter(backend{checks: []check{up("postgres"), down("redis"), up("s3")}}, quiet), "/health/ready")
 	var body readiness
 	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 		t.Fatal(err)
@@ -83,7 +85,76 @@ func TestReadyAnswersWithinItsTimeoutWhenADependencyHangs(t *testing.T) {
 }
 
 func TestUnknownRouteIs404(t *testing.T) {
-	if rec := get(t, newRouter(nil, quiet), "/nope"); rec.Code != http.StatusNotFound {
+	if rec := get(t, newRouter(backend{}, quiet), "/nope"); rec.Code != http.StatusNotFound {
 		t.Fatalf("GET /nope = %d, want 404", rec.Code)
+	}
+}
+
+func TestConcurrentReadinessCallersShareOneRunOfTheChecks(t *testing.T) {
+	var runs atomic.Int32
+	slow := check{name: "postgres", run: func(context.Context) error {
+		runs.Add(1)
+		time.Sleep(50 * time.Millisecond)
+		return nil
+	}}
+	handler := readyHandler([]check{slow}, time.Second, quiet)
+	var wg sync.WaitGroup
+	for range 80 {
+		wg.Go(func() {
+			if rec := get(t, handler, "/health/ready"); rec.Code != http.StatusOK {
+				t.Errorf("status = %d", rec.Code)
+			}
+		})
+	}
+	wg.Wait()
+	if n := runs.Load(); n != 1 {
+		t.Fatalf("80 concurrent callers ran the checks %d times, want 1", n)
+	}
+	// Fresh for readyCacheFor, then checked again.
+	get(t, handler, "/health/ready")
+	if n := runs.Load(); n != 1 {
+		t.Fatalf("a call within %v ran the checks again", readyCacheFor)
+	}
+	time.Sleep(readyCacheFor + 10*time.Millisecond)
+	get(t, handler, "/health/ready")
+	if n := runs.Load(); n != 2 {
+		t.Fatalf("runs = %d after the cache expired, want 2", n)
+	}
+}
+
+func TestTheRequestLogPassesFlushAndDeadlinesThroughAndLeavesTheQueryOut(t *testing.T) {
+	var logged strings.Builder
+	logger := slog.New(slog.NewJSONHandler(&logged, nil))
+	handler := withRequestLog(logger, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if _, ok := w.(http.Flusher); !ok {
+			t.Error("the writer is no longer an http.Flusher")
+		}
+		controller := http.NewResponseController(w)
+		if err := controller.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
+			t.Errorf("SetWriteDeadline: %v", err)
+		}
+		_, _ = io.WriteString(w, "part one\n")
+		if err := controller.Flush(); err != nil {
+			t.Errorf("Flush: %v", err)
+		}
+	}))
+	server := httptest.NewServer(handler)
+	defer server.Close()
+	response, err := http.Get(server.URL + "/stream?token=secret-value")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = response.Body.Close()
+	if strings.Contains(logged.String(), "secret-value") || !strings.Contains(logged.String(), `"path":"/stream"`) {
+		t.Fatalf("log = %s", logged.String())
+	}
+}
+
+func TestAHandlerThatWritesNothingIsLoggedAs200(t *testing.T) {
+	var logged strings.Builder
+	handler := withRequestLog(slog.New(slog.NewJSONHandler(&logged, nil)), http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	handler.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodDelete, "/items/1", nil))
+	if !strings.Contains(logged.String(), `"status":200`) {
+		t.Fatalf("log = %s", logged.String())
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -23,6 +24,7 @@ type settings struct {
 	bucket         string
 	allowedOrigins []string
 	s3PathStyle    bool
+	dbMaxConns     int
 }
 
 func readSettings(env environment) (settings, error) {
@@ -50,6 +52,12 @@ func readSettings(env environment) (settings, error) {
 		// For S3-compatible endpoints on loopback (tests, MinIO): AWS itself wants virtual hosts.
 		s3PathStyle: get("S3_FORCE_PATH_STYLE", "false") == "true",
 	}
+	// The most connections the pool may hold: the CDK app's connection budget counts it.
+	maxConns, err := strconv.Atoi(get("DB_MAX_CONNS", "2"))
+	if err != nil || maxConns < 1 || maxConns > 100 {
+		return cfg, fmt.Errorf("DB_MAX_CONNS %q is not a whole number in 1..100", get("DB_MAX_CONNS", "2"))
+	}
+	cfg.dbMaxConns = maxConns
 	switch cfg.dbSSLMode {
 	case "disable", "allow", "prefer", "require", "verify-ca", "verify-full":
 	default:

@@ -36,3 +36,39 @@ func TestRedactDSNRemovesThePassword(t *testing.T) {
 		t.Fatalf("password leaked: %v", err)
 	}
 }
+
+func TestThePoolSizeComesFromDBMaxConns(t *testing.T) {
+	if cfg, err := readSettings(mapEnv{"DB_MAX_CONNS": "10"}); err != nil || cfg.dbMaxConns != 10 {
+		t.Fatalf("cfg.dbMaxConns = %d, err = %v", cfg.dbMaxConns, err)
+	}
+	if cfg, _ := readSettings(mapEnv{}); cfg.dbMaxConns != 2 {
+		t.Fatalf("default = %d, want the Lambda figure 2", cfg.dbMaxConns)
+	}
+	for _, bad := range []string{"0", "-1", "ten", "101"} {
+		if _, err := readSettings(mapEnv{"DB_MAX_CONNS": bad}); err == nil || !strings.Contains(err.Error(), "DB_MAX_CONNS") {
+			t.Fatalf("DB_MAX_CONNS=%s: err = %v", bad, err)
+		}
+	}
+}
+
+func TestTheSharedClientsAreCreatedOnFirstUseOnly(t *testing.T) {
+	cfg, err := readSettings(mapEnv{"DB_HOST": "127.0.0.1", "DB_PORT": "1", "DB_MAX_CONNS": "3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := newConnections(cfg)
+	pool, err := conns.DB() // no server on port 1: creating the pool must not connect
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := conns.DB(); again != pool {
+		t.Fatal("a second pool was created")
+	}
+	if got := pool.Config().MaxConns; got != 3 {
+		t.Fatalf("MaxConns = %d, want DB_MAX_CONNS", got)
+	}
+	if got := pool.Config().ConnConfig.RuntimeParams["idle_session_timeout"]; got != "300000" {
+		t.Fatalf("idle_session_timeout = %q", got)
+	}
+	conns.Close()
+}

@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 from tests.conftest import CDK_CONTEXT, ROOT
-from tools.build.go import GO_BUILD_FLAGS
+from tools.build.go import go_build_flags
 from tools.build.lambda_zip import write_zip
 from tools.docs.config_table import render
 
@@ -37,7 +37,7 @@ def test_readme_configuration_table_matches_the_code_and_cdk_json() -> None:
 def test_the_dockerfile_builds_with_the_same_flags_as_the_cdk_bundling() -> None:
     dockerfile = (ROOT / "lambda_src" / "Dockerfile").read_text(encoding="utf-8")
     [build] = [line for line in dockerfile.splitlines() if "go build" in line]
-    for flag in GO_BUILD_FLAGS:
+    for flag in go_build_flags():
         assert flag.replace("-ldflags=", '-ldflags="') in build or flag in build, flag
     assert "CGO_ENABLED=0" in dockerfile
     assert 'ENTRYPOINT ["/bootstrap"]' in dockerfile

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from tools import ROOT
 
-GO_BUILD_FLAGS = ("-tags", "lambda.norpc", "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=")
+GO_TAGS = ("lambda.norpc",)
+GO_BUILD_FLAGS = ("-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=")
 CACHE_DIR = ROOT / ".cache" / "bootstrap"
 # Builds kept in the cache; older ones are removed after a new one is stored.
 CACHE_KEEP = 8
@@ -46,11 +47,17 @@ def _environment(goarch: str) -> dict[str, str]:
 def _sources(source_dir: Path) -> list[Path]:
     """What `go build` reads: the module files and every non-test Go file, in a stable order."""
     files = [source_dir / "go.mod", source_dir / "go.sum"]
+    # Files behind a build tag (the parity routes) count too: the key says which tags were set.
     files += sorted(p for p in source_dir.rglob("*.go") if not p.name.endswith("_test.go"))
     return [p for p in files if p.is_file()]
 
 
-def build_key(source_dir: Path, goarch: str) -> str:
+def go_build_flags(tags: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The flags of `go build`, with the build tags (lambda.norpc, and ``tags``)."""
+    return ("-tags", ",".join((*GO_TAGS, *tags)), *GO_BUILD_FLAGS)
+
+
+def build_key(source_dir: Path, goarch: str, tags: tuple[str, ...] = ()) -> str:
     """A hash of every input that changes the binary."""
     go = _go()
     # The version of the toolchain that would build (go.mod's toolchain line may select another).
@@ -58,7 +65,7 @@ def build_key(source_dir: Path, goarch: str) -> str:
         [go, "env", "GOVERSION"], cwd=source_dir, env=_environment(goarch), capture_output=True, text=True, check=True
     ).stdout.strip()
     digest = hashlib.sha256()
-    for part in (version, goarch, "linux", "CGO_ENABLED=0", "GOAMD64=v1", *GO_BUILD_FLAGS):
+    for part in (version, goarch, "linux", "CGO_ENABLED=0", "GOAMD64=v1", *go_build_flags(tags)):
         digest.update(part.encode() + b"\0")
     for path in _sources(source_dir):
         digest.update(path.relative_to(source_dir).as_posix().encode() + b"\0")
@@ -66,9 +73,9 @@ def build_key(source_dir: Path, goarch: str) -> str:
     return digest.hexdigest()
 
 
-def _compile(source_dir: Path, goarch: str, output: Path) -> None:
+def _compile(source_dir: Path, goarch: str, output: Path, tags: tuple[str, ...]) -> None:
     result = subprocess.run(
-        [_go(), "build", *GO_BUILD_FLAGS, "-o", str(output), "."],
+        [_go(), "build", *go_build_flags(tags), "-o", str(output), "."],
         cwd=source_dir,
         env=_environment(goarch),
         capture_output=True,
@@ -86,22 +93,25 @@ def _prune(cache_dir: Path) -> None:
         shutil.rmtree(stale.parent, ignore_errors=True)
 
 
-def build_bootstrap(source_dir: Path, goarch: str, output: Path, *, cache_dir: Path | None = CACHE_DIR) -> bool:
-    """Put a static linux/``goarch`` build of ``source_dir`` at ``output``.
+def build_bootstrap(
+    source_dir: Path, goarch: str, output: Path, *, cache_dir: Path | None = CACHE_DIR, tags: tuple[str, ...] = ()
+) -> bool:
+    """Put a static linux/``goarch`` build of ``source_dir`` at ``output``; ``tags`` add Go build tags
+    (the tests' `parity` routes), never for a deployed binary.
 
     Returns True when it came from the cache. ``cache_dir=None`` always builds.
     """
     if cache_dir is None:
-        _compile(source_dir, goarch, output)
+        _compile(source_dir, goarch, output, tags)
         return False
-    cached = cache_dir / build_key(source_dir, goarch) / "bootstrap"
+    cached = cache_dir / build_key(source_dir, goarch, tags) / "bootstrap"
     hit = cached.is_file()
     if not hit:
         cache_dir.mkdir(parents=True, exist_ok=True)
         # Built beside the cache and moved in whole, so an interrupted build leaves no entry.
         with tempfile.TemporaryDirectory(dir=cache_dir) as work:
             built = Path(work) / "bootstrap"
-            _compile(source_dir, goarch, built)
+            _compile(source_dir, goarch, built, tags)
             cached.parent.mkdir(exist_ok=True)
             os.replace(built, cached)
         _prune(cache_dir)

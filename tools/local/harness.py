@@ -110,6 +110,7 @@ def certificates(folder: Path) -> Iterator[Certificates]:
 class Postgres:
     port: int
     password: str
+    log: Path
 
 
 def _postgres_bin() -> Path:
@@ -120,8 +121,11 @@ def _postgres_bin() -> Path:
 
 
 @contextlib.contextmanager
-def postgres(certs: Certificates) -> Iterator[Postgres]:
-    """A throw-away cluster on 127.0.0.1 that accepts TLS and password logins."""
+def postgres(certs: Certificates, max_connections: int | None = None) -> Iterator[Postgres]:
+    """A throw-away cluster on 127.0.0.1 that accepts TLS and password logins.
+
+    With ``max_connections`` it admits that many sessions, and logs each it admits or refuses.
+    """
     bin_dir = _postgres_bin()
     # Its own folder directly under the temp root, which the postgres user can traverse.
     folder = Path(tempfile.mkdtemp(prefix="anigmaa-postgres-"))
@@ -144,12 +148,14 @@ def postgres(certs: Certificates) -> Iterator[Postgres]:
         f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={folder} -c ssl=on "
         f"-c ssl_cert_file={tls_cert} -c ssl_key_file={tls_key} -c fsync=off"
     )
+    if max_connections is not None:
+        options += f" -c max_connections={max_connections} -c log_connections=on"
     log = folder / "postgres.log"
     _run(_as_postgres_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "start"]))
     try:
         env = {**os.environ, "PGPASSWORD": password}
         _run(_as_postgres_user(["createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "anigmaa"]), env=env)
-        yield Postgres(port=port, password=password)
+        yield Postgres(port=port, password=password, log=log)
     finally:
         subprocess.run(
             _as_postgres_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
@@ -243,6 +249,8 @@ def aws_endpoints(secret_values: dict[str, str]) -> Iterator[AwsEndpoints]:
     server.start()
     url = f"http://127.0.0.1:{port}"
     try:
+        # moto keeps its state per Python process: start from none, whatever an earlier server left.
+        urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
         session = boto3.session.Session(region_name=REGION, **_boto_credentials())
         ssm = session.client("ssm", endpoint_url=url)
         prefix = "/anigmaa/local"
@@ -310,6 +318,7 @@ def function_environment(pg: Postgres, cache: Redis, aws: AwsEndpoints, certs: C
         "REDIS_PORT": str(cache.port),
         "REDIS_TLS": "true",
         "STORAGE_TYPE": "s3",
+        "DB_MAX_CONNS": "2",  # as the Lambda stack sets it
         "AWS_BUCKET": aws.bucket,
         "ALLOWED_ORIGINS": "",
         "MIDTRANS_CLIENT_KEY": "",
@@ -355,7 +364,64 @@ def lambda_emulator(bootstrap: Path, environment: dict[str, str], folder: Path) 
         yield emulator
 
 
+# --------------------------------------------------------------------------- server mode
+
+
+@dataclass
+class Server:
+    """The same binary outside Lambda, serving HTTP on 127.0.0.1:``port``."""
+
+    port: int
+    process: subprocess.Popen[str]
+    log: Path
+
+
+@contextlib.contextmanager
+def http_server(bootstrap: Path, environment: dict[str, str], folder: Path) -> Iterator[Server]:
+    """``bootstrap`` in server mode (as on ECS) on a free loopback port."""
+    port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "server.log"
+    with log.open("w", encoding="utf-8") as out:
+        process = subprocess.Popen(
+            [str(bootstrap)],
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **environment, "PORT": str(port)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    with serving(port, "bootstrap (server mode)", lambda: stop_process(process)):
+        yield Server(port=port, process=process, log=log)
+
+
 # --------------------------------------------------------------------------- all of it
+
+
+@dataclass
+class Dependencies:
+    """PostgreSQL, Redis and SSM/S3 on loopback, and the environment that points the binary at them."""
+
+    redis: Redis
+    secret_values: dict[str, str]
+    environment: dict[str, str]
+    certs: Certificates
+
+
+@contextlib.contextmanager
+def dependencies(folder: Path) -> Iterator[Dependencies]:
+    """Start PostgreSQL, Redis and SSM/S3, with the four secrets in SSM."""
+    with contextlib.ExitStack() as stack:
+        certs = stack.enter_context(certificates(folder / "tls"))
+        pg = stack.enter_context(postgres(certs))
+        cache = stack.enter_context(redis(certs))
+        values = {
+            "DB_PASSWORD": pg.password,
+            "REDIS_PASSWORD": cache.password,
+            "JWT_SECRET": secrets.token_urlsafe(32),
+            "MIDTRANS_SERVER_KEY": secrets.token_urlsafe(16),
+        }
+        aws = stack.enter_context(aws_endpoints(values))
+        yield Dependencies(cache, values, function_environment(pg, cache, aws, certs), certs)
 
 
 @dataclass
@@ -377,17 +443,5 @@ def local_run(folder: Path) -> Iterator[LocalRun]:
 
     bootstrap = folder / "bootstrap"
     build_bootstrap(ROOT / "lambda_src", "amd64", bootstrap)
-    with contextlib.ExitStack() as stack:
-        certs = stack.enter_context(certificates(folder / "tls"))
-        pg = stack.enter_context(postgres(certs))
-        cache = stack.enter_context(redis(certs))
-        values = {
-            "DB_PASSWORD": pg.password,
-            "REDIS_PASSWORD": cache.password,
-            "JWT_SECRET": secrets.token_urlsafe(32),
-            "MIDTRANS_SERVER_KEY": secrets.token_urlsafe(16),
-        }
-        aws = stack.enter_context(aws_endpoints(values))
-        environment = function_environment(pg, cache, aws, certs)
-        emulator = stack.enter_context(lambda_emulator(bootstrap, environment, folder / "rie"))
-        yield LocalRun(emulator, cache, values, bootstrap, environment, folder)
+    with dependencies(folder) as deps, lambda_emulator(bootstrap, deps.environment, folder / "rie") as emulator:
+        yield LocalRun(emulator, deps.redis, deps.secret_values, bootstrap, deps.environment, folder)

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+)
+
+const (
+	// A pooled PostgreSQL connection idle this long is closed by the pool.
+	dbIdleTime = time.Minute
+	// The server closes a session idle this long: a frozen Lambda environment cannot close
+	// its own, and its sockets would otherwise hold max_connections until it is reclaimed.
+	dbServerIdleTimeout = 5 * time.Minute
+	dbConnectTimeout    = 5 * time.Second
+	redisTimeout        = 2 * time.Second
+)
+
+// connections are the backend's shared clients, one of each per process, created on first
+// use so that init stays fast and a route that needs neither never connects. The pool holds
+// at most DB_MAX_CONNS connections: what the CDK app's connection budget counts.
+type connections struct {
+	db    func() (*pgxpool.Pool, error)
+	cache func() (*redis.Client, error)
+}
+
+func newConnections(cfg settings) *connections {
+	return &connections{
+		db:    sync.OnceValues(func() (*pgxpool.Pool, error) { return newPool(cfg) }),
+		cache: sync.OnceValues(func() (*redis.Client, error) { return newRedis(cfg), nil }),
+	}
+}
+
+// DB is the shared PostgreSQL pool. Acquire from it per request; never hold a connection
+// across requests.
+func (c *connections) DB() (*pgxpool.Pool, error) { return c.db() }
+
+// Cache is the shared Redis client.
+func (c *connections) Cache() (*redis.Client, error) { return c.cache() }
+
+// Close releases what was opened (server mode, on shutdown).
+func (c *connections) Close() {
+	if pool, err := c.db(); err == nil {
+		pool.Close()
+	}
+	if client, err := c.cache(); err == nil {
+		_ = client.Close()
+	}
+}
+
+func newPool(cfg settings) (*pgxpool.Pool, error) {
+	dsn := url.URL{
+		Scheme:   "postgres",
+		User:     url.UserPassword(cfg.dbUser, cfg.dbPassword),
+		Host:     net.JoinHostPort(cfg.dbHost, cfg.dbPort),
+		Path:     "/" + cfg.dbName,
+		RawQuery: url.Values{"sslmode": {cfg.dbSSLMode}}.Encode(),
+	}
+	config, err := pgxpool.ParseConfig(dsn.String())
+	if err != nil {
+		return nil, redactDSN(err, cfg.dbPassword)
+	}
+	config.MaxConns = int32(cfg.dbMaxConns)
+	config.MinConns = 0
+	config.MaxConnIdleTime = dbIdleTime
+	config.HealthCheckPeriod = dbIdleTime / 2
+	config.ConnConfig.ConnectTimeout = dbConnectTimeout
+	config.ConnConfig.RuntimeParams["idle_session_timeout"] = strconv.FormatInt(dbServerIdleTimeout.Milliseconds(), 10)
+	config.ConnConfig.RuntimeParams["application_name"] = "anigmaa-backend"
+	// No connection is opened here (MinConns is 0): the first Acquire opens one.
+	return pgxpool.NewWithConfig(context.Background(), config)
+}
+
+func newRedis(cfg settings) *redis.Client {
+	options := &redis.Options{
+		Addr:         net.JoinHostPort(cfg.redisHost, cfg.redisPort),
+		Password:     cfg.redisPassword,
+		DialTimeout:  redisTimeout,
+		ReadTimeout:  redisTimeout,
+		WriteTimeout: redisTimeout,
+		PoolSize:     cfg.dbMaxConns, // the same bound on concurrent work per process as the database's
+	}
+	if cfg.redisTLS {
+		options.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: cfg.redisHost}
+	}
+	return redis.NewClient(options)
+}

@@ -1,0 +1,337 @@
+"""One table of requests, sent to the same binary twice: under the Lambda Runtime Interface
+Emulator as API Gateway's HTTP API would deliver them (payload 2.0), and as an HTTP server
+(as on ECS). Both must give the same status, headers and body, within Lambda's limits.
+
+The binary is built with `-tags parity`, which adds the probe routes of
+lambda_src/parity_routes.go; PostgreSQL, Redis and SSM/S3 are real and on loopback.
+"""
+
+from __future__ import annotations
+
+import base64
+import concurrent.futures
+import contextlib
+import hashlib
+import http.client
+import json
+import time
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tools import ROOT
+from tools.build.go import build_bootstrap
+from tools.local.harness import (
+    SEED_PAYLOAD,
+    Dependencies,
+    Emulator,
+    Server,
+    dependencies,
+    http_server,
+    lambda_emulator,
+    postgres,
+)
+
+# Set by the transport, not the handler: API Gateway and net/http each add their own.
+TRANSPORT_HEADERS = frozenset({"date", "content-length", "connection", "transfer-encoding", "keep-alive"})
+TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded")
+
+
+@dataclass(frozen=True)
+class Call:
+    """A request as a client sends it: method, request target (path?query, as on the wire), headers, body."""
+
+    method: str
+    target: str
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+
+@dataclass
+class Answer:
+    """What the client gets back, transport headers left out."""
+
+    status: int
+    headers: dict[str, str]
+    cookies: list[str] = field(default_factory=list)
+    body: bytes = b""
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def http_api_event(call: Call, source_ip: str = "127.0.0.1") -> dict[str, Any]:
+    """The payload 2.0 event an HTTP API sends for ``call``: header names lower-cased and repeated ones
+    joined with commas, cookies in their own list, rawPath decoded, a binary body in base64."""
+    path, _, query = call.target.partition("?")
+    headers: dict[str, str] = {"host": "api.anigmaa.example", "x-forwarded-for": source_ip}
+    cookies: list[str] = []
+    for name, value in call.headers:
+        if name.lower() == "cookie":
+            cookies += [part.strip() for part in value.split(";")]
+        elif name.lower() in headers:
+            headers[name.lower()] += "," + value
+        else:
+            headers[name.lower()] = value
+    if call.body:
+        headers["content-length"] = str(len(call.body))
+    raw_path = urllib.parse.unquote(path)  # an undecodable escape (%zz) stays as it is
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": raw_path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "http": {"method": call.method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": source_ip},
+            "domainName": "api.anigmaa.example",
+            "stage": "$default",
+        },
+        "isBase64Encoded": False,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if call.body:
+        textual = headers.get("content-type", "").startswith(TEXT_TYPES)
+        try:
+            event["body"] = call.body.decode() if textual else base64.b64encode(call.body).decode()
+            event["isBase64Encoded"] = not textual
+        except UnicodeDecodeError:
+            event["body"], event["isBase64Encoded"] = base64.b64encode(call.body).decode(), True
+    return event
+
+
+def from_lambda(document: dict[str, Any]) -> Answer:
+    """The answer API Gateway makes of the function's response document."""
+    body = document.get("body", "")
+    raw = base64.b64decode(body) if document.get("isBase64Encoded") else body.encode()
+    headers = {k.lower(): v for k, v in (document.get("headers") or {}).items() if k.lower() not in TRANSPORT_HEADERS}
+    return Answer(document["statusCode"], headers, list(document.get("cookies") or []), raw)
+
+
+def over_http(server: Server, call: Call) -> Answer:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)  # loopback only
+    try:
+        connection.putrequest(call.method, call.target, skip_accept_encoding=True)
+        for name, value in call.headers:
+            connection.putheader(name, value)
+        if call.body:
+            connection.putheader("Content-Length", str(len(call.body)))
+        connection.endheaders(call.body or None)
+        response = connection.getresponse()
+        body = response.read()
+        headers: dict[str, str] = {}
+        cookies = []
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                cookies.append(value)
+            elif name.lower() not in TRANSPORT_HEADERS:
+                headers[name.lower()] = f"{headers[name.lower()]}, {value}" if name.lower() in headers else value
+        return Answer(response.status, headers, cookies, body)
+    finally:
+        connection.close()
+
+
+@dataclass
+class Modes:
+    emulator: Emulator
+    server: Server
+    deps: Dependencies
+
+    def lambda_(self, call: Call) -> Answer:
+        return from_lambda(self.emulator.invoke(http_api_event(call)))
+
+    def both(self, call: Call) -> tuple[Answer, Answer]:
+        """The same call in both modes; the answers must match."""
+        on_lambda, on_server = self.lambda_(call), over_http(self.server, call)
+        assert on_lambda == on_server, f"{call}:\n  lambda: {on_lambda}\n  server: {on_server}"
+        return on_lambda, on_server
+
+
+@pytest.fixture(scope="module")
+def parity_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    binary = tmp_path_factory.mktemp("parity") / "bootstrap"
+    build_bootstrap(ROOT / "lambda_src", "amd64", binary, tags=("parity",))
+    return binary
+
+
+@pytest.fixture(scope="module")
+def modes(parity_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Modes]:
+    folder = tmp_path_factory.mktemp("parity-run")
+    with (
+        dependencies(folder) as deps,
+        lambda_emulator(parity_binary, deps.environment, folder / "rie") as emulator,
+        http_server(parity_binary, deps.environment, folder / "server") as server,
+    ):
+        yield Modes(emulator, server, deps)
+
+
+def test_the_seed_payload_is_get_health(modes: Modes) -> None:
+    seed = from_lambda(modes.emulator.invoke(SEED_PAYLOAD))
+    assert seed == over_http(modes.server, Call("GET", "/health"))
+    assert (seed.status, seed.json()) == (200, {"status": "ok"})
+
+
+def test_health_and_readiness_with_every_dependency_up(modes: Modes) -> None:
+    on_lambda, _ = modes.both(Call("GET", "/health"))
+    assert on_lambda.headers["content-type"] == "application/json"
+    # Readiness bodies carry latencies: the same statuses, not the same milliseconds.
+    for answer in (modes.lambda_(Call("GET", "/health/ready")), over_http(modes.server, Call("GET", "/health/ready"))):
+        assert answer.status == 200, answer
+        report = answer.json()
+        assert report["status"] == "ready"
+        assert {name: c["status"] for name, c in report["checks"].items()} == {
+            "postgres": "up",
+            "redis": "up",
+            "s3": "up",
+        }
+
+
+@pytest.mark.parametrize(
+    ("call", "status", "body", "headers"),
+    [
+        pytest.param(Call("GET", "/nope"), 404, b"404 page not found\n", {"content-type": "text/plain; charset=utf-8"},
+                     id="unknown-path"),
+        pytest.param(Call("POST", "/health"), 405, b"Method Not Allowed\n", {"allow": "GET, HEAD"}, id="wrong-method"),
+        pytest.param(Call("HEAD", "/health"), 200, b"", {"content-type": "application/json"}, id="head"),
+        pytest.param(Call("DELETE", "/probe/empty"), 200, b"", {}, id="empty-handler"),
+        pytest.param(Call("GET", "/probe/binary"), 200, bytes(range(256)), {"content-type": "application/octet-stream"},
+                     id="binary-out"),
+        pytest.param(Call("GET", "/probe/echo/%zz?token=t0ken"), 400, b"400 Bad Request",
+                     {"content-type": "text/plain; charset=utf-8"}, id="malformed-path"),
+    ],
+)  # fmt: skip
+def test_status_headers_and_body_match(
+    modes: Modes, call: Call, status: int, body: bytes, headers: dict[str, str]
+) -> None:
+    answer, _ = modes.both(call)
+    assert (answer.status, answer.body) == (status, body)
+    assert headers.items() <= answer.headers.items(), answer.headers
+
+
+def test_cookies_in_and_two_set_cookies_out(modes: Modes) -> None:
+    answer, _ = modes.both(Call("GET", "/probe/cookies", (("Cookie", "session=abc; theme=light"),)))
+    assert answer.json() == {"session": "abc", "theme": "light"}
+    assert answer.cookies == ["session=s1; Path=/; HttpOnly; Secure", "theme=dark; Path=/; Max-Age=3600"]
+
+
+@pytest.mark.parametrize(
+    ("call", "seen"),
+    [
+        pytest.param(
+            Call("GET", "/probe/echo/q?tag=a&tag=b&name=J%C3%BCrgen+X"),
+            {"raw_query": "tag=a&tag=b&name=J%C3%BCrgen+X", "query": {"tag": ["a", "b"], "name": ["Jürgen X"]}},
+            id="repeated-query-keys",
+        ),
+        pytest.param(
+            Call("GET", "/probe/echo/caf%C3%A9%20au%20lait"), {"path": "/probe/echo/café au lait"}, id="encoded-path"
+        ),
+        pytest.param(
+            Call("POST", "/probe/echo/upload", (("Content-Type", "application/octet-stream"),), bytes(range(256))),
+            {"body_sha256": hashlib.sha256(bytes(range(256))).hexdigest(), "content_length": 256},
+            id="base64-in",
+        ),
+        pytest.param(
+            Call("POST", "/probe/echo/hook", (("X-Signature", "t=1700000000,v1=5257a869e7"),
+                                             ("If-Range", "Wed, 21 Oct 2015 07:28:00 GMT"))),
+            {"x_signature": ["t=1700000000,v1=5257a869e7"], "if_range": ["Wed, 21 Oct 2015 07:28:00 GMT"]},
+            id="comma-valued-headers",
+        ),
+        pytest.param(
+            Call("GET", "/probe/echo/ip"), {"remote_host": "127.0.0.1", "remote_has_port": True}, id="source-ip"
+        ),
+    ],
+)  # fmt: skip
+def test_the_handler_sees_the_same_request(modes: Modes, call: Call, seen: dict[str, Any]) -> None:
+    answer, _ = modes.both(call)
+    assert answer.status == 200
+    assert seen.items() <= answer.json().items(), answer.json()
+
+
+def test_a_streaming_handler_can_flush_in_both_modes(modes: Modes) -> None:
+    answer, _ = modes.both(Call("GET", "/probe/stream"))
+    assert answer.body.splitlines()[-1] == b'{"flusher":true,"flushed":true}'
+
+
+def test_over_six_megabytes_lambda_answers_502_and_keeps_its_runtime(modes: Modes) -> None:
+    """The one row that cannot match: Lambda returns at most 6 MB. It answers 502 and serves on, without a new init."""
+    call = Call("GET", "/probe/large?bytes=7000000")
+    on_server = over_http(modes.server, call)
+    assert (on_server.status, len(on_server.body)) == (200, 7_000_000)
+    starts = sum(1 for line in modes.emulator.function_log() if line.get("msg") == "starting")
+    on_lambda = modes.lambda_(call)
+    assert on_lambda.status == 502
+    assert on_lambda.json()["error"] == "response_too_large"
+    assert modes.lambda_(Call("GET", "/health")).status == 200
+    assert sum(1 for line in modes.emulator.function_log() if line.get("msg") == "starting") == starts
+    # Just under the limit (4.5 MB of binary is 6 MB in base64) still arrives whole.
+    fits = modes.lambda_(Call("GET", "/probe/large?bytes=4500000"))
+    assert (fits.status, len(fits.body)) == (200, 4_500_000)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        pytest.param({"version": "1.0", "httpMethod": "POST", "path": "/orders",
+                      "requestContext": {"httpMethod": "POST"}}, id="rest-api-v1"),
+        pytest.param({"version": "0", "source": "aws.events", "detail-type": "Scheduled Event", "detail": {}},
+                     id="eventbridge"),
+    ],
+)  # fmt: skip
+def test_an_event_that_is_not_an_http_api_request_is_400_on_lambda(modes: Modes, event: dict[str, Any]) -> None:
+    """No server-mode counterpart: only Lambda can be handed something other than an HTTP request."""
+    answer = from_lambda(modes.emulator.invoke(event))
+    assert (answer.status, answer.json()["error"]) == (400, "not_an_http_api_request")
+
+
+def test_an_invalid_base64_body_is_400_and_no_query_reaches_the_log(modes: Modes) -> None:
+    event = http_api_event(Call("POST", "/probe/echo/x?token=q-secret-1"))
+    event.update(body="not base64!", isBase64Encoded=True)
+    assert from_lambda(modes.emulator.invoke(event)).status == 400
+    modes.lambda_(Call("GET", "/probe/echo/%zz?token=q-secret-2"))
+    assert "q-secret" not in modes.emulator.log_text()
+
+
+def test_readiness_says_redis_is_down_in_both_modes(modes: Modes) -> None:
+    """Last in the module: it stops Redis."""
+    modes.deps.redis.stop()
+    time.sleep(1.1)  # past the one second a readiness result is reused
+    for answer in (modes.lambda_(Call("GET", "/health/ready")), over_http(modes.server, Call("GET", "/health/ready"))):
+        assert answer.status == 503
+        report = answer.json()
+        assert (report["status"], report["checks"]["redis"]["status"]) == ("not_ready", "down")
+        assert report["checks"]["postgres"]["status"] == "up"
+    modes.both(Call("GET", "/health"))
+
+
+def test_a_burst_on_readiness_refuses_no_database_connection(
+    parity_binary: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Three bursts of 80 concurrent /health/ready on a server with DB_MAX_CONNS=10, against a PostgreSQL
+    that admits 20 sessions: every call is answered 200, PostgreSQL refuses nothing, and the backend opens
+    at most its pool."""
+    folder = tmp_path_factory.mktemp("burst")
+    with contextlib.ExitStack() as stack:
+        deps = stack.enter_context(dependencies(folder))
+        small = stack.enter_context(postgres(deps.certs, max_connections=20))
+        environment = {**deps.environment, "DB_PORT": str(small.port), "DB_MAX_CONNS": "10"}
+        environment.pop("DB_PASSWORD_PARAM")
+        environment["DB_PASSWORD"] = small.password  # as ECS injects it
+        server = stack.enter_context(http_server(parity_binary, environment, folder / "server"))
+        statuses: list[int] = []
+        started = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=80) as pool:
+            for _ in range(3):
+                statuses += pool.map(lambda _: over_http(server, Call("GET", "/health/ready")).status, range(80))
+                time.sleep(1.1)  # the next burst finds no fresh result to reuse
+        elapsed = time.monotonic() - started
+        log = small.log.read_text(encoding="utf-8", errors="replace")
+    assert statuses == [200] * 240, statuses
+    assert "too many clients" not in log
+    admitted = log.count("connection authorized")
+    assert 1 <= admitted <= 10, f"{admitted} sessions opened"
+    assert elapsed < 30
