@@ -37,7 +37,7 @@ SCAN_VENV := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed
 PY_SOURCES := app.py config stacks constructs tools tests
 
-.PHONY: help setup system-packages synth scan guard baseline cost smoke test lint typecheck unit go-test diff deploy lambda-zip invoke-local bench clean
+.PHONY: help setup system-packages synth scan guard rehearse baseline cost smoke test lint typecheck unit go-test diff deploy lambda-zip invoke-local bench clean
 
 help: ## List the targets
 	@echo "Usage: make TARGET [env=prod|dev] [CONTEXT=\"-c key=value ...\"]   (env in lower case)"
@@ -86,6 +86,9 @@ scan: synth $(SCAN_STAMP) ## cfn-lint and checkov on cdk.out (after synth)
 
 guard: setup ## Fail if prod, prod with a domain or dev would replace, delete or unprotect a stateful resource
 	$(VENV)/bin/python -m tools.gates.guard
+
+rehearse: $(SYNTH_SETUP) ## Deploy, switch and update every stack with the real CDK CLI against moto on loopback (no credentials)
+	$(VENV)/bin/python -m tools.rehearsal
 
 baseline: setup ## Accept the current templates of the guarded variants as the reviewed baseline/
 	$(VENV)/bin/python -m tools.gates.guard --update

@@ -1,0 +1,1 @@
+"""A deploy rehearsal: the real CDK CLI deploys the stacks against moto in server mode, on loopback."""

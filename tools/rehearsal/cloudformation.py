@@ -1,0 +1,351 @@
+"""What moto 5.2.5's CloudFormation lacks for a CDK deploy, added on its own backend.
+
+moto is pinned exactly (requirements-dev.txt) because this reaches into its internals. Each
+patch closes one measured gap (../shared/research/deploy-rehearsal.md) the way CloudFormation
+behaves, as its documentation states it:
+
+- `UpdateTerminationProtection`, `ListImports`, and `ListHookResults` and `DescribeEvents`
+  (none here), which the CLI and the runbook call;
+- a stack with termination protection refuses deletion, and an export another stack imports
+  refuses deletion, by `DeleteStack` or by an update that drops it ("Export … is in use");
+- on the change-set path, a change set sees the region's exports, and executing it renews the
+  stack's outputs and registers its exports (stock moto does neither);
+- change sets are found by name within their stack: the CLI names every one alike;
+- `UsePreviousValue` keeps a parameter's given value (an SSM parameter name stays a name);
+- `{{resolve:ssm-secure:NAME}}` and `{{resolve:ssm:NAME}}` are resolved from moto's SSM, and a
+  change set (or stack) that names a missing parameter fails as CloudFormation fails:
+  "Parameters: [ssm-secure:NAME] cannot be found.";
+- custom resources (`Custom::…`) complete at once without running their provider: there is
+  no Lambda execution here, so what they do (the default security group's rules, log
+  retention) is not rehearsed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from moto.cloudformation import models as cfn_models
+from moto.cloudformation import parsing, responses
+from moto.cloudformation.custom_model import CustomModel
+from moto.cloudformation.exceptions import CloudFormationError, ValidationError
+from moto.core.responses import ActionResult, EmptyResult
+from moto.ssm.models import ssm_backends
+
+
+class ChangeSetNotFoundError(CloudFormationError):
+    """What CloudFormation answers for a change set it does not have (the CLI waits for it after a delete)."""
+
+    code = "ChangeSetNotFound"
+
+
+_DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:(ssm|ssm-secure):([^}:]+)(?::(\d+))?\}\}")
+_installed = False
+
+
+def install() -> None:
+    """Apply the patches (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    backend = cfn_models.CloudFormationBackend
+    response = responses.CloudFormationResponse
+
+    _wrap(backend, "create_change_set", _create_change_set)
+    _wrap(backend, "execute_change_set", _execute_change_set)
+    _wrap(backend, "delete_stack", _delete_stack)
+    _wrap(backend, "create_stack", _create_stack)
+    _wrap(backend, "update_stack", _update_stack)
+    _wrap(response, "describe_change_set", _scoped_to_stack)
+    _wrap(response, "delete_change_set", _delete_if_there)
+    _wrap(response, "create_change_set", _previous_values_as_given)
+    response.update_termination_protection = _update_termination_protection  # type: ignore[attr-defined]
+    response.list_imports = _list_imports  # type: ignore[attr-defined]
+    response.list_hook_results = _list_hook_results  # type: ignore[attr-defined]
+    response.describe_events = _describe_events  # type: ignore[attr-defined]
+    _wrap(parsing, "clean_json", _clean_json)
+    setattr(CustomModel, "create_from_cloudformation_json", classmethod(_custom_resource))  # noqa: B010
+
+
+def _wrap(owner: Any, name: str, replacement: Any) -> None:
+    original = getattr(owner, name)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return replacement(original, *args, **kwargs)
+
+    wrapper.__name__ = name
+    setattr(owner, name, wrapper)
+
+
+# --------------------------------------------------------------------------- dynamic references
+
+
+def _parameter_value(account_id: str, region: str, name: str) -> str | None:
+    parameter = ssm_backends[account_id][region].get_parameter(name)
+    return None if parameter is None else str(parameter.value)
+
+
+def _missing_references(template: str, account_id: str, region: str) -> list[str]:
+    missing = []
+    for kind, name, _version in _DYNAMIC_REFERENCE.findall(template):
+        try:
+            found = _parameter_value(account_id, region, name)
+        except Exception:  # moto raises its own ParameterNotFound
+            found = None
+        if found is None:
+            missing.append(f"{kind}:{name}")
+    return sorted(set(missing))
+
+
+def _refuse_missing(template: str | None, account_id: str, region: str) -> None:
+    missing = _missing_references(template or "", account_id, region)
+    if missing:
+        raise ValidationError(message=f"Parameters: [{', '.join(missing)}] cannot be found.")
+
+
+def _clean_json(original: Any, resource_json: Any, resources_map: Any) -> Any:
+    cleaned = original(resource_json, resources_map)
+    if isinstance(cleaned, str) and "{{resolve:" in cleaned:
+        account, region = resources_map._account_id, resources_map._region_name
+
+        def value(match: re.Match[str]) -> str:
+            found = _parameter_value(account, region, match.group(2))
+            if found is None:
+                raise ValidationError(message=f"Parameters: [{match.group(1)}:{match.group(2)}] cannot be found.")
+            return found
+
+        return _DYNAMIC_REFERENCE.sub(value, cleaned)
+    return cleaned
+
+
+# --------------------------------------------------------------------------- stacks and change sets
+
+
+def _template_text(template: Any) -> str:
+    return template if isinstance(template, str) else json.dumps(template)
+
+
+def _create_stack(original: Any, self: Any, *args: Any, **kwargs: Any) -> Any:
+    _refuse_missing(kwargs.get("template"), self.account_id, self.region_name)
+    if kwargs.get("template"):
+        _refuse_unknown_imports(self, kwargs["template"])
+    return original(self, *args, **kwargs)
+
+
+def _update_stack(original: Any, self: Any, name: str, template: str, *args: Any, **kwargs: Any) -> Any:
+    _refuse_missing(template, self.account_id, self.region_name)
+    _refuse_unknown_imports(self, template)
+    stack = self.get_stack(name)
+    _refuse_dropping_imported_exports(self, stack, _exports_of(stack, template))
+    return original(self, name, template, *args, **kwargs)
+
+
+def _create_change_set(original: Any, self: Any, *args: Any, **kwargs: Any) -> tuple[str, str]:
+    if kwargs.get("change_set_type") == "CREATE":
+        # A stack whose only change set failed stays in REVIEW_IN_PROGRESS; CloudFormation takes a
+        # new CREATE change set for it rather than a second stack of the same name.
+        for stack_id, stack in list(self.stacks.items()):
+            if stack.name == kwargs.get("stack_name") and stack.status == "REVIEW_IN_PROGRESS":
+                del self.stacks[stack_id]
+                for change_set_id in [i for i, c in self.change_sets.items() if c.stack_id == stack_id]:
+                    del self.change_sets[change_set_id]
+    template = kwargs.get("template")
+    if template:
+        _refuse_unknown_imports(self, template)
+    change_set_id, stack_id = original(self, *args, **kwargs)
+    change_set = self.change_sets[change_set_id]
+    missing = _missing_references(_template_text(change_set.template), self.account_id, self.region_name)
+    if missing and change_set.status != "FAILED":
+        change_set.status, change_set.execution_status = "FAILED", "UNAVAILABLE"
+        change_set.status_reason = f"Parameters: [{', '.join(missing)}] cannot be found."
+    return change_set_id, stack_id
+
+
+def _refuse_unknown_imports(backend: Any, template: Any) -> None:
+    """An Fn::ImportValue of a name no stack exports fails the change set's creation, as on CloudFormation."""
+    parsed = cfn_models.Stack.parse_template(_template_text(template))
+    for name in _import_names(parsed):
+        if name not in backend.exports:
+            raise ValidationError(message=f"No export named {name} found.")
+
+
+def _find_change_set(backend: Any, name: str, stack_name: str | None) -> Any:
+    """By ARN, or by name within the named live stack: the newest of that name."""
+    if name in backend.change_sets:
+        return backend.change_sets[name]
+    found = [
+        change_set
+        for change_set in backend.change_sets.values()
+        if change_set.change_set_name == name
+        and change_set.stack_id in backend.stacks
+        and stack_name in (None, change_set.stack_name, change_set.stack_id)
+    ]
+    if not found:
+        raise ChangeSetNotFoundError(f"ChangeSet [{name}] does not exist")
+    return found[-1]
+
+
+def _execute_change_set(original: Any, self: Any, change_set_name: str, stack_name: str | None = None) -> None:
+    change_set = _find_change_set(self, change_set_name, stack_name)
+    stack = self.stacks[change_set.stack_id]
+    new_exports = _exports_of(stack, change_set.template)
+    _refuse_dropping_imported_exports(self, stack, new_exports)
+    # Fn::ImportValue resolves against the region's exports, as it does on CloudFormation.
+    stack.resource_map.cross_stack_resources = self.exports
+    original(self, change_set.change_set_id, stack_name)
+    stack._parse_template()
+    stack.description = stack.template_dict.get("Description")
+    stack.output_map = stack._create_output_map()
+    for name in [name for name, export in self.exports.items() if export.exporting_stack_id == stack.stack_id]:
+        del self.exports[name]
+    self._validate_export_uniqueness(stack)
+    for export in stack.exports:
+        self.exports[export.name] = export
+
+
+def _exports_of(stack: Any, template: Any) -> set[str]:
+    """The export names ``template`` declares (literal names, as the CDK writes them)."""
+    parsed = stack.parse_template(_template_text(template))
+    names = set()
+    for output in (parsed.get("Outputs") or {}).values():
+        name = (output.get("Export") or {}).get("Name")
+        if isinstance(name, str):
+            names.add(name)
+    return names
+
+
+def _imports(backend: Any) -> dict[str, set[str]]:
+    """Export name → names of the live stacks whose templates import it."""
+    found: dict[str, set[str]] = {}
+    for stack in backend.stacks.values():
+        if stack.status.startswith("DELETE") or not stack.template_dict:
+            continue
+        for name in _import_names(stack.template_dict):
+            found.setdefault(name, set()).add(stack.name)
+    return found
+
+
+def _import_names(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Fn::ImportValue" and isinstance(value, str):
+                yield value
+            else:
+                yield from _import_names(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _import_names(item)
+
+
+def _refuse_dropping_imported_exports(backend: Any, stack: Any, keeps: set[str]) -> None:
+    imports = _imports(backend)
+    for export in stack.exports:
+        users = sorted(imports.get(export.name, set()) - {stack.name})
+        if export.name not in keeps and users:
+            raise ValidationError(message=f"Cannot delete export {export.name} as it is in use by {', '.join(users)}.")
+
+
+def _delete_stack(original: Any, self: Any, name_or_stack_id: str) -> None:
+    for stack in list(self.stacks.values()):
+        if name_or_stack_id not in (stack.name, stack.stack_id):
+            continue
+        if stack.enable_termination_protection:
+            raise ValidationError(
+                message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled"
+            )
+        imports = _imports(self)
+        for export in stack.exports:
+            users = sorted(imports.get(export.name, set()) - {stack.name})
+            if users:
+                raise ValidationError(
+                    message=f"Export {export.name} cannot be deleted as it is in use by {', '.join(users)}"
+                )
+    original(self, name_or_stack_id)
+    # A deleted stack's change sets go with it.
+    for change_set_id in [i for i, c in self.change_sets.items() if c.stack_id not in self.stacks]:
+        del self.change_sets[change_set_id]
+
+
+# --------------------------------------------------------------------------- responses
+
+
+def _scoped_to_stack(original: Any, self: Any) -> Any:
+    """DescribeChangeSet and DeleteChangeSet by name look in the named stack only."""
+    name, stack_name = self._get_param("ChangeSetName"), self._get_param("StackName")
+    change_set = _find_change_set(self.cloudformation_backend, name, stack_name)
+    self.querystring["ChangeSetName"] = [change_set.change_set_id]
+    if isinstance(getattr(self, "params", None), dict):
+        self.params["ChangeSetName"] = change_set.change_set_id
+    return original(self)
+
+
+def _delete_if_there(original: Any, self: Any) -> Any:
+    """DeleteChangeSet of a name the stack does not have succeeds, as on CloudFormation (the CLI relies on it)."""
+    try:
+        return _scoped_to_stack(original, self)
+    except ChangeSetNotFoundError:
+        return EmptyResult()
+
+
+def _previous_values_as_given(original: Any, self: Any) -> Any:
+    """UsePreviousValue keeps the value as given: for an SSM-typed parameter, its parameter name."""
+    stack_name = self._get_param("StackName")
+    backend = self.cloudformation_backend
+    stacks = [s for s in backend.stacks.values() if s.name == stack_name]
+    if stacks and self._get_param("ChangeSetType", "CREATE") == "UPDATE":
+        stack = stacks[0]
+        given = {**_defaults(stack), **stack.parameters}
+        for parameter in self._get_param("Parameters", []):  # the request's own list: edited in place
+            if parameter.get("UsePreviousValue") in (True, "true") and parameter["ParameterKey"] in given:
+                parameter.pop("UsePreviousValue")
+                parameter["ParameterValue"] = given[parameter["ParameterKey"]]
+    return original(self)
+
+
+def _defaults(stack: Any) -> dict[str, Any]:
+    slots = (stack.template_dict or {}).get("Parameters") or {}
+    return {name: slot["Default"] for name, slot in slots.items() if "Default" in slot}
+
+
+def _update_termination_protection(self: Any) -> ActionResult:
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    stack.enable_termination_protection = self._get_bool_param("EnableTerminationProtection", False)
+    return ActionResult({"StackId": stack.stack_id})
+
+
+def _list_imports(self: Any) -> ActionResult:
+    name = self._get_param("ExportName")
+    backend = self.cloudformation_backend
+    if name not in backend.exports:
+        raise ValidationError(message=f"Export '{name}' does not exist.")
+    return ActionResult({"Imports": sorted(_imports(backend).get(name, set()))})
+
+
+def _list_hook_results(self: Any) -> ActionResult:
+    """No hooks run here; the CLI asks after a failed change set, and retries a 500 for minutes."""
+    return ActionResult({"HookResults": []})
+
+
+def _describe_events(self: Any) -> ActionResult:
+    """Operation events (the CLI's newer account of a failure): none beyond the change set's own reason."""
+    return ActionResult({"OperationEvents": []})
+
+
+# --------------------------------------------------------------------------- custom resources
+
+
+def _custom_resource(
+    cls: Any,
+    /,
+    resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> CustomModel:
+    resource = CustomModel(region_name, "rehearsal", kwargs["LogicalId"], resource_name)  # type: ignore[abstract]
+    resource.set_data({})
+    return resource

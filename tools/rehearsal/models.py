@@ -1,0 +1,893 @@
+"""CloudFormation resource models moto 5.2.5 lacks, and attribute fixes to those it has.
+
+moto is pinned exactly (requirements-dev.txt) because this reaches into its internals: its
+CloudFormation skips a type it has no model for, so a `Ref` or `Fn::GetAtt` to one fails. Each
+model here creates, updates (in place unless the property is create-only in the resource's
+CloudFormation schema) and deletes through moto's own service backend, so the service APIs show
+what the template made:
+
+- ElastiCache `SubnetGroup` and `ReplicationGroup` (`PrimaryEndPoint`, `ReaderEndPoint`,
+  `ConfigurationEndPoint` `.Address`/`.Port`); the `AuthToken` goes to moto, which keeps only
+  whether one is set, and is never kept here;
+- API Gateway v2 `Api`, `Integration`, `Route`, `Stage`, `DomainName` and `ApiMapping`;
+- CloudWatch `Alarm`, metric or metric-math;
+- ACM `Certificate`, marked ISSUED at once: the rehearsal has no DNS to validate it against;
+- S3 `BucketPolicy` and EC2 `SecurityGroupEgress`, and a security group's inline
+  `SecurityGroupEgress`, which replaces the default allow-all rule as in EC2.
+
+The fixes to moto's own models: ELBv2 `LoadBalancerFullName`, `SecurityGroups`,
+`CanonicalHostedZoneID` and `TargetGroupFullName`; an RDS parameter group's `Ref` is its name,
+and its `Parameters` and `Tags` update in place; hosted zone ids look like Route 53's (`Z` and 20
+upper-case letters or digits); an instance's EBS mapping without `VolumeSize` or `SnapshotId`
+gets the AMI's 8 GiB; a bucket policy is judged by the statements whose conditions moto can
+evaluate, so the `aws:SecureTransport` Deny on CDK's staging bucket does not refuse the CLI.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import string
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Self
+
+from moto.acm.models import acm_backends
+from moto.apigatewayv2.models import ApiGatewayV2Backend, apigatewayv2_backends
+from moto.cloudformation import parsing
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
+from moto.cloudwatch.models import Dimension, Metric, MetricDataQuery, MetricStat, cloudwatch_backends
+from moto.core.common_models import CloudFormationModel
+from moto.ec2.models import EC2Backend, ec2_backends
+from moto.ec2.models.instances import Instance
+from moto.ec2.models.security_groups import SecurityGroup
+from moto.elasticache.models import ElastiCacheBackend, elasticache_backends
+from moto.elbv2.models import FakeLoadBalancer, FakeTargetGroup
+from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.iam.policy_conditions import CONDITION_OPERATIONS
+from moto.moto_api._internal import mock_random
+from moto.rds.models import DBParameterGroup
+from moto.route53 import models as route53_models
+from moto.s3.models import FakeBucket, s3_backends
+from moto.utilities.id_generator import ExistingIds, ResourceIdentifier, Tags, moto_id
+from moto.utilities.utils import get_partition
+
+Props = dict[str, Any]
+
+# Route 53's zone for API Gateway regional endpoints (AWS General Reference, API Gateway endpoints).
+_API_GATEWAY_ZONES = {
+    "ap-northeast-1": "Z1YSHQZHG15GKL",
+    "ap-southeast-1": "ZL327KTPIQFUL",
+    "ap-southeast-2": "Z2RPCDW04V8134",
+    "eu-central-1": "Z1U9ULNL0V5AJ3",
+    "eu-west-1": "ZLY8HYME6SFDD",
+    "us-east-1": "Z1UJRXOUMOOFQ8",
+    "us-east-2": "ZOJJZC49E0EPZ",
+    "us-west-2": "Z2OJLYMUO9EFXC",
+}
+# An AMI's root volume when the mapping leaves the size to it (Amazon Linux's is 8 GiB).
+_ROOT_VOLUME_GIB = 8
+_installed = False
+
+
+def install() -> None:
+    """Register the CloudFormation models and attribute fixes below with moto (idempotent)."""
+    global _installed
+    if not _installed:
+        _installed = True
+        _add_attributes(
+            FakeLoadBalancer,
+            {
+                "LoadBalancerFullName": lambda lb: lb.arn.split(":loadbalancer/", 1)[1],
+                "SecurityGroups": lambda lb: lb.security_groups,
+                "CanonicalHostedZoneID": lambda lb: lb.canonical_hosted_zone_id,
+            },
+        )
+        _add_attributes(FakeTargetGroup, {"TargetGroupFullName": lambda tg: tg.arn.split(":", 5)[5]})
+        setattr(DBParameterGroup, "physical_resource_id", property(lambda group: group.name))  # noqa: B010
+        setattr(DBParameterGroup, "update_from_cloudformation_json", classmethod(_update_parameter_group))  # noqa: B010
+        route53_models.create_route53_zone_id = _hosted_zone_id
+        _wrap_create(Instance, _default_volume_size)
+        _wrap_create(SecurityGroup, None, _inline_egress)
+        setattr(FakeBucket, "get_permission", _bucket_permission)  # noqa: B010
+    # Registered models are found through these caches, filled on first use.
+    for cache in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cache.cache_clear()
+
+
+# --------------------------------------------------------------------------- shared plumbing
+
+
+class _Model:
+    """The create, update and delete plumbing the models below share."""
+
+    TYPE: ClassVar[str]
+    NAME: ClassVar[str] = ""
+    """The property that names the resource; CloudFormation generates the name without it."""
+    ATTRIBUTES: ClassVar[tuple[str, ...]] = ()
+    CREATE_ONLY: ClassVar[frozenset[str]] = frozenset()
+    """The properties whose change replaces the resource."""
+    SECRETS: ClassVar[frozenset[str]] = frozenset()
+    """The properties passed to the backend but never kept on the model."""
+
+    physical_resource_id: str
+
+    def __init__(self, account_id: str, region_name: str, name: str, props: Props) -> None:
+        self.account_id = account_id
+        self.region_name = region_name
+        self.name = name
+        self.props = self._kept(props)
+
+    @classmethod
+    def _kept(cls, props: Props) -> Props:
+        return {key: value for key, value in props.items() if key not in cls.SECRETS}
+
+    def _create(self, props: Props) -> None:
+        raise NotImplementedError
+
+    def _update(self, props: Props) -> None:
+        raise NotImplementedError
+
+    def _delete(self) -> None:
+        raise NotImplementedError
+
+    def _attribute(self, name: str) -> Any:
+        return self.physical_resource_id
+
+    def _own_name(self, limit: int) -> str:
+        """The template's name, or moto's `<stack>-<logical id>-<suffix>` cut to `limit`, both lower-case."""
+        if self.NAME in self.props:
+            return self.name.lower()
+        head, _, suffix = self.name.lower().rpartition("-")
+        head = re.sub(r"[^a-z0-9]+", "-", head)[: limit - len(suffix) - 1].strip("-")
+        return f"{head}-{suffix}"
+
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.TYPE
+
+    @classmethod
+    def cloudformation_name_type(cls) -> str:
+        return cls.NAME
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.ATTRIBUTES
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name not in self.ATTRIBUTES:
+            raise UnformattedGetAttTemplateException()
+        return self._attribute(attribute_name)
+
+    def is_created(self) -> bool:
+        return True
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: Props, account_id: str, region_name: str, **kwargs: Any
+    ) -> Self:
+        props = cloudformation_json["Properties"]
+        model = cls(account_id, region_name, resource_name, props)
+        model._create(props)
+        return model
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: Self,
+        new_resource_name: str,
+        cloudformation_json: Props,
+        account_id: str,
+        region_name: str,
+    ) -> Self:
+        props = cloudformation_json["Properties"]
+        old = original_resource
+        replaced = {key for key in cls.CREATE_ONLY | {cls.NAME} - {""} if old.props.get(key) != props.get(key)}
+        if not replaced:
+            old._update(props)
+            old.props = cls._kept(props)
+            return old
+        if cls.NAME and cls.NAME in props and props[cls.NAME] == old.props.get(cls.NAME):
+            raise ValidationError(
+                message=f"CloudFormation cannot update a stack when a custom-named resource requires replacing. "
+                f"Rename {props[cls.NAME]} and update the stack again."
+            )
+        new = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        old.delete(account_id, region_name)
+        return new
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        try:
+            self._delete()
+        except Exception as error:
+            # CloudFormation counts a resource that is already gone as deleted.
+            code = str(getattr(error, "error_type", "") or getattr(error, "code", ""))
+            if "NotFound" not in code and "NoSuch" not in code:
+                raise
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"([a-z\d])([A-Z])", r"\1_\2", re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)).lower()
+
+
+def _args(props: Mapping[str, Any], *names: str, **renamed: str) -> Props:
+    """Each named property (None when absent) under the snake_case name moto's backends take,
+    and each of `renamed`'s under its key."""
+    return {_snake(name): props.get(name) for name in names} | {key: props.get(name) for key, name in renamed.items()}
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+def _camel(value: Mapping[str, Any]) -> Props:
+    """A CloudFormation structure's keys as the API Gateway v2 API spells them."""
+    return {key[:1].lower() + key[1:]: item for key, item in value.items()}
+
+
+# --------------------------------------------------------------------------- ElastiCache
+
+
+class CacheSubnetGroup(_Model, CloudFormationModel):
+    """`AWS::ElastiCache::SubnetGroup`; Ref is its name, lower-case as ElastiCache keeps it."""
+
+    TYPE = "AWS::ElastiCache::SubnetGroup"
+    NAME = "CacheSubnetGroupName"
+    CREATE_ONLY = frozenset({NAME})
+
+    def _backend(self) -> ElastiCacheBackend:
+        return elasticache_backends[self.account_id][self.region_name]
+
+    def _create(self, props: Props) -> None:
+        self.physical_resource_id = self._own_name(255)
+        self._backend().create_cache_subnet_group(
+            self.physical_resource_id, props["Description"], props["SubnetIds"], props.get("Tags")
+        )
+
+    def _update(self, props: Props) -> None:
+        self._delete()
+        self._create(props)
+
+    def _delete(self) -> None:
+        backend = self._backend()
+        group = backend.cache_subnet_groups.pop(self.physical_resource_id, None)
+        if group is not None:
+            backend.tagging_service.delete_all_tags_for_resource(group.arn)
+
+
+_REPLICATION_GROUP_SETTINGS = _names(
+    """
+    ReplicationGroupDescription GlobalReplicationGroupId PrimaryClusterId AutomaticFailoverEnabled MultiAZEnabled
+    NumCacheClusters NumNodeGroups NodeGroupConfiguration CacheNodeType Engine EngineVersion
+    CacheParameterGroupName CacheSubnetGroupName CacheSecurityGroupNames SecurityGroupIds Tags SnapshotArns
+    SnapshotName PreferredMaintenanceWindow Port NotificationTopicArn AutoMinorVersionUpgrade
+    SnapshotRetentionLimit SnapshotWindow AuthToken TransitEncryptionEnabled AtRestEncryptionEnabled KmsKeyId
+    UserGroupIds LogDeliveryConfigurations DataTieringEnabled NetworkType IpDiscovery TransitEncryptionMode
+    ClusterMode
+    """
+)
+_REPLICATION_GROUP_MODIFIED = _names(
+    """
+    ReplicationGroupDescription Engine CacheNodeType AutomaticFailoverEnabled MultiAZEnabled SnapshotRetentionLimit
+    """
+)
+# Set on moto's group as they are; modify_replication_group takes the ones above.
+_REPLICATION_GROUP_IN_PLACE = _names(
+    """
+    EngineVersion SecurityGroupIds CacheSecurityGroupNames CacheParameterGroupName PreferredMaintenanceWindow
+    SnapshotWindow NotificationTopicArn AutoMinorVersionUpgrade TransitEncryptionEnabled TransitEncryptionMode
+    UserGroupIds
+    """
+)
+
+
+def _replicas(props: Props) -> int:
+    # moto sizes a group by its replicas alone and ignores NumCacheClusters.
+    return int(props.get("ReplicasPerNodeGroup", int(props.get("NumCacheClusters", 1)) - 1))
+
+
+class ReplicationGroup(_Model, CloudFormationModel):
+    """`AWS::ElastiCache::ReplicationGroup`; Ref is its id, GetAtt its endpoints."""
+
+    TYPE = "AWS::ElastiCache::ReplicationGroup"
+    NAME = "ReplicationGroupId"
+    ATTRIBUTES = tuple(
+        f"{endpoint}.{field}"
+        for endpoint in ("PrimaryEndPoint", "ReaderEndPoint", "ConfigurationEndPoint")
+        for field in ("Address", "Port")
+    )
+    CREATE_ONLY = frozenset(
+        _names(
+            f"{NAME} AtRestEncryptionEnabled CacheSubnetGroupName DataTieringEnabled GlobalReplicationGroupId"
+            " KmsKeyId NetworkType Port PreferredCacheClusterAZs SnapshotArns SnapshotName"
+        )
+    )
+    SECRETS = frozenset({"AuthToken"})
+
+    def _backend(self) -> ElastiCacheBackend:
+        return elasticache_backends[self.account_id][self.region_name]
+
+    def _create(self, props: Props) -> None:
+        self.physical_resource_id = self._own_name(40)
+        group = self._backend().create_replication_group(
+            replication_group_id=self.physical_resource_id,
+            replicas_per_node_group=_replicas(props),
+            serverless_cache_snapshot_name=None,  # type: ignore[arg-type]
+            **_args(props, *_REPLICATION_GROUP_SETTINGS, preferred_cache_cluster_azs="PreferredCacheClusterAZs"),
+        )
+        # moto keeps the reader endpoint's address but leaves it out of describe_replication_groups.
+        for node_group in group.node_groups:
+            if "reader_endpoint_address" in node_group:
+                node_group["reader_endpoint"] = {"address": node_group["reader_endpoint_address"], "port": group.port}
+
+    def _update(self, props: Props) -> None:
+        backend = self._backend()
+        group = backend.modify_replication_group(
+            self.physical_resource_id,
+            **_args(props, *_REPLICATION_GROUP_MODIFIED),
+        )
+        for name in _REPLICATION_GROUP_IN_PLACE:
+            if name in props:
+                setattr(group, _snake(name), props[name])
+        group.auth_token_enabled = bool(props.get("AuthToken"))
+        group.log_delivery_configurations = group._get_log_delivery_configurations(
+            props.get("LogDeliveryConfigurations", [])
+        )
+        replicas = _replicas(props)
+        node_group = group.node_groups[0]
+        if not group.cluster_enabled and len(node_group["node_group_members"]) != replicas + 1:
+            node_group["node_group_members"] = []
+            group.member_clusters = []
+            group._set_node_members_clusters_disabled(
+                member_clusters=group.member_clusters,
+                replication_group_id=group.replication_group_id,
+                replication_group_domain=node_group["primary_endpoint_address"].removeprefix("master."),
+                node_group=node_group,
+                preferred_cache_cluster_azs=props.get("PreferredCacheClusterAZs", []),
+                num_cache_clusters=replicas + 1,
+                replicas_per_node_group=replicas,
+            )
+        backend.tagging_service.delete_all_tags_for_resource(group.arn)
+        backend.tagging_service.tag_resource(group.arn, props.get("Tags"))
+
+    def _delete(self) -> None:
+        backend = self._backend()
+        backend.delete_replication_group(self.physical_resource_id, retain_primary_cluster=False)
+        # moto keeps a deleted group as "deleting"; ElastiCache forgets it once deleted.
+        group = backend.replication_groups.pop(self.physical_resource_id)
+        backend.tagging_service.delete_all_tags_for_resource(group.arn)
+
+    def _attribute(self, name: str) -> Any:
+        group = self._backend().replication_groups[self.physical_resource_id]
+        endpoint, _, field = name.partition(".")
+        if field == "Port":
+            return str(group.port)
+        if endpoint == "ConfigurationEndPoint":
+            return group.configuration_endpoint["address"]
+        key = "primary_endpoint_address" if endpoint == "PrimaryEndPoint" else "reader_endpoint_address"
+        return group.node_groups[0][key]
+
+
+# --------------------------------------------------------------------------- API Gateway v2
+
+
+class _ApiGatewayModel(_Model):
+    """The API Gateway v2 backend of the model's account and region."""
+
+    def _backend(self) -> ApiGatewayV2Backend:
+        return apigatewayv2_backends[self.account_id][self.region_name]
+
+
+_API_SETTINGS = _names(
+    """
+    ApiKeySelectionExpression Description DisableSchemaValidation DisableExecuteApiEndpoint Name
+    RouteSelectionExpression Version
+    """
+)
+
+
+class HttpApi(_ApiGatewayModel, CloudFormationModel):
+    """`AWS::ApiGatewayV2::Api`; Ref is its id, GetAtt `ApiId` and `ApiEndpoint`."""
+
+    TYPE = "AWS::ApiGatewayV2::Api"
+    ATTRIBUTES = ("ApiId", "ApiEndpoint")
+    CREATE_ONLY = frozenset({"ProtocolType"})
+
+    @staticmethod
+    def _settings(props: Props) -> Props:
+        cors = props.get("CorsConfiguration")
+        return {
+            "cors_configuration": None if cors is None else _camel(cors),
+            **_args(props, *_API_SETTINGS),
+        }
+
+    def _create(self, props: Props) -> None:
+        api = self._backend().create_api(
+            protocol_type=props["ProtocolType"], tags=props.get("Tags", {}), **self._settings(props)
+        )
+        self.physical_resource_id = api.api_id
+
+    def _update(self, props: Props) -> None:
+        backend = self._backend()
+        api = backend.update_api(api_id=self.physical_resource_id, **self._settings(props))
+        if "CorsConfiguration" not in props:
+            api.cors_configuration = None
+        backend.tagger.delete_all_tags_for_resource(api.arn)
+        backend.tag_resource(api.arn, props.get("Tags", {}))
+
+    def _delete(self) -> None:
+        backend = self._backend()
+        backend.tagger.delete_all_tags_for_resource(backend.get_api(self.physical_resource_id).arn)
+        backend.delete_api(self.physical_resource_id)
+
+    def _attribute(self, name: str) -> Any:
+        return (
+            self._backend().get_api(self.physical_resource_id).api_endpoint
+            if name == "ApiEndpoint"
+            else super()._attribute(name)
+        )
+
+
+_INTEGRATION_SETTINGS = _names(
+    """
+    ConnectionId ConnectionType ContentHandlingStrategy CredentialsArn Description IntegrationMethod
+    IntegrationSubtype IntegrationType IntegrationUri PassthroughBehavior PayloadFormatVersion RequestParameters
+    RequestTemplates ResponseParameters TemplateSelectionExpression TimeoutInMillis
+    """
+)
+
+
+def _integration_settings(props: Props) -> Props:
+    tls = props.get("TlsConfig")
+    return {"tls_config": None if tls is None else _camel(tls), **_args(props, *_INTEGRATION_SETTINGS)}
+
+
+class Integration(_ApiGatewayModel, CloudFormationModel):
+    """`AWS::ApiGatewayV2::Integration`; Ref is its id."""
+
+    TYPE = "AWS::ApiGatewayV2::Integration"
+    ATTRIBUTES = ("IntegrationId",)
+    CREATE_ONLY = frozenset({"ApiId"})
+
+    def _create(self, props: Props) -> None:
+        integration = self._backend().create_integration(api_id=props["ApiId"], **_integration_settings(props))
+        self.physical_resource_id = integration.id
+
+    def _update(self, props: Props) -> None:
+        self._backend().update_integration(
+            api_id=props["ApiId"], integration_id=self.physical_resource_id, **_integration_settings(props)
+        )
+
+    def _delete(self) -> None:
+        self._backend().delete_integration(self.props["ApiId"], self.physical_resource_id)
+
+
+_ROUTE_SETTINGS = _names(
+    """
+    ApiKeyRequired AuthorizationScopes AuthorizationType AuthorizerId ModelSelectionExpression OperationName
+    RequestModels RequestParameters RouteKey RouteResponseSelectionExpression Target
+    """
+)
+
+
+class Route(_ApiGatewayModel, CloudFormationModel):
+    """`AWS::ApiGatewayV2::Route`; Ref is its id."""
+
+    TYPE = "AWS::ApiGatewayV2::Route"
+    ATTRIBUTES = ("RouteId",)
+    CREATE_ONLY = frozenset({"ApiId"})
+
+    def _create(self, props: Props) -> None:
+        route = self._backend().create_route(api_id=props["ApiId"], **_args(props, *_ROUTE_SETTINGS))
+        self.physical_resource_id = route.route_id
+
+    def _update(self, props: Props) -> None:
+        self._backend().update_route(
+            api_id=props["ApiId"], route_id=self.physical_resource_id, **_args(props, *_ROUTE_SETTINGS)
+        )
+
+    def _delete(self) -> None:
+        self._backend().delete_route(self.props["ApiId"], self.physical_resource_id)
+
+
+class Stage(_ApiGatewayModel, CloudFormationModel):
+    """`AWS::ApiGatewayV2::Stage`, with its throttling and access-log settings; Ref is its name."""
+
+    TYPE = "AWS::ApiGatewayV2::Stage"
+    CREATE_ONLY = frozenset({"ApiId", "StageName"})
+
+    @staticmethod
+    def _config(props: Props) -> Props:
+        config = _camel({key: value for key, value in props.items() if key != "ApiId"})
+        for key in ("defaultRouteSettings", "accessLogSettings"):
+            if key in config:
+                config[key] = _camel(config[key])
+        if "routeSettings" in config:
+            config["routeSettings"] = {route: _camel(value) for route, value in config["routeSettings"].items()}
+        return config
+
+    def _create(self, props: Props) -> None:
+        self.physical_resource_id = props["StageName"]
+        self._backend().create_stage(props["ApiId"], self._config(props))
+
+    def _update(self, props: Props) -> None:
+        backend = self._backend()
+        created = backend.get_stage(props["ApiId"], self.physical_resource_id).created
+        backend.create_stage(props["ApiId"], self._config(props)).created = created
+
+    def _delete(self) -> None:
+        self._backend().delete_stage(self.props["ApiId"], self.physical_resource_id)
+
+
+class DomainName(_ApiGatewayModel, CloudFormationModel):
+    """`AWS::ApiGatewayV2::DomainName` (regional); Ref is the name, GetAtt its regional endpoint."""
+
+    TYPE = "AWS::ApiGatewayV2::DomainName"
+    NAME = "DomainName"
+    ATTRIBUTES = ("RegionalDomainName", "RegionalHostedZoneId", "DomainNameArn")
+    CREATE_ONLY = frozenset({NAME})
+
+    def _configurations(self, props: Props) -> list[Props]:
+        return [
+            {
+                **_camel(configuration),
+                "apiGatewayDomainName": self.regional_domain_name,
+                "hostedZoneId": self.regional_hosted_zone_id,
+                "domainNameStatus": "AVAILABLE",
+            }
+            for configuration in props.get("DomainNameConfigurations", [])
+        ]
+
+    def _create(self, props: Props) -> None:
+        self.physical_resource_id = props["DomainName"]
+        self.regional_domain_name = (
+            f"d-{mock_random.get_random_string(10, lower_case=True)}.execute-api.{self.region_name}.amazonaws.com"
+        )
+        # Outside the regions listed, moto's own placeholder zone (its load balancers answer with it).
+        self.regional_hosted_zone_id = _API_GATEWAY_ZONES.get(self.region_name, "Z2P70J7EXAMPLE")
+        self._backend().create_domain_name(
+            domain_name=self.physical_resource_id,
+            domain_name_configurations=self._configurations(props),
+            mutual_tls_authentication=_camel(props.get("MutualTlsAuthentication", {})),
+            tags=props.get("Tags", {}),
+        )
+
+    def _update(self, props: Props) -> None:
+        domain = self._backend().get_domain_name(self.physical_resource_id)
+        domain.domain_name_configurations = self._configurations(props)
+        domain.mutual_tls_authentication = _camel(props.get("MutualTlsAuthentication", {}))
+        domain.tags = props.get("Tags", {})
+
+    def _delete(self) -> None:
+        backend = self._backend()
+        # moto's delete_domain_name fails on a domain that still has a mapping.
+        for mapping_id in [
+            key for key, value in backend.api_mappings.items() if value.domain_name == self.physical_resource_id
+        ]:
+            del backend.api_mappings[mapping_id]
+        backend.delete_domain_name(self.physical_resource_id)
+
+    def _attribute(self, name: str) -> Any:
+        if name == "DomainNameArn":
+            return self._backend().get_domain_name(self.physical_resource_id).domain_name_arn
+        return self.regional_domain_name if name == "RegionalDomainName" else self.regional_hosted_zone_id
+
+
+class ApiMapping(_ApiGatewayModel, CloudFormationModel):
+    """`AWS::ApiGatewayV2::ApiMapping`; Ref is its id."""
+
+    TYPE = "AWS::ApiGatewayV2::ApiMapping"
+    ATTRIBUTES = ("ApiMappingId",)
+    CREATE_ONLY = frozenset({"DomainName"})
+
+    def _create(self, props: Props) -> None:
+        mapping = self._backend().create_api_mapping(
+            api_id=props["ApiId"],
+            api_mapping_key=props.get("ApiMappingKey", ""),
+            domain_name=props["DomainName"],
+            stage=props["Stage"],
+        )
+        self.physical_resource_id = mapping.api_mapping_id
+
+    def _update(self, props: Props) -> None:
+        mapping = self._backend().get_api_mapping(self.physical_resource_id, props["DomainName"])
+        mapping.api_id = props["ApiId"]
+        mapping.api_mapping_key = props.get("ApiMappingKey", "")
+        mapping.stage = props["Stage"]
+
+    def _delete(self) -> None:
+        self._backend().delete_api_mapping(self.physical_resource_id, self.props["DomainName"])
+
+
+# --------------------------------------------------------------------------- CloudWatch, ACM, S3, EC2
+
+
+def _metric_stat(stat: Props | None) -> MetricStat | None:
+    if stat is None:
+        return None
+    metric = stat["Metric"]
+    dimensions = [Dimension(item["Name"], item["Value"]) for item in metric.get("Dimensions", [])]
+    return MetricStat(
+        Metric(metric_name=metric["MetricName"], dimensions=dimensions, **_args(metric, "Namespace")),
+        stat["Period"],
+        stat["Stat"],
+        **_args(stat, "Unit"),
+    )
+
+
+def _metric_queries(metrics: list[Props] | None) -> list[MetricDataQuery] | None:
+    if metrics is None:
+        return None
+    return [
+        MetricDataQuery(
+            query_id=metric["Id"],
+            metric_stat=_metric_stat(metric.get("MetricStat")),
+            **_args(metric, "Label", "Period", "ReturnData", "Expression"),
+        )
+        for metric in metrics
+    ]
+
+
+_ALARM_SETTINGS = _names(
+    """
+    Namespace MetricName ComparisonOperator EvaluationPeriods Period Threshold Statistic DatapointsToAlarm
+    ExtendedStatistic OKActions InsufficientDataActions Unit TreatMissingData EvaluateLowSampleCountPercentile
+    ThresholdMetricId
+    """
+)
+
+
+class Alarm(_Model, CloudFormationModel):
+    """`AWS::CloudWatch::Alarm`, on a metric or on metric math; Ref is its name, GetAtt `Arn`."""
+
+    TYPE = "AWS::CloudWatch::Alarm"
+    NAME = "AlarmName"
+    ATTRIBUTES = ("Arn",)
+    CREATE_ONLY = frozenset({NAME})
+
+    def _create(self, props: Props) -> None:
+        self.physical_resource_id = self.name
+        self._update(props)
+
+    def _update(self, props: Props) -> None:
+        backend = cloudwatch_backends[self.account_id][self.region_name]
+        alarm = backend.put_metric_alarm(
+            name=self.physical_resource_id,
+            dimensions=props.get("Dimensions", []),
+            alarm_actions=props.get("AlarmActions", []),
+            metric_data_queries=_metric_queries(props.get("Metrics")),
+            actions_enabled=props.get("ActionsEnabled", True),
+            **_args(props, *_ALARM_SETTINGS, description="AlarmDescription"),
+        )
+        self.arn = alarm.alarm_arn
+        backend.tagger.delete_all_tags_for_resource(self.arn)
+        backend.tagger.tag_resource(self.arn, props.get("Tags"))
+
+    def _delete(self) -> None:
+        backend = cloudwatch_backends[self.account_id][self.region_name]
+        backend.delete_alarms([self.physical_resource_id])
+        backend.tagger.delete_all_tags_for_resource(self.arn)
+
+    def _attribute(self, name: str) -> Any:
+        return self.arn
+
+
+class Certificate(_Model, CloudFormationModel):
+    """`AWS::CertificateManager::Certificate`, requested in ACM and ISSUED at once; Ref is its ARN."""
+
+    TYPE = "AWS::CertificateManager::Certificate"
+    ATTRIBUTES = ("CertificateArn",)
+    CREATE_ONLY = frozenset(
+        _names(
+            "DomainName SubjectAlternativeNames DomainValidationOptions KeyAlgorithm CertificateAuthorityArn"
+            " CertificateExport"
+        )
+    )
+
+    def _create(self, props: Props) -> None:
+        self.physical_resource_id = acm_backends[self.account_id][self.region_name].request_certificate(
+            domain_name=props["DomainName"],
+            idempotency_token=None,  # type: ignore[arg-type]
+            subject_alt_names=props.get("SubjectAlternativeNames", []),
+            tags=[],
+            cert_authority_arn=props.get("CertificateAuthorityArn"),
+        )
+        self._update(props)
+
+    def _update(self, props: Props) -> None:
+        bundle = acm_backends[self.account_id][self.region_name].get_certificate(self.physical_resource_id)
+        # CloudFormation waits for validation; the rehearsal has no DNS to validate against.
+        bundle.status = "ISSUED"
+        bundle.tags.clear()
+        bundle.tags.add(props.get("Tags", []))
+        bundle.cert_options["CertificateTransparencyLoggingPreference"] = props.get(
+            "CertificateTransparencyLoggingPreference", "ENABLED"
+        )
+
+    def _delete(self) -> None:
+        acm_backends[self.account_id][self.region_name].delete_certificate(self.physical_resource_id)
+
+
+class BucketPolicy(_Model, CloudFormationModel):
+    """`AWS::S3::BucketPolicy`, put on its bucket; Ref is the bucket's name."""
+
+    TYPE = "AWS::S3::BucketPolicy"
+    CREATE_ONLY = frozenset({"Bucket"})
+
+    def _create(self, props: Props) -> None:
+        self.physical_resource_id = props["Bucket"]
+        self._update(props)
+
+    def _update(self, props: Props) -> None:
+        document = props["PolicyDocument"]
+        policy = document if isinstance(document, str) else json.dumps(document)
+        s3_backends[self.account_id][get_partition(self.region_name)].put_bucket_policy(
+            self.physical_resource_id, policy.encode()
+        )
+
+    def _delete(self) -> None:
+        s3_backends[self.account_id][get_partition(self.region_name)].delete_bucket_policy(self.physical_resource_id)
+
+
+def _authorize_egress(backend: EC2Backend, group_id: str, rule: Props) -> str:
+    """Add one outbound rule in CloudFormation's shape to the group; the new rule's id."""
+    description = {"Description": rule["Description"]} if rule.get("Description") is not None else {}
+    cidrs = [{key: rule[key], **description} for key in ("CidrIp", "CidrIpv6") if key in rule]
+    groups = (
+        [{"GroupId": rule["DestinationSecurityGroupId"], **description}] if "DestinationSecurityGroupId" in rule else []
+    )
+    prefixes = [{"PrefixListId": rule["DestinationPrefixListId"]}] if "DestinationPrefixListId" in rule else []
+    added, _ = backend.authorize_security_group_egress(
+        group_name_or_id=group_id,
+        ip_protocol=str(rule["IpProtocol"]),
+        from_port=rule.get("FromPort"),  # type: ignore[arg-type]
+        to_port=rule.get("ToPort"),  # type: ignore[arg-type]
+        ip_ranges=cidrs,
+        source_groups=groups,
+        prefix_list_ids=prefixes,
+    )
+    return added[0].id
+
+
+class SecurityGroupEgress(_Model, CloudFormationModel):
+    """`AWS::EC2::SecurityGroupEgress`: one outbound rule; Ref is the rule's id."""
+
+    TYPE = "AWS::EC2::SecurityGroupEgress"
+    ATTRIBUTES = ("Id",)
+    CREATE_ONLY = frozenset(
+        _names("GroupId IpProtocol FromPort ToPort CidrIp CidrIpv6 DestinationSecurityGroupId DestinationPrefixListId")
+    )
+
+    def _backend(self) -> EC2Backend:
+        return ec2_backends[self.account_id][self.region_name]
+
+    def _create(self, props: Props) -> None:
+        self.physical_resource_id = _authorize_egress(self._backend(), props["GroupId"], props)
+
+    def _update(self, props: Props) -> None:
+        group = self._backend().get_security_group_from_id(props["GroupId"])
+        rule = None if group is None else group.get_rule(self.physical_resource_id)
+        if rule is not None:
+            described = rule.source_group or rule.ip_range
+            described.pop("Description", None)
+            if props.get("Description") is not None:
+                described["Description"] = props["Description"]
+
+    def _delete(self) -> None:
+        self._backend().revoke_security_group_egress(
+            group_name_or_id=self.props["GroupId"],
+            ip_protocol=str(self.props["IpProtocol"]),
+            from_port=self.props.get("FromPort"),  # type: ignore[arg-type]
+            to_port=self.props.get("ToPort"),  # type: ignore[arg-type]
+            ip_ranges=[],
+            security_rule_ids=[self.physical_resource_id],
+        )
+
+
+# --------------------------------------------------------------------------- fixes to moto's own models
+
+
+def _add_attributes(model: type[Any], attributes: Mapping[str, Callable[[Any], Any]]) -> None:
+    """Answer these `Fn::GetAtt` names on `model`, leaving the others to its own methods."""
+    own_get = getattr(model, "get_cfn_attribute", None)
+    own_has = model.has_cfn_attr
+
+    def get_cfn_attribute(self: Any, attribute_name: str) -> Any:
+        if attribute_name in attributes:
+            return attributes[attribute_name](self)
+        if own_get is None:
+            raise UnformattedGetAttTemplateException()
+        return own_get(self, attribute_name)
+
+    def has_cfn_attr(cls: type, /, attr: str) -> bool:
+        return attr in attributes or own_has(attr)
+
+    setattr(model, "get_cfn_attribute", get_cfn_attribute)  # noqa: B010
+    setattr(model, "has_cfn_attr", classmethod(has_cfn_attr))  # noqa: B010
+
+
+def _wrap_create(
+    model: type[Any],
+    before: Callable[[Props], Props] | None,
+    after: Callable[[Any, Props, str, str], None] | None = None,
+) -> None:
+    """Rewrite the template's JSON before `model` creates from it, or act on what it created."""
+    own = model.create_from_cloudformation_json
+
+    def create(
+        cls: type, /, resource_name: str, cloudformation_json: Props, account_id: str, region_name: str, **kwargs: Any
+    ) -> Any:
+        if before is not None:
+            cloudformation_json = before(cloudformation_json)
+        created = own(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        if after is not None:
+            after(created, cloudformation_json["Properties"], account_id, region_name)
+        return created
+
+    setattr(model, "create_from_cloudformation_json", classmethod(create))  # noqa: B010
+
+
+def _default_volume_size(cloudformation_json: Props) -> Props:
+    # moto's run_instances requires a size or a snapshot for every EBS mapping; EC2 takes the AMI's.
+    cloudformation_json = copy.deepcopy(cloudformation_json)
+    for mapping in cloudformation_json["Properties"].get("BlockDeviceMappings", []):
+        ebs = mapping.get("Ebs")
+        if ebs is not None and "VolumeSize" not in ebs and "SnapshotId" not in ebs:
+            ebs["VolumeSize"] = _ROOT_VOLUME_GIB
+    return cloudformation_json
+
+
+def _inline_egress(group: SecurityGroup, props: Props, account_id: str, region_name: str) -> None:
+    # moto ignores the property and keeps the default allow-all rule that EC2 drops for it.
+    rules = props.get("SecurityGroupEgress")
+    if rules:
+        group.egress_rules = []
+        for rule in rules:
+            _authorize_egress(ec2_backends[account_id][region_name], group.id, rule)
+
+
+def _bucket_permission(bucket: FakeBucket, action: str, resource: str) -> PermissionResult:
+    """The bucket policy's verdict on `action`, from the statements whose conditions moto can evaluate.
+
+    moto takes any other condition as met, so the `aws:SecureTransport` Deny that CDK's bootstrap
+    and `enforceSSL` write would refuse every request, the CLI's asset uploads included.
+    """
+    if bucket.policy is None:
+        return PermissionResult.NEUTRAL
+    document = json.loads(bucket.policy)
+    statements = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
+    document["Statement"] = [s for s in statements if set(s.get("Condition", {})) <= CONDITION_OPERATIONS.keys()]
+    return IAMPolicy(json.dumps(document)).is_action_permitted(action, resource)
+
+
+def _update_parameter_group(
+    cls: type[DBParameterGroup],
+    original_resource: DBParameterGroup,
+    new_resource_name: str,
+    cloudformation_json: Props,
+    account_id: str,
+    region_name: str,
+) -> DBParameterGroup:
+    # Family and Description are create-only; moto has no update, and drops the resource from the stack.
+    props = cloudformation_json["Properties"]
+    group = original_resource
+    if (props["Family"], props["Description"]) != (group.family, group.description):
+        replacement = cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
+        group.delete(account_id, region_name)
+        return replacement
+    group.parameters.clear()
+    group.update_parameters(
+        [{"ParameterName": name, "ParameterValue": value} for name, value in props.get("Parameters", {}).items()]
+    )
+    group.tags = props.get("Tags", [])
+    return group
+
+
+@moto_id
+def _hosted_zone_id(
+    resource_identifier: ResourceIdentifier, existing_ids: ExistingIds = None, tags: Tags = None
+) -> str:
+    # moto's 22 random characters need not start with Z; the app's config refuses an id that does not.
+    return "Z" + "".join(mock_random.choice(string.ascii_uppercase + string.digits) for _ in range(20))
