@@ -28,8 +28,12 @@ CDK := $(CURDIR)/node_modules/.bin/cdk
 RIE := .bin/aws-lambda-rie
 RIE_MODULE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
-# Debian packages the local Lambda run and its tests start: PostgreSQL, Redis, openssl.
-SYSTEM_PACKAGES := postgresql redis-server openssl
+# The workflows' linter (it runs shellcheck on their run: blocks).
+ACTIONLINT := .bin/actionlint
+ACTIONLINT_MODULE := github.com/rhysd/actionlint/cmd/actionlint
+ACTIONLINT_VERSION := v1.7.12
+# Debian packages the local Lambda run and its tests start (PostgreSQL, Redis, openssl), and shellcheck.
+SYSTEM_PACKAGES := postgresql redis-server openssl shellcheck
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 GO_STAMP := lambda_src/.modules-downloaded
@@ -37,7 +41,7 @@ SCAN_VENV := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed
 PY_SOURCES := app.py config stacks constructs tools tests
 
-.PHONY: help setup system-packages synth scan guard rehearse baseline cost smoke test lint typecheck unit go-test diff deploy lambda-zip invoke-local bench clean
+.PHONY: help setup system-packages synth scan guard review rehearse baseline cost smoke test lint typecheck unit go-test diff deploy lambda-zip invoke-local bench clean
 
 help: ## List the targets
 	@echo "Usage: make TARGET [env=prod|dev] [CONTEXT=\"-c key=value ...\"]   (env in lower case)"
@@ -66,8 +70,11 @@ setup: $(PY_STAMP) $(NODE_STAMP) $(GO_STAMP) $(SCAN_STAMP) ## Create the venvs, 
 $(RIE):
 	GOBIN=$(CURDIR)/.bin go install $(RIE_MODULE)@$(RIE_VERSION)
 
-system-packages: ## Install PostgreSQL, Redis and openssl from Debian if they are missing
-	@if command -v redis-server >/dev/null && command -v openssl >/dev/null \
+$(ACTIONLINT):
+	GOBIN=$(CURDIR)/.bin go install $(ACTIONLINT_MODULE)@$(ACTIONLINT_VERSION)
+
+system-packages: ## Install PostgreSQL, Redis, openssl and shellcheck from Debian if they are missing
+	@if command -v redis-server >/dev/null && command -v openssl >/dev/null && command -v shellcheck >/dev/null \
 	    && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; fi; \
 	sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	echo "Installing $(SYSTEM_PACKAGES) with apt-get"; \
@@ -87,6 +94,9 @@ scan: synth $(SCAN_STAMP) ## cfn-lint and checkov on cdk.out (after synth)
 guard: setup ## Fail if prod, prod with a domain or dev would replace, delete or unprotect a stateful resource
 	$(VENV)/bin/python -m tools.gates.guard
 
+review: $(SYNTH_SETUP) ## What this change does to every environment in both modes, against BASE (default: merge-base with main); no credentials
+	$(VENV)/bin/python -m tools.gates.review $(if $(BASE),--base $(BASE))
+
 rehearse: $(SYNTH_SETUP) ## Deploy, switch and update every stack with the real CDK CLI against moto on loopback (no credentials)
 	$(VENV)/bin/python -m tools.rehearsal
 
@@ -103,7 +113,7 @@ lint: setup ## ruff (lint and format check)
 typecheck: setup ## mypy, strict
 	$(VENV)/bin/mypy $(PY_SOURCES)
 
-unit: setup system-packages $(RIE) ## pytest: CDK assertions, configuration, tools, the binary under the emulator
+unit: setup system-packages $(RIE) $(ACTIONLINT) ## pytest: CDK assertions, configuration, tools, the binary under the emulator
 	$(VENV)/bin/python -m pytest
 
 go-test: setup ## gofmt, go vet (with and without the parity tag) and go test -race for lambda_src/

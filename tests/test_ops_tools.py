@@ -8,7 +8,7 @@ import ssl
 import threading
 import zipfile
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -18,6 +18,7 @@ import pytest
 from moto import mock_aws
 from moto.awslambda_simple.models import lambda_simple_backends
 
+from tests.fake_http import JsonHandler
 from tools.local.harness import certificates
 from tools.ops import smoke
 from tools.ops import ssm_secrets as secrets
@@ -149,32 +150,21 @@ def test_an_unknown_environment_is_one_line(capsys: pytest.CaptureFixture[str]) 
 # ---------------------------------------------------------------------------- smoke
 
 
-class _Backend(BaseHTTPRequestHandler):
+class _Backend(JsonHandler):
     ready_status = 200
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         if self.path == "/health":
-            self._answer(200, {"status": "ok"})
+            self.answer(200, {"status": "ok"})
         elif self.path == "/health/ready":
             state = "up" if type(self).ready_status == 200 else "down"
             status = "ready" if state == "up" else "not_ready"
-            self._answer(
+            self.answer(
                 type(self).ready_status,
                 {"status": status, "checks": {"postgres": {"status": "up"}, "redis": {"status": state}}},
             )
         else:
-            self._answer(404, {})
-
-    def _answer(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
+            self.answer(404, {})
 
 
 @pytest.fixture

@@ -24,8 +24,9 @@ class SynthError(RuntimeError):
     """The synth failed; the message ends with the CLI's last output."""
 
 
-def synthesize(outdir: Path, *, env: str, compute: str, context: Sequence[str] = ()) -> Path:
-    """Synthesize ``env`` in ``compute`` mode (plus ``-c`` ``context`` items) into ``outdir``."""
+def synthesize(outdir: Path, *, env: str, compute: str, context: Sequence[str] = (), root: Path = ROOT) -> Path:
+    """Synthesize ``env`` in ``compute`` mode (plus ``-c`` ``context`` items) into ``outdir``; ``root`` is the
+    checkout whose app and cdk.json are synthesized (another worktree, for a review)."""
     shutil.rmtree(outdir, ignore_errors=True)
     path = f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}"
     cli = ROOT / "node_modules" / ".bin" / "cdk"
@@ -35,7 +36,7 @@ def synthesize(outdir: Path, *, env: str, compute: str, context: Sequence[str] =
     for item in context:
         command += ["-c", item]
     result = subprocess.run(
-        command, cwd=ROOT, env={**os.environ, "PATH": path}, capture_output=True, text=True, check=False
+        command, cwd=root, env={**os.environ, "PATH": path}, capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
         lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]

@@ -4,7 +4,9 @@
 // stdin:  {"stacks": [{"name": "...", "old": <template or null>, "new": <template or null>}]}
 // stdout: {"stacks": [{"name": "...", "resources": [...], "outputs": [...]}]}, where each
 //         resource change is {logicalId, type, impact, properties: [{name, impact}]} and
-//         each output change is {logicalId, change: "added"|"removed"|"updated", oldExport, newExport}.
+//         each output change is {logicalId, change: "added"|"removed"|"updated", oldExport, newExport},
+//         and security is {broadened, iam: [[...row]], securityGroups: [[...row]]}: the library's
+//         own summary tables of IAM statement and security-group rule changes (header row first).
 import { fullDiff } from '@aws-cdk/cloudformation-diff';
 
 const input = JSON.parse(await new Promise((resolve) => {
@@ -37,7 +39,13 @@ const stacks = input.stacks.map(({ name, old: before, new: after }) => {
     const kind = change.isAddition ? 'added' : change.isRemoval ? 'removed' : 'updated';
     outputs.push({ logicalId, change: kind, oldExport: exportName(change.oldValue), newExport: exportName(change.newValue) });
   });
-  return { name, resources, outputs };
+  const security = {
+    broadened: diff.permissionsBroadened,
+    iam: diff.iamChanges.hasChanges ? diff.iamChanges.summarizeStatements() : [],
+    managedPolicies: diff.iamChanges.hasChanges ? diff.iamChanges.summarizeManagedPolicies() : [],
+    securityGroups: diff.securityGroupChanges.hasChanges ? diff.securityGroupChanges.summarize() : [],
+  };
+  return { name, resources, outputs, security };
 });
 
 process.stdout.write(JSON.stringify({ stacks }));

@@ -8,6 +8,7 @@ which property changes replace a resource. This module calls it and returns data
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -75,10 +76,25 @@ class OutputChange:
 
 
 @dataclass(frozen=True)
+class SecurityChange:
+    """The diff library's own account of IAM and security-group changes (tables, header row first)."""
+
+    broadened: bool
+    iam: tuple[tuple[str, ...], ...] = ()
+    managed_policies: tuple[tuple[str, ...], ...] = ()
+    security_groups: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def any(self) -> bool:
+        return bool(self.iam or self.managed_policies or self.security_groups)
+
+
+@dataclass(frozen=True)
 class StackDiff:
     name: str
     resources: tuple[ResourceChange, ...]
     outputs: tuple[OutputChange, ...]
+    security: SecurityChange = SecurityChange(broadened=False)
 
 
 def _node() -> str:
@@ -113,8 +129,23 @@ def diff_templates(pairs: dict[str, tuple[dict[str, Any] | None, dict[str, Any] 
             OutputChange(stack["name"], o["logicalId"], o["change"], o["oldExport"], o["newExport"])
             for o in stack["outputs"]
         )
-        diffs.append(StackDiff(name=stack["name"], resources=resources, outputs=outputs))
+        found = stack.get("security") or {}
+        security = SecurityChange(
+            broadened=bool(found.get("broadened")),
+            iam=_table(found.get("iam")),
+            managed_policies=_table(found.get("managedPolicies")),
+            security_groups=_table(found.get("securityGroups")),
+        )
+        diffs.append(StackDiff(name=stack["name"], resources=resources, outputs=outputs, security=security))
     return diffs
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _table(rows: Any) -> tuple[tuple[str, ...], ...]:
+    """A summary table without the terminal colours the library adds."""
+    return tuple(tuple(_ANSI.sub("", str(cell)) for cell in row) for row in rows or ())
 
 
 def stateful_losses(diffs: list[StackDiff]) -> list[ResourceChange]:

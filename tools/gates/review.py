@@ -1,0 +1,414 @@
+"""The offline review of a change: what it would do to every environment, in both compute modes.
+
+Usage: python -m tools.gates.review [--base REF] [--out FILE] [--allow-destructive]
+       (or: make review)
+
+Synthesizes the working tree and a base (a git ref, checked out in a temporary worktree;
+default the merge-base with origin/main, else main) for every environment in cdk.json in
+both compute modes, and compares each stack with the CDK's own diff library, as the guard
+does. Prints one Markdown report fit for a pull-request comment, and writes the whole of it
+to --out. No AWS credentials: nothing is looked up.
+
+Exit status: 0, or 1 when a stateful resource would be replaced, deleted or unprotected
+(the guard's rule) unless --allow-destructive; 2 when the review itself could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import contextlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from config import read_context
+from tools import ROOT
+from tools.cost import CostError, inventory, prices
+from tools.cost.model import Usage, ecs_lines, lambda_lines, shared_lines
+from tools.gates.assembly import ECS_PLAIN_HTTP, SynthError, synthesize, templates
+from tools.gates.guard import weakened
+from tools.gates.template_diff import STATEFUL_TYPES, ResourceChange, StackDiff, diff_templates, stateful_losses
+
+MODES = ("lambda", "ecs")
+# GitHub refuses comments over 65,536 characters; the verdicts always fit, the details give way.
+COMMENT_LIMIT = 65_536
+# The cost report's first volume: the default at which a change is priced.
+PRICED_REQUESTS = 1_000_000
+_HASH = re.compile(r"[0-9a-f]{64}")
+# CDK metadata that moves with every asset hash or library version and says nothing to a reviewer.
+_QUIET_TYPES = frozenset({"AWS::CDK::Metadata"})
+
+
+class ReviewError(RuntimeError):
+    """The review could not run; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Configuration:
+    env: str
+    mode: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.env}/{self.mode}"
+
+    @property
+    def context(self) -> tuple[str, ...]:
+        return ECS_PLAIN_HTTP if self.mode == "ecs" else ()
+
+
+@dataclass
+class StackReview:
+    name: str
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    modified: list[str] = field(default_factory=list)
+    assets: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    security: list[str] = field(default_factory=list)
+    broadened: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return any((self.added, self.removed, self.replaced, self.modified, self.assets, self.outputs))
+
+
+@dataclass
+class ConfigReview:
+    configuration: Configuration
+    stacks: list[StackReview]
+    destructive: list[str]
+    acknowledgements: list[str]
+    cost: list[str]
+    cost_delta: float | None
+
+    @property
+    def verdict(self) -> str:
+        if self.destructive:
+            return "**destructive**"
+        if any(s.changed for s in self.stacks) or self.acknowledgements:
+            return "changes"
+        return "no change"
+
+
+# ---------------------------------------------------------------------- synthesizing both sides
+
+
+def default_base() -> str:
+    for ref in ("origin/main", "main"):
+        found = _git("merge-base", "HEAD", ref, check=False)
+        if found:
+            return found
+    raise ReviewError("no base: neither origin/main nor main exists; accepted: --base <git ref>")
+
+
+def _git(*args: str, check: bool = True, cwd: Path = ROOT) -> str:
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        if check:
+            raise ReviewError(f"git {' '.join(args)}: {result.stderr.strip().splitlines()[-1:]}")
+        return ""
+    return result.stdout.strip()
+
+
+@contextlib.contextmanager
+def worktree(ref: str) -> Iterator[Path]:
+    """``ref`` checked out beside the working tree, sharing its set-up (venv, CLI, Go build cache)."""
+    commit = _git("rev-parse", "--verify", f"{ref}^{{commit}}")
+    with tempfile.TemporaryDirectory(prefix="anigmaa-review-") as folder:
+        path = Path(folder) / "base"
+        _git("worktree", "add", "--detach", "--quiet", str(path), commit)
+        try:
+            for shared in (".venv", "node_modules", ".cache"):
+                if (ROOT / shared).exists() and not (path / shared).exists():
+                    (path / shared).symlink_to(ROOT / shared)
+            yield path
+        finally:
+            _git("worktree", "remove", "--force", str(path), check=False)
+
+
+def configurations(root: Path) -> list[Configuration]:
+    environments = read_context(root).get("environments", {})
+    return [Configuration(env, mode) for env in environments for mode in MODES]
+
+
+def synth_all(jobs: list[tuple[Path, Configuration, Path]]) -> None:
+    """Synthesize every (root, configuration) into its folder, two at a time (the cores there are)."""
+    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [
+            pool.submit(synthesize, out, env=c.env, compute=c.mode, context=c.context, root=root)
+            for root, c, out in jobs
+        ]
+        for future in futures:
+            future.result()
+
+
+# ---------------------------------------------------------------------- comparing
+
+
+def _scalar_changes(old: Any, new: Any, path: str = "") -> list[str]:
+    """Property paths whose values differ, with old → new for scalars."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        found = []
+        for key in sorted(set(old) | set(new)):
+            found += _scalar_changes(old.get(key), new.get(key), f"{path}.{key}" if path else key)
+        return found
+    if old == new:
+        return []
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        found = []
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
+            found += _scalar_changes(a, b, f"{path}[{i}]")
+        return found
+    if isinstance(old, (str, int, float, bool)) and isinstance(new, (str, int, float, bool)):
+        return [f"`{path}`: {_short(old)} → {_short(new)}"]
+    return [f"`{path}`"]
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + '…"'
+
+
+def _only_assets(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """The resource differs only in asset hashes (a new Lambda zip, a new image tag)."""
+    strip = {k: v for k, v in old.items() if k != "Metadata"}, {k: v for k, v in new.items() if k != "Metadata"}
+    return strip[0] != strip[1] and _HASH.sub("#", json.dumps(strip[0], sort_keys=True)) == _HASH.sub(
+        "#", json.dumps(strip[1], sort_keys=True)
+    )
+
+
+def _asset_line(resource: str, kind: str, old: dict[str, Any], new: dict[str, Any]) -> str:
+    before = sorted(set(_HASH.findall(json.dumps(old))) - set(_HASH.findall(json.dumps(new))))
+    after = sorted(set(_HASH.findall(json.dumps(new))) - set(_HASH.findall(json.dumps(old))))
+    what = {"AWS::Lambda::Function": "Lambda code changed", "AWS::ECS::TaskDefinition": "ECS image changed"}.get(
+        kind, f"{kind} asset changed"
+    )
+    return f"{what}: asset {','.join(h[:8] for h in before)}… → {','.join(h[:8] for h in after)}… (`{resource}`)"
+
+
+def _acknowledged(templates_: dict[str, dict[str, Any]]) -> set[str]:
+    """Every cdk-nag acknowledgement and checkov skip, as `stack/resource: rule`."""
+    found = set()
+    for stack, template in templates_.items():
+        for logical_id, resource in template.get("Resources", {}).items():
+            metadata = resource.get("Metadata") or {}
+            for rule in (metadata.get("cdk_nag") or {}).get("rules_to_suppress", []):
+                found.add(f"cdk-nag {rule.get('id')} at {stack}/{logical_id}")
+            for skip in (metadata.get("checkov") or {}).get("skip", []):
+                found.add(f"checkov {skip.get('id')} at {stack}/{logical_id}")
+    return found
+
+
+def _monthly(assembly: Path, mode: str) -> tuple[float, dict[str, float]]:
+    inv = inventory.read(assembly)
+    table = prices.load(prices.default_path(inv.region))
+    usage = Usage(requests=PRICED_REQUESTS)
+    lines = shared_lines(inv, table, usage) + (lambda_lines if mode == "lambda" else ecs_lines)(inv, table, usage)
+    by_label: dict[str, float] = {}
+    for line in lines:
+        by_label[f"{line.group}: {line.label}"] = by_label.get(f"{line.group}: {line.label}", 0.0) + line.usd
+    return sum(by_label.values()), by_label
+
+
+def compare(configuration: Configuration, base: Path, head: Path) -> ConfigReview:
+    old, new = templates(base), templates(head)
+    pairs = {
+        name.removesuffix(".template.json"): (old.get(name), new.get(name)) for name in sorted(set(old) | set(new))
+    }
+    diffs = diff_templates(pairs)
+    destructive = [loss.describe() for loss in stateful_losses(diffs)]
+    destructive += weakened(base, head, configuration.label)
+    stacks = [_stack_review(d, pairs[d.name]) for d in diffs]
+    before, after = (
+        _acknowledged({k: v[0] or {} for k, v in pairs.items()}),
+        _acknowledged({k: v[1] or {} for k, v in pairs.items()}),
+    )
+    acknowledgements = [f"added: {a}" for a in sorted(after - before)] + [
+        f"removed: {a}" for a in sorted(before - after)
+    ]
+    cost, delta = _cost(configuration, base, head)
+    return ConfigReview(configuration, stacks, destructive, acknowledgements, cost, delta)
+
+
+def _stack_review(diff: StackDiff, pair: tuple[dict[str, Any] | None, dict[str, Any] | None]) -> StackReview:
+    old_resources = (pair[0] or {}).get("Resources", {})
+    new_resources = (pair[1] or {}).get("Resources", {})
+    review = StackReview(diff.name)
+    if pair[0] is None:
+        review.added.append(f"the whole stack ({len(new_resources)} resources)")
+    elif pair[1] is None:
+        review.removed.append(f"the whole stack ({len(old_resources)} resources)")
+    for change in diff.resources:
+        if change.type in _QUIET_TYPES or pair[0] is None or pair[1] is None:
+            continue
+        review_line(review, change, old_resources.get(change.logical_id), new_resources.get(change.logical_id))
+    for output in diff.outputs:
+        review.outputs.append(f"`{output.logical_id}` {output.change}")
+    security = diff.security
+    review.broadened = security.broadened
+    for title, rows in (("IAM", security.iam), ("managed policies", security.managed_policies),
+                        ("security groups", security.security_groups)):  # fmt: skip
+        if rows:
+            review.security.append(f"{title}:\n\n" + _markdown_table(rows))
+    return review
+
+
+def review_line(review: StackReview, change: ResourceChange, old: Any, new: Any) -> None:
+    name = f"`{change.logical_id}` ({change.type})"
+    stateful = " — stateful" if change.type in STATEFUL_TYPES else ""
+    if old is None:
+        review.added.append(name)
+    elif new is None:
+        review.removed.append(name + stateful)
+    elif change.replaces_or_removes:
+        causes = [p.name for p in change.properties if p.impact in ("WILL_REPLACE", "MAY_REPLACE")]
+        review.replaced.append(f"{name}{stateful}, because of {', '.join(causes) or 'its type'}")
+    elif _only_assets(old, new):
+        review.assets.append(_asset_line(change.logical_id, change.type, old, new))
+    else:
+        paths = _scalar_changes(old.get("Properties", {}), new.get("Properties", {}))
+        for key in ("DeletionPolicy", "UpdateReplacePolicy"):
+            paths += _scalar_changes(old.get(key), new.get(key), key)
+        review.modified.append(f"{name}: {'; '.join(paths) or 'metadata only'}")
+
+
+def _markdown_table(rows: tuple[tuple[str, ...], ...]) -> str:
+    header, *body = rows
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell.replace("\n", "<br>").replace("|", "\\|") for cell in row) + " |" for row in body]
+    return "\n".join(lines)
+
+
+def _cost(configuration: Configuration, base: Path, head: Path) -> tuple[list[str], float | None]:
+    try:
+        before, before_lines = _monthly(base, configuration.mode)
+        after, after_lines = _monthly(head, configuration.mode)
+    except CostError as error:
+        return [f"not priced: {error}"], None
+    moved = []
+    for label in sorted(set(before_lines) | set(after_lines)):
+        a, b = before_lines.get(label, 0.0), after_lines.get(label, 0.0)
+        if abs(b - a) >= 0.005:
+            moved.append(f"{label}: ${a:,.2f} → ${b:,.2f} ({b - a:+,.2f})")
+    return moved, after - before
+
+
+# ---------------------------------------------------------------------- the report
+
+
+def render(reviews: list[ConfigReview], base: str, limit: int = COMMENT_LIMIT, full_report: str = "") -> str:
+    head = [
+        "<!-- anigmaa-review -->",
+        f"## Infrastructure review against `{base}`",
+        "",
+        "| environment / mode | verdict | stacks changed | monthly cost at 1M requests |",
+        "|---|---|---|---|",
+    ]
+    for r in reviews:
+        changed = ", ".join(s.name for s in r.stacks if s.changed) or "—"
+        cost = "—" if r.cost_delta is None or abs(r.cost_delta) < 0.005 else f"{r.cost_delta:+,.2f} USD"
+        head.append(f"| {r.configuration.label} | {r.verdict} | {changed} | {cost} |")
+    pointer = f"\n\n_Details cut to fit a comment; the whole report: {full_report or 'the review artifact'}._"
+    # What is destroyed is part of the verdict: all of it if it fits, else the first few of each.
+    for most in (None, 3, 0):
+        losses = []
+        for r in reviews:
+            shown = r.destructive if most is None else r.destructive[:most]
+            losses += [f"\n**Destructive in {r.configuration.label}:** {loss}" for loss in shown]
+            if len(shown) < len(r.destructive):
+                losses.append(f"\n…and {len(r.destructive) - len(shown)} more in {r.configuration.label}")
+        if len("\n".join(head + losses)) + len(pointer) <= limit:
+            break
+    head += losses
+    details = [_details(r) for r in reviews if r.verdict != "no change"]
+    text = "\n".join(head)
+    for block in details:
+        if len(text) + len(block) + 2 + len(pointer) > limit:
+            return text + pointer
+        text += "\n\n" + block
+    return text
+
+
+def _details(r: ConfigReview) -> str:
+    parts = [f"<details><summary><b>{r.configuration.label}</b>: {r.verdict}</summary>", ""]
+    for stack in r.stacks:
+        if not stack.changed and not stack.security:
+            continue
+        parts.append(f"#### {stack.name}")
+        sections = {"Added": stack.added, "Removed": stack.removed, "Replaced": stack.replaced,
+                    "Modified": stack.modified, "Assets": stack.assets, "Outputs": stack.outputs}  # fmt: skip
+        for title, items in sections.items():
+            parts += [f"- {title}: {item}" for item in items]
+        if stack.security:
+            width = "**widening**" if stack.broadened else "narrowing or neutral"
+            parts.append(f"\nSecurity changes ({width}):\n")
+            parts += stack.security
+        parts.append("")
+    if r.acknowledgements:
+        parts.append("#### Acknowledged findings (read each one)")
+        parts += [f"- {a}" for a in r.acknowledgements]
+        parts.append("")
+    if r.cost:
+        parts.append("#### Monthly cost at 1M requests (lines that moved)")
+        parts += [f"- {c}" for c in r.cost]
+        parts.append("")
+    parts.append("</details>")
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------------- main
+
+
+def run(base_ref: str, work: Path) -> list[ConfigReview]:
+    with worktree(base_ref) as base_root:
+        configs = configurations(ROOT)
+        base_configs = {c.label for c in configurations(base_root)}
+        jobs = [(ROOT, c, work / "head" / c.label.replace("/", "-")) for c in configs]
+        jobs += [(base_root, c, work / "base" / c.label.replace("/", "-")) for c in configs if c.label in base_configs]
+        synth_all(jobs)
+    reviews = []
+    for c in configs:
+        base_out = work / "base" / c.label.replace("/", "-")
+        if not base_out.exists():
+            base_out.mkdir(parents=True)  # a new environment: everything is added
+        reviews.append(compare(c, base_out, work / "head" / c.label.replace("/", "-")))
+    return reviews
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.gates.review", description=__doc__.splitlines()[0])
+    parser.add_argument("--base", help="git ref to compare with (default: the merge-base with origin/main, or main)")
+    parser.add_argument("--out", type=Path, default=ROOT / ".review" / "report.md", help="where the whole report goes")
+    parser.add_argument("--allow-destructive", action="store_true", help="exit 0 even when a stateful resource goes")
+    args = parser.parse_args(argv)
+    try:
+        ref = args.base or default_base()
+        base = f"{ref} ({_git('rev-parse', '--short=12', ref)})" if args.base else _git("rev-parse", "--short=12", ref)
+        with tempfile.TemporaryDirectory(prefix="anigmaa-review-out-") as work:
+            reviews = run(ref, Path(work))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(render(reviews, base, limit=10**9), encoding="utf-8")
+        print(render(reviews, base, full_report=str(args.out)))
+    except (ReviewError, SynthError, RuntimeError) as error:
+        print(f"review: {error}", file=sys.stderr)
+        return 2
+    destructive = [r.configuration.label for r in reviews if r.destructive]
+    if destructive and not args.allow_destructive:
+        print(f"review: destructive in {', '.join(destructive)}; if intended: --allow-destructive", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
