@@ -24,4 +24,4 @@ def test_the_rehearsal_deploys_switches_updates_and_refuses_what_cloudformation_
         "refused: deploy dev with a SecureString missing",
     ]
     assert "rehearsal: no request left loopback (the proxy every other address goes through saw none)" in lines
-    assert any(line.startswith("rehearsal: 25 steps passed in ") for line in lines), result.stdout
+    assert any(line.startswith("rehearsal: 26 steps passed in ") for line in lines), result.stdout

@@ -310,6 +310,11 @@ def rehearse(r: Rehearsal) -> None:
     r.client("cloudformation").delete_stack(StackName=on_ecs)
     r.expect_stacks("back on lambda with a domain", {network, data, on_lambda, edge})
 
+    # What code review's second opinion does: a change-set diff against what is deployed.
+    diff = r.cdk("cdk diff --method=change-set (lambda_memory=1024)", "diff", "--method=change-set", *domain, "-c",
+                 "lambda_memory=1024", "--exclusively", "Lambda")  # fmt: skip
+    if "MemorySize" not in diff or "512" not in diff or "1024" not in diff:
+        raise RehearsalError(f"cdk diff --method=change-set does not show MemorySize 512 → 1024:\n{_tail(diff)}")
     r.deploy("update: lambda_memory=1024", "--all", *domain, "-c", "lambda_memory=1024")
     check_lambda(r, "prod", memory=1024, domain=True)
 
