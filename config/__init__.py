@@ -13,6 +13,7 @@ raises `ConfigError` with one line naming the key, the value it got and what is 
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 from collections.abc import Mapping
@@ -30,6 +31,7 @@ from config.backend import (
     REDIS_PORT,
     SECRET_NAMES,
 )
+from config.ci import load_ci
 from config.keys import COMPUTE_MODES, ENVIRONMENTS, KEYS, ROOT_KEYS, ConfigError, fail
 from config.model import AppConfig
 from config.rules import assemble
@@ -123,4 +125,4 @@ def load_config(context: Mapping[str, Any], project_root: Path) -> AppConfig:
         raise ConfigError(f"{missing[0]}: no value for env {env!r}; accepted: set it in cdk.json environments.{env}")
 
     parsed = {key: KEYS[key].parse(key, value) for key, value in values.items()}
-    return assemble(env, compute, parsed, project_root)
+    return dataclasses.replace(assemble(env, compute, parsed, project_root), ci=load_ci(context))

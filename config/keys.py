@@ -29,7 +29,8 @@ from config.limits import (
 ENVIRONMENTS = ("prod", "dev")
 COMPUTE_MODES = ("lambda", "ecs")
 # The keys that choose what to build rather than how; they live at the context's root.
-ROOT_KEYS = ("env", "compute", "environments")
+# The last three are account-wide, for the CI stack only (config/ci.py).
+ROOT_KEYS = ("env", "compute", "environments", "github_repository", "github_repository_ids", "github_oidc_provider_arn")
 # How the private subnets reach the internet: managed NAT gateways, or EC2 NAT instances
 # (the CDK's NatProvider.instanceV2 on Amazon Linux 2023).
 NAT_PROVIDERS = ("gateway", "instance")

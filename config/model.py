@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from config.backend import SECRET_NAMES
+from config.ci import CiConfig
 from config.limits import LAMBDA_ARCHITECTURES, LAMBDA_RUNTIMES, LOG_RETENTION
 from config.naming import Names
 
@@ -155,6 +156,8 @@ class AppConfig:
     api: ApiConfig
     ecs: EcsConfig
     backend: BackendConfig
+    # The account-wide CI settings, when a GitHub repository is named (config/ci.py).
+    ci: CiConfig | None = None
 
     @property
     def names(self) -> Names:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Annotations, App, Environment, Stack, Tags
+from aws_cdk import Annotations, App, Environment, Stack, Stage, Tags
 
 from config import AppConfig
+from stacks.ci_stack import CiStack
 from stacks.compute import ComputeStack
 from stacks.data_stack import DataStack
 from stacks.ecs_stack import EcsStack
@@ -100,6 +101,18 @@ def build_stacks(app: App, config: AppConfig) -> AppStacks:
             description=f"anigmaa {config.env}: the API domain's DNS record",
         )
         _tag(edge, config)
+    if config.ci is not None:
+        # Its own Stage, so `cdk deploy --all` (top-level stacks only) never selects it: `cdk deploy 'Ci/*'`.
+        stage = Stage(app, "Ci", env=_environment(config))
+        ci = CiStack(
+            stage,
+            "Roles",
+            ci=config.ci,
+            stack_name="anigmaa-ci",
+            termination_protection=True,
+            description=f"anigmaa: GitHub OIDC roles of {config.ci.repository} (deployed by hand, once per account)",
+        )
+        Tags.of(ci).add("project", "anigmaa")
     return AppStacks(network=network, data=data, compute=compute, edge=edge)
 
 

@@ -1,0 +1,152 @@
+"""The CI stack: GitHub's OIDC provider and roles that trust exactly one event or Environment of one
+repository, may assume only the CDK bootstrap roles, and are never selected by an environment's deploy."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import Stack
+from aws_cdk.assertions import Template
+
+from config import ConfigError, load_config
+from config.ci import load_ci
+from stacks.app_stacks import build_stacks
+from stacks.checks import register_checks
+from tests.conftest import CDK_CONTEXT, ROOT, Synth, new_app
+
+REPOSITORY = {"github_repository": "anigmaa/anigmaa-infra", "github_repository_ids": "1234567/89012345"}
+# The role → the subject claim its trust names.
+CLAIMS = {
+    "anigmaa-ci-review": "pull_request",
+    "anigmaa-ci-deploy-prod": "environment:prod",
+    "anigmaa-ci-deploy-dev": "environment:dev",
+    "anigmaa-ci-plan-prod": "environment:prod-plan",
+    "anigmaa-ci-drift": "environment:drift",
+}
+
+
+@pytest.fixture(scope="module")
+def ci(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
+    """The app with a repository named, synthesized with the policy checks (which must pass)."""
+    outdir = tmp_path_factory.mktemp("ci")
+    app = new_app({"env": "prod", "compute": "lambda", **REPOSITORY}, outdir)
+    build_stacks(app, load_config(app.node.get_all_context(), ROOT))
+    register_checks(app)
+    app.synth()
+    stack = app.node.find_child("Ci").node.find_child("Roles")
+    assert isinstance(stack, Stack)
+    assert stack.termination_protection
+    return dict(Template.from_stack(stack).to_json()), outdir
+
+
+def _roles(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["Properties"]["RoleName"]: r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Role"}
+
+
+def test_each_role_trusts_one_subject_of_this_repository_in_both_forms(ci: tuple[dict[str, Any], Path]) -> None:
+    template, _ = ci
+    roles = _roles(template)
+    assert set(roles) == set(CLAIMS)
+    [provider_id] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::IAM::OIDCProvider"]
+    for name, claim in CLAIMS.items():
+        [statement] = roles[name]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert statement["Principal"] == {"Federated": {"Ref": provider_id}}
+        assert statement["Condition"] == {
+            "StringEquals": {
+                "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                "token.actions.githubusercontent.com:sub": [
+                    f"repo:anigmaa/anigmaa-infra:{claim}",
+                    f"repo:anigmaa@1234567/anigmaa-infra@89012345:{claim}",
+                ],
+            }
+        }, name
+
+
+def _statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for policy in role["Properties"].get("Policies", []):
+        found += policy["PolicyDocument"]["Statement"]
+    return found
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_no_role_can_assume_or_pass_anything_but_the_bootstrap_roles(ci: tuple[dict[str, Any], Path]) -> None:
+    template, _ = ci
+    for name, role in _roles(template).items():
+        for statement in _statements(role):
+            actions = _as_list(statement["Action"])
+            if statement["Effect"] != "Allow":
+                continue
+            assert not any(
+                a in ("*", "iam:*", "sts:*") or (a.startswith("iam:") and a != "iam:PassRole") for a in actions
+            )
+            if "sts:AssumeRole" in actions or "iam:PassRole" in actions:
+                for resource in _as_list(statement["Resource"]):
+                    assert "cdk-hnb659fds-" in json.dumps(resource), f"{name} may reach {resource}"
+            if "iam:PassRole" in actions:
+                assert name == "anigmaa-ci-plan-prod"
+                assert "cdk-hnb659fds-cfn-exec-role" in json.dumps(statement["Resource"])
+                assert statement["Condition"] == {
+                    "StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}
+                }
+        if name in ("anigmaa-ci-review", "anigmaa-ci-plan-prod"):
+            denied = [s for s in _statements(role) if s["Effect"] == "Deny"]
+            assert any("cloudformation:ExecuteChangeSet" in _as_list(s["Action"]) for s in denied), name
+            assert all("cloudformation:ExecuteChangeSet" not in _as_list(s["Action"]) for s in _statements(role)
+                       if s["Effect"] == "Allow")  # fmt: skip
+        if name.startswith("anigmaa-ci-deploy-"):
+            assumed = [s for s in _statements(role) if "sts:AssumeRole" in _as_list(s["Action"])]
+            kinds = {k for s in assumed for k in ("deploy", "file-publishing", "image-publishing", "lookup")
+                     if f"-{k}-role-" in json.dumps(s["Resource"])}  # fmt: skip
+            assert kinds == {"deploy", "file-publishing", "image-publishing"}, name
+
+
+def test_the_roles_and_the_provider_outlive_the_stack(ci: tuple[dict[str, Any], Path]) -> None:
+    template, _ = ci
+    for resource in template["Resources"].values():
+        if resource["Type"] in ("AWS::IAM::Role", "AWS::IAM::OIDCProvider"):
+            assert resource["DeletionPolicy"] == "Retain"
+
+
+def test_deploy_all_never_selects_the_ci_stack(ci: tuple[dict[str, Any], Path]) -> None:
+    """`cdk deploy --all` takes the main assembly's stacks; the CI stack is in the Ci stage's own."""
+    _, outdir = ci
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    top = {
+        a["properties"].get("stackName", name)
+        for name, a in manifest["artifacts"].items()
+        if a["type"] == "aws:cloudformation:stack"
+    }
+    assert top == {"anigmaa-prod-network", "anigmaa-prod-data", "anigmaa-prod-lambda"}
+    assert manifest["artifacts"]["assembly-Ci"]["type"] == "cdk:cloud-assembly"
+    nested = json.loads((outdir / "assembly-Ci" / "manifest.json").read_text())
+    assert [
+        a["properties"]["stackName"] for a in nested["artifacts"].values() if a["type"] == "aws:cloudformation:stack"
+    ] == ["anigmaa-ci"]
+
+
+def test_without_a_repository_there_is_no_ci_stack(synth: Callable[[str], Synth]) -> None:
+    assert load_ci(CDK_CONTEXT) is None
+    assert not (synth("prod").outdir / "assembly-Ci").exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"github_repository": "anigmaa"}, r"^github_repository: 'anigmaa' is malformed; accepted: OWNER/NAME"),
+        ({"github_repository": "*/anigmaa-infra"}, r"^github_repository: '\*/anigmaa-infra' is malformed"),
+        ({"github_repository_ids": "1/2"}, r"^github_repository_ids: set without github_repository; accepted:"),
+        ({**REPOSITORY, "github_repository_ids": "12-34"}, r"^github_repository_ids: '12-34' is malformed"),
+    ],
+)
+def test_bad_ci_settings_are_one_line(overrides: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config({**CDK_CONTEXT, **overrides}, ROOT)
