@@ -146,6 +146,8 @@ def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
         "compute": "ecs",
         "ecs_image_uri": "123456789012.dkr.ecr.ap-southeast-1.amazonaws.com/anigmaa-backend:1.4.2",
     }
+    # A repository named: the app adds the CI stack in its own Stage (its template in assembly-Ci/).
+    configurations["prod-ci"] = {**base, "github_repository": "anigmaa/anigmaa-infra", "github_repository_ids": "1/2"}
     return configurations
 
 

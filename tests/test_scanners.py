@@ -16,7 +16,9 @@ SCANNED = ["prod", "dev", "prod-custom", "prod-ecs", "dev-ecs", "prod-custom-ecs
 @pytest.fixture(scope="module")
 def scanned(synth: Callable[[str], Synth]) -> tuple[list[LintFinding], CheckovResult, dict[str, list[str]]]:
     folders = {name: synth(name).outdir for name in SCANNED}
+    folders["ci"] = synth("prod-ci").outdir / "assembly-Ci"  # the CI stack, in its Stage's own assembly
     templates = templates_in(list(folders.values()))
+    assert any(path.parent.name == "assembly-Ci" for path in templates), "the CI stack's template was not found"
     lint = cfn_lint(templates)
     by_config = {name: [f.rule for f in lint if f.file.startswith(str(folder))] for name, folder in folders.items()}
     return lint, checkov(templates), by_config
