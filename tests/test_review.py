@@ -125,6 +125,7 @@ def test_a_commit_that_raises_lambda_memory_is_reviewed_from_git(tmp_path: Path)
     assert "`MemorySize`: 512 → 1024" in report
     assert "| dev/lambda | no change | — | — |" in report
     assert "`MemorySize`: 512 → 1024" in (repo / ".review" / "report.md").read_text()
+    assert (repo / ".review" / "comment.md").read_text().strip() == report.strip()
 
 
 class _FakeGitHub(JsonHandler):

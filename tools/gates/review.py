@@ -6,8 +6,8 @@ Usage: python -m tools.gates.review [--base REF] [--out FILE] [--allow-destructi
 Synthesizes the working tree and a base (a git ref, checked out in a temporary worktree;
 default the merge-base with origin/main, else main) for every environment in cdk.json in
 both compute modes, and compares each stack with the CDK's own diff library, as the guard
-does. Prints one Markdown report fit for a pull-request comment, and writes the whole of it
-to --out. No AWS credentials: nothing is looked up.
+does. Prints one Markdown report fit for a pull-request comment (also written to comment.md
+beside --out), and writes the whole of it to --out. No AWS credentials: nothing is looked up.
 
 Exit status: 0, or 1 when a stateful resource would be replaced, deleted or unprotected
 (the guard's rule) unless --allow-destructive; 2 when the review itself could not run.
@@ -115,7 +115,8 @@ def _git(*args: str, check: bool = True, cwd: Path = ROOT) -> str:
     result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         if check:
-            raise ReviewError(f"git {' '.join(args)}: {result.stderr.strip().splitlines()[-1:]}")
+            said = result.stderr.strip().splitlines() or ["no output"]
+            raise ReviewError(f"git {' '.join(args)}: {said[-1]}")
         return ""
     return result.stdout.strip()
 
@@ -399,7 +400,10 @@ def main(argv: list[str] | None = None) -> int:
             reviews = run(ref, Path(work))
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(render(reviews, base, limit=10**9), encoding="utf-8")
-        print(render(reviews, base, full_report=str(args.out)))
+        comment = render(reviews, base, full_report=str(args.out))
+        # The comment-sized report beside the whole one, for the workflow to post.
+        args.out.with_name("comment.md").write_text(comment + "\n", encoding="utf-8")
+        print(comment)
     except (ReviewError, SynthError, RuntimeError) as error:
         print(f"review: {error}", file=sys.stderr)
         return 2
