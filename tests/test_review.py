@@ -172,3 +172,10 @@ def test_the_review_comment_is_created_once_then_updated_in_place() -> None:
     assert len(marked) == 1
     assert marked[0]["body"] == f"{pr_comment.MARKER}\nsecond report"
     assert _FakeGitHub.calls[-1] == f"PATCH /repos/anigmaa/infra/issues/comments/{marked[0]['id']}"
+
+
+def test_a_base_that_is_not_a_commit_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert review.main(["--base", "no-such-ref"]) == 2
+    assert capsys.readouterr().err == (
+        "review: --base no-such-ref: not a commit here; accepted: a branch, tag or commit (git fetch it first)\n"
+    )

@@ -395,6 +395,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         ref = args.base or default_base()
+        if not _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False):
+            raise ReviewError(
+                f"--base {ref}: not a commit here; accepted: a branch, tag or commit (git fetch it first)"
+            )
         base = f"{ref} ({_git('rev-parse', '--short=12', ref)})" if args.base else _git("rev-parse", "--short=12", ref)
         with tempfile.TemporaryDirectory(prefix="anigmaa-review-out-") as work:
             reviews = run(ref, Path(work))
