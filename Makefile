@@ -146,4 +146,4 @@ bench: setup system-packages $(RIE) ## Measure synth, init, size and throughput;
 	$(VENV)/bin/python -m tools.local.bench_lambda
 
 clean: ## Remove build output (keeps the venv and node_modules)
-	rm -rf cdk.out cdk.out.* .cost .guard .cache lambda_src/bootstrap lambda_src/lambda-function.zip .bench
+	rm -rf cdk.out cdk.out.* .cost .guard .cache lambda_src/bootstrap lambda_src/lambda-function.zip .bench .review
