@@ -38,8 +38,9 @@ class CiConfig:
     # since 2026-07-15 (or opted in).
     repository_ids: str | None
     provider_arn: str | None
-    # Each environment of cdk.json, and whether it is protected (then its change sets are prepared
-    # by a role of their own, in the GitHub Environment <env>-plan, and executed after approval).
+    # The environment of this account (one per account: they would share the CDK bootstrap roles),
+    # and whether it is protected (then its change sets are prepared by a role of their own, in
+    # the GitHub Environment <env>-plan, and executed after approval).
     environments: tuple[tuple[str, bool], ...]
 
     @property
@@ -68,13 +69,27 @@ def load_ci(context: Mapping[str, Any]) -> CiConfig | None:
                 raise ConfigError(f"{key}: set without github_repository; accepted: github_repository=OWNER/NAME too")
         return None
     environments = context.get("environments") or {}
+    env = context.get("env", "prod")
+    selected = environments.get(env) if isinstance(environments, Mapping) else None
+    if not isinstance(selected, Mapping):
+        return None  # load_config names the problem
+    account = context.get("account", selected.get("account", ""))
+    sharing = sorted(
+        other
+        for other, settings in environments.items()
+        if other != env and isinstance(settings, Mapping) and settings.get("account", "") == account
+    )
+    if sharing:
+        # One account means one set of CDK bootstrap roles: a deploy role for one environment could deploy the other.
+        where = f"account {account}" if account else "the CLI's current account (account is empty)"
+        raise ConfigError(
+            f"github_repository: env={env} shares {where} with {', '.join(sharing)}, so their CI roles would reach "
+            "the same CDK bootstrap roles and a dev deploy could change prod; accepted: an account of its own per "
+            "environment (set account in cdk.json), then one CI stack per account (-c env=…)"
+        )
     return CiConfig(
         repository=values["github_repository"],
         repository_ids=values["github_repository_ids"] or None,
         provider_arn=values["github_oidc_provider_arn"] or None,
-        environments=tuple(
-            (env, bool(settings.get("termination_protection", False)))
-            for env, settings in environments.items()
-            if isinstance(settings, Mapping)
-        ),
+        environments=((env, bool(context.get("termination_protection", selected.get("termination_protection")))),),
     )

@@ -126,8 +126,8 @@ func newRequest(ctx context.Context, event invocation) (*http.Request, error) {
 }
 
 // requestTarget is the path and query the client asked for. HTTP APIs hand rawPath over
-// decoded (a space, `é` or `?` arrive as themselves): those are encoded again, while a `%`
-// stays an escape, so a malformed one (`%zz`) is refused as the server refuses it.
+// decoded (a space, `é`, `?` or `%` arrive as themselves), so every such byte is encoded
+// again: a `%` in rawPath is always a literal one (the client sent `%25`).
 func requestTarget(event invocation) (*url.URL, error) {
 	path := event.RawPath
 	for _, fallback := range []string{event.RequestContext.HTTP.Path, event.Path, "/"} {
@@ -138,7 +138,7 @@ func requestTarget(event invocation) (*url.URL, error) {
 	}
 	var escaped strings.Builder
 	for i := 0; i < len(path); i++ {
-		if c := path[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`"#<>?\^`+"`{|}", c) >= 0 {
+		if c := path[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`"#%<>?\^`+"`{|}", c) >= 0 {
 			fmt.Fprintf(&escaped, "%%%02X", c)
 		} else {
 			escaped.WriteByte(c)

@@ -2,10 +2,12 @@
 
 Deployed once per account, by hand (README: Code review and delivery), and never by an
 environment's deploy: it lives in its own Stage (`Ci/Roles`), and `cdk deploy --all` (what
-`make deploy` and the deploy workflow run) selects only the app's top-level stacks. Its roles
-cannot change it either: they may assume only the CDK bootstrap roles, whose deploy role has no
-`cloudformation:SetStackPolicy`, so the stack policy the README sets refuses their updates; the
-provider and the roles are retained if the stack is ever deleted.
+`make deploy` and the deploy workflow run) selects only the app's top-level stacks. Through
+its roles CloudFormation cannot update it: they may assume only the CDK bootstrap roles, whose
+deploy role has no `cloudformation:SetStackPolicy`, so the stack policy the README sets refuses
+those updates; that role can delete stacks, so the provider and the roles are retained. One
+account holds one environment's roles: environments sharing an account share its bootstrap
+roles, and are refused (config/ci.py).
 
 Every trust condition: audience `sts.amazonaws.com`, and a subject for exactly one event or
 GitHub Environment of exactly this repository, in GitHub's classic `repo:OWNER/NAME:…` form and,
@@ -55,6 +57,32 @@ CHANGE_SET_ACTIONS = [
     "cloudformation:GetTemplate",
     "cloudformation:GetTemplateSummary",
 ]
+
+
+def staging_bucket() -> str:
+    return f"arn:{Aws.PARTITION}:s3:::cdk-{QUALIFIER}-assets-{Aws.ACCOUNT_ID}-{Aws.REGION}"
+
+
+# What the CLI reads when it acts with a role's own credentials: the bootstrap version and stack.
+CLI_READS = [
+    iam.PolicyStatement(
+        sid="BootstrapVersion",
+        actions=["ssm:GetParameter", "ssm:GetParameters"],
+        resources=[
+            f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:parameter/cdk-bootstrap/{QUALIFIER}/version"
+        ],
+    ),
+    iam.PolicyStatement(
+        sid="BootstrapStack", actions=["cloudformation:DescribeStacks"], resources=[stack_arn("CDKToolkit")]
+    ),
+]
+# A change set names the CloudFormation execution role; only CloudFormation may receive it.
+PASS_EXECUTION_ROLE = iam.PolicyStatement(
+    sid="PassExecutionRole",
+    actions=["iam:PassRole"],
+    resources=[bootstrap_role("cfn-exec")],
+    conditions={"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
+)
 NEVER_EXECUTE = iam.PolicyStatement(
     sid="NeverExecute",
     effect=iam.Effect.DENY,
@@ -83,8 +111,9 @@ class CiStack(Stack):
             "pull_request",
             "cdk diff --method=change-set on pull requests: change sets created, read, deleted; never executed",
             [
-                may_assume("Lookup", "lookup"),
                 iam.PolicyStatement(sid="ChangeSets", actions=CHANGE_SET_ACTIONS, resources=[stack_arn(STACKS)]),
+                *CLI_READS,
+                PASS_EXECUTION_ROLE,
                 NEVER_EXECUTE,
             ],
         )
@@ -109,12 +138,11 @@ class CiStack(Stack):
                         iam.PolicyStatement(
                             sid="ChangeSets", actions=CHANGE_SET_ACTIONS, resources=[stack_arn(f"anigmaa-{env}-*")]
                         ),
+                        *CLI_READS,
                         iam.PolicyStatement(
-                            sid="PassExecutionRole",
-                            actions=["iam:PassRole"],
-                            resources=[bootstrap_role("cfn-exec")],
-                            conditions={"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
+                            sid="StagedTemplates", actions=["s3:GetObject"], resources=[f"{staging_bucket()}/*"]
                         ),
+                        PASS_EXECUTION_ROLE,
                         NEVER_EXECUTE,
                     ],
                 )
@@ -166,13 +194,15 @@ class CiStack(Stack):
             managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(m) for m in managed],
         )
         role.apply_removal_policy(RemovalPolicy.RETAIN)
-        patterns = sorted({p for st in statements if st.effect == iam.Effect.ALLOW for p in _stack_patterns(st)})
-        if patterns:
+        wildcards = sorted(
+            {_as_nag(r) for st in statements if st.effect == iam.Effect.ALLOW for r in st.resources if "*" in r}
+        )
+        if wildcards:
             accept(
                 role,
-                "Scoped to the app's own stacks by name; the trailing wildcard is the stack id CloudFormation "
-                "appends to every stack ARN.",
-                nag=[f"AwsSolutions-IAM5[Resource::{_nag_arn(p)}]" for p in patterns],
+                "Scoped by name to the app's own stacks and to the CDK bootstrap's staging bucket; the trailing "
+                "wildcard is the stack id CloudFormation appends, or the bucket's objects.",
+                nag=[f"AwsSolutions-IAM5[Resource::{w}]" for w in wildcards],
             )
         if managed:
             accept(
@@ -184,16 +214,8 @@ class CiStack(Stack):
         return role
 
 
-def _stack_patterns(statement: iam.PolicyStatement) -> list[str]:
-    """The stack-name patterns of ``statement``'s stack ARNs (``anigmaa-*``)."""
-    found = []
-    for resource in statement.resources:
-        marker = ":stack/"
-        if marker in resource:
-            found.append(resource.split(marker, 1)[1].removesuffix("/*"))
-    return found
-
-
-def _nag_arn(pattern: str) -> str:
-    """A stack ARN as cdk-nag names it in a finding: tokens written as <AWS::…>."""
-    return f"arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/{pattern}/*"
+def _as_nag(resource: str) -> str:
+    """A resource ARN as cdk-nag names it in a finding: the pseudo parameters written as <AWS::…>."""
+    for token, name in ((Aws.PARTITION, "Partition"), (Aws.ACCOUNT_ID, "AccountId"), (Aws.REGION, "Region")):
+        resource = resource.replace(token, f"<AWS::{name}>")
+    return resource

@@ -147,7 +147,11 @@ def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
         "ecs_image_uri": "123456789012.dkr.ecr.ap-southeast-1.amazonaws.com/anigmaa-backend:1.4.2",
     }
     # A repository named: the app adds the CI stack in its own Stage (its template in assembly-Ci/).
-    configurations["prod-ci"] = {**base, "github_repository": "anigmaa/anigmaa-infra", "github_repository_ids": "1/2"}
+    # (Its own account: environments that share one share the CDK bootstrap roles, and are refused.)
+    environments = {name: {**settings} for name, settings in CDK_CONTEXT["environments"].items()}
+    environments["prod"]["account"], environments["dev"]["account"] = "111111111111", "222222222222"
+    repository = {"github_repository": "anigmaa/anigmaa-infra", "github_repository_ids": "1/2"}
+    configurations["prod-ci"] = {**base, "environments": environments, **repository}
     return configurations
 
 

@@ -19,21 +19,29 @@ from stacks.checks import register_checks
 from tests.conftest import CDK_CONTEXT, ROOT, Synth, new_app
 
 REPOSITORY = {"github_repository": "anigmaa/anigmaa-infra", "github_repository_ids": "1234567/89012345"}
-# The role → the subject claim its trust names.
+# The role → the subject claim its trust names: prod's account holds prod's roles only.
 CLAIMS = {
     "anigmaa-ci-review": "pull_request",
     "anigmaa-ci-deploy-prod": "environment:prod",
-    "anigmaa-ci-deploy-dev": "environment:dev",
     "anigmaa-ci-plan-prod": "environment:prod-plan",
     "anigmaa-ci-drift": "environment:drift",
 }
+
+
+def with_accounts(prod: str, dev: str) -> dict[str, Any]:
+    """cdk.json's environments with the accounts given."""
+    environments = {name: dict(settings) for name, settings in CDK_CONTEXT["environments"].items()}
+    environments["prod"]["account"], environments["dev"]["account"] = prod, dev
+    return {"environments": environments}
 
 
 @pytest.fixture(scope="module")
 def ci(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
     """The app with a repository named, synthesized with the policy checks (which must pass)."""
     outdir = tmp_path_factory.mktemp("ci")
-    app = new_app({"env": "prod", "compute": "lambda", **REPOSITORY}, outdir)
+    app = new_app(
+        {"env": "prod", "compute": "lambda", **REPOSITORY, **with_accounts("111111111111", "222222222222")}, outdir
+    )
     build_stacks(app, load_config(app.node.get_all_context(), ROOT))
     register_checks(app)
     app.synth()
@@ -92,7 +100,7 @@ def test_no_role_can_assume_or_pass_anything_but_the_bootstrap_roles(ci: tuple[d
                 for resource in _as_list(statement["Resource"]):
                     assert "cdk-hnb659fds-" in json.dumps(resource), f"{name} may reach {resource}"
             if "iam:PassRole" in actions:
-                assert name == "anigmaa-ci-plan-prod"
+                assert name in ("anigmaa-ci-plan-prod", "anigmaa-ci-review")  # to CloudFormation, for a change set
                 assert "cdk-hnb659fds-cfn-exec-role" in json.dumps(statement["Resource"])
                 assert statement["Condition"] == {
                     "StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}
@@ -125,12 +133,25 @@ def test_deploy_all_never_selects_the_ci_stack(ci: tuple[dict[str, Any], Path]) 
         for name, a in manifest["artifacts"].items()
         if a["type"] == "aws:cloudformation:stack"
     }
-    assert top == {"anigmaa-prod-network", "anigmaa-prod-data", "anigmaa-prod-lambda"}
+    assert top == {"anigmaa-prod-network", "anigmaa-prod-data", "anigmaa-prod-lambda"}  # never anigmaa-ci
     assert manifest["artifacts"]["assembly-Ci"]["type"] == "cdk:cloud-assembly"
     nested = json.loads((outdir / "assembly-Ci" / "manifest.json").read_text())
     assert [
         a["properties"]["stackName"] for a in nested["artifacts"].values() if a["type"] == "aws:cloudformation:stack"
     ] == ["anigmaa-ci"]
+
+
+def test_environments_sharing_an_account_get_no_ci_stack() -> None:
+    """One account, one set of bootstrap roles: a dev deploy role could deploy prod."""
+    with pytest.raises(ConfigError, match=r"^github_repository: env=prod shares the CLI's current account \(account is "
+                       r"empty\) with dev, so their CI roles would reach the same CDK bootstrap roles and a dev deploy "
+                       r"could change prod; accepted: an account of its own per environment"):  # fmt: skip
+        load_config({**CDK_CONTEXT, **REPOSITORY}, ROOT)
+    with pytest.raises(ConfigError, match=r"shares account 111111111111 with dev"):
+        load_config({**CDK_CONTEXT, **REPOSITORY, **with_accounts("111111111111", "111111111111")}, ROOT)
+    dev = load_config({**CDK_CONTEXT, **REPOSITORY, **with_accounts("1" * 12, "2" * 12), "env": "dev"}, ROOT).ci
+    assert dev is not None
+    assert dev.environments == (("dev", False),)  # dev: no plan role, its deploys need no approval
 
 
 def test_without_a_repository_there_is_no_ci_stack(synth: Callable[[str], Synth]) -> None:

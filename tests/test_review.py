@@ -139,12 +139,17 @@ class _FakeGitHub(JsonHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         self.calls.append(f"GET {self.path}")
+        if self.path == "/repos/anigmaa/infra/pulls/7":
+            self.answer(200, {"number": 7, "head": {"sha": "a" * 40}})
+            return
         page = int(urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)["page"][0])
         self.answer(200, self.comments[(page - 1) * 100 : page * 100])
 
     def do_POST(self) -> None:  # noqa: N802
         self.calls.append(f"POST {self.path}")
-        self.comments.append({"id": 1000 + len(self.comments), **self._body()})
+        self.comments.append(
+            {"id": 1000 + len(self.comments), "user": {"login": "github-actions[bot]"}, **self._body()}
+        )
         self.answer(201, self.comments[-1])
 
     def do_PATCH(self) -> None:  # noqa: N802
@@ -156,26 +161,26 @@ class _FakeGitHub(JsonHandler):
 
 
 def test_the_review_comment_is_created_once_then_updated_in_place() -> None:
-    # 150 other comments first, so the marked one is found on the second page.
-    _FakeGitHub.comments[:] = [{"id": i, "body": f"comment {i}"} for i in range(150)]
+    # 150 other comments first (one of them a person's, quoting the marker), so the workflow's own
+    # comment is found on the second page.
+    _FakeGitHub.comments[:] = [{"id": i, "user": {"login": "someone"}, "body": f"comment {i}"} for i in range(150)]
+    _FakeGitHub.comments[3]["body"] = f"quoting {pr_comment.MARKER}"
     _FakeGitHub.calls.clear()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FakeGitHub)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     api = f"http://127.0.0.1:{server.server_address[1]}"
     try:
+        pr_comment.check_head(api, "test-token", "anigmaa/infra", 7, "a" * 40)
+        with pytest.raises(pr_comment.CommentError, match="pull request 7's head is not bbbbbbbbbbbb: not commenting"):
+            pr_comment.check_head(api, "test-token", "anigmaa/infra", 7, "b" * 40)
         assert pr_comment.upsert(api, "test-token", "anigmaa/infra", 7, "first report") == "created"
-        assert pr_comment.upsert(api, "test-token", "anigmaa/infra", 7, "second report") == "updated"
+        assert pr_comment.upsert(api, "test-token", "anigmaa/infra", 7, "second " + "x" * 70_000) == "updated"
     finally:
         server.shutdown()
-    marked = [c for c in _FakeGitHub.comments if pr_comment.MARKER in c["body"]]
-    assert len(marked) == 1
-    assert marked[0]["body"] == f"{pr_comment.MARKER}\nsecond report"
-    assert _FakeGitHub.calls[-1] == f"PATCH /repos/anigmaa/infra/issues/comments/{marked[0]['id']}"
-
-
-def test_a_base_that_is_not_a_commit_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    assert review.main(["--base", "no-such-ref"]) == 2
-    assert capsys.readouterr().err == (
-        "review: --base no-such-ref: not a commit here; accepted: a branch, tag or commit (git fetch it first)\n"
-    )
+    ours = [c for c in _FakeGitHub.comments if c["user"]["login"] == pr_comment.AUTHOR]
+    assert len(ours) == 1
+    assert ours[0]["body"].startswith(f"{pr_comment.MARKER}\nsecond xxx")
+    assert len(ours[0]["body"]) <= pr_comment.LIMIT
+    assert _FakeGitHub.comments[3]["body"] == f"quoting {pr_comment.MARKER}"  # a person's comment is left alone
+    assert _FakeGitHub.calls[-1] == f"PATCH /repos/anigmaa/infra/issues/comments/{ours[0]['id']}"

@@ -1,6 +1,6 @@
 """Post the review as one sticky pull-request comment: update the one that carries the marker, or add it.
 
-Usage: python -m tools.gates.pr_comment --repo OWNER/NAME --pr N --body FILE
+Usage: python -m tools.gates.pr_comment --repo OWNER/NAME --pr N --head-sha SHA --body FILE
        (the token in GITHUB_TOKEN; the API at GITHUB_API_URL, default https://api.github.com)
 
 The review workflow runs it; a comment is found by the hidden marker `make review` writes first.
@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 MARKER = "<!-- anigmaa-review -->"
+# The comment it updates is the workflow's own: a person's comment with the marker is left alone.
+AUTHOR = "github-actions[bot]"
+LIMIT = 65_536
 
 
 class CommentError(RuntimeError):
@@ -43,15 +46,25 @@ def _call(api: str, token: str, method: str, path: str, body: dict[str, Any] | N
         raise CommentError(f"{method} {path}: HTTP {error.code}") from None
 
 
+def check_head(api: str, token: str, repo: str, pr: int, head_sha: str) -> None:
+    """The pull request's head is the commit the review ran on: an artifact cannot aim at another one."""
+    pull = _call(api, token, "GET", f"/repos/{repo}/pulls/{pr}")
+    if (pull.get("head") or {}).get("sha") != head_sha:
+        raise CommentError(f"pull request {pr}'s head is not {head_sha[:12]}: not commenting")
+
+
 def upsert(api: str, token: str, repo: str, pr: int, body: str) -> str:
-    """Update the marked comment, or create it; returns "updated" or "created"."""
+    """Update the workflow's marked comment, or create it; returns "updated" or "created"."""
     if MARKER not in body:
         body = f"{MARKER}\n{body}"
+    if len(body) > LIMIT:
+        note = "\n\n_Cut to GitHub's comment limit; the whole report is the run's artifact._"
+        body = body[: LIMIT - len(note)] + note
     page = 1
     while True:
         comments = _call(api, token, "GET", f"/repos/{repo}/issues/{pr}/comments?per_page=100&page={page}")
         for comment in comments:
-            if MARKER in (comment.get("body") or ""):
+            if MARKER in (comment.get("body") or "") and (comment.get("user") or {}).get("login") == AUTHOR:
                 _call(api, token, "PATCH", f"/repos/{repo}/issues/comments/{comment['id']}", {"body": body})
                 return "updated"
         if len(comments) < 100:
@@ -66,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repo", required=True, help="OWNER/NAME")
     parser.add_argument("--pr", required=True, type=int, help="pull request number")
     parser.add_argument("--body", required=True, type=Path, help="the comment's Markdown")
+    parser.add_argument("--head-sha", required=True, help="the commit the review ran on (the run's head)")
     args = parser.parse_args(argv)
     token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
     if not token:
@@ -73,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     api = os.environ.get("GITHUB_API_URL", "https://api.github.com")
     try:
+        check_head(api, token, args.repo, args.pr, args.head_sha)
         done = upsert(api, token, args.repo, args.pr, args.body.read_text(encoding="utf-8"))
     except (CommentError, OSError) as error:
         print(f"pr_comment: {error}", file=sys.stderr)

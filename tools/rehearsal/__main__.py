@@ -358,6 +358,10 @@ def main(argv: list[str] | None = None) -> int:
     except RehearsalError as failure:
         print(f"rehearsal: FAILED: {failure}", file=sys.stderr)
         return 1
+    except Exception as error:  # an answer the checks did not expect (a boto3 error, a missing item): one line
+        print(f"rehearsal: FAILED: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}",
+              file=sys.stderr)  # fmt: skip
+        return 1
     except KeyboardInterrupt:
         print("rehearsal: interrupted; the emulator is stopped", file=sys.stderr)
         return 130
