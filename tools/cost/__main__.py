@@ -19,7 +19,7 @@ from tools import ROOT
 from tools.cost import CostError, inventory, prices
 from tools.cost.model import Usage
 from tools.cost.report import compare, render, render_sources
-from tools.gates.assembly import ECS_PLAIN_HTTP, SynthError, synthesize
+from tools.gates.assembly import SynthError, synthesize
 
 DEFAULT_VOLUMES = ("100k", "1M", "10M", "100M")
 _VOLUME = re.compile(r"(\d+(?:\.\d+)?)([kKmMgG]?)")
@@ -70,8 +70,7 @@ def _report(args: argparse.Namespace) -> str:
     if args.lambda_assembly is None:
         for mode in assemblies:
             outdir = ROOT / ".cost" / f"{args.env}-{mode}"
-            context = [*args.context, *(ECS_PLAIN_HTTP if mode == "ecs" else ())]
-            assemblies[mode] = synthesize(outdir, env=args.env, compute=mode, context=context)
+            assemblies[mode] = synthesize(outdir, env=args.env, compute=mode, context=args.context)
     lambda_inv = inventory.read(assemblies["lambda"])
     ecs_inv = inventory.read(assemblies["ecs"])
     table = prices.load(args.prices or prices.default_path(lambda_inv.region))

@@ -26,14 +26,17 @@ class SynthError(RuntimeError):
 
 def synthesize(outdir: Path, *, env: str, compute: str, context: Sequence[str] = (), root: Path = ROOT) -> Path:
     """Synthesize ``env`` in ``compute`` mode (plus ``-c`` ``context`` items) into ``outdir``; ``root`` is the
-    checkout whose app and cdk.json are synthesized (another worktree, for a review)."""
+    checkout whose app and cdk.json are synthesized (another worktree, for a review).
+
+    The ECS path is synthesized with plain HTTP acknowledged (ECS_PLAIN_HTTP): these synths are
+    compared, scanned or priced, never deployed."""
     shutil.rmtree(outdir, ignore_errors=True)
     path = f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}"
     cli = ROOT / "node_modules" / ".bin" / "cdk"
     if not cli.exists():
         raise SynthError(f"{cli} is missing; run make setup (or make synth) first")
     command = [str(cli), "synth", "--quiet", "-c", f"env={env}", "-c", f"compute={compute}", "-o", str(outdir)]
-    for item in context:
+    for item in (*context, *(ECS_PLAIN_HTTP if compute == "ecs" else ())):
         command += ["-c", item]
     result = subprocess.run(
         command, cwd=root, env={**os.environ, "PATH": path}, capture_output=True, text=True, check=False

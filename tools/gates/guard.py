@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from tools import ROOT
-from tools.gates.assembly import ECS_PLAIN_HTTP, AssemblyError, SynthError, synthesize, templates
+from tools.gates.assembly import AssemblyError, SynthError, synthesize, templates
 from tools.gates.template_diff import STATEFUL_TYPES, ResourceChange, diff_templates, stateful_losses
 
 BASELINES = ROOT / "baseline"
@@ -153,7 +153,7 @@ def _synths(variant: Variant) -> dict[str, Path]:
             ROOT / ".guard" / f"{variant.name}-{mode}",
             env=variant.env,
             compute=mode,
-            context=(*variant.context, *(ECS_PLAIN_HTTP if mode == "ecs" else ())),
+            context=variant.context,
         )
         for mode in MODES
     }

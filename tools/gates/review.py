@@ -32,8 +32,8 @@ from typing import Any
 from config import read_context
 from tools import ROOT
 from tools.cost import CostError, inventory, prices
-from tools.cost.model import Usage, ecs_lines, lambda_lines, shared_lines
-from tools.gates.assembly import ECS_PLAIN_HTTP, SynthError, synthesize, templates
+from tools.cost.model import Usage, ecs_lines, lambda_lines, shared_lines, total
+from tools.gates.assembly import SynthError, synthesize, templates
 from tools.gates.guard import weakened
 from tools.gates.template_diff import STATEFUL_TYPES, ResourceChange, StackDiff, diff_templates, stateful_losses
 
@@ -59,10 +59,6 @@ class Configuration:
     @property
     def label(self) -> str:
         return f"{self.env}/{self.mode}"
-
-    @property
-    def context(self) -> tuple[str, ...]:
-        return ECS_PLAIN_HTTP if self.mode == "ecs" else ()
 
 
 @dataclass
@@ -146,10 +142,7 @@ def synth_all(jobs: list[tuple[Path, Configuration, Path]]) -> None:
     """Synthesize every (root, configuration) into its folder, two at a time (the cores there are)."""
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [
-            pool.submit(synthesize, out, env=c.env, compute=c.mode, context=c.context, root=root)
-            for root, c, out in jobs
-        ]
+        futures = [pool.submit(synthesize, out, env=c.env, compute=c.mode, root=root) for root, c, out in jobs]
         for future in futures:
             future.result()
 
@@ -219,7 +212,7 @@ def _monthly(assembly: Path, mode: str) -> tuple[float, dict[str, float]]:
     by_label: dict[str, float] = {}
     for line in lines:
         by_label[f"{line.group}: {line.label}"] = by_label.get(f"{line.group}: {line.label}", 0.0) + line.usd
-    return sum(by_label.values()), by_label
+    return total(lines), by_label
 
 
 def compare(configuration: Configuration, base: Path, head: Path) -> ConfigReview:

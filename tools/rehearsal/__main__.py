@@ -30,7 +30,7 @@ from config import SECRET_NAMES
 from tools import ROOT
 from tools.ops.aws import load_environment
 from tools.ops.smoke import stack_outputs
-from tools.rehearsal.server import ACCOUNT, REGION, SKIPPED, Emulator, emulator
+from tools.rehearsal.server import ACCOUNT, FAKE_CREDENTIALS, REGION, SKIPPED, Emulator, emulator
 
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -63,8 +63,8 @@ class Rehearsal:
         return boto3.session.Session(region_name=REGION).client(
             service,
             endpoint_url=self.emulator.url,
-            aws_access_key_id="rehearsal-not-a-key",
-            aws_secret_access_key="rehearsal-not-a-secret",
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         )
 
     # ------------------------------------------------------------------ commands
