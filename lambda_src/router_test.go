@@ -138,13 +138,20 @@ func TestTheRequestLogPassesFlushAndDeadlinesThroughAndLeavesTheQueryOut(t *test
 			t.Errorf("Flush: %v", err)
 		}
 	}))
-	server := httptest.NewServer(handler)
+	// The log line is written after the response has reached the client, so
+	// the test waits for the handler to return before it reads the log.
+	served := make(chan struct{})
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(served)
+		handler.ServeHTTP(w, r)
+	}))
 	defer server.Close()
 	response, err := http.Get(server.URL + "/stream?token=secret-value")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = response.Body.Close()
+	<-served
 	if strings.Contains(logged.String(), "secret-value") || !strings.Contains(logged.String(), `"path":"/stream"`) {
 		t.Fatalf("log = %s", logged.String())
 	}
