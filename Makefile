@@ -39,7 +39,7 @@ NODE_STAMP := node_modules/.installed
 GO_STAMP := lambda_src/.modules-downloaded
 SCAN_VENV := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed
-PY_SOURCES := app.py config stacks constructs tools tests
+PY_SOURCES := app.py config stacks constructs tools tests hook_src
 
 .PHONY: help setup system-packages synth scan guard review rehearse baseline cost smoke test lint typecheck unit go-test diff deploy lambda-zip invoke-local bench clean
 
