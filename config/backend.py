@@ -19,3 +19,7 @@ ECS_DEPLOY_MAX_PERCENT = 200
 
 # The SecureStrings the backend reads, under the environment's ssm_prefix.
 SECRET_NAMES = ("DB_PASSWORD", "JWT_SECRET", "REDIS_PASSWORD", "MIDTRANS_SERVER_KEY")
+
+# The Lambda alias that serves traffic: the HTTP API, the alarms, the smoke test and a manual
+# invoke address it, never $LATEST. CodeDeploy moves it from one published version to the next.
+LIVE_ALIAS = "live"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import socket
 import ssl
 import threading
+import urllib.parse
 import zipfile
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
@@ -18,11 +21,13 @@ import pytest
 from moto import mock_aws
 from moto.awslambda_simple.models import lambda_simple_backends
 
+from config.backend import LIVE_ALIAS
 from tests.fake_http import JsonHandler
 from tools.local.harness import certificates
 from tools.ops import smoke
 from tools.ops import ssm_secrets as secrets
 from tools.ops.aws import AwsError
+from tools.ops.aws import client as aws_client
 
 REGION = "ap-southeast-1"
 # Test-only values, shaped to pass each validator and obviously not real.
@@ -151,9 +156,18 @@ def test_an_unknown_environment_is_one_line(capsys: pytest.CaptureFixture[str]) 
 
 
 class _Backend(JsonHandler):
+    """The backend's health routes; counts the connections and requests it serves."""
+
     ready_status = 200
+    connections = 0
+    requests = 0
+
+    def handle(self) -> None:
+        type(self).connections += 1  # one handler per connection
+        super().handle()
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        type(self).requests += 1
         if self.path == "/health":
             self.answer(200, {"status": "ok"})
         elif self.path == "/health/ready":
@@ -167,14 +181,52 @@ class _Backend(JsonHandler):
             self.answer(404, {})
 
 
+class _ApiGateway(_Backend):
+    """The backend behind an HTTP API: every response carries the header API Gateway adds."""
+
+    connections = 0
+    requests = 0
+
+    def end_headers(self) -> None:
+        self.send_header("apigw-requestid", "test-only-request-id=")
+        super().end_headers()
+
+
+class _LoadBalancer(_Backend):
+    """The backend behind the load balancer: no API Gateway header."""
+
+    connections = 0
+    requests = 0
+
+
+@contextlib.contextmanager
+def serving(handler: type[_Backend]) -> Iterator[str]:
+    handler.ready_status, handler.connections, handler.requests = 200, 0, 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture
 def backend() -> Iterator[str]:
-    _Backend.ready_status = 200
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Backend)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(_Backend) as base:
+        yield base
+
+
+@pytest.fixture
+def api_gateway() -> Iterator[str]:
+    with serving(_ApiGateway) as base:
+        yield base
+
+
+@pytest.fixture
+def load_balancer() -> Iterator[str]:
+    with serving(_LoadBalancer) as base:
+        yield base
 
 
 def deploy_stack(name: str, outputs: dict[str, str]) -> None:
@@ -186,34 +238,114 @@ def deploy_stack(name: str, outputs: dict[str, str]) -> None:
 
 
 def deploy_function(answer: dict[str, Any]) -> None:
+    """The function and its live alias; moto's Lambda without Docker answers ``answer`` to one invoke."""
     role = boto3.client("iam", region_name=REGION).create_role(RoleName="fn", AssumeRolePolicyDocument="{}")
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("bootstrap", "test")
-    boto3.client("lambda", region_name=REGION).create_function(
+    lambda_client = boto3.client("lambda", region_name=REGION)
+    lambda_client.create_function(
         FunctionName="anigmaa-backend",
         Runtime="provided.al2023",
         Role=role["Role"]["Arn"],
         Handler="bootstrap",
         Code={"ZipFile": archive.getvalue()},
     )
+    version = lambda_client.publish_version(FunctionName="anigmaa-backend")["Version"]
+    lambda_client.create_alias(FunctionName="anigmaa-backend", Name=LIVE_ALIAS, FunctionVersion=version)
     lambda_simple_backends["123456789012"][REGION].lambda_simple_results_queue.append(json.dumps(answer))
 
 
-def run_smoke() -> tuple[int, str]:
+def invoke_requests(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The URLs of the Invoke requests the smoke test's Lambda client sends (to moto).
+
+    moto's Lambda without Docker answers any qualifier, and moto 5.2 reads the query
+    parameter as ``qualifier`` where botocore sends ``Qualifier``: only the request itself
+    shows which version was asked for.
+    """
+    urls: list[str] = []
+
+    def spied_client(service: str, region: str) -> Any:
+        made = aws_client(service, region)
+        if service == "lambda":
+            made.meta.events.register("before-send.lambda.Invoke", lambda request, **_: urls.append(request.url))
+        return made
+
+    monkeypatch.setattr(smoke, "client", spied_client)
+    return urls
+
+
+def run_smoke(*args: str, fetch: smoke.Fetch = smoke.http_get) -> tuple[int, str]:
     out = io.StringIO()
-    return smoke.main(["--env", "prod"], out=out), out.getvalue()
+    return smoke.main(["--env", "prod", *args], out=out, fetch=fetch), out.getvalue()
 
 
-def test_smoke_passes_through_the_function_and_the_api(aws: None, backend: str) -> None:
+def test_smoke_passes_through_the_function_and_the_api(
+    aws: None, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invokes = invoke_requests(monkeypatch)
     deploy_function({"statusCode": 200, "body": '{"status":"ok"}'})
     deploy_stack("anigmaa-prod-lambda", {"FunctionName": "anigmaa-backend", "ApiGatewayEndpoint": backend})
     code, text = run_smoke()
     assert code == 0, text
-    assert "PASS    invoke seed payload" in text
+    assert "PASS    invoke seed payload   anigmaa-backend:live" in text
+    [url] = invokes  # the alias, never $LATEST
+    assert urllib.parse.urlsplit(url).path == "/2015-03-31/functions/anigmaa-backend/invocations"
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(url).query) == {"Qualifier": ["live"]}
     assert text.count("PASS") == 3
     assert "200 postgres up, redis up" in text
     assert text.rstrip().endswith("3 passed, 0 failed")
+
+
+def _stubbed_lambda() -> tuple[Any, Any]:
+    """A Lambda client answering from a Stubber, which checks each call's parameters exactly."""
+    from botocore.stub import Stubber
+
+    lambda_client = boto3.client(
+        "lambda", region_name=REGION, aws_access_key_id="test-only", aws_secret_access_key="test-only"
+    )
+    return lambda_client, Stubber(lambda_client)
+
+
+INVOKE_LIVE = {
+    "FunctionName": "anigmaa-backend",
+    "Qualifier": "live",
+    "Payload": json.dumps(smoke.SEED_PAYLOAD).encode(),
+}
+
+
+def test_the_manual_invoke_addresses_the_live_alias() -> None:
+    from botocore.response import StreamingBody
+
+    lambda_client, stub = _stubbed_lambda()
+    payload = json.dumps({"statusCode": 200}).encode()
+    stub.add_response(
+        "invoke", {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(payload), len(payload))}, INVOKE_LIVE
+    )
+    with stub:
+        result = smoke.check_function(lambda_client, "anigmaa-backend")
+    stub.assert_no_pending_responses()
+    assert result == smoke.Result("invoke seed payload", "anigmaa-backend:live", True, "statusCode 200")
+
+
+def test_a_missing_alias_is_one_failed_line() -> None:
+    lambda_client, stub = _stubbed_lambda()
+    stub.add_client_error(
+        "invoke",
+        "ResourceNotFoundException",
+        "Function not found: arn:aws:lambda:ap-southeast-1:123456789012:function:anigmaa-backend:live",
+        http_status_code=404,
+        expected_params=INVOKE_LIVE,
+    )
+    with stub:
+        result = smoke.check_function(lambda_client, "anigmaa-backend")
+    out = io.StringIO()
+    smoke.render([result], out)
+    assert out.getvalue().splitlines()[1:] == [
+        "FAIL    invoke seed payload   anigmaa-backend:live  not found: deploy the Lambda stack with this version "
+        "of the app (it serves alias live)",
+        "0 passed, 1 failed",
+    ]
 
 
 def test_smoke_fails_when_a_dependency_is_down(aws: None, backend: str) -> None:
@@ -243,6 +375,7 @@ def test_smoke_checks_both_paths_and_the_domain_during_a_switch(aws: None, backe
     assert code == 0, text
     assert "anigmaa-prod-ecs load balancer" in text
     assert "domain (→ ecs)" in text
+    assert "share of GET /health" not in text  # one path serves the domain: nothing to share
     assert text.rstrip().endswith("7 passed, 0 failed")
 
 
@@ -254,16 +387,153 @@ def test_smoke_reaches_the_load_balancer_itself_while_the_domain_points_elsewher
     )
     calls: list[tuple[str, str | None]] = []
 
-    def fetch(url: str, via: str | None) -> tuple[int, str]:
+    def fetch(url: str, via: str | None) -> smoke.Answer:
         calls.append((url, via))
-        return 200, '{"status": "ready", "checks": {}}'
+        return smoke.Answer(200, '{"status": "ready", "checks": {}}')
 
-    out = io.StringIO()
-    assert smoke.main(["--env", "prod"], out=out, fetch=fetch) == 0
+    assert run_smoke(fetch=fetch)[0] == 0
     assert calls == [
         ("https://api.anigmaa.example/health", "internal-alb.example:443"),
         ("https://api.anigmaa.example/health/ready", "internal-alb.example:443"),
     ]
+
+
+DOMAIN = "api.anigmaa.example"
+
+
+class WeightedRecord:
+    """Route 53's weighted answers for the domain, as a fixed sequence: each request to the
+    domain goes to the next platform in ``answers`` (the real thing, over HTTP on loopback).
+    A request with ``via`` goes straight to that address, as to the load balancer."""
+
+    def __init__(self, platforms: dict[str, str], answers: list[str]) -> None:
+        self.platforms = platforms
+        self.answers = iter(answers)
+        self.domain_requests = 0
+
+    def __call__(self, url: str, via: str | None) -> smoke.Answer:
+        parts = urllib.parse.urlsplit(url)
+        if via is not None:
+            return smoke.http_get(f"http://{via}{parts.path}")
+        if parts.hostname != DOMAIN:
+            return smoke.http_get(url)
+        self.domain_requests += 1
+        return smoke.http_get(self.platforms[next(self.answers)] + parts.path)
+
+
+def deploy_split(api_gateway: str, load_balancer: str, *, weight: str | None = "5", ecs: bool = True) -> None:
+    deploy_function({"statusCode": 200})
+    deploy_stack("anigmaa-prod-lambda", {"FunctionName": "anigmaa-backend", "ApiGatewayEndpoint": api_gateway})
+    if ecs:
+        balancer = load_balancer.removeprefix("http://")
+        deploy_stack("anigmaa-prod-ecs", {"Url": f"https://{DOMAIN}", "LoadBalancerDnsName": balancer})
+    edge = {"Url": f"https://{DOMAIN}", "ServedBy": "split"}
+    deploy_stack("anigmaa-prod-edge", edge if weight is None else {**edge, "LambdaWeight": weight})
+
+
+def test_a_split_reports_which_platform_answered_each_sampled_request(
+    aws: None, api_gateway: str, load_balancer: str
+) -> None:
+    deploy_split(api_gateway, load_balancer)
+    # The domain's two checks first (one to each side), then the 40 sampled: 3 to Lambda, 37 to ECS.
+    sample = (["lambda"] + ["ecs"] * 12) * 3 + ["ecs"]
+    record = WeightedRecord({"lambda": api_gateway, "ecs": load_balancer}, ["lambda", "ecs", *sample])
+    code, text = run_smoke(fetch=record)
+    assert code == 0, text
+    assert record.domain_requests == 2 + 40
+    lines = text.splitlines()
+    assert lines[-2] == (
+        "PASS    share of GET /health  domain (→ split)                  "
+        "lambda 3/40 (8%), ecs 37/40 (92%); lambda_weight 5 (one resolver; see the runbook)"
+    )
+    assert lines[-1] == "8 passed, 0 failed"
+    assert len({len(line.split("  domain")[0]) for line in lines if "  domain (" in line}) == 1  # aligned
+    # Every request on its own connection, so each sampled one is resolved (and weighted) anew.
+    for platform in (_ApiGateway, _LoadBalancer):
+        assert platform.connections == platform.requests
+
+
+def test_a_split_counts_a_smaller_sample(aws: None, api_gateway: str, load_balancer: str) -> None:
+    deploy_split(api_gateway, load_balancer, weight="50")
+    record = WeightedRecord({"lambda": api_gateway, "ecs": load_balancer}, ["ecs", "ecs", "lambda", "ecs", "lambda"])
+    code, text = run_smoke("--sample", "3", fetch=record)
+    assert code == 0, text
+    assert "lambda 2/3 (67%), ecs 1/3 (33%); lambda_weight 50 (one resolver; see the runbook)" in text
+
+
+def test_a_split_without_the_ecs_stack_fails_naming_it(aws: None, api_gateway: str, load_balancer: str) -> None:
+    deploy_split(api_gateway, load_balancer, ecs=False)
+    record = WeightedRecord({"lambda": api_gateway}, ["lambda"] * 2)
+    code, text = run_smoke(fetch=record)
+    assert code == 1
+    assert (
+        "FAIL    share of GET /health  domain (→ split)                  "
+        "ServedBy is split, but anigmaa-prod-ecs is not deployed"
+    ) in text
+    assert record.domain_requests == 2  # the domain's own checks; no sample of a half-deployed split
+
+
+def test_a_failed_sampled_request_fails_the_smoke(aws: None, api_gateway: str, load_balancer: str) -> None:
+    deploy_split(api_gateway, load_balancer)
+    answers = iter(
+        [smoke.Answer(200, '{"status": "ok"}', {})] * 3
+        + [smoke.Answer(503, '{"message":"Service Unavailable"}', {"apigw-requestid": "test-only="})]
+        + [smoke.Answer(200, '{"status": "ok"}', {"apigw-requestid": "test-only="})] * 2
+    )
+    record = WeightedRecord({"lambda": api_gateway, "ecs": load_balancer}, ["ecs", "ecs"])
+
+    def fetch(url: str, via: str | None) -> smoke.Answer:
+        if url == f"https://{DOMAIN}/health" and record.domain_requests >= 1:
+            return next(answers)  # the sample (after the domain's own GET /health)
+        return record(url, via)
+
+    code, text = run_smoke("--sample", "6", fetch=fetch)
+    assert code == 1
+    assert (
+        "FAIL    share of GET /health  domain (→ split)                  lambda 2/6 (33%), ecs 3/6 (50%), "
+        "failed 1/6 (first: 503 from lambda); lambda_weight 5 (one resolver; see the runbook)"
+    ) in text
+    assert text.rstrip().endswith("7 passed, 1 failed")
+
+
+def test_a_sampled_request_without_an_answer_fails(aws: None, api_gateway: str, load_balancer: str) -> None:
+    deploy_split(api_gateway, load_balancer)
+    with socket.socket() as unused:  # a loopback port nothing listens on: connection refused
+        unused.bind(("127.0.0.1", 0))
+        refused = f"http://127.0.0.1:{unused.getsockname()[1]}"
+    platforms = {"lambda": api_gateway, "ecs": load_balancer, "nowhere": refused}
+    record = WeightedRecord(platforms, ["ecs", "ecs", "ecs", "nowhere"])
+    code, text = run_smoke("--sample", "2", fetch=record)
+    assert code == 1
+    assert "FAIL    share of GET /health" in text
+    assert "lambda 0/2 (0%), ecs 1/2 (50%), failed 1/2 (first: no answer: [Errno " in text
+    assert "Connection refused); lambda_weight 5 (one resolver; see the runbook)" in text
+
+
+def test_a_split_edge_without_its_weight_is_one_line(
+    aws: None, api_gateway: str, load_balancer: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deploy_split(api_gateway, load_balancer, weight=None)  # an edge stack from before the weight output
+    record = WeightedRecord({"lambda": api_gateway, "ecs": load_balancer}, ["lambda", "ecs"])
+    assert run_smoke(fetch=record)[0] == 1
+    assert capsys.readouterr().err == (
+        "smoke: stack anigmaa-prod-edge has no output LambdaWeight: deploy it with this version of the app\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "0 is out of range 1..1000"),
+        ("1001", "1001 is out of range 1..1000"),
+        ("abc", "'abc' is not a whole number; accepted: 1..1000"),
+    ],
+)
+def test_a_sample_size_out_of_range_is_one_line(value: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        smoke.main(["--env", "prod", "--sample", value], out=io.StringIO())
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == f"smoke: argument --sample: {message}\n"
 
 
 def test_https_via_another_address_checks_the_certificate_for_the_url_host(tmp_path: Path) -> None:
@@ -271,16 +541,18 @@ def test_https_via_another_address_checks_the_certificate_for_the_url_host(tmp_p
     with certificates(tmp_path) as certs:
         context = ssl.create_default_context(purpose=ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(certs.cert, certs.key)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Backend)
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _ApiGateway)
         server.socket = context.wrap_socket(server.socket, server_side=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         port = server.server_address[1]
         trust = ssl.create_default_context(cafile=str(certs.ca))
         try:
-            assert smoke.http_get(f"https://localhost:{port}/health", f"127.0.0.1:{port}", trust)[0] == 200
+            answer = smoke.http_get(f"https://localhost:{port}/health", f"127.0.0.1:{port}", trust)
+            assert answer.status == 200
+            assert answer.headers["apigw-requestid"] == "test-only-request-id="  # names in lower case
             wrong_name = smoke.http_get(f"https://elsewhere.example:{port}/health", f"127.0.0.1:{port}", trust)
-            assert wrong_name[0] == 0  # certificate not valid for that name: no answer counts
-            assert "certificate" in wrong_name[1].lower() or "hostname" in wrong_name[1].lower()
+            assert wrong_name.status == 0  # certificate not valid for that name: no answer counts
+            assert "certificate" in wrong_name.body.lower() or "hostname" in wrong_name.body.lower()
         finally:
             server.shutdown()
             server.server_close()
