@@ -24,7 +24,7 @@ def main() -> int:
         print(f"anigmaa-infra: configuration error: {error}", file=sys.stderr)
         return 1
     # Only the Lambda path builds Go at synth; the ECS image is built from its Dockerfile at deploy.
-    if config.compute == "lambda" and config.function.code_zip is None and shutil.which("go") is None:
+    if "lambda" in config.compute_paths and config.function.code_zip is None and shutil.which("go") is None:
         print(
             "anigmaa-infra: go: not found on PATH; accepted: install Go to build lambda_src/, "
             "or set lambda_zip to a prebuilt lambda-function.zip",

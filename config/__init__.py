@@ -32,7 +32,7 @@ from config.backend import (
     SECRET_NAMES,
 )
 from config.ci import load_ci
-from config.keys import COMPUTE_MODES, ENVIRONMENTS, KEYS, ROOT_KEYS, ConfigError, fail
+from config.keys import COMPUTE_MODES, ENVIRONMENTS, KEYS, LAMBDA_WEIGHT, ROOT_KEYS, ConfigError, fail
 from config.model import AppConfig
 from config.rules import assemble
 
@@ -125,4 +125,29 @@ def load_config(context: Mapping[str, Any], project_root: Path) -> AppConfig:
         raise ConfigError(f"{missing[0]}: no value for env {env!r}; accepted: set it in cdk.json environments.{env}")
 
     parsed = {key: KEYS[key].parse(key, value) for key, value in values.items()}
-    return dataclasses.replace(assemble(env, compute, parsed, project_root), ci=load_ci(context))
+    config = assemble(env, compute, parsed, project_root)
+    return dataclasses.replace(config, lambda_weight=_lambda_weight(context, config), ci=load_ci(context))
+
+
+def _lambda_weight(context: Mapping[str, Any], config: AppConfig) -> int | None:
+    """compute=split shares the domain's one name between the two paths, so it needs a domain and a weight."""
+    given = context.get("lambda_weight")
+    if config.compute != "split":
+        if given is not None:
+            raise ConfigError(
+                f"lambda_weight: {given!r} is given with compute={config.compute}; accepted: lambda_weight with "
+                "-c compute=split only (lambda or ecs alone serves every request)"
+            )
+        return None
+    if config.api.domain is None:
+        raise ConfigError(
+            "compute: 'split' has no domain_name to split: without a domain each path has its own address; "
+            "accepted: set domain_name, hosted_zone_id and hosted_zone_name, or -c compute=lambda | ecs"
+        )
+    if given is None:
+        raise ConfigError(
+            f"lambda_weight: no value with compute=split; accepted: -c lambda_weight=<{LAMBDA_WEIGHT.accepted}>, "
+            "the percent of DNS answers that point at Lambda"
+        )
+    weight: int = LAMBDA_WEIGHT("lambda_weight", given)
+    return weight

@@ -19,6 +19,7 @@ from config.limits import (
     ELASTICACHE_NODE_TYPES,
     HTTP_API_MAX_TIMEOUT_SECONDS,
     LAMBDA_ARCHITECTURES,
+    LAMBDA_DEPLOYMENTS,
     LAMBDA_RUNTIMES,
     LOG_RETENTION,
     MAX_LAYERS,
@@ -27,10 +28,21 @@ from config.limits import (
 )
 
 ENVIRONMENTS = ("prod", "dev")
-COMPUTE_MODES = ("lambda", "ecs")
+# split: both compute paths at once, the domain's answers shared between them by weight (lambda_weight).
+COMPUTE_MODES = ("lambda", "ecs", "split")
 # The keys that choose what to build rather than how; they live at the context's root.
-# The last three are account-wide, for the CI stack only (config/ci.py).
-ROOT_KEYS = ("env", "compute", "environments", "github_repository", "github_repository_ids", "github_oidc_provider_arn")
+# lambda_weight belongs to compute=split alone; the last three are account-wide, for the CI
+# stack only (config/ci.py).
+ROOT_KEYS = (
+    "env",
+    "compute",
+    "lambda_weight",
+    "environments",
+    "github_repository",
+    "github_repository_ids",
+    "github_oidc_provider_arn",
+)
+
 # How the private subnets reach the internet: managed NAT gateways, or EC2 NAT instances
 # (the CDK's NatProvider.instanceV2 on Amazon Linux 2023).
 NAT_PROVIDERS = ("gateway", "instance")
@@ -85,6 +97,8 @@ def _boolean(key: str, value: Any) -> bool:
 
 
 BOOLEAN = Parser("true | false", _boolean)
+# The share of the domain's answers that go to Lambda in compute=split (a Route 53 weight).
+LAMBDA_WEIGHT = integer(0, 100)
 
 
 def choice(choices: Sequence[str]) -> Parser:
@@ -252,6 +266,16 @@ KEYS: dict[str, Key] = {
     "lambda_average_duration_ms": Key(
         integer(1, 30000),
         "the function's average duration in ms (its Duration metric), for a throttle derived from the reservation",
+    ),
+    "lambda_provisioned_concurrency": Key(
+        integer(0, 1000),
+        "environments kept initialised on the live alias (billed while idle); 0: none",
+        rule="at most lambda_reserved_concurrency",
+    ),
+    "lambda_deployment": Key(
+        choice(tuple(LAMBDA_DEPLOYMENTS)),
+        "how CodeDeploy moves the live alias to a new version: all at once, canary-10-Nm (10 % for N minutes, "
+        "then all) or linear-10-Nm (10 % more every N minutes); rolled back on its alarms",
     ),
     "lambda_zip": Key(
         ZIP_PATH, "prebuilt zip holding `bootstrap` (empty: build lambda_src/)", rule="bootstrap at the zip's root"

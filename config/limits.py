@@ -92,3 +92,17 @@ DB_CLASS_MEMORY_GIB = {
     "db.t4g.micro": 1, "db.t4g.small": 2, "db.t4g.medium": 4, "db.t4g.large": 8,
     "db.m6g.large": 8, "db.m7g.large": 8, "db.r6g.large": 16, "db.r7g.large": 16,
 }  # fmt: skip
+
+# CodeDeploy's predefined Lambda deployment configurations, by the name lambda_deployment takes:
+# all at once, a canary (10 % for N minutes, then the rest) or linear (10 % more every N minutes).
+LAMBDA_DEPLOYMENTS = {
+    "all-at-once": "ALL_AT_ONCE",
+    "canary-10-5m": "CANARY_10_PERCENT_5_MINUTES",
+    "canary-10-10m": "CANARY_10_PERCENT_10_MINUTES",
+    "canary-10-15m": "CANARY_10_PERCENT_15_MINUTES",
+    "canary-10-30m": "CANARY_10_PERCENT_30_MINUTES",
+    "linear-10-1m": "LINEAR_10_PERCENT_EVERY_1_MINUTE",
+    "linear-10-2m": "LINEAR_10_PERCENT_EVERY_2_MINUTES",
+    "linear-10-3m": "LINEAR_10_PERCENT_EVERY_3_MINUTES",
+    "linear-10-10m": "LINEAR_10_PERCENT_EVERY_10_MINUTES",
+}

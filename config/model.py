@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 from config.backend import SECRET_NAMES
 from config.ci import CiConfig
-from config.limits import LAMBDA_ARCHITECTURES, LAMBDA_RUNTIMES, LOG_RETENTION
+from config.limits import LAMBDA_ARCHITECTURES, LAMBDA_DEPLOYMENTS, LAMBDA_RUNTIMES, LOG_RETENTION
 from config.naming import Names
 
 if TYPE_CHECKING:
+    from aws_cdk import aws_codedeploy as codedeploy
     from aws_cdk import aws_lambda as lambda_
     from aws_cdk import aws_logs as logs
 
@@ -85,11 +86,21 @@ class LambdaConfig:
     reserved_concurrency: int | None
     # The average duration assumed when the API's throttle is derived from the reservation.
     average_duration_ms: int
+    # Environments kept initialised on the live alias (0: none).
+    provisioned_concurrency: int
+    # How CodeDeploy shifts the live alias to a new version (a LAMBDA_DEPLOYMENTS name).
+    deployment: str
 
     @property
     def goarch(self) -> str:
         """The Go architecture that matches the Lambda architecture."""
         return "arm64" if self.architecture == "arm64" else "amd64"
+
+    @property
+    def cdk_deployment_config(self) -> codedeploy.ILambdaDeploymentConfig:
+        from aws_cdk import aws_codedeploy
+
+        return getattr(aws_codedeploy.LambdaDeploymentConfig, LAMBDA_DEPLOYMENTS[self.deployment])  # type: ignore[no-any-return]
 
     @property
     def cdk_runtime(self) -> lambda_.Runtime:
@@ -156,8 +167,15 @@ class AppConfig:
     api: ApiConfig
     ecs: EcsConfig
     backend: BackendConfig
+    # compute=split: the share of the domain's DNS answers that point at Lambda (0..100); None otherwise.
+    lambda_weight: int | None = None
     # The account-wide CI settings, when a GitHub repository is named (config/ci.py).
     ci: CiConfig | None = None
+
+    @property
+    def compute_paths(self) -> tuple[str, ...]:
+        """The compute stacks this mode builds: one, or both in compute=split."""
+        return ("lambda", "ecs") if self.compute == "split" else (self.compute,)
 
     @property
     def names(self) -> Names:

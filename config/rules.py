@@ -47,6 +47,7 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
         raise fail("ssm_prefix", v["ssm_prefix"], "starts with a name AWS reserves", "a path not under /aws or /ssm")
     max_connections = database_max_connections(v["db_instance_class"], v["db_max_connections"])
     check_connection_budget(v["lambda_reserved_concurrency"], v["ecs_desired_count"], max_connections)
+    _provisioned(v["lambda_provisioned_concurrency"], v["lambda_reserved_concurrency"])
     throttle_rate, throttle_burst = api_throttle(
         v["lambda_reserved_concurrency"],
         v["lambda_average_duration_ms"],
@@ -93,6 +94,8 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
             layer_arns=v["lambda_layer_arns"],
             reserved_concurrency=v["lambda_reserved_concurrency"] or None,
             average_duration_ms=v["lambda_average_duration_ms"],
+            provisioned_concurrency=v["lambda_provisioned_concurrency"],
+            deployment=v["lambda_deployment"],
         ),
         api=ApiConfig(
             name=names.api,
@@ -228,6 +231,15 @@ def check_connection_budget(reserved: int, ecs_tasks: int, max_connections: int)
         raise ConfigError(
             f"lambda_reserved_concurrency: {reserved} x {LAMBDA_DB_MAX_CONNS} connections + {ecs} = {needed} "
             f"exceeds {budget}; accepted: at most {most}, or a larger db_instance_class"
+        )
+
+
+def _provisioned(provisioned: int, reserved: int) -> None:
+    """Lambda refuses more provisioned concurrency than the function's reservation."""
+    if reserved and provisioned > reserved:
+        raise ConfigError(
+            f"lambda_provisioned_concurrency: {provisioned} exceeds lambda_reserved_concurrency {reserved} "
+            f"(Lambda refuses more); accepted: at most {reserved}"
         )
 
 

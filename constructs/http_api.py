@@ -13,6 +13,7 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_route53 as route53
 
 from constructs import Construct
 from constructs.findings import accept, service_log_group
@@ -100,6 +101,13 @@ class LambdaHttpApi(Construct):
                 payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0,
             ),
         )
+        # The integration invokes the handler only once API Gateway may: when the handler changes (the
+        # function's ARN to its alias's), the new permission is in place before the integration moves.
+        route = self.api.node.find_child("DefaultRoute")
+        integration = route.node.find_child("BackendIntegration")
+        for permission in route.node.children:
+            if isinstance(permission, lambda_.CfnPermission):
+                integration.node.add_dependency(permission)
         self.access_log_group = service_log_group(
             self, "AccessLogGroup", name=access_log_group_name, retention=log_retention
         )
@@ -152,3 +160,23 @@ class ApiCustomDomain(Construct):
         mapping = apigwv2.ApiMapping(self, "ApiMapping", api=http.api, domain_name=self.domain, stage=http.stage)
         mapping.node.add_dependency(http.stage)
         self.url = f"https://{domain_name}"
+        # Where the edge stack's record points; it inherits the regional endpoint's health.
+        self.alias_target = _RegionalDomainTarget(self.domain)
+
+
+@jsii.implements(route53.IAliasRecordTarget)
+class _RegionalDomainTarget:
+    """An alias to the domain's regional endpoint that evaluates its health (the CDK's
+    ``ApiGatewayv2DomainProperties`` target leaves ``EvaluateTargetHealth`` off)."""
+
+    def __init__(self, domain: apigwv2.DomainName) -> None:
+        self._domain = domain
+
+    def bind(
+        self, record: route53.IRecordSet, zone: route53.IHostedZone | None = None
+    ) -> route53.AliasRecordTargetConfig:
+        return route53.AliasRecordTargetConfig(
+            dns_name=self._domain.regional_domain_name,
+            hosted_zone_id=self._domain.regional_hosted_zone_id,
+            evaluate_target_health=True,
+        )

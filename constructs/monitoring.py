@@ -20,6 +20,8 @@ from constructs.fargate_service import PublicLoadBalancer
 from constructs.findings import accept
 
 FIVE_MINUTES = Duration.minutes(5)
+# What CodeDeploy watches during a release: a canary lasts minutes, so do its alarms' periods.
+ONE_MINUTE = Duration.minutes(1)
 
 
 class AlarmTopic(Construct):
@@ -197,7 +199,14 @@ class DataAlarms(Alarms):
 
 
 class LambdaAlarms(Alarms):
-    """The function's and the HTTP API's alarms, and their panels for the dashboard."""
+    """The live alias's and the HTTP API's alarms, their panels for the dashboard, and the release
+    alarms CodeDeploy watches while it moves the alias.
+
+    The function's metrics are read through the alias (its ``Resource`` dimension), which is all
+    the API invokes. The release alarms (``release``) watch the new version alone, by the
+    alias's ``ExecutedVersion`` dimension, per minute: during a canary, the old version's
+    traffic would otherwise dilute the new one's errors.
+    """
 
     def __init__(
         self,
@@ -207,33 +216,35 @@ class LambdaAlarms(Alarms):
         prefix: str,
         topic: sns.ITopic,
         function: lambda_.Function,
+        alias: lambda_.Alias,
+        version: lambda_.IVersion,
         api: apigwv2.HttpApi,
         timeout_seconds: int,
         reserved_concurrency: int | None,
     ) -> None:
         super().__init__(scope, construct_id, prefix=prefix, topic=topic)
-        p50 = function.metric_duration(statistic="p50", period=FIVE_MINUTES)
-        p99 = function.metric_duration(statistic="p99", period=FIVE_MINUTES)
-        errors = function.metric_errors(period=FIVE_MINUTES)
-        throttles = function.metric_throttles(period=FIVE_MINUTES)
+        p50 = alias.metric_duration(statistic="p50", period=FIVE_MINUTES)
+        p99 = alias.metric_duration(statistic="p99", period=FIVE_MINUTES)
+        errors = alias.metric_errors(period=FIVE_MINUTES)
+        throttles = alias.metric_throttles(period=FIVE_MINUTES)
+        # The reservation is the function's, across its versions: so is the concurrency it caps.
         concurrency = function.metric("ConcurrentExecutions", statistic="Maximum", period=FIVE_MINUTES)
         requests = api.metric_count(period=FIVE_MINUTES)
         server_errors = api.metric_server_error(period=FIVE_MINUTES)
-        error_rate = cloudwatch.MathExpression(
-            expression="IF(requests >= 20, 100 * errors / requests, 0)",
-            using_metrics={"requests": requests, "errors": server_errors},
-            label="5XX (% of requests)",
-            period=FIVE_MINUTES,
-        )
+        slow = timeout_seconds * 1000 * 0.8
 
         self.add(
             "lambda-duration-p99",
             p99,
-            alarm(timeout_seconds * 1000 * 0.8, f"Lambda p99 duration above 80% of its {timeout_seconds} s timeout"),
+            alarm(slow, f"Lambda p99 duration above 80% of its {timeout_seconds} s timeout"),
         )
         self.add("lambda-throttles", throttles, alarm(0, "Lambda throttled requests"))
         self.add("lambda-errors", errors, alarm(5, "Over 5 Lambda errors in 5 minutes"))
-        self.add("api-5xx-rate", error_rate, alarm(1, "HTTP API 5XX above 1% of requests (20 or more in 5 minutes)"))
+        self.add(
+            "api-5xx-rate",
+            _error_rate(requests, server_errors, FIVE_MINUTES, 20),
+            alarm(1, "HTTP API 5XX above 1% of requests (20 or more in 5 minutes)"),
+        )
         if reserved_concurrency is not None:
             self.add(
                 "lambda-concurrency",
@@ -244,6 +255,41 @@ class LambdaAlarms(Alarms):
                     "database's connection limit) is near",
                 ),
             )
+
+        new_version = {
+            "FunctionName": function.function_name,
+            "Resource": f"{function.function_name}:{alias.alias_name}",
+            "ExecutedVersion": version.version,
+        }
+        self.release = [
+            self.add(
+                "release-errors",
+                _per_minute(alias.metric_errors(dimensions_map=new_version)),
+                alarm(0, "A release: the new version had a function error (CodeDeploy rolls it back)"),
+            ),
+            self.add(
+                "release-duration-p99",
+                _per_minute(alias.metric_duration(statistic="p99", dimensions_map=new_version)),
+                alarm(
+                    slow,
+                    f"A release: the new version's p99 duration above 80% of its {timeout_seconds} s timeout "
+                    "for 2 minutes (CodeDeploy rolls it back)",
+                    2,
+                ),
+            ),
+            self.add(
+                "release-5xx-rate",
+                _error_rate(
+                    api.metric_count(period=ONE_MINUTE), api.metric_server_error(period=ONE_MINUTE), ONE_MINUTE, 10
+                ),
+                alarm(
+                    1,
+                    "A release: HTTP API 5XX above 1% of requests (10 or more a minute) for 2 minutes "
+                    "(CodeDeploy rolls it back)",
+                    2,
+                ),
+            ),
+        ]
         self.panels = {
             "Lambda duration (ms)": [p50, p99],
             "Lambda errors and throttles": [errors, throttles],
@@ -254,6 +300,22 @@ class LambdaAlarms(Alarms):
                 api.metric_latency(statistic="p99", period=FIVE_MINUTES),
             ],
         }
+
+
+def _per_minute(metric: cloudwatch.Metric) -> cloudwatch.Metric:
+    return metric.with_(period=ONE_MINUTE)
+
+
+def _error_rate(
+    requests: cloudwatch.IMetric, errors: cloudwatch.IMetric, period: Duration, at_least: int
+) -> cloudwatch.MathExpression:
+    """5XX as a percentage of requests, counted only from ``at_least`` requests a period."""
+    return cloudwatch.MathExpression(
+        expression=f"IF(requests >= {at_least}, 100 * errors / requests, 0)",
+        using_metrics={"requests": requests, "errors": errors},
+        label="5XX (% of requests)",
+        period=period,
+    )
 
 
 class ServiceAlarms(Alarms):

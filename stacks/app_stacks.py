@@ -20,17 +20,25 @@ from stacks.permanent import PermanentResources
 COMPUTE_STACKS: dict[str, tuple[str, type[ComputeStack], str]] = {
     "lambda": ("Lambda", LambdaStack, "Go backend on Lambda behind an HTTP API"),
     "ecs": ("Ecs", EcsStack, "Go backend on ECS Fargate behind an ALB (rollback path)"),
-}
+}  # compute=split builds both
 
 
 @dataclass(frozen=True)
 class AppStacks:
-    """The stacks of one environment and compute mode."""
+    """The stacks of one environment and compute mode: one compute stack, or both in compute=split."""
 
     network: NetworkStack
     data: DataStack
-    compute: ComputeStack
+    computes: dict[str, ComputeStack]
     edge: EdgeStack | None
+
+    @property
+    def compute(self) -> ComputeStack:
+        """The one compute stack of compute=lambda or compute=ecs."""
+        if len(self.computes) != 1:
+            raise ValueError(f"compute=split has two compute stacks ({', '.join(self.computes)}): name one")
+        [stack] = self.computes.values()
+        return stack
 
 
 def _environment(config: AppConfig) -> Environment:
@@ -75,30 +83,34 @@ def build_stacks(app: App, config: AppConfig) -> AppStacks:
     """Add the permanent stacks, the selected compute stack and, with a domain, the edge stack."""
     network, data = build_permanent_stacks(app, config)
     shared = PermanentResources(network=network.outputs, data=data.outputs)
-    construct_id, stack_class, holds = COMPUTE_STACKS[config.compute]
-    compute = stack_class(
-        app,
-        construct_id,
-        config=config,
-        shared=shared,
-        env=_environment(config),
-        stack_name=config.stack_name(config.compute),
-        description=f"anigmaa {config.env}: {holds}",
-    )
-    _tag(compute, config)
-    _note_the_other_compute_stack(compute, config)
-    _warn_of_any_origin(compute, config)
+    computes: dict[str, ComputeStack] = {}
+    for path in config.compute_paths:
+        construct_id, stack_class, holds = COMPUTE_STACKS[path]
+        computes[path] = stack_class(
+            app,
+            construct_id,
+            config=config,
+            shared=shared,
+            env=_environment(config),
+            stack_name=config.stack_name(path),
+            description=f"anigmaa {config.env}: {holds}",
+        )
+        _tag(computes[path], config)
+        _warn_of_any_origin(computes[path], config)
+    if config.compute != "split":
+        _note_the_other_compute_stack(computes[config.compute], config)
 
     edge = None
-    if compute.alias_target is not None:
+    targets = {path: stack.alias_target for path, stack in computes.items() if stack.alias_target is not None}
+    if targets:
         edge = EdgeStack(
             app,
             "Edge",
             config=config,
-            target=compute.alias_target,
+            targets=targets,
             env=_environment(config),
             stack_name=config.stack_name("edge"),
-            description=f"anigmaa {config.env}: the API domain's DNS record",
+            description=f"anigmaa {config.env}: the API domain's DNS records",
         )
         _tag(edge, config)
     if config.ci is not None:
@@ -113,7 +125,7 @@ def build_stacks(app: App, config: AppConfig) -> AppStacks:
             description=f"anigmaa: GitHub OIDC roles of {config.ci.repository} (deployed by hand, once per account)",
         )
         Tags.of(ci).add("project", "anigmaa")
-    return AppStacks(network=network, data=data, compute=compute, edge=edge)
+    return AppStacks(network=network, data=data, computes=computes, edge=edge)
 
 
 def _note_the_other_compute_stack(compute: Stack, config: AppConfig) -> None:

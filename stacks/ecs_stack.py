@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jsii
 from aws_cdk import Annotations, Aws, CfnOutput
 from aws_cdk import aws_route53_targets as targets
 
@@ -78,7 +79,7 @@ class EcsStack(ComputeStack):
             )
         scheme = "http"
         if network.certificate is not None and config.api.domain is not None:
-            self.alias_target = targets.LoadBalancerTarget(ingress.load_balancer)
+            self.alias_target = targets.LoadBalancerTarget(ingress.load_balancer, EvaluateTargetHealth())
             scheme = "https"
         dns_name = ingress.load_balancer.load_balancer_dns_name
         host = config.api.domain.name if config.api.domain is not None else dns_name
@@ -90,3 +91,16 @@ class EcsStack(ComputeStack):
             ("Url", f"{scheme}://{host}", "URL of the backend in ECS mode"),
         ):
             CfnOutput(self, name, value=value, description=description)
+
+
+@jsii.implements(targets.IAliasRecordTargetProps)
+class EvaluateTargetHealth:
+    """The load balancer's record inherits its health: Route 53 stops answering with it while no task is healthy."""
+
+    @property
+    def evaluate_target_health(self) -> bool:
+        return True
+
+    @property
+    def hosted_zone_id(self) -> str | None:
+        return None  # the load balancer's own

@@ -1,7 +1,8 @@
-"""Edge stack: the custom domain's DNS record, pointing at whichever compute path is selected."""
+"""Edge stack: the custom domain's DNS records, pointing at the compute path (or both, by weight)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
@@ -10,13 +11,21 @@ from aws_cdk import aws_route53 as route53
 from config import AppConfig
 from constructs import Construct
 
+# Each path's record: its logical ID and Route 53 set identifier never change, in any mode. The
+# Lambda record keeps the ID the domain's one record always had, so that record is updated in place.
+RECORDS = {"lambda": "ApiAliasRecord", "ecs": "EcsAliasRecord"}
+
 
 class EdgeStack(Stack):
-    """One alias record for the API's domain, owned here and nowhere else.
+    """The domain's weighted alias records, one per compute path that serves it, owned here and nowhere else.
 
-    Toggling compute changes only where it points (an in-place update of the same record:
-    its logical ID never changes), so the name keeps answering while DNS moves, and no
-    two stacks ever own the record.
+    Every mode uses the same weighted records (set identifiers ``lambda`` and ``ecs``): one at
+    weight 100 with compute=lambda or compute=ecs, both with compute=split (``lambda_weight``
+    and the rest). So each step between modes creates, re-weights or removes a record in place,
+    never swaps a simple record for a weighted one (Route 53 refuses the two side by side), and
+    the name always answers: CloudFormation creates and updates before it deletes. Each compute
+    stack's target evaluates its health (``EvaluateTargetHealth``), so Route 53 stops answering
+    with a path whose load balancer has no healthy task while the other path can answer.
     """
 
     def __init__(
@@ -25,23 +34,42 @@ class EdgeStack(Stack):
         construct_id: str,
         *,
         config: AppConfig,
-        target: route53.IAliasRecordTarget,
+        targets: Mapping[str, route53.IAliasRecordTarget],
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         domain = config.api.domain
         assert domain is not None, "the edge stack exists only with a custom domain"
+        weights = _weights(config)
+        assert set(targets) == set(weights), f"targets for {sorted(targets)}, weights for {sorted(weights)}"
 
         zone = route53.HostedZone.from_hosted_zone_attributes(
             self, "HostedZone", hosted_zone_id=domain.hosted_zone_id, zone_name=domain.hosted_zone_name
         )
-        route53.ARecord(
-            self,
-            "ApiAliasRecord",
-            zone=zone,
-            record_name=domain.name,
-            target=route53.RecordTarget.from_alias(target),
-            comment=f"anigmaa {config.env} API, served by compute={config.compute}",
-        )
+        for path, weight in weights.items():
+            route53.ARecord(
+                self,
+                RECORDS[path],
+                zone=zone,
+                record_name=domain.name,
+                target=route53.RecordTarget.from_alias(targets[path]),
+                set_identifier=path,
+                weight=weight,
+                comment=f"anigmaa {config.env} API on {path}: weight {weight} of 100 (compute={config.compute})",
+            )
         CfnOutput(self, "Url", value=f"https://{domain.name}", description="API custom domain URL")
-        CfnOutput(self, "ServedBy", value=config.compute, description="The compute path the record points at")
+        CfnOutput(self, "ServedBy", value=config.compute, description="The compute path the records point at")
+        if config.lambda_weight is not None:
+            CfnOutput(
+                self,
+                "LambdaWeight",
+                value=str(config.lambda_weight),
+                description="compute=split: the percent of DNS answers that point at Lambda",
+            )
+
+
+def _weights(config: AppConfig) -> dict[str, int]:
+    """Each serving path's Route 53 weight, out of 100."""
+    if config.lambda_weight is None:
+        return {config.compute: 100}
+    return {"lambda": config.lambda_weight, "ecs": 100 - config.lambda_weight}

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from aws_cdk import Annotations, CfnOutput, Duration
-from aws_cdk import aws_route53_targets as targets
 
 from config import LAMBDA_DB_MAX_CONNS, AppConfig
+from config.backend import LIVE_ALIAS
 from config.limits import runtime_deprecation
 from config.rules import lambda_capacity_rps
 from constructs.assets_bucket import grant_object_read_write
@@ -14,6 +14,7 @@ from constructs.findings import accept
 from constructs.go_bundling import backend_code
 from constructs.http_api import ApiCustomDomain, LambdaHttpApi
 from constructs.monitoring import LambdaAlarms
+from constructs.release import AliasDeployment, LiveAlias, PreTrafficHook
 from constructs.secret_parameters import SecretParameters
 from stacks import LAMBDA_SOURCE_DIR
 from stacks.backend_environment import backend_environment, secret_parameter_variables
@@ -81,11 +82,18 @@ class LambdaStack(ComputeStack):
         SecretParameters(self, "Secrets", names=config.secret_parameter_names).grant_get(backend.function)
         grant_object_read_write(data.bucket, backend.function)
 
+        live = LiveAlias(
+            self,
+            "Live",
+            function=backend.function,
+            alias_name=LIVE_ALIAS,
+            provisioned_concurrency=settings.provisioned_concurrency,
+        )
         http = LambdaHttpApi(
             self,
             "HttpApi",
             api_name=config.api.name,
-            handler=backend.function,
+            handler=live.alias,
             allowed_origins=config.api.allowed_origins,
             throttle_rate=config.api.throttle_rate,
             throttle_burst=config.api.throttle_burst,
@@ -98,16 +106,38 @@ class LambdaStack(ComputeStack):
             prefix=data.alarm_prefix,
             topic=data.alarm_topic,
             function=backend.function,
+            alias=live.alias,
+            version=live.version,
             api=http.api,
             timeout_seconds=settings.timeout_seconds,
             reserved_concurrency=settings.reserved_concurrency,
         )
         self.add_dashboard("lambda", alarms, data)
+        hook = PreTrafficHook(
+            self,
+            "PreTrafficHook",
+            function_name=config.names.of("pre-traffic"),
+            version=live.version,
+            backend_timeout_seconds=settings.timeout_seconds,
+            log_retention=retention,
+        )
+        release = AliasDeployment(
+            self,
+            "Release",
+            alias=live.alias,
+            application_name=config.names.of("backend"),
+            deployment_config=settings.cdk_deployment_config,
+            alarms=alarms.release,
+            pre_hook=hook.function,
+        )
 
         for name, value, description in (
             ("ApiGatewayEndpoint", http.api.api_endpoint, "HTTP API endpoint (the seed's api_gateway_endpoint)"),
             ("FunctionName", backend.function.function_name, "Lambda function name"),
             ("FunctionArn", backend.function.function_arn, "Lambda function ARN"),
+            ("AliasArn", live.alias.function_arn, f"The {LIVE_ALIAS} alias the HTTP API invokes"),
+            ("DeploymentApplication", release.application.application_name, "CodeDeploy application"),
+            ("DeploymentGroup", release.group.deployment_group_name, "CodeDeploy deployment group"),
             ("FunctionLogGroup", backend.log_group.log_group_name, "Lambda log group"),
             ("ApiId", http.api.api_id, "HTTP API id"),
             ("ApiAccessLogGroup", http.access_log_group.log_group_name, "HTTP API access log group"),
@@ -122,9 +152,7 @@ class LambdaStack(ComputeStack):
                 certificate=network.certificate,
                 http=http,
             )
-            self.alias_target = targets.ApiGatewayv2DomainProperties(
-                custom.domain.regional_domain_name, custom.domain.regional_hosted_zone_id
-            )
+            self.alias_target = custom.alias_target
             CfnOutput(self, "CustomDomainUrl", value=custom.url, description="API custom domain URL")
 
 

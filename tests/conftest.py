@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App
+from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
 from config import AppConfig, load_config
@@ -41,8 +41,16 @@ class Synth:
     outdir: Path
 
     def json(self, role: str) -> dict[str, Any]:
-        """The raw template of a stack role (network, data, compute)."""
+        """The raw template of a stack role (network, data, compute, lambda, ecs, edge)."""
         return dict(self.templates[role].to_json())
+
+    def stack(self, role: str) -> Stack:
+        """The stack of a role: network, data, compute (a single mode's), lambda, ecs or edge."""
+        if role in self.stacks.computes:
+            return self.stacks.computes[role]
+        stack: Stack | None = getattr(self.stacks, role)
+        assert stack is not None, f"{role}: not in this configuration"
+        return stack
 
     @property
     def findings(self) -> list[Finding]:
@@ -62,11 +70,12 @@ def synthesize(overrides: dict[str, Any], outdir: Path) -> Synth:
     stacks = build_stacks(app, config)
     register_checks(app)
     app.synth()
-    templates = {
-        "network": Template.from_stack(stacks.network),
-        "data": Template.from_stack(stacks.data),
-        "compute": Template.from_stack(stacks.compute),
-    }
+    templates = {"network": Template.from_stack(stacks.network), "data": Template.from_stack(stacks.data)}
+    # Each compute stack by its path (lambda, ecs); the one of a single mode as "compute" too.
+    for path, stack in stacks.computes.items():
+        templates[path] = Template.from_stack(stack)
+    if len(stacks.computes) == 1:
+        templates["compute"] = templates[config.compute]
     if stacks.edge is not None:
         templates["edge"] = Template.from_stack(stacks.edge)
     return Synth(config=config, stacks=stacks, templates=templates, outdir=outdir)
@@ -120,6 +129,8 @@ def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
             "lambda_layer_arns": EXAMPLE_LAYER_ARN,
             "midtrans_client_key": "SB-Mid-client-example",
             "alarm_email": "oncall@anigmaa.example",
+            "lambda_provisioned_concurrency": "2",
+            "lambda_deployment": "linear-10-1m",
         },
         "prod-prebuilt": {**base, "lambda_zip": str(fixture_zips["function"])},
         # The cheapest prod the README names: Multi-AZ, backups and failover kept.
@@ -140,6 +151,13 @@ def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
     for name in ("prod", "dev", "prod-custom", "prod-lean"):
         acknowledged = plain_http if name in ("prod", "prod-lean") else {}
         configurations[f"{name}-ecs"] = {**configurations[name], "compute": "ecs", **acknowledged}
+    # compute=split on the domain variant: the migration's slices, and the way back.
+    for weight in (5, 50):
+        configurations[f"prod-split{weight}"] = {
+            **configurations["prod-domain"],
+            "compute": "split",
+            "lambda_weight": str(weight),
+        }
     configurations["prod-ecs-image"] = {
         **base,
         **plain_http,

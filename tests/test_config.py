@@ -107,10 +107,18 @@ def test_every_key_has_a_value_in_both_environments() -> None:
         assert set(CDK_CONTEXT["environments"][env]) == set(KEYS)
 
 
+DOMAIN = {
+    "domain_name": "api.anigmaa.example",
+    "hosted_zone_id": "Z0EXAMPLE0ZONE0ID0000",
+    "hosted_zone_name": "anigmaa.example",
+}
+
 BAD_INPUTS = [
     pytest.param({"env": "staging"}, r"^env: 'staging' is not a known environment; accepted: prod \| dev$", id="env"),
     pytest.param(
-        {"compute": "k8s"}, r"^compute: 'k8s' is not a known compute mode; accepted: lambda \| ecs$", id="compute"
+        {"compute": "k8s"},
+        r"^compute: 'k8s' is not a known compute mode; accepted: lambda \| ecs \| split$",
+        id="compute",
     ),
     pytest.param(
         {"ecs_memory": 4096},
@@ -268,6 +276,44 @@ BAD_INPUTS = [
     pytest.param({"region": "Singapore"}, r"^region: 'Singapore' is malformed", id="region"),
     pytest.param({"ssm_prefix": "anigmaa/prod/"}, r"^ssm_prefix: 'anigmaa/prod/' is malformed", id="ssm-prefix"),
     pytest.param({"api_throttle_burst": -1}, r"^api_throttle_burst: -1 is out of range 0\.\.5000$", id="burst"),
+    pytest.param(
+        {"lambda_deployment": "canary-50-5m"},
+        r"^lambda_deployment: 'canary-50-5m' is not known; accepted: all-at-once \| canary-10-5m \| ",
+        id="deployment",
+    ),
+    pytest.param(
+        {"lambda_provisioned_concurrency": 17},
+        r"^lambda_provisioned_concurrency: 17 exceeds lambda_reserved_concurrency 16 \(Lambda refuses more\); "
+        r"accepted: at most 16$",
+        id="provisioned-beyond-reserved",
+    ),
+    pytest.param(
+        {"compute": "split", "lambda_weight": "5"},
+        r"^compute: 'split' has no domain_name to split: without a domain each path has its own address; accepted: "
+        r"set domain_name, hosted_zone_id and hosted_zone_name, or -c compute=lambda \| ecs$",
+        id="split-without-domain",
+    ),
+    pytest.param(
+        {**DOMAIN, "compute": "split"},
+        r"^lambda_weight: no value with compute=split; accepted: -c lambda_weight=<0\.\.100>, the percent of DNS "
+        r"answers that point at Lambda$",
+        id="split-without-weight",
+    ),
+    pytest.param(
+        {**DOMAIN, "compute": "split", "lambda_weight": "101"},
+        r"^lambda_weight: 101 is out of range 0\.\.100$",
+        id="weight-out-of-range",
+    ),
+    pytest.param(
+        {**DOMAIN, "compute": "split", "lambda_weight": "half"},
+        r"^lambda_weight: 'half' is not a whole number; accepted: a whole number in 0\.\.100$",
+        id="weight-not-a-number",
+    ),
+    pytest.param(
+        {"lambda_weight": "5"},
+        r"^lambda_weight: '5' is given with compute=lambda; accepted: lambda_weight with -c compute=split only",
+        id="weight-outside-split",
+    ),
     pytest.param(
         {"midtrans_client_key": "key with spaces"},
         r"^midtrans_client_key: 'key with spaces' is malformed",

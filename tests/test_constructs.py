@@ -32,6 +32,7 @@ from constructs.http_api import LambdaHttpApi
 from constructs.monitoring import Alarms, AlarmTopic, BackendDashboard, DataAlarms, LambdaAlarms, alarm
 from constructs.postgres_database import PostgresDatabase
 from constructs.redis_cache import RedisCache
+from constructs.release import LiveAlias
 from stacks.checks import register_checks
 from tests.conftest import CDK_CONTEXT
 
@@ -400,6 +401,7 @@ def test_lambda_alarms_add_the_concurrency_alarm_only_with_a_reservation(bare: B
     backend = _function(bare, tmp_path)
     api = apigwv2.HttpApi(bare.stack, "Api")
     topic = sns.Topic(bare.stack, "Topic", enforce_ssl=True)
+    live = LiveAlias(bare.stack, "Live", function=backend.function, alias_name="live", provisioned_concurrency=0)
 
     def alarms(name: str, reserved: int | None) -> LambdaAlarms:
         return LambdaAlarms(
@@ -408,10 +410,12 @@ def test_lambda_alarms_add_the_concurrency_alarm_only_with_a_reservation(bare: B
             prefix=f"anigmaa-test-{name.lower()}",
             topic=topic,
             function=backend.function,
+            alias=live.alias,
+            version=live.version,
             api=api,
             timeout_seconds=30,
             reserved_concurrency=reserved,
         )
 
-    assert [a.node.id for a in alarms("Reserved", 10).alarms][-1] == "lambda-concurrency"
+    assert "lambda-concurrency" in [a.node.id for a in alarms("Reserved", 10).alarms]
     assert "lambda-concurrency" not in [a.node.id for a in alarms("Unreserved", None).alarms]

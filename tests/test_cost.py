@@ -205,7 +205,8 @@ def test_prod_figures_match_the_hand_calculation_from_the_committed_prices(prod:
     lambda_only = (
         0.20 + 1e6 * 0.1 * 0.5 * 0.0000166667 + 1.23  # requests, GB-seconds, HTTP API
         + 1e6 * 1100 / 2**30 * 0.70  # logs
-        + 6 * 0.10 + 3.0  # five alarms, one of them on a two-metric expression; the dashboard
+        # five alarms and three release alarms, two of them on two-metric expressions; the dashboard
+        + 10 * 0.10 + 3.0
     )  # fmt: skip
     ecs_only = (
         730 * 0.0252 + (1e6 / (730 * 3600) / 25) * 730 * 0.008  # ALB hours and LCUs
@@ -223,9 +224,17 @@ def test_the_report_prices_what_the_synth_produced(prod: Synth, custom: Synth, d
     usage = Usage(requests=1e6)
 
     def duration(synth: Synth) -> tuple[str, float]:
-        [line] = [x for x in lambda_lines(inventory.read(synth.outdir), table, usage) if "duration" in x.label]
+        inv = inventory.read(synth.outdir)
+        assert inv.function is not None
+        on_demand = replace(inv, function=replace(inv.function, provisioned=0))
+        [line] = [x for x in lambda_lines(on_demand, table, usage) if "duration" in x.label]
         return line.label, line.usd
 
+    # prod-custom keeps 2 environments provisioned on the alias: billed while idle, with no sourced price.
+    custom_inventory = inventory.read(custom.outdir)
+    assert custom_inventory.function is not None and custom_inventory.function.provisioned == 2
+    with pytest.raises(CostError, match=r"^lambda_provisioned_concurrency: 2 environments are billed while idle"):
+        lambda_lines(custom_inventory, table, usage)
     # prod-custom sets lambda_memory=1024 and lambda_architecture=arm64.
     prod_label, prod_usd = duration(prod)
     custom_label, custom_usd = duration(custom)

@@ -240,21 +240,6 @@ def test_synth_names_the_compute_stack_leaving_the_app_does_not_remove(prod: Syn
     assert "--stack-name anigmaa-prod-ecs" in in_lambda_mode.message
 
 
-def test_edge_record_points_at_the_selected_compute_under_one_logical_id(custom: Synth, custom_ecs: Synth) -> None:
-    def record(synth: Synth) -> tuple[str, dict[str, Any]]:
-        [(logical_id, resource)] = [
-            (k, r) for k, r in synth.json("edge")["Resources"].items() if r["Type"] == "AWS::Route53::RecordSet"
-        ]
-        return logical_id, resource["Properties"]
-
-    lambda_id, to_api = record(custom)
-    ecs_id, to_alb = record(custom_ecs)
-    assert lambda_id == ecs_id
-    assert to_api["Name"] == to_alb["Name"] == "api.anigmaa.example."
-    assert "CustomDomainDomainName" in json.dumps(to_api["AliasTarget"])
-    assert "LoadBalancer" in json.dumps(to_alb["AliasTarget"])
-
-
 def test_acknowledged_plain_http_is_said_at_every_synth(ecs: Synth, custom_ecs: Synth) -> None:
     [warning] = [f for f in ecs.findings if f.rule.endswith("anigmaa:ecs-plain-http")]
     assert "the load balancer serves plain HTTP, so JWTs and payment calls cross the internet" in warning.message

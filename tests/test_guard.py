@@ -6,11 +6,13 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import Synth
 from tools.gates.guard import BASELINE, VARIANTS, losses, problems, unreviewed, weakened
+from tools.gates.template_diff import Templates, diff_templates, stateful_losses
 
 KEPT_TYPES = ("AWS::RDS::DBInstance", "AWS::ElastiCache::ReplicationGroup", "AWS::S3::Bucket", "AWS::Logs::LogGroup")
 
@@ -45,6 +47,7 @@ def test_prod_keeps_its_data_when_stacks_go(prod: Synth) -> None:
         ("prod", "prod-ecs"),
         ("prod-domain", "prod-domain"),
         ("prod-domain", "prod-domain-ecs"),
+        ("prod-domain", "prod-split5"),
         ("dev", "dev"),
         ("dev", "dev-ecs"),
     ],
@@ -98,6 +101,33 @@ def test_the_guard_names_the_domain_record_a_rename_would_delete(tmp_path: Path)
 
     found = problems(domain, current, "prod-domain-lambda")
     assert f"prod-domain-lambda/Edge.template.json: AWS::Route53::RecordSet {record_id} would be deleted" in found
+
+
+def _record(logical_id: str, set_identifier: str | None, weight: int = 100) -> dict[str, Any]:
+    properties: dict[str, Any] = {"Name": "api.anigmaa.example.", "Type": "A", "HostedZoneId": "Z0EXAMPLE0ZONE0ID0000"}
+    if set_identifier is not None:
+        properties.update(SetIdentifier=set_identifier, Weight=weight)
+    return {logical_id: {"Type": "AWS::Route53::RecordSet", "Properties": properties}}
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "lost"),
+    [
+        # split → lambda: the ecs record goes, the lambda record answers: no loss.
+        ({**_record("Api", "lambda", 50), **_record("Ecs", "ecs", 50)}, _record("Api", "lambda"), []),
+        # The last record of the name goes: the domain stops answering.
+        (_record("Api", "lambda"), {}, ["Api"]),
+        # A weighted record renamed: CloudFormation would create a duplicate of a live set identifier.
+        (_record("Api", "lambda"), _record("Renamed", "lambda"), ["Api"]),
+        # A simple record removed beside a new weighted one: Route 53 refuses the mix, and it is a loss.
+        (_record("Api", None), _record("Ecs", "ecs"), ["Api"]),
+    ],
+)
+def test_a_weighted_record_may_go_only_while_another_answers_for_the_name(
+    before: dict[str, Any], after: dict[str, Any], lost: list[str]
+) -> None:
+    pairs: Templates = {"edge": ({"Resources": before}, {"Resources": after})}
+    assert [loss.logical_id for loss in stateful_losses(diff_templates(pairs), pairs)] == lost
 
 
 def test_the_guard_refuses_a_compute_stack_that_gains_a_stateful_resource(prod: Synth, tmp_path: Path) -> None:

@@ -14,10 +14,23 @@ def _function(synth: Synth) -> dict[str, Any]:
     functions: list[dict[str, Any]] = [
         r
         for r in synth.json("compute")["Resources"].values()
-        if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("FunctionName", "").startswith("anigmaa")
+        if r["Type"] == "AWS::Lambda::Function"
+        and r["Properties"].get("FunctionName") == synth.config.function.function_name
     ]
     [function] = functions
     return function
+
+
+def _backend_policy(synth: Synth) -> dict[str, Any]:
+    """The function's own policy (not the pre-traffic hook's or CodeDeploy's)."""
+    role = _function(synth)["Properties"]["Role"]["Fn::GetAtt"][0]
+    policies: list[dict[str, Any]] = [
+        r
+        for r in synth.json("compute")["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy" and r["Properties"]["Roles"] == [{"Ref": role}]
+    ]
+    [policy] = policies
+    return policy
 
 
 def _import(export_fragment: str) -> dict[str, Any]:
@@ -81,7 +94,7 @@ def test_no_secret_value_or_secret_variable_reaches_the_function(prod: Synth, cu
 
 
 def test_function_reads_exactly_its_four_parameters(prod: Synth) -> None:
-    [policy] = [r for r in prod.json("compute")["Resources"].values() if r["Type"] == "AWS::IAM::Policy"]
+    policy = _backend_policy(prod)
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     [ssm] = [s for s in statements if "ssm" in json.dumps(s["Action"])]
     assert ssm["Action"] == "ssm:GetParameters"
@@ -92,7 +105,7 @@ def test_function_reads_exactly_its_four_parameters(prod: Synth) -> None:
 
 
 def test_function_reads_and_writes_exactly_its_bucket(prod: Synth) -> None:
-    [policy] = [r for r in prod.json("compute")["Resources"].values() if r["Type"] == "AWS::IAM::Policy"]
+    policy = _backend_policy(prod)
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     s3 = [s for s in statements if "s3:" in json.dumps(s["Action"])]
     bucket_arn = {"Fn::ImportValue": "anigmaa-prod-data:ExportsOutputFnGetAttAssetsBucket252B3DF7ArnCAD0E1B6"}
@@ -119,24 +132,20 @@ def test_log_group_is_explicit_retained_for_a_period_and_handed_to_the_function(
     assert _function(prod)["Properties"]["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": {"Ref": log_id}}
 
 
-def test_http_api_sends_everything_to_the_function_with_payload_v2(prod: Synth) -> None:
+def test_http_api_sends_everything_to_the_live_alias_with_payload_v2(prod: Synth) -> None:
+    """The API invokes the alias, never the function's $LATEST: CodeDeploy decides which version answers."""
     template = prod.templates["compute"]
     template.has_resource_properties("AWS::ApiGatewayV2::Api", {"Name": "anigmaa", "ProtocolType": "HTTP"})
-    function_id = next(
-        k
-        for k, r in prod.json("compute")["Resources"].items()
-        if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("FunctionName") == "anigmaa-backend"
-    )
+    [alias_id] = [k for k, r in prod.json("compute")["Resources"].items() if r["Type"] == "AWS::Lambda::Alias"]
     template.has_resource_properties(
         "AWS::ApiGatewayV2::Integration",
-        {
-            "IntegrationType": "AWS_PROXY",
-            "PayloadFormatVersion": "2.0",
-            "IntegrationUri": {"Fn::GetAtt": [function_id, "Arn"]},
-        },
+        {"IntegrationType": "AWS_PROXY", "PayloadFormatVersion": "2.0", "IntegrationUri": {"Ref": alias_id}},
     )
     template.has_resource_properties("AWS::ApiGatewayV2::Route", {"RouteKey": "$default"})
-    template.has_resource_properties("AWS::Lambda::Permission", {"Principal": "apigateway.amazonaws.com"})
+    [permission] = [
+        r["Properties"] for r in prod.json("compute")["Resources"].values() if r["Type"] == "AWS::Lambda::Permission"
+    ]
+    assert (permission["Principal"], permission["FunctionName"]) == ("apigateway.amazonaws.com", {"Ref": alias_id})
 
 
 def test_default_stage_throttles_at_what_the_reservation_serves_and_writes_json_access_logs(prod: Synth) -> None:
@@ -184,6 +193,9 @@ def test_outputs_include_the_seeds_api_gateway_endpoint(prod: Synth) -> None:
         "ApiGatewayEndpoint",
         "FunctionName",
         "FunctionArn",
+        "AliasArn",
+        "DeploymentApplication",
+        "DeploymentGroup",
         "FunctionLogGroup",
         "ApiId",
         "ApiAccessLogGroup",

@@ -13,7 +13,8 @@ from tests.conftest import Synth
 # The alarms of each stack, after the environment's prefix (anigmaa-prod-): distinct across the stacks.
 ALARMS = {
     "data": "rds-connections rds-cpu rds-free-storage redis-cpu-1 redis-cpu-2 redis-evictions-1 redis-evictions-2",
-    "lambda": "api-5xx-rate lambda-concurrency lambda-duration-p99 lambda-errors lambda-throttles",
+    "lambda": "api-5xx-rate lambda-concurrency lambda-duration-p99 lambda-errors lambda-throttles release-5xx-rate "
+    "release-duration-p99 release-errors",
     "ecs": "alb-elb-5xx alb-no-healthy-targets alb-response-p99 alb-target-5xx alb-unhealthy-targets service-cpu "
     "service-memory",
 }
@@ -80,9 +81,12 @@ def test_lambda_alarms_cover_duration_throttles_errors_5xx_and_concurrency(prod:
     assert sorted(alarms) == _named("anigmaa-prod", "lambda")
     duration = alarms["anigmaa-prod-lambda-duration-p99"]
     assert (duration["MetricName"], duration["ExtendedStatistic"], duration["Threshold"]) == ("Duration", "p99", 24000)
-    [dimension] = duration["Dimensions"]
-    assert dimension["Name"] == "FunctionName"
-    assert "BackendFunction" in json.dumps(dimension["Value"])
+    # Read through the live alias (its Resource dimension), which is all the API invokes.
+    assert [d["Name"] for d in duration["Dimensions"]] == ["FunctionName", "Resource"]
+    assert "BackendFunction" in json.dumps(duration["Dimensions"][0]["Value"])
+    assert duration["Dimensions"][1]["Value"] == {"Fn::Join": ["", [{"Ref": "BackendFunctionB80944B4"}, ":live"]]}
+    # The reservation is the function's (all versions): so is the concurrency that approaches it.
+    assert [d["Name"] for d in alarms["anigmaa-prod-lambda-concurrency"]["Dimensions"]] == ["FunctionName"]
     assert alarms["anigmaa-prod-lambda-throttles"]["Threshold"] == 0
     assert alarms["anigmaa-prod-lambda-concurrency"]["Threshold"] == 12.8  # 80% of 16 reserved
     rate = alarms["anigmaa-prod-api-5xx-rate"]
@@ -93,6 +97,28 @@ def test_lambda_alarms_cover_duration_throttles_errors_5xx_and_concurrency(prod:
         assert [d["Name"] for d in stat["Dimensions"]] == ["ApiId"]
     for alarm in alarms.values():
         assert "AlarmsTopic" in _topic_import(alarm)  # imported from the data stack
+
+
+def test_release_alarms_watch_the_new_version_through_the_alias_per_minute(prod: Synth) -> None:
+    """During a canary the old version serves 90 %: alarms on the function would hide the new one's errors."""
+    alarms = _alarms(prod, "compute")
+    [version_id] = [k for k, r in prod.json("compute")["Resources"].items() if r["Type"] == "AWS::Lambda::Version"]
+    for name, metric, threshold in (
+        ("anigmaa-prod-release-errors", "Errors", 0),
+        ("anigmaa-prod-release-duration-p99", "Duration", 24000),
+    ):
+        alarm = alarms[name]
+        assert (alarm["MetricName"], alarm["Threshold"], alarm["Period"]) == (metric, threshold, 60)
+        dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+        assert dimensions["Resource"] == {"Fn::Join": ["", [{"Ref": "BackendFunctionB80944B4"}, ":live"]]}
+        assert dimensions["ExecutedVersion"] == {"Fn::GetAtt": [version_id, "Version"]}
+        assert alarm["TreatMissingData"] == "notBreaching"  # no traffic in a canary is no failure
+    assert alarms["anigmaa-prod-release-duration-p99"]["EvaluationPeriods"] == 2
+    rate = alarms["anigmaa-prod-release-5xx-rate"]
+    assert [m["Expression"] for m in rate["Metrics"] if "Expression" in m] == [
+        "IF(requests >= 10, 100 * errors / requests, 0)"
+    ]
+    assert {m["MetricStat"]["Period"] for m in rate["Metrics"] if "MetricStat" in m} == {60}
 
 
 def test_no_concurrency_alarm_without_reserved_concurrency(dev: Synth) -> None:

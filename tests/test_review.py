@@ -33,12 +33,13 @@ def test_the_same_templates_are_no_change(synth: Callable[[str], Synth]) -> None
 
 
 def test_a_new_binary_is_one_lambda_code_line_and_nothing_else(synth: Callable[[str], Synth]) -> None:
-    """The built-from-source bootstrap against a prebuilt zip: the templates differ only in the asset's hash."""
+    """The built-from-source bootstrap against a prebuilt zip: the templates differ only in the asset's hash,
+    and so in the version it publishes (which the alias, its alarms and the hook name)."""
     result = compare(PROD, synth("prod").outdir, synth("prod-prebuilt").outdir)
     assert result.verdict == "changes"
     [lambda_stack] = [s for s in result.stacks if s.changed]
     assert lambda_stack.name == "Lambda"
-    assert [line.split(":")[0] for line in lambda_stack.assets] == ["Lambda code changed"]
+    assert [line.split(":")[0] for line in lambda_stack.assets] == ["Lambda code changed", "Lambda version published"]
     assert (lambda_stack.modified, lambda_stack.added, lambda_stack.removed, lambda_stack.replaced) == ([], [], [], [])
 
 

@@ -1,4 +1,4 @@
-"""cfn-lint and checkov on every synthesized template of both compute modes."""
+"""cfn-lint and checkov on every synthesized template of the compute modes (a split too)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import Synth
 from tools.gates.scan import ALLOWED_WARNINGS, CheckovResult, LintFinding, cfn_lint, checkov, problems, templates_in
 
-SCANNED = ["prod", "dev", "prod-custom", "prod-ecs", "dev-ecs", "prod-custom-ecs", "prod-ecs-image"]
+SCANNED = ["prod", "dev", "prod-custom", "prod-ecs", "dev-ecs", "prod-custom-ecs", "prod-ecs-image", "prod-split5"]
 
 
 @pytest.fixture(scope="module")

@@ -36,6 +36,8 @@ class Cache:
 class Function:
     memory_mb: int
     architecture: str
+    # Environments kept initialised on its alias (lambda_provisioned_concurrency), billed while idle.
+    provisioned: int = 0
 
 
 @dataclass(frozen=True)
@@ -212,23 +214,34 @@ def _cache(where: str, r: Resource) -> Cache:
 
 
 def _backend_function(resources: list[tuple[str, Resource]]) -> Function | None:
-    """The function an HTTP API integrates with (deploy-time custom-resource handlers are not it)."""
+    """The function an HTTP API integrates with, directly or through an alias (deploy-time handlers and
+    the pre-traffic hook are not it)."""
     by_id = {where.split("/", 1)[1]: (where, r) for where, r in resources}
     targets = []
     for _, r in resources:
         if r.get("Type") != "AWS::ApiGatewayV2::Integration":
             continue
         uri = _prop(r, "IntegrationUri")
+        provisioned = 0
+        if isinstance(uri, dict) and uri.get("Ref") in by_id:  # an alias: the function it belongs to
+            alias = by_id[uri["Ref"]][1]
+            provisioned = int(
+                (_prop(alias, "ProvisionedConcurrencyConfig") or {}).get("ProvisionedConcurrentExecutions", 0)
+            )
+            uri = _prop(alias, "FunctionName")
+            uri = {"Fn::GetAtt": [uri.get("Ref"), "Arn"]} if isinstance(uri, dict) else None
         if isinstance(uri, dict) and "Fn::GetAtt" in uri and uri["Fn::GetAtt"][0] in by_id:
-            targets.append(by_id[uri["Fn::GetAtt"][0]])
+            targets.append((*by_id[uri["Fn::GetAtt"][0]], provisioned))
     if not targets:
         return None
-    where, function = targets[0]
+    where, function, provisioned = targets[0]
     architectures = _literal(where, function, "Architectures", list, ["x86_64"])
     if architectures not in (["x86_64"], ["arm64"]):
         raise CostError(f"{where}: Architectures is {architectures!r}; the report prices x86_64 or arm64")
     [architecture] = architectures
-    return Function(memory_mb=_literal(where, function, "MemorySize", int, 128), architecture=architecture)
+    return Function(
+        memory_mb=_literal(where, function, "MemorySize", int, 128), architecture=architecture, provisioned=provisioned
+    )
 
 
 def _fargate(resources: list[tuple[str, Resource]]) -> FargateTasks | None:

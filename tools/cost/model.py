@@ -160,6 +160,11 @@ def lambda_lines(inv: Inventory, prices: PriceTable, usage: Usage) -> list[Line]
     gbs_key = f"lambda.gb_second.{function.architecture}"
     if n > HTTP_API_FIRST_TIER:
         raise CostError(f"requests: {n:g} is above the HTTP API's first price tier; accepted: up to 300M a month")
+    if function.provisioned:
+        raise CostError(
+            f"lambda_provisioned_concurrency: {function.provisioned} environments are billed while idle, and the "
+            "price table has no sourced figure for provisioned concurrency; accepted: 0 to price this assembly"
+        )
     return [
         Line(
             "lambda",

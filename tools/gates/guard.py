@@ -9,7 +9,7 @@ CloudFormation resource specification which property changes replace a resource.
 baseline is committed, so an intended change is a reviewed diff of baseline/.
 
 Three variants are guarded, each in both compute modes: prod, prod with an example domain
-(so the certificate and the DNS record are compared too), and dev. `baseline/<variant>/`
+(so the certificate and the DNS records are compared too, and compute=split with them), and dev. `baseline/<variant>/`
 holds one copy of each template that holds a stateful resource: the network and data stacks
 (the same in both compute modes, which `--update` checks), the edge stack with a domain, and
 a compute stack only once it gains one. Every synthesized template is compared with its copy;
@@ -55,6 +55,7 @@ class Variant:
     context: tuple[str, ...] = ()
     # The templates it keeps; empty: every one with a stateful resource.
     only: tuple[str, ...] = ()
+    modes: tuple[str, ...] = MODES
 
     @property
     def baseline(self) -> Path:
@@ -64,7 +65,14 @@ class Variant:
 VARIANTS = (
     Variant("prod", "prod"),
     # The data stack does not depend on the domain: prod's copy guards it.
-    Variant("prod-domain", "prod", EXAMPLE_DOMAIN, only=("Network.template.json", "Edge.template.json")),
+    # With a domain, a split too: its weighted records against the domain's records.
+    Variant(
+        "prod-domain",
+        "prod",
+        EXAMPLE_DOMAIN,
+        only=("Network.template.json", "Edge.template.json"),
+        modes=(*MODES, "split"),
+    ),
     Variant("dev", "dev"),
 )
 
@@ -84,7 +92,7 @@ def losses(baseline: Path, current: Path, label: str) -> list[ResourceChange]:
     pairs: dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]] = {
         f"{label}/{name}": (old[name], new.get(name)) for name in sorted(old)
     }
-    return stateful_losses(diff_templates(pairs))
+    return stateful_losses(diff_templates(pairs), pairs)
 
 
 def weakened(baseline: Path, current: Path, label: str) -> list[str]:
@@ -147,15 +155,19 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+# The weight a guarded split synthesizes with (compute=split needs one).
+SPLIT_WEIGHT = ("lambda_weight=50",)
+
+
 def _synths(variant: Variant) -> dict[str, Path]:
     return {
         mode: synthesize(
             ROOT / ".guard" / f"{variant.name}-{mode}",
             env=variant.env,
             compute=mode,
-            context=variant.context,
+            context=variant.context + (SPLIT_WEIGHT if mode == "split" else ()),
         )
-        for mode in MODES
+        for mode in variant.modes
     }
 
 
@@ -178,8 +190,8 @@ def _run(*, update: bool) -> int:
             file=sys.stderr,
         )
         return 1
-    names = ", ".join(variant.name for variant in VARIANTS)
-    print(f"guard: no stateful resource replaced, deleted or unprotected in {names} ({', '.join(MODES)})")
+    names = ", ".join(f"{variant.name} ({', '.join(variant.modes)})" for variant in VARIANTS)
+    print(f"guard: no stateful resource replaced, deleted or unprotected in {names}")
     return 0
 
 

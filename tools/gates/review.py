@@ -45,6 +45,8 @@ PRICED_REQUESTS = 1_000_000
 _HASH = re.compile(r"[0-9a-f]{64}")
 # CDK metadata that moves with every asset hash or library version and says nothing to a reviewer.
 _QUIET_TYPES = frozenset({"AWS::CDK::Metadata"})
+# A function's current version: its logical ID ends in a hash of the code and configuration.
+_VERSION_ID = re.compile(r"(?P<function>\w+CurrentVersion[0-9A-F]{8})[0-9a-f]{32}")
 
 
 class ReviewError(RuntimeError):
@@ -220,10 +222,14 @@ def compare(configuration: Configuration, base: Path, head: Path) -> ConfigRevie
     pairs = {
         name.removesuffix(".template.json"): (old.get(name), new.get(name)) for name in sorted(set(old) | set(new))
     }
+    releases = {name: _follow_the_version(pair) for name, pair in pairs.items()}
+    pairs = {name: pair for name, (pair, _) in releases.items()}
     diffs = diff_templates(pairs)
-    destructive = [loss.describe() for loss in stateful_losses(diffs)]
+    destructive = [loss.describe() for loss in stateful_losses(diffs, pairs)]
     destructive += weakened(base, head, configuration.label)
     stacks = [_stack_review(d, pairs[d.name]) for d in diffs]
+    for stack in stacks:
+        stack.assets += releases[stack.name][1]
     before, after = (
         _acknowledged({k: v[0] or {} for k, v in pairs.items()}),
         _acknowledged({k: v[1] or {} for k, v in pairs.items()}),
@@ -235,7 +241,29 @@ def compare(configuration: Configuration, base: Path, head: Path) -> ConfigRevie
     return ConfigReview(configuration, stacks, destructive, acknowledgements, cost, delta)
 
 
-def _stack_review(diff: StackDiff, pair: tuple[dict[str, Any] | None, dict[str, Any] | None]) -> StackReview:
+Pair = tuple[dict[str, Any] | None, dict[str, Any] | None]
+
+
+def _follow_the_version(pair: Pair) -> tuple[Pair, list[str]]:
+    """A new version of a function is a release, not a new resource: the old template takes the new
+    version's logical ID (so the alias, the alarms and the hook that name it do not show as
+    changed), and the review says one line instead."""
+    old, new = pair
+    if old is None or new is None:
+        return pair, []
+    before = {m["function"]: m[0] for m in _VERSION_ID.finditer(" ".join(old.get("Resources", {})))}
+    after = {m["function"]: m[0] for m in _VERSION_ID.finditer(" ".join(new.get("Resources", {})))}
+    text, lines = json.dumps(old), []
+    for function, old_id in sorted(before.items()):
+        new_id = after.get(function)
+        if new_id is None or new_id == old_id:
+            continue
+        text = text.replace(f'"{old_id}"', f'"{new_id}"')
+        lines.append(f"Lambda version published: the live alias moves to it through CodeDeploy (`{function}…`)")
+    return (json.loads(text) if lines else old, new), lines
+
+
+def _stack_review(diff: StackDiff, pair: Pair) -> StackReview:
     old_resources = (pair[0] or {}).get("Resources", {})
     new_resources = (pair[1] or {}).get("Resources", {})
     review = StackReview(diff.name)

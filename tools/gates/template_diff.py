@@ -148,6 +148,39 @@ def _table(rows: Any) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(_ANSI.sub("", str(cell)) for cell in row) for row in rows or ())
 
 
-def stateful_losses(diffs: list[StackDiff]) -> list[ResourceChange]:
-    """Every stateful resource that the change would replace or delete."""
-    return [r for d in diffs for r in d.resources if r.type in STATEFUL_TYPES and r.replaces_or_removes]
+Templates = dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]]
+
+
+def stateful_losses(diffs: list[StackDiff], pairs: Templates | None = None) -> list[ResourceChange]:
+    """Every stateful resource that the change would replace or delete.
+
+    Given the templates compared (``pairs``, by stack name, as `diff_templates` took them), a
+    weighted DNS record that goes while its stack keeps another weighted record of the same name
+    is no loss: the name keeps answering, from the other record (compute=split's steps).
+    """
+    return [
+        r
+        for d in diffs
+        for r in d.resources
+        if r.type in STATEFUL_TYPES and r.replaces_or_removes and not _weighted_record_kept(r, pairs)
+    ]
+
+
+def _weighted_record_kept(change: ResourceChange, pairs: Templates | None) -> bool:
+    if pairs is None or change.type != "AWS::Route53::RecordSet" or change.impact != "WILL_DESTROY":
+        return False
+    old, new = pairs[change.stack]
+    removed = (old or {}).get("Resources", {}).get(change.logical_id, {}).get("Properties", {})
+    if "SetIdentifier" not in removed:
+        return False
+    same_name = [
+        r["Properties"]
+        for r in (new or {}).get("Resources", {}).values()
+        if r["Type"] == "AWS::Route53::RecordSet"
+        and r["Properties"].get("Name") == removed.get("Name")
+        and r["Properties"].get("Type") == removed.get("Type")
+    ]
+    identifiers = {p.get("SetIdentifier") for p in same_name}
+    # The same identifier under another logical ID is a rename: CloudFormation would create it
+    # before deleting the old one, and Route 53 refuses the duplicate.
+    return removed["SetIdentifier"] not in identifiers and any(i is not None for i in identifiers)

@@ -72,8 +72,8 @@ def runtime(config: AppConfig, exists: bool, today: datetime.date) -> str | None
 
 def check(config: AppConfig, lambda_client: Any, today: datetime.date) -> list[str]:
     """Every preflight problem of a deploy of ``config``."""
-    if config.compute != "lambda":
-        return []  # the ECS path creates no function
+    if "lambda" not in config.compute_paths:
+        return []  # the ECS path alone creates no function
     exists, existing = _existing_reservation(lambda_client, config.function.function_name)
     problems = [concurrency(config, lambda_client.get_account_settings(), existing), runtime(config, exists, today)]
     return [problem for problem in problems if problem is not None]

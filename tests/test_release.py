@@ -1,0 +1,161 @@
+"""Releases: a published version behind the live alias, moved by CodeDeploy after a pre-traffic check,
+rolled back on the new version's alarms."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from config import ConfigError
+from tests.conftest import Synth
+from tests.test_config import load
+
+
+def _resources(synth: Synth, kind: str) -> dict[str, dict[str, Any]]:
+    return {k: r for k, r in synth.json("compute")["Resources"].items() if r["Type"] == kind}
+
+
+def _one(synth: Synth, kind: str) -> tuple[str, dict[str, Any]]:
+    [(logical_id, resource)] = _resources(synth, kind).items()
+    return logical_id, resource
+
+
+def _hook(synth: Synth) -> tuple[str, dict[str, Any]]:
+    [(logical_id, hook)] = [
+        (k, r)
+        for k, r in _resources(synth, "AWS::Lambda::Function").items()
+        if r["Properties"]["FunctionName"] == f"anigmaa-{synth.config.env}-pre-traffic"
+    ]
+    return logical_id, hook
+
+
+def test_the_live_alias_points_at_the_published_version_of_the_function(prod: Synth) -> None:
+    version_id, version = _one(prod, "AWS::Lambda::Version")
+    _, alias = _one(prod, "AWS::Lambda::Alias")
+    [function_id] = [
+        k
+        for k, r in _resources(prod, "AWS::Lambda::Function").items()
+        if r["Properties"]["FunctionName"] == "anigmaa-backend"
+    ]
+    assert version["Properties"] == {"FunctionName": {"Ref": function_id}}
+    assert alias["Properties"]["Name"] == "live"
+    assert alias["Properties"]["FunctionVersion"] == {"Fn::GetAtt": [version_id, "Version"]}
+    assert "ProvisionedConcurrencyConfig" not in alias["Properties"]
+    assert "RoutingConfig" not in alias["Properties"]  # weights only ever come from CodeDeploy
+    # The reservation stays on the function, across every version.
+    assert _resources(prod, "AWS::Lambda::Function")[function_id]["Properties"]["ReservedConcurrentExecutions"] == 16
+
+
+def test_a_code_or_configuration_change_publishes_a_new_version(prod: Synth, custom: Synth) -> None:
+    """current_version's logical ID carries a hash of the code and configuration."""
+    assert _one(prod, "AWS::Lambda::Version")[0] != _one(custom, "AWS::Lambda::Version")[0]
+
+
+def test_codedeploy_moves_the_alias_with_the_environments_deployment(prod: Synth, dev: Synth) -> None:
+    for synth, config in ((prod, "CodeDeployDefault.LambdaCanary10Percent5Minutes"), (dev, "AllAtOnce")):
+        application_id, application = _one(synth, "AWS::CodeDeploy::Application")
+        group_id, group = _one(synth, "AWS::CodeDeploy::DeploymentGroup")
+        assert application["Properties"]["ComputePlatform"] == "Lambda"
+        assert application["Properties"]["ApplicationName"] == f"anigmaa-{synth.config.env}-backend"
+        properties = group["Properties"]
+        assert properties["DeploymentGroupName"] == "live"
+        assert config in json.dumps(properties["DeploymentConfigName"])
+        assert properties["DeploymentStyle"] == {
+            "DeploymentOption": "WITH_TRAFFIC_CONTROL",
+            "DeploymentType": "BLUE_GREEN",
+        }
+        assert sorted(properties["AutoRollbackConfiguration"]["Events"]) == [
+            "DEPLOYMENT_FAILURE",
+            "DEPLOYMENT_STOP_ON_ALARM",
+            "DEPLOYMENT_STOP_ON_REQUEST",
+        ]
+        assert properties["AutoRollbackConfiguration"]["Enabled"] is True
+        # The alias hands each update to this group, after the hook.
+        _, alias = _one(synth, "AWS::Lambda::Alias")
+        hook_id, _ = _hook(synth)
+        assert alias["UpdatePolicy"] == {
+            "CodeDeployLambdaAliasUpdate": {
+                "ApplicationName": {"Ref": application_id},
+                "DeploymentGroupName": {"Ref": group_id},
+                "BeforeAllowTrafficHook": {"Ref": hook_id},
+            }
+        }
+
+
+def test_the_deployment_rolls_back_on_the_new_versions_alarms(prod: Synth) -> None:
+    _, group = _one(prod, "AWS::CodeDeploy::DeploymentGroup")
+    alarms = _resources(prod, "AWS::CloudWatch::Alarm")
+    watched = [alarm["Name"]["Ref"] for alarm in group["Properties"]["AlarmConfiguration"]["Alarms"]]
+    assert sorted(alarms[a]["Properties"]["AlarmName"] for a in watched) == [
+        "anigmaa-prod-release-5xx-rate",
+        "anigmaa-prod-release-duration-p99",
+        "anigmaa-prod-release-errors",
+    ]
+    assert group["Properties"]["AlarmConfiguration"]["Enabled"] is True
+
+
+def test_the_hook_may_invoke_the_new_version_and_report_to_its_group_only(prod: Synth) -> None:
+    version_id, _ = _one(prod, "AWS::Lambda::Version")
+    group_id, _ = _one(prod, "AWS::CodeDeploy::DeploymentGroup")
+    hook_id, hook = _hook(prod)
+    properties = hook["Properties"]
+    assert properties["Environment"]["Variables"] == {"TARGET_FUNCTION_ARN": {"Ref": version_id}}
+    assert (properties["Runtime"], properties["Handler"]) == ("python3.14", "pre_traffic.handler")
+    # Two backend invocations at its 30 s timeout with their connections, and the report.
+    assert properties["Timeout"] == 2 * (30 + 2) + 10
+    assert "VpcConfig" not in properties  # it calls AWS APIs only
+    role = properties["Role"]["Fn::GetAtt"][0]
+    [policy] = [
+        r["Properties"]
+        for r in prod.json("compute")["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy" and r["Properties"]["Roles"] == [{"Ref": role}]
+    ]
+    statements = policy["PolicyDocument"]["Statement"]
+    assert [(s["Action"], s["Effect"]) for s in statements] == [
+        ("lambda:InvokeFunction", "Allow"),
+        ("codedeploy:PutLifecycleEventHookExecutionStatus", "Allow"),
+    ]
+    assert statements[0]["Resource"] == {"Ref": version_id}  # the new version, not the function or the alias
+    assert {"Ref": group_id} in statements[1]["Resource"]["Fn::Join"][1]
+    # Its log group exists before it runs, with the environment's retention.
+    prod.templates["compute"].has_resource_properties(
+        "AWS::Logs::LogGroup", {"LogGroupName": "/aws/lambda/anigmaa-prod-pre-traffic", "RetentionInDays": 90}
+    )
+    assert hook_id in json.dumps(_one(prod, "AWS::Lambda::Alias")[1]["UpdatePolicy"])
+
+
+def test_the_hook_ships_its_source_and_nothing_else(prod: Synth) -> None:
+    _, hook = _hook(prod)
+    key = hook["Properties"]["Code"]["S3Key"]
+    asset = prod.outdir / f"asset.{key.removesuffix('.zip')}"
+    assert sorted(p.name for p in asset.iterdir()) == ["pre_traffic.py"]
+
+
+def test_provisioned_concurrency_sits_on_the_alias(custom: Synth) -> None:
+    _, alias = _one(custom, "AWS::Lambda::Alias")
+    assert alias["Properties"]["ProvisionedConcurrencyConfig"] == {"ProvisionedConcurrentExecutions": 2}
+    assert "RoutingConfig" not in alias["Properties"]
+    _, group = _one(custom, "AWS::CodeDeploy::DeploymentGroup")
+    assert "LambdaLinear10PercentEvery1Minute" in json.dumps(group["Properties"]["DeploymentConfigName"])
+
+
+def test_provisioned_concurrency_beyond_the_reservation_is_refused() -> None:
+    assert load(lambda_provisioned_concurrency=16).function.provisioned_concurrency == 16
+    with pytest.raises(ConfigError, match=r"^lambda_provisioned_concurrency: 17 exceeds"):
+        load(lambda_provisioned_concurrency=17)
+    # Without a reservation there is nothing to exceed.
+    assert load(env="dev", lambda_provisioned_concurrency=5).function.provisioned_concurrency == 5
+
+
+@pytest.mark.parametrize(
+    ("name", "constant"),
+    [("linear-10-1m", "LambdaLinear10PercentEvery1Minute"), ("canary-10-30m", "LambdaCanary10Percent30Minutes")],
+)
+def test_every_deployment_name_is_a_codedeploy_configuration(name: str, constant: str) -> None:
+    from aws_cdk import Stack
+
+    config = load(lambda_deployment=name)
+    stack = Stack()
+    assert constant in json.dumps(stack.resolve(config.function.cdk_deployment_config.deployment_config_name))
