@@ -4,11 +4,15 @@ against moto in server mode on loopback, and each step is checked through boto3 
 Usage: python -m tools.rehearsal      (or: make rehearse)
 
 The steps follow the README: secrets from stdin, bootstrap, prod on Lambda, the runbook's
-switch to ECS and back (without a domain, then with one and its hosted zone), an update,
-dev; and the steps that must fail as CloudFormation fails: a missing SecureString, deleting
-a protected stack, deleting the compute stack the domain's record still points at. Nothing
-is executed: moto runs no Lambda and no ECS task, evaluates no IAM, and a replacement looks
-like an update there (the offline drill and the guard cover those).
+switch to ECS and back (without a domain, then with one and its hosted zone), the domain
+split between both paths by weight (compute=split) and moved whole to either, an update that
+publishes a new version of the function, dev; and the steps that must fail as CloudFormation
+(or the app) fails: a missing SecureString, deleting a protected stack, deleting the compute
+stack the domain's record still points at, compute=split without a weight. Nothing is
+executed: moto runs no Lambda and no ECS task, evaluates no IAM, runs no CodeDeploy
+deployment (CloudFormation moves the live alias itself: no canary, no pre-traffic hook, no
+rollback on alarm), answers no DNS query, and a replacement looks like an update there (the
+offline drill, the hook's tests and the guard cover those).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from typing import Any
 import boto3
 
 from config import SECRET_NAMES
+from config.backend import LIVE_ALIAS
+from config.limits import LAMBDA_DEPLOYMENTS
 from tools import ROOT
 from tools.ops.aws import load_environment
 from tools.ops.smoke import stack_outputs
@@ -37,6 +43,21 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 # The ECS path without Docker: an image that is already in a registry (README, runbook step 2).
 ECS_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/anigmaa:rehearsal"
 ZONE_NAME, DOMAIN = "anigmaa.example", "api.anigmaa.example"
+# CodeDeploy's names for lambda_deployment's choices (CDK's LambdaDeploymentConfig constants).
+DEPLOYMENT_CONFIGS = {
+    "all-at-once": "CodeDeployDefault.LambdaAllAtOnce",
+    "canary-10-5m": "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+    "canary-10-10m": "CodeDeployDefault.LambdaCanary10Percent10Minutes",
+    "canary-10-15m": "CodeDeployDefault.LambdaCanary10Percent15Minutes",
+    "canary-10-30m": "CodeDeployDefault.LambdaCanary10Percent30Minutes",
+    "linear-10-1m": "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
+    "linear-10-2m": "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes",
+    "linear-10-3m": "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes",
+    "linear-10-10m": "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes",
+}
+assert DEPLOYMENT_CONFIGS.keys() == LAMBDA_DEPLOYMENTS.keys(), "a lambda_deployment without its CodeDeploy name"
+# How CodeDeploy moves a Lambda alias: to a new version, by the weights of the alias's routing.
+TRAFFIC_CONTROL = {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"}
 
 
 class RehearsalError(Exception):
@@ -174,31 +195,129 @@ def _tail(text: str, lines: int = 25) -> str:
 # ---------------------------------------------------------------------- checks of one environment
 
 
-def check_lambda(r: Rehearsal, env: str, *, memory: int, domain: bool = False) -> None:
+def check_lambda(r: Rehearsal, env: str, *, memory: int, domain: bool = False) -> str:
+    """The function, its live alias and release, the HTTP API in front; the alias's version."""
     config = load_environment(env, ROOT)
     name = config.stack_name("lambda")
-    outputs = r.outputs(name, "ApiGatewayEndpoint", "FunctionName", "FunctionArn", "ApiId", "FunctionLogGroup")
-    function = r.client("lambda").get_function_configuration(FunctionName=outputs["FunctionName"])
+    outputs = r.outputs(
+        name,
+        "ApiGatewayEndpoint",
+        "FunctionName",
+        "FunctionArn",
+        "AliasArn",
+        "DeploymentApplication",
+        "DeploymentGroup",
+        "ApiId",
+        "FunctionLogGroup",
+    )
+    functions = r.client("lambda")
+    function = functions.get_function_configuration(FunctionName=outputs["FunctionName"])
     if (function["MemorySize"], function["Runtime"]) != (memory, config.function.runtime):
         raise RehearsalError(f"{name}: function {function['MemorySize']} MB {function['Runtime']}, expected {memory}")
     variables = function.get("Environment", {}).get("Variables", {})
     for secret in SECRET_NAMES:
         if secret in variables or f"{secret}_PARAM" not in variables:
             raise RehearsalError(f"{name}: the function must get {secret}_PARAM (a name), never {secret}")
+    version = check_live_alias(r, name, outputs, memory)
     apis = r.client("apigatewayv2")
-    routes = {route["RouteKey"] for route in apis.get_routes(ApiId=outputs["ApiId"])["Items"]}
+    routes = {route["RouteKey"]: route for route in apis.get_routes(ApiId=outputs["ApiId"])["Items"]}
     if "$default" not in routes:
         raise RehearsalError(f"{name}: the HTTP API has routes {sorted(routes)}, no $default")
+    integration_id = routes["$default"].get("Target", "").removeprefix("integrations/")
+    integration = apis.get_integration(ApiId=outputs["ApiId"], IntegrationId=integration_id)
+    if (uri := integration.get("IntegrationUri")) != outputs["AliasArn"]:
+        raise RehearsalError(f"{name}: the $default route invokes {uri}, not the alias {outputs['AliasArn']}")
     [stage] = apis.get_stages(ApiId=outputs["ApiId"])["Items"]
     throttle = stage.get("DefaultRouteSettings", {})
     expected = (config.api.throttle_rate, config.api.throttle_burst)
     if (throttle.get("ThrottlingRateLimit"), throttle.get("ThrottlingBurstLimit")) != expected:
         raise RehearsalError(f"{name}: stage throttle {throttle}, expected {expected}")
+    deployment = check_release(r, env, outputs, version)
     if domain:
         r.outputs(name, "CustomDomainUrl")
     check_alarms(r)
     # The smoke test's reading part; its invocations and HTTP calls cannot run here (no Lambda execution).
-    r.log(f"      {name}: function {memory} MB, $default route, throttle {expected}, alarms, outputs")
+    r.log(
+        f"      {name}: function {memory} MB, {LIVE_ALIAS} → version {version} (the $default route's target, the "
+        f"hook's), deployment group {outputs['DeploymentGroup']} ({deployment}, alarms, auto-rollback), "
+        f"throttle {expected}, alarms, outputs"
+    )
+    return version
+
+
+def check_live_alias(r: Rehearsal, name: str, outputs: dict[str, str], memory: int) -> str:
+    """The live alias serves a published version that holds the function's configuration; its number."""
+    functions = r.client("lambda")
+    alias = functions.get_alias(FunctionName=outputs["FunctionName"], Name=LIVE_ALIAS)
+    version = str(alias["FunctionVersion"])
+    if alias["AliasArn"] != outputs["AliasArn"] or not version.isdigit():
+        raise RehearsalError(
+            f"{name}: alias {alias['AliasArn']} on version {version}; expected {outputs['AliasArn']} on a published "
+            "version, not $LATEST"
+        )
+    published = functions.get_function_configuration(FunctionName=outputs["FunctionName"], Qualifier=version)
+    if published["MemorySize"] != memory:
+        raise RehearsalError(f"{name}: version {version} has {published['MemorySize']} MB, the function {memory}")
+    return version
+
+
+def check_release(r: Rehearsal, env: str, outputs: dict[str, str], version: str) -> str:
+    """CodeDeploy's group for the alias, as the environment configures it, and the pre-traffic hook
+    aimed at the alias's version; the group's deployment config."""
+    config = load_environment(env, ROOT)
+    name = config.stack_name("lambda")
+    codedeploy = r.client("codedeploy")
+    application = codedeploy.get_application(applicationName=outputs["DeploymentApplication"])["application"]
+    group = codedeploy.get_deployment_group(
+        applicationName=outputs["DeploymentApplication"], deploymentGroupName=outputs["DeploymentGroup"]
+    )["deploymentGroupInfo"]
+    expected = DEPLOYMENT_CONFIGS[config.function.deployment]
+    found = (application["computePlatform"], group["deploymentConfigName"], group.get("deploymentStyle"))
+    if found != ("Lambda", expected, TRAFFIC_CONTROL):
+        raise RehearsalError(
+            f"{name}: deployment group {group['deploymentGroupName']}: platform, config, style {found}; expected "
+            f"Lambda, {expected}, {TRAFFIC_CONTROL}"
+        )
+    watched = group.get("alarmConfiguration", {})
+    release = r.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{config.names.prefix}-release-")
+    alarms = release["MetricAlarms"]
+    names = {alarm["AlarmName"] for alarm in alarms}
+    if not names or not watched.get("enabled") or {a["name"] for a in watched.get("alarms", [])} != names:
+        raise RehearsalError(f"{name}: the deployment group watches {watched}, expected the alarms {sorted(names)}")
+    executed = {
+        dimension["Value"]
+        for alarm in alarms
+        for metric in [alarm, *(query.get("MetricStat", {}).get("Metric", {}) for query in alarm.get("Metrics", []))]
+        for dimension in metric.get("Dimensions", [])
+        if dimension["Name"] == "ExecutedVersion"
+    }
+    if executed != {version}:
+        raise RehearsalError(f"{name}: the release alarms watch version(s) {sorted(executed)}, not {version}")
+    rollback = group.get("autoRollbackConfiguration", {})
+    if not rollback.get("enabled") or "DEPLOYMENT_STOP_ON_ALARM" not in rollback.get("events", []):
+        raise RehearsalError(f"{name}: auto-rollback {rollback}, expected enabled, on alarm among its events")
+    functions = r.client("lambda")
+    target = functions.get_function_configuration(FunctionName=outputs["FunctionName"], Qualifier=version)
+    hook = functions.get_function_configuration(FunctionName=config.names.of("pre-traffic"))
+    aimed = hook.get("Environment", {}).get("Variables", {}).get("TARGET_FUNCTION_ARN")
+    if aimed != target["FunctionArn"]:
+        raise RehearsalError(f"{name}: the pre-traffic hook checks {aimed}, not the alias's {target['FunctionArn']}")
+    return expected.removeprefix("CodeDeployDefault.")
+
+
+def check_new_version(r: Rehearsal, env: str, before: str, after: str) -> None:
+    """An update published a new version, the alias serves it, and the one it replaced is gone."""
+    config = load_environment(env, ROOT)
+    name = config.stack_name("lambda")
+    function = r.outputs(name, "FunctionName")["FunctionName"]
+    versions = {v["Version"] for v in r.client("lambda").list_versions_by_function(FunctionName=function)["Versions"]}
+    if not after.isdigit() or int(after) <= int(before) or versions != {"$LATEST", after}:
+        raise RehearsalError(
+            f"{name}: {LIVE_ALIAS} moved from version {before} to {after}, versions {sorted(versions)} left; expected "
+            f"a newer version, and only it and $LATEST"
+        )
+    # No CodeDeploy deployment here: CloudFormation moved the alias itself (on AWS, the canary does).
+    r.log(f"      {name}: {LIVE_ALIAS} moved from version {before} to {after}; version {before} deleted in clean-up")
 
 
 def check_ecs(r: Rehearsal, env: str) -> None:
@@ -247,13 +366,48 @@ def check_data(r: Rehearsal, env: str) -> None:
     r.log(f"      {config.stack_name('data')}: {db['DBInstanceClass']}, {len(groups)} replication group(s), bucket")
 
 
-def check_record(r: Rehearsal, zone_id: str, target: str) -> None:
-    records = r.client("route53").list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
-    [record] = [x for x in records if x["Name"].rstrip(".") == DOMAIN and x["Type"] == "A"] or [None]
-    alias = ((record or {}).get("AliasTarget") or {}).get("DNSName", "").rstrip(".").lower()
-    if target.rstrip(".").lower() not in alias:
-        raise RehearsalError(f"{DOMAIN}: the record points at {alias or 'nothing'}, expected {target}")
-    r.log(f"      {DOMAIN} → {alias}")
+def check_edge(r: Rehearsal, zone_id: str, weights: dict[str, int]) -> None:
+    """The domain's A records are exactly ``weights`` (set identifier → weight), each an alias of its
+    path's endpoint that inherits its health, and the edge stack's outputs name the same split."""
+    prod = load_environment("prod", ROOT)
+    records = [
+        record
+        for record in r.client("route53").list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+        if record["Name"].rstrip(".") == DOMAIN and record["Type"] == "A"
+    ]
+    found = {record.get("SetIdentifier", ""): record.get("Weight") for record in records}
+    if found != weights or len(records) != len(weights):
+        raise RehearsalError(f"{DOMAIN}: A records {found}, expected {weights}")
+    shown = []
+    for record in records:
+        path = record["SetIdentifier"]
+        target = (_api_domain_target(r) if path == "lambda" else _load_balancer(r, prod.stack_name("ecs"))).lower()
+        alias = record.get("AliasTarget") or {}
+        points_at = alias.get("DNSName", "").rstrip(".").lower()
+        if target.rstrip(".") not in points_at or alias.get("EvaluateTargetHealth") is not True:
+            raise RehearsalError(
+                f"{DOMAIN} ({path}): an alias of {points_at or 'nothing'} (EvaluateTargetHealth "
+                f"{alias.get('EvaluateTargetHealth')}), expected {target} with its health"
+            )
+        shown.append(f"{path} {record['Weight']} → {points_at}")
+    served = "split" if len(weights) > 1 else next(iter(weights))
+    outputs = r.outputs(prod.stack_name("edge"), "Url", "ServedBy")
+    said = (outputs["ServedBy"], outputs.get("LambdaWeight"))
+    if said != (served, str(weights["lambda"]) if served == "split" else None):
+        raise RehearsalError(f"{prod.stack_name('edge')}: outputs ServedBy, LambdaWeight {said}, expected {served}")
+    r.log(f"      {DOMAIN}: {', '.join(sorted(shown))} (ServedBy {served})")
+
+
+def _api_domain_target(r: Rehearsal) -> str:
+    """The API custom domain's regional endpoint, which the lambda record aliases."""
+    for domain in r.client("apigatewayv2").get_domain_names()["Items"]:
+        if domain["DomainName"] == DOMAIN:
+            return str(domain["DomainNameConfigurations"][0]["ApiGatewayDomainName"])
+    raise RehearsalError(f"no API custom domain {DOMAIN}")
+
+
+def _load_balancer(r: Rehearsal, ecs_stack: str) -> str:
+    return r.outputs(ecs_stack, "LoadBalancerDnsName")["LoadBalancerDnsName"]
 
 
 # ---------------------------------------------------------------------- the steps
@@ -295,28 +449,51 @@ def rehearse(r: Rehearsal) -> None:
     r.deploy("deploy --all with a domain (lambda)", "--all", *domain)
     r.expect_stacks("prod with a domain", {network, data, on_lambda, edge})
     check_lambda(r, "prod", memory=prod.function.memory_mb, domain=True)
-    check_record(r, zone_id, r.client("apigatewayv2").get_domain_names()["Items"][0]["DomainNameConfigurations"][0][
-        "ApiGatewayDomainName"])  # fmt: skip
+    check_edge(r, zone_id, {"lambda": 100})
     r.deploy("runbook: Lambda → ECS, step 2 (domain)", *ecs, *domain, "--exclusively", "Ecs")
     r.deploy("runbook: Lambda → ECS, step 3 (move the domain)", *ecs, *domain, "--exclusively", "Edge")
-    check_record(r, zone_id, r.outputs(on_ecs, "LoadBalancerDnsName")["LoadBalancerDnsName"])
+    check_edge(r, zone_id, {"ecs": 100})
     r.cdk("refused: delete the ECS stack the record points at", "destroy", "--force", *ecs, *domain, "--exclusively",
           "Ecs", fails_with="is in use by")  # fmt: skip
     r.client("cloudformation").delete_stack(StackName=on_lambda)
     r.deploy("runbook: ECS → Lambda (domain)", *domain, "--exclusively", "Lambda")
     r.deploy("runbook: ECS → Lambda, move the domain", *domain, "--exclusively", "Edge")
-    check_record(r, zone_id, r.client("apigatewayv2").get_domain_names()["Items"][0]["DomainNameConfigurations"][0][
-        "ApiGatewayDomainName"])  # fmt: skip
+    check_edge(r, zone_id, {"lambda": 100})
     r.client("cloudformation").delete_stack(StackName=on_ecs)
     r.expect_stacks("back on lambda with a domain", {network, data, on_lambda, edge})
+
+    # compute=split: both paths serve the domain by weight; each step re-weights, adds or removes a record.
+    # The -c sets of compute=lambda and compute=ecs are the ones above (one synth each).
+    def split(weight: int) -> tuple[str, ...]:
+        return ("-c", "compute=split", "-c", f"lambda_weight={weight}", "-c", f"ecs_image_uri={ECS_IMAGE}", *domain)
+
+    r.deploy("refused: compute=split without lambda_weight", "--all", "-c", "compute=split", *domain,
+             fails_with="lambda_weight: no value with compute=split")  # fmt: skip
+    r.deploy("split: ECS beside Lambda (lambda_weight=5)", *split(5), "--exclusively", "Ecs")
+    r.expect_stacks("both compute stacks", {network, data, on_lambda, on_ecs, edge})
+    check_ecs(r, "prod")
+    for step, context, weights in (
+        ("split: the domain 5/95 (lambda_weight=5)", split(5), {"lambda": 5, "ecs": 95}),
+        ("split: the domain 50/50 (lambda_weight=50)", split(50), {"lambda": 50, "ecs": 50}),
+        ("split: all to Lambda (compute=lambda)", domain, {"lambda": 100}),
+        ("split: back to 50/50 (lambda_weight=50)", split(50), {"lambda": 50, "ecs": 50}),
+        ("split: all to ECS (compute=ecs)", (*ecs, *domain), {"ecs": 100}),
+        ("split: all back to Lambda (compute=lambda)", domain, {"lambda": 100}),
+    ):
+        r.deploy(step, *context, "--exclusively", "Edge")
+        check_edge(r, zone_id, weights)
+    r.client("cloudformation").delete_stack(StackName=on_ecs)
+    r.expect_stacks("back on lambda after the split", {network, data, on_lambda, edge})
 
     # What code review's second opinion does: a change-set diff against what is deployed.
     diff = r.cdk("cdk diff --method=change-set (lambda_memory=1024)", "diff", "--method=change-set", *domain, "-c",
                  "lambda_memory=1024", "--exclusively", "Lambda")  # fmt: skip
     if "MemorySize" not in diff or "512" not in diff or "1024" not in diff:
         raise RehearsalError(f"cdk diff --method=change-set does not show MemorySize 512 → 1024:\n{_tail(diff)}")
+    before = check_lambda(r, "prod", memory=prod.function.memory_mb, domain=True)
     r.deploy("update: lambda_memory=1024", "--all", *domain, "-c", "lambda_memory=1024")
-    check_lambda(r, "prod", memory=1024, domain=True)
+    after = check_lambda(r, "prod", memory=1024, domain=True)
+    check_new_version(r, "prod", before, after)
 
     for stack, cdk_id in ((network, "Network"), (data, "Data")):
         r.cdk(f"refused: destroy {stack}", "destroy", "--force", *domain, "--exclusively", cdk_id,
@@ -373,6 +550,13 @@ def main(argv: list[str] | None = None) -> int:
     log(
         "rehearsal: not rehearsed: invoking the function or calling the API or load balancer (tools.ops.smoke's "
         "checks): the emulator runs no Lambda, no ECS task and no network"
+    )
+    log(
+        "rehearsal: not rehearsed: a release through CodeDeploy: the emulator runs no deployment (the alias's "
+        "CodeDeployLambdaAliasUpdate policy), so no pre-traffic hook runs, no traffic shifts by the canary or "
+        "rolls back on an alarm: CloudFormation moves the live alias to the new version itself; nor provisioned "
+        "concurrency (moto keeps none), nor Route 53 answering by weight or health (the records are checked, "
+        "not resolved)"
     )
     if SKIPPED.types:
         log(f"rehearsal: not modelled by the emulator, so not rehearsed: {', '.join(sorted(SKIPPED.types))}")

@@ -11,6 +11,11 @@ behaves, as its documentation states it:
 - on the change-set path, a change set sees the region's exports, and executing it renews the
   stack's outputs and registers its exports (stock moto does neither);
 - change sets are found by name within their stack: the CLI names every one alike;
+- a stack update creates and updates resources in dependency order, then deletes the ones the
+  template dropped, last, as CloudFormation's clean-up does (stock moto deletes first, then
+  creates, then updates, each in template order: a Lambda version was published before its
+  function's update, and the one it replaced was deleted while the alias still served it), and
+  forgets a deleted resource, so a later template that brings its logical ID back creates it;
 - `UsePreviousValue` keeps a parameter's given value (an SSM parameter name stays a name);
 - `{{resolve:ssm-secure:NAME}}` and `{{resolve:ssm:NAME}}` are resolved from moto's SSM, and a
   change set (or stack) that names a missing parameter fails as CloudFormation fails:
@@ -67,6 +72,7 @@ def install() -> None:
     response.list_hook_results = _list_hook_results  # type: ignore[attr-defined]
     response.describe_events = _describe_events  # type: ignore[attr-defined]
     _wrap(parsing, "clean_json", _clean_json)
+    setattr(parsing.ResourceMap, "update", _update_resources)  # noqa: B010
     setattr(CustomModel, "create_from_cloudformation_json", classmethod(_custom_resource))  # noqa: B010
 
 
@@ -267,6 +273,112 @@ def _delete_stack(original: Any, self: Any, name_or_stack_id: str) -> None:
     # A deleted stack's change sets go with it.
     for change_set_id in [i for i, c in self.change_sets.items() if c.stack_id not in self.stacks]:
         del self.change_sets[change_set_id]
+
+
+# --------------------------------------------------------------------------- the order of an update
+
+
+# ${Name} or ${Name.Attribute} in an Fn::Sub (${!Text} is text); pseudo parameters match but name no resource.
+_SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9:]+)(?:\.[^}]*)?\}")
+
+
+def _references(node: Any) -> Iterator[str]:
+    """The names a resource's JSON refers to (Ref, Fn::GetAtt, Fn::Sub), and its DependsOn."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("Ref", "DependsOn") and isinstance(value, str):
+                yield value
+            elif key == "DependsOn" and isinstance(value, list):
+                yield from (item for item in value if isinstance(item, str))
+            elif key == "Fn::GetAtt":
+                yield value[0] if isinstance(value, list) else str(value).split(".", 1)[0]
+            elif key == "Fn::Sub":
+                text, variables = (value[0], value[1]) if isinstance(value, list) else (value, {})
+                yield from _SUB_REFERENCE.findall(text)
+                yield from _references(variables)
+            else:
+                yield from _references(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _references(item)
+
+
+def _dependency_order(resources: dict[str, Any]) -> list[str]:
+    """The template's resources, each after every resource it refers to (template order otherwise)."""
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in seen:
+            return
+        seen.add(name)
+        for dependency in _references(resources[name]):
+            if dependency in resources:
+                visit(dependency)
+        order.append(name)
+
+    for name in resources:
+        visit(name)
+    return order
+
+
+def _update_resources(resources: Any, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> None:
+    """moto's ResourceMap.update in CloudFormation's order: create and update, dependencies first, then
+    clean up. A failed update is tried again in a later pass, as moto does; a failed creation fails."""
+    actions = resources.build_resource_diff(template, parameters)
+    old_resources = resources._resource_json_map
+    resources._template = template
+    if parameters:
+        resources.input_parameters = parameters
+    resources.load_mapping()
+    resources.load_parameters()
+    resources.load_conditions()
+    resources._resource_json_map = template["Resources"]
+
+    added, modified = set(actions["Add"]), set(actions["Modify"])
+    pending = [name for name in _dependency_order(template["Resources"]) if name in added | modified]
+    last_error: Exception | None = None
+    for _ in range(parsing.MAX_UPDATE_ATTEMPTS):
+        for name in list(pending):
+            if name in added:
+                _ = resources[name]  # the lazy map creates it
+                pending.remove(name)
+                continue
+            try:
+                changed = parsing.parse_and_update_resource(
+                    name,
+                    template["Resources"][name],
+                    resources,
+                    account_id=resources._account_id,
+                    region_name=resources._region_name,
+                )
+            except Exception as error:
+                last_error = error
+            else:
+                resources._parsed_resources[name] = changed
+                pending.remove(name)
+        if not pending:
+            break
+    if pending and last_error is not None:
+        raise last_error
+
+    removed = set(actions["Remove"])
+    pending = [name for name in reversed(_dependency_order(old_resources)) if name in removed]
+    for _ in range(parsing.MAX_UPDATE_ATTEMPTS):
+        for name in list(pending):
+            parsed = resources._parsed_resources.get(name)
+            try:
+                if parsed is not None:
+                    resources._delete_resource(parsed, old_resources[name])
+            except Exception as error:
+                last_error = error
+            else:
+                resources._parsed_resources.pop(name, None)
+                pending.remove(name)
+        if not pending:
+            break
+    if pending and last_error is not None:
+        raise last_error
 
 
 # --------------------------------------------------------------------------- responses

@@ -13,18 +13,34 @@ what the template made:
 - CloudWatch `Alarm`, metric or metric-math;
 - ACM `Certificate`, marked ISSUED at once: the rehearsal has no DNS to validate it against;
 - S3 `BucketPolicy` and EC2 `SecurityGroupEgress`, and a security group's inline
-  `SecurityGroupEgress`, which replaces the default allow-all rule as in EC2.
+  `SecurityGroupEgress`, which replaces the default allow-all rule as in EC2;
+- Lambda `Alias` (Ref and `AliasArn` its ARN; `FunctionName` and `Name` create-only), with its
+  routing weights; moto has no provisioned concurrency API, so `ProvisionedConcurrencyConfig` is
+  not kept anywhere;
+- CodeDeploy `Application` and `DeploymentGroup` (Ref is the name of each), the group with its
+  deployment config, alarms, auto-rollback, deployment style and the other settings whose
+  CloudFormation shape is the API's (not `Ec2TagSet`, `OnPremisesTagSet` or `Deployment`: no
+  deployment runs). moto has no Delete or Update call for either: they edit its backend's
+  records, and GetDeploymentGroup shows the alarm configuration (moto answers `{}`). Nothing
+  executes an alias's `CodeDeployLambdaAliasUpdate` policy: CloudFormation here moves the alias
+  itself, with no deployment, no hook and no traffic shift.
 
 The fixes to moto's own models: ELBv2 `LoadBalancerFullName`, `SecurityGroups`,
 `CanonicalHostedZoneID` and `TargetGroupFullName`; an RDS parameter group's `Ref` is its name,
 and its `Parameters` and `Tags` update in place; hosted zone ids look like Route 53's (`Z` and 20
 upper-case letters or digits); an instance's EBS mapping without `VolumeSize` or `SnapshotId`
 gets the AMI's 8 GiB; a bucket policy is judged by the statements whose conditions moto can
-evaluate, so the `aws:SecureTransport` Deny on CDK's staging bucket does not refuse the CLI.
+evaluate, so the `aws:SecureTransport` Deny on CDK's staging bucket does not refuse the CLI; a
+Lambda `Version`'s Ref is the published version's ARN and `Version` its number, deleting the
+resource deletes that version (so the one a new version replaces goes in the stack's clean-up),
+and version numbers are never reused, as in Lambda (moto counts the versions left); a Route 53
+record set is updated and deleted alone, not with every record of its name (weighted records
+share one).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import re
@@ -34,9 +50,14 @@ from typing import Any, ClassVar, Self
 
 from moto.acm.models import acm_backends
 from moto.apigatewayv2.models import ApiGatewayV2Backend, apigatewayv2_backends
+from moto.awslambda.exceptions import UnknownFunctionException
+from moto.awslambda.models import LambdaBackend, LambdaFunction, LambdaStorage, LambdaVersion
+from moto.awslambda.utils import get_backend as lambda_backend
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
 from moto.cloudwatch.models import Dimension, Metric, MetricDataQuery, MetricStat, cloudwatch_backends
+from moto.codedeploy import responses as codedeploy_responses
+from moto.codedeploy.models import CodeDeployBackend, codedeploy_backends
 from moto.core.common_models import CloudFormationModel
 from moto.ec2.models import EC2Backend, ec2_backends
 from moto.ec2.models.instances import Instance
@@ -90,6 +111,17 @@ def install() -> None:
         _wrap_create(Instance, _default_volume_size)
         _wrap_create(SecurityGroup, None, _inline_egress)
         setattr(FakeBucket, "get_permission", _bucket_permission)  # noqa: B010
+        _wrap_create(LambdaVersion, None, _published_version)
+        _add_attributes(LambdaVersion, {"Version": lambda version: str(version.version)})
+        setattr(LambdaVersion, "physical_resource_id", property(lambda version: version.arn))  # noqa: B010
+        setattr(LambdaVersion, "update_from_cloudformation_json", classmethod(_update_version))  # noqa: B010
+        setattr(LambdaVersion, "delete", _delete_version)  # noqa: B010
+        setattr(LambdaStorage, "publish_version", _publish_version)  # noqa: B010
+        setattr(route53_models.RecordSet, "delete", _delete_record_set)  # noqa: B010
+        setattr(route53_models.RecordSet, "update_from_cloudformation_json", classmethod(_update_record_set))  # noqa: B010
+        codedeploy_responses._deployment_group_info = _with_alarm_configuration(  # type: ignore[assignment]
+            codedeploy_responses._deployment_group_info
+        )
     # Registered models are found through these caches, filled on first use.
     for cache in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cache.cache_clear()
@@ -784,6 +816,151 @@ class SecurityGroupEgress(_Model, CloudFormationModel):
         )
 
 
+# --------------------------------------------------------------------------- Lambda and CodeDeploy
+
+
+def _routing(props: Props) -> Props:
+    """An alias's extra version weights, from CloudFormation's list to the map the Lambda API (and moto) keeps."""
+    weights = (props.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or []
+    if not weights:
+        return {}
+    return {"AdditionalVersionWeights": {str(w["FunctionVersion"]): float(w["FunctionWeight"]) for w in weights}}
+
+
+class Alias(_Model, CloudFormationModel):
+    """`AWS::Lambda::Alias`; Ref and GetAtt `AliasArn` are its ARN."""
+
+    TYPE = "AWS::Lambda::Alias"
+    ATTRIBUTES = ("AliasArn",)
+    CREATE_ONLY = frozenset({"FunctionName", "Name"})
+
+    def _backend(self) -> LambdaBackend:
+        return lambda_backend(self.account_id, self.region_name)
+
+    def _create(self, props: Props) -> None:
+        alias = self._backend().create_alias(
+            name=props["Name"],
+            function_name=props["FunctionName"],
+            function_version=str(props["FunctionVersion"]),
+            description=props.get("Description", ""),
+            routing_config=_routing(props),  # type: ignore[arg-type]
+        )
+        self.physical_resource_id = alias.arn
+
+    def _update(self, props: Props) -> None:
+        self._backend().update_alias(
+            name=props["Name"],
+            function_name=props["FunctionName"],
+            function_version=str(props["FunctionVersion"]),
+            description=props.get("Description", ""),
+            routing_config=_routing(props),  # type: ignore[arg-type]
+        )
+
+    def _delete(self) -> None:
+        self._backend().delete_alias(self.props["Name"], self.props["FunctionName"])
+
+
+class DeploymentApplication(_Model, CloudFormationModel):
+    """`AWS::CodeDeploy::Application`; Ref is its name."""
+
+    TYPE = "AWS::CodeDeploy::Application"
+    NAME = "ApplicationName"
+    CREATE_ONLY = frozenset({NAME, "ComputePlatform"})
+
+    def _backend(self) -> CodeDeployBackend:
+        return codedeploy_backends[self.account_id][self.region_name]
+
+    def _create(self, props: Props) -> None:
+        self.physical_resource_id = self.name
+        self._backend().create_application(self.name, props.get("ComputePlatform", "Server"), props.get("Tags", []))
+
+    def _update(self, props: Props) -> None:
+        backend = self._backend()
+        arn = backend._application_arn(self.physical_resource_id)
+        backend.tagger.delete_all_tags_for_resource(arn)
+        backend.tagger.tag_resource(arn, props.get("Tags", []))
+        backend.get_application(self.physical_resource_id).tags = list(props.get("Tags", []))
+
+    def _delete(self) -> None:
+        # CodeDeploy deletes an application's deployment groups with it.
+        backend = self._backend()
+        for group in backend.deployment_groups.pop(self.physical_resource_id, {}):
+            backend.tagger.delete_all_tags_for_resource(backend._deployment_group_arn(self.physical_resource_id, group))
+        backend.applications.pop(self.physical_resource_id, None)
+        backend.tagger.delete_all_tags_for_resource(backend._application_arn(self.physical_resource_id))
+
+
+def _camel_all(value: Any) -> Any:
+    """A CloudFormation structure in the CodeDeploy API's spelling, at every depth."""
+    if isinstance(value, dict):
+        return {key[:1].lower() + key[1:]: _camel_all(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_camel_all(item) for item in value]
+    return value
+
+
+# The settings whose CloudFormation structure is the API's but for the case of its keys.
+_DEPLOYMENT_GROUP_STRUCTURES = _names(
+    """
+    AlarmConfiguration AutoRollbackConfiguration DeploymentStyle BlueGreenDeploymentConfiguration
+    LoadBalancerInfo TriggerConfigurations
+    """
+)
+
+
+class DeploymentGroup(_Model, CloudFormationModel):
+    """`AWS::CodeDeploy::DeploymentGroup`; Ref is its name."""
+
+    TYPE = "AWS::CodeDeploy::DeploymentGroup"
+    NAME = "DeploymentGroupName"
+    CREATE_ONLY = frozenset({NAME, "ApplicationName"})
+
+    def _backend(self) -> CodeDeployBackend:
+        return codedeploy_backends[self.account_id][self.region_name]
+
+    def _create(self, props: Props) -> None:
+        self.physical_resource_id = self.name
+        self._put(props)
+
+    def _put(self, props: Props) -> None:
+        self._backend().create_deployment_group(
+            application_name=props["ApplicationName"],
+            deployment_group_name=self.physical_resource_id,
+            service_role_arn=props["ServiceRoleArn"],
+            ecs_services=_camel_all(props.get("ECSServices")),
+            **{_snake(name): _camel_all(props.get(name)) for name in _DEPLOYMENT_GROUP_STRUCTURES},
+            **_args(
+                props,
+                "DeploymentConfigName",
+                "Ec2TagFilters",
+                "OnPremisesInstanceTagFilters",
+                "AutoScalingGroups",
+                "OutdatedInstancesStrategy",
+                "Tags",
+                "TerminationHookEnabled",
+            ),
+        )
+
+    def _update(self, props: Props) -> None:
+        # moto has no UpdateDeploymentGroup: the group is made again, under its id.
+        backend = self._backend()
+        application = props["ApplicationName"]
+        old = backend.deployment_groups[application].pop(self.physical_resource_id)
+        backend.tagger.delete_all_tags_for_resource(
+            backend._deployment_group_arn(application, self.physical_resource_id)
+        )
+        self._put(props)
+        backend.deployment_groups[application][self.physical_resource_id].deployment_group_id = old.deployment_group_id
+
+    def _delete(self) -> None:
+        backend = self._backend()
+        application = self.props["ApplicationName"]
+        backend.deployment_groups.get(application, {}).pop(self.physical_resource_id, None)
+        backend.tagger.delete_all_tags_for_resource(
+            backend._deployment_group_arn(application, self.physical_resource_id)
+        )
+
+
 # --------------------------------------------------------------------------- fixes to moto's own models
 
 
@@ -883,6 +1060,100 @@ def _update_parameter_group(
     )
     group.tags = props.get("Tags", [])
     return group
+
+
+def _published_version(version: Any, props: Props, account_id: str, region_name: str) -> None:
+    # moto keeps the number alone; the Ref and the deletion need the version's function and ARN.
+    published = lambda_backend(account_id, region_name).get_function(props["FunctionName"], str(version.version))
+    version.function_name = published.function_name
+    version.arn = published.function_arn
+    version.props = dict(props)
+
+
+# A Version's properties that CloudFormation cannot change in place (its provisioned concurrency
+# and runtime policy it can, and moto keeps neither).
+_VERSION_CREATE_ONLY = ("FunctionName", "Description", "CodeSha256")
+
+
+def _update_version(
+    cls: type[LambdaVersion],
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: Props,
+    account_id: str,
+    region_name: str,
+) -> Any:
+    props = cloudformation_json["Properties"]
+    old = original_resource
+    if all(props.get(key) == old.props.get(key) for key in _VERSION_CREATE_ONLY):
+        old.props = dict(props)
+        return old
+    new = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+    _delete_version(old, account_id, region_name)
+    return new
+
+
+def _delete_version(version: Any, account_id: str, region_name: str) -> None:
+    # Gone already when the function went first (its stack is being deleted), with its versions.
+    with contextlib.suppress(UnknownFunctionException):
+        lambda_backend(account_id, region_name).delete_function(version.function_name, str(version.version))
+
+
+def _publish_version(storage: LambdaStorage, name_or_arn: str, description: str = "") -> LambdaFunction | None:
+    """moto's PublishVersion, numbered past every version published before: Lambda never reuses a
+    number, where moto counts the versions left (so a deleted version's number came back)."""
+    function = storage.get_function_by_name_or_arn_forbid_qualifier(name_or_arn)
+    entry = storage._functions[function.function_name]
+    versions: list[LambdaFunction] = entry["versions"]
+    if versions and not function.code_or_config_updated:
+        return versions[-1]  # nothing changed since it was published: Lambda answers with it
+    function.code_or_config_updated = False
+    number = max([entry.get("last_published", 0), *(int(v.version) for v in versions)]) + 1
+    entry["last_published"] = number
+    published = copy.copy(function)
+    published.set_version(number)
+    if description:
+        published.description = description
+    versions.append(published)
+    storage._arns[published.function_arn] = published
+    return published
+
+
+def _record_key(record: Any) -> tuple[str, str, str | None]:
+    return (str(record.name).rstrip(".").lower(), str(record.type), record.set_identifier)
+
+
+def _delete_record_set(record: route53_models.RecordSet, account_id: str, region_name: str) -> None:
+    # moto deletes every record of the name and type: all the weighted records that share them.
+    backend = route53_models.route53_backends[account_id][get_partition(region_name)]
+    zone = backend.get_hosted_zone_by_name(record.hosted_zone_name) if record.hosted_zone_name else None
+    if zone is None:
+        zone = backend.get_hosted_zone(record.hosted_zone_id)  # type: ignore[arg-type]
+    zone.rrsets = [other for other in zone.rrsets if _record_key(other) != _record_key(record)]
+
+
+def _update_record_set(
+    cls: type[route53_models.RecordSet],
+    original_resource: route53_models.RecordSet,
+    new_resource_name: str,
+    cloudformation_json: Props,
+    account_id: str,
+    region_name: str,
+) -> route53_models.RecordSet:
+    original_resource.delete(account_id, region_name)
+    return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+
+def _with_alarm_configuration(info: Callable[[Any], Props]) -> Callable[[Any], Props]:
+    """moto's GetDeploymentGroup answer, with the alarm configuration it keeps (it answers `{}`)."""
+
+    def answer(group: Any) -> Props:
+        answered = info(group)
+        if isinstance(group.alarm_configuration, dict):
+            answered["alarmConfiguration"] = group.alarm_configuration
+        return answered
+
+    return answer
 
 
 @moto_id
