@@ -293,6 +293,9 @@ def check_release(r: Rehearsal, env: str, outputs: dict[str, str], version: str)
     }
     if executed != {version}:
         raise RehearsalError(f"{name}: the release alarms watch version(s) {sorted(executed)}, not {version}")
+    versioned = {n for n in names if not n.endswith("-release-5xx-rate")}
+    if len(versioned) != 2 or not all(n.endswith(f"-v{version}") for n in versioned):
+        raise RehearsalError(f"{name}: the version's release alarms are {sorted(versioned)}, not named for v{version}")
     rollback = group.get("autoRollbackConfiguration", {})
     if not rollback.get("enabled") or "DEPLOYMENT_STOP_ON_ALARM" not in rollback.get("events", []):
         raise RehearsalError(f"{name}: auto-rollback {rollback}, expected enabled, on alarm among its events")
@@ -337,15 +340,24 @@ def check_ecs(r: Rehearsal, env: str) -> None:
 
 
 def check_alarms(r: Rehearsal) -> None:
-    """The alarms in CloudWatch are exactly those the live stacks' templates declare."""
+    """The alarms in CloudWatch are exactly those the live stacks' templates declare (by the names
+    CloudFormation gave them: a release alarm's name carries its version)."""
     cloudformation = r.client("cloudformation")
     declared = set()
     for stack in r.stacks():
         body = cloudformation.get_template(StackName=stack)["TemplateBody"]
         template = body if isinstance(body, dict) else json.loads(body)
-        for resource in template.get("Resources", {}).values():
-            if resource["Type"] == "AWS::CloudWatch::Alarm":
-                declared.add(resource["Properties"]["AlarmName"])
+        ids = {
+            k for k, resource in template.get("Resources", {}).items() if resource["Type"] == "AWS::CloudWatch::Alarm"
+        }
+        made = {
+            resource["LogicalResourceId"]: resource["PhysicalResourceId"]
+            for resource in cloudformation.describe_stack_resources(StackName=stack)["StackResources"]
+            if resource.get("LogicalResourceId") in ids
+        }
+        if set(made) != ids:
+            raise RehearsalError(f"{stack}: alarms {sorted(ids - set(made))} declared but not made")
+        declared |= set(made.values())
     alarms = r.client("cloudwatch").describe_alarms(MaxRecords=100)
     present = {a["AlarmName"] for a in alarms["MetricAlarms"] + alarms.get("CompositeAlarms", [])}
     if present != declared:

@@ -11,8 +11,9 @@ behaves, as its documentation states it:
 - on the change-set path, a change set sees the region's exports, and executing it renews the
   stack's outputs and registers its exports (stock moto does neither);
 - change sets are found by name within their stack: the CLI names every one alike;
-- a stack update creates and updates resources in dependency order, then deletes the ones the
-  template dropped, last, as CloudFormation's clean-up does (stock moto deletes first, then
+- a stack update creates and updates resources in dependency order (and, after a replacement,
+  what refers to the replaced resource), then deletes the ones the template dropped, last, as
+  CloudFormation's clean-up does (stock moto deletes first, then
   creates, then updates, each in template order: a Lambda version was published before its
   function's update, and the one it replaced was deleted while the alias still served it), and
   forgets a deleted resource, so a later template that brings its logical ID back creates it;
@@ -336,7 +337,14 @@ def _update_resources(resources: Any, template: dict[str, Any], parameters: dict
     resources._resource_json_map = template["Resources"]
 
     added, modified = set(actions["Add"]), set(actions["Modify"])
-    pending = [name for name in _dependency_order(template["Resources"]) if name in added | modified]
+    order = _dependency_order(template["Resources"])
+    pending = [name for name in order if name in added | modified]
+    # A replaced resource has a new physical ID: what refers to it is updated too, as in
+    # CloudFormation (moto compares the templates' text only, where the reference has not changed).
+    dependents = {
+        name: [other for other in order if name in set(_references(template["Resources"][other])) and other != name]
+        for name in order
+    }
     last_error: Exception | None = None
     for _ in range(parsing.MAX_UPDATE_ATTEMPTS):
         for name in list(pending):
@@ -344,6 +352,7 @@ def _update_resources(resources: Any, template: dict[str, Any], parameters: dict
                 _ = resources[name]  # the lazy map creates it
                 pending.remove(name)
                 continue
+            before = getattr(resources._parsed_resources.get(name), "physical_resource_id", None)
             try:
                 changed = parsing.parse_and_update_resource(
                     name,
@@ -357,6 +366,10 @@ def _update_resources(resources: Any, template: dict[str, Any], parameters: dict
             else:
                 resources._parsed_resources[name] = changed
                 pending.remove(name)
+                if getattr(changed, "physical_resource_id", None) != before:
+                    for dependent in dependents[name]:
+                        if dependent not in pending and dependent not in added:
+                            pending.append(dependent)
         if not pending:
             break
     if pending and last_error is not None:
