@@ -132,11 +132,14 @@ def load_config(context: Mapping[str, Any], project_root: Path) -> AppConfig:
 def _lambda_weight(context: Mapping[str, Any], config: AppConfig) -> int | None:
     """compute=split shares the domain's one name between the two paths, so it needs a domain and a weight."""
     given = context.get("lambda_weight")
+    if given == "":
+        given = None  # `-c lambda_weight=` leaves a weight in cdk.json out, for one command
     if config.compute != "split":
         if given is not None:
             raise ConfigError(
                 f"lambda_weight: {given!r} is given with compute={config.compute}; accepted: lambda_weight with "
-                "-c compute=split only (lambda or ecs alone serves every request)"
+                "-c compute=split only (lambda or ecs alone serves every request): take it out of cdk.json with "
+                "the split, or add -c lambda_weight= for this command"
             )
         return None
     if config.api.domain is None:

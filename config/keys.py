@@ -277,6 +277,11 @@ KEYS: dict[str, Key] = {
         "how CodeDeploy moves the live alias to a new version: all at once, canary-10-Nm (10 % for N minutes, "
         "then all) or linear-10-Nm (10 % more every N minutes); rolled back on its alarms",
     ),
+    "lambda_deployment_alarms": Key(
+        BOOLEAN,
+        "roll a release back when a release alarm fires; false, for one deploy: ship a fix while the API's "
+        "5XX alarm already fires (the pre-traffic hook still checks it)",
+    ),
     "lambda_zip": Key(
         ZIP_PATH, "prebuilt zip holding `bootstrap` (empty: build lambda_src/)", rule="bootstrap at the zip's root"
     ),

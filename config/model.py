@@ -90,6 +90,8 @@ class LambdaConfig:
     provisioned_concurrency: int
     # How CodeDeploy shifts the live alias to a new version (a LAMBDA_DEPLOYMENTS name).
     deployment: str
+    # Whether CodeDeploy rolls a release back on its alarms (false: a fix shipped past a firing alarm).
+    deployment_alarms: bool
 
     @property
     def goarch(self) -> str:

@@ -96,6 +96,7 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
             average_duration_ms=v["lambda_average_duration_ms"],
             provisioned_concurrency=v["lambda_provisioned_concurrency"],
             deployment=v["lambda_deployment"],
+            deployment_alarms=v["lambda_deployment_alarms"],
         ),
         api=ApiConfig(
             name=names.api,

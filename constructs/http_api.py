@@ -105,9 +105,10 @@ class LambdaHttpApi(Construct):
         # function's ARN to its alias's), the new permission is in place before the integration moves.
         route = self.api.node.find_child("DefaultRoute")
         integration = route.node.find_child("BackendIntegration")
-        for permission in route.node.children:
-            if isinstance(permission, lambda_.CfnPermission):
-                integration.node.add_dependency(permission)
+        permissions = [child for child in route.node.children if isinstance(child, lambda_.CfnPermission)]
+        assert permissions, "the CDK's Lambda integration no longer adds its permission under the route"
+        for permission in permissions:
+            integration.node.add_dependency(permission)
         self.access_log_group = service_log_group(
             self, "AccessLogGroup", name=access_log_group_name, retention=log_retention
         )

@@ -93,14 +93,25 @@ class Alarms(Construct):
         # What these alarms watch, by dashboard panel.
         self.panels: Panels = {}
 
-    def add(self, name: str, metric: cloudwatch.IMetric, options: cloudwatch.CreateAlarmOptions) -> cloudwatch.Alarm:
-        """An alarm named ``<prefix>-<name>``: the name is this construct's, never the options'."""
+    def add(
+        self,
+        name: str,
+        metric: cloudwatch.IMetric,
+        options: cloudwatch.CreateAlarmOptions,
+        *,
+        notify: bool = True,
+        suffix: str = "",
+    ) -> cloudwatch.Alarm:
+        """An alarm named ``<prefix>-<name>`` (then ``suffix``): the name is this construct's, never the options'.
+
+        ``notify=False`` leaves the topic out: an alarm that something else acts on (CodeDeploy).
+        """
         if options.alarm_name is not None:
             raise ValueError(f"{name}: the alarm's name is <prefix>-<name>; the topic accepts no other")
         alarm = cloudwatch.Alarm(
             self,
             name,
-            alarm_name=f"{self.prefix}-{name}",
+            alarm_name=f"{self.prefix}-{name}{suffix}",
             alarm_description=options.alarm_description,
             metric=metric,
             threshold=options.threshold,
@@ -111,8 +122,9 @@ class Alarms(Construct):
             actions_enabled=options.actions_enabled,
             evaluate_low_sample_count_percentile=options.evaluate_low_sample_count_percentile,
         )
-        alarm.add_alarm_action(self._action)
-        alarm.add_ok_action(self._action)
+        if notify:
+            alarm.add_alarm_action(self._action)
+            alarm.add_ok_action(self._action)
         self.alarms.append(alarm)
         return alarm
 
@@ -203,9 +215,11 @@ class LambdaAlarms(Alarms):
     alarms CodeDeploy watches while it moves the alias.
 
     The function's metrics are read through the alias (its ``Resource`` dimension), which is all
-    the API invokes. The release alarms (``release``) watch the new version alone, by the
-    alias's ``ExecutedVersion`` dimension, per minute: during a canary, the old version's
-    traffic would otherwise dilute the new one's errors.
+    the API invokes. The release alarms (``release``) are CodeDeploy's, per minute, and notify no
+    one (the steady-state alarms do). Two watch the new version alone, by the alias's
+    ``ExecutedVersion`` dimension, so the old version's traffic cannot dilute the new one's
+    errors during a canary; they carry the version in their names, so each release gets new
+    alarms and never inherits the state of the last one's. The third is the API's 5XX rate.
     """
 
     def __init__(
@@ -261,11 +275,14 @@ class LambdaAlarms(Alarms):
             "Resource": f"{function.function_name}:{alias.alias_name}",
             "ExecutedVersion": version.version,
         }
+        of_version = f"-v{version.version}"
         self.release = [
             self.add(
                 "release-errors",
                 _per_minute(alias.metric_errors(dimensions_map=new_version)),
                 alarm(0, "A release: the new version had a function error (CodeDeploy rolls it back)"),
+                notify=False,
+                suffix=of_version,
             ),
             self.add(
                 "release-duration-p99",
@@ -276,6 +293,8 @@ class LambdaAlarms(Alarms):
                     "for 2 minutes (CodeDeploy rolls it back)",
                     2,
                 ),
+                notify=False,
+                suffix=of_version,
             ),
             self.add(
                 "release-5xx-rate",
@@ -285,9 +304,10 @@ class LambdaAlarms(Alarms):
                 alarm(
                     1,
                     "A release: HTTP API 5XX above 1% of requests (10 or more a minute) for 2 minutes "
-                    "(CodeDeploy rolls it back)",
+                    "(CodeDeploy rolls it back; lambda_deployment_alarms=false ships a fix past it)",
                     2,
                 ),
+                notify=False,
             ),
         ]
         self.panels = {

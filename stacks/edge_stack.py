@@ -40,7 +40,7 @@ class EdgeStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         domain = config.api.domain
         assert domain is not None, "the edge stack exists only with a custom domain"
-        weights = _weights(config)
+        weights = record_weights(config)
         assert set(targets) == set(weights), f"targets for {sorted(targets)}, weights for {sorted(weights)}"
 
         zone = route53.HostedZone.from_hosted_zone_attributes(
@@ -68,7 +68,7 @@ class EdgeStack(Stack):
             )
 
 
-def _weights(config: AppConfig) -> dict[str, int]:
+def record_weights(config: AppConfig) -> dict[str, int]:
     """Each serving path's Route 53 weight, out of 100."""
     if config.lambda_weight is None:
         return {config.compute: 100}

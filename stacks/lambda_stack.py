@@ -129,6 +129,7 @@ class LambdaStack(ComputeStack):
             deployment_config=settings.cdk_deployment_config,
             alarms=alarms.release,
             pre_hook=hook.function,
+            watch_alarms=settings.deployment_alarms,
         )
 
         for name, value, description in (

@@ -232,7 +232,8 @@ def test_the_report_prices_what_the_synth_produced(prod: Synth, custom: Synth, d
 
     # prod-custom keeps 2 environments provisioned on the alias: billed while idle, with no sourced price.
     custom_inventory = inventory.read(custom.outdir)
-    assert custom_inventory.function is not None and custom_inventory.function.provisioned == 2
+    assert custom_inventory.function is not None
+    assert custom_inventory.function.provisioned == 2
     with pytest.raises(CostError, match=r"^lambda_provisioned_concurrency: 2 environments are billed while idle"):
         lambda_lines(custom_inventory, table, usage)
     # prod-custom sets lambda_memory=1024 and lambda_architecture=arm64.

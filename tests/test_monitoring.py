@@ -14,7 +14,7 @@ from tests.conftest import Synth
 ALARMS = {
     "data": "rds-connections rds-cpu rds-free-storage redis-cpu-1 redis-cpu-2 redis-evictions-1 redis-evictions-2",
     "lambda": "api-5xx-rate lambda-concurrency lambda-duration-p99 lambda-errors lambda-throttles release-5xx-rate "
-    "release-duration-p99 release-errors",
+    "release-duration-p99-v<version> release-errors-v<version>",
     "ecs": "alb-elb-5xx alb-no-healthy-targets alb-response-p99 alb-target-5xx alb-unhealthy-targets service-cpu "
     "service-memory",
 }
@@ -24,9 +24,19 @@ def _named(prefix: str, stack: str) -> list[str]:
     return [f"{prefix}-{name}" for name in ALARMS[stack].split()]
 
 
+def _name(name: Any) -> str:
+    """An alarm's name; a release alarm's carries the version, shown here as -v<version>."""
+    if isinstance(name, str):
+        return name
+    [separator, parts] = name["Fn::Join"]
+    assert separator == ""
+    assert parts[-1] == {"Fn::GetAtt": [parts[-1]["Fn::GetAtt"][0], "Version"]}
+    return f"{''.join(parts[:-1])}<version>"
+
+
 def _alarms(synth: Synth, role: str) -> dict[str, dict[str, Any]]:
     return {
-        r["Properties"]["AlarmName"]: r["Properties"]
+        _name(r["Properties"]["AlarmName"]): r["Properties"]
         for r in synth.json(role)["Resources"].values()
         if r["Type"] == "AWS::CloudWatch::Alarm"
     }
@@ -95,8 +105,12 @@ def test_lambda_alarms_cover_duration_throttles_errors_5xx_and_concurrency(prod:
     assert {m["MetricStat"]["Metric"]["MetricName"] for m in rate["Metrics"] if "MetricStat" in m} == {"Count", "5xx"}
     for stat in (m["MetricStat"]["Metric"] for m in rate["Metrics"] if "MetricStat" in m):
         assert [d["Name"] for d in stat["Dimensions"]] == ["ApiId"]
-    for alarm in alarms.values():
-        assert "AlarmsTopic" in _topic_import(alarm)  # imported from the data stack
+    for name, alarm in alarms.items():
+        if "-release-" in name:  # CodeDeploy's: they page no one (the alarms above do)
+            assert "AlarmActions" not in alarm
+            assert "OKActions" not in alarm
+        else:
+            assert "AlarmsTopic" in _topic_import(alarm)  # imported from the data stack
 
 
 def test_release_alarms_watch_the_new_version_through_the_alias_per_minute(prod: Synth) -> None:
@@ -104,8 +118,8 @@ def test_release_alarms_watch_the_new_version_through_the_alias_per_minute(prod:
     alarms = _alarms(prod, "compute")
     [version_id] = [k for k, r in prod.json("compute")["Resources"].items() if r["Type"] == "AWS::Lambda::Version"]
     for name, metric, threshold in (
-        ("anigmaa-prod-release-errors", "Errors", 0),
-        ("anigmaa-prod-release-duration-p99", "Duration", 24000),
+        ("anigmaa-prod-release-errors-v<version>", "Errors", 0),
+        ("anigmaa-prod-release-duration-p99-v<version>", "Duration", 24000),
     ):
         alarm = alarms[name]
         assert (alarm["MetricName"], alarm["Threshold"], alarm["Period"]) == (metric, threshold, 60)
@@ -113,7 +127,14 @@ def test_release_alarms_watch_the_new_version_through_the_alias_per_minute(prod:
         assert dimensions["Resource"] == {"Fn::Join": ["", [{"Ref": "BackendFunctionB80944B4"}, ":live"]]}
         assert dimensions["ExecutedVersion"] == {"Fn::GetAtt": [version_id, "Version"]}
         assert alarm["TreatMissingData"] == "notBreaching"  # no traffic in a canary is no failure
-    assert alarms["anigmaa-prod-release-duration-p99"]["EvaluationPeriods"] == 2
+    assert alarms["anigmaa-prod-release-duration-p99-v<version>"]["EvaluationPeriods"] == 2
+    # Each release gets alarms of its own: a new version's never starts in the last one's state.
+    names = [
+        r["Properties"]["AlarmName"]
+        for r in prod.json("compute")["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and "release-errors" in json.dumps(r["Properties"]["AlarmName"])
+    ]
+    assert names == [{"Fn::Join": ["", ["anigmaa-prod-release-errors-v", {"Fn::GetAtt": [version_id, "Version"]}]]}]
     rate = alarms["anigmaa-prod-release-5xx-rate"]
     assert [m["Expression"] for m in rate["Metrics"] if "Expression" in m] == [
         "IF(requests >= 10, 100 * errors / requests, 0)"

@@ -85,15 +85,32 @@ def test_codedeploy_moves_the_alias_with_the_environments_deployment(prod: Synth
 
 
 def test_the_deployment_rolls_back_on_the_new_versions_alarms(prod: Synth) -> None:
+    version_id, _ = _one(prod, "AWS::Lambda::Version")
     _, group = _one(prod, "AWS::CodeDeploy::DeploymentGroup")
     alarms = _resources(prod, "AWS::CloudWatch::Alarm")
     watched = [alarm["Name"]["Ref"] for alarm in group["Properties"]["AlarmConfiguration"]["Alarms"]]
-    assert sorted(alarms[a]["Properties"]["AlarmName"] for a in watched) == [
-        "anigmaa-prod-release-5xx-rate",
-        "anigmaa-prod-release-duration-p99",
-        "anigmaa-prod-release-errors",
+    assert sorted(json.dumps(alarms[a]["Properties"]["AlarmName"]) for a in watched) == [
+        '"anigmaa-prod-release-5xx-rate"',
+        '{"Fn::Join": ["", ["anigmaa-prod-release-duration-p99-v", {"Fn::GetAtt": ["'
+        + version_id
+        + '", "Version"]}]]}',
+        '{"Fn::Join": ["", ["anigmaa-prod-release-errors-v", {"Fn::GetAtt": ["' + version_id + '", "Version"]}]]}',
     ]
     assert group["Properties"]["AlarmConfiguration"]["Enabled"] is True
+
+
+def test_a_fix_can_ship_past_a_firing_alarm_for_one_deploy(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """lambda_deployment_alarms=false: CodeDeploy ignores the alarms; the hook still checks the version."""
+    from tests.conftest import synthesize
+
+    hotfix = synthesize(
+        {"env": "dev", "compute": "lambda", "lambda_deployment_alarms": "false"}, tmp_path_factory.mktemp("hotfix")
+    )
+    _, group = _one(hotfix, "AWS::CodeDeploy::DeploymentGroup")
+    assert group["Properties"]["AlarmConfiguration"]["Enabled"] is False
+    assert "DEPLOYMENT_STOP_ON_ALARM" in group["Properties"]["AutoRollbackConfiguration"]["Events"]
+    _, alias = _one(hotfix, "AWS::Lambda::Alias")
+    assert "BeforeAllowTrafficHook" in alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
 
 
 def test_the_hook_may_invoke_the_new_version_and_report_to_its_group_only(prod: Synth) -> None:
@@ -149,13 +166,34 @@ def test_provisioned_concurrency_beyond_the_reservation_is_refused() -> None:
     assert load(env="dev", lambda_provisioned_concurrency=5).function.provisioned_concurrency == 5
 
 
-@pytest.mark.parametrize(
-    ("name", "constant"),
-    [("linear-10-1m", "LambdaLinear10PercentEvery1Minute"), ("canary-10-30m", "LambdaCanary10Percent30Minutes")],
-)
-def test_every_deployment_name_is_a_codedeploy_configuration(name: str, constant: str) -> None:
+# Each lambda_deployment name and the CodeDeploy configuration it must select.
+CODEDEPLOY_CONFIGS = {
+    "all-at-once": "LambdaAllAtOnce",
+    "canary-10-5m": "LambdaCanary10Percent5Minutes",
+    "canary-10-10m": "LambdaCanary10Percent10Minutes",
+    "canary-10-15m": "LambdaCanary10Percent15Minutes",
+    "canary-10-30m": "LambdaCanary10Percent30Minutes",
+    "linear-10-1m": "LambdaLinear10PercentEvery1Minute",
+    "linear-10-2m": "LambdaLinear10PercentEvery2Minutes",
+    "linear-10-3m": "LambdaLinear10PercentEvery3Minutes",
+    "linear-10-10m": "LambdaLinear10PercentEvery10Minutes",
+}
+
+
+def test_every_deployment_name_is_the_codedeploy_configuration_it_says() -> None:
     from aws_cdk import Stack
 
-    config = load(lambda_deployment=name)
+    from config.limits import LAMBDA_DEPLOYMENTS
+
+    assert set(LAMBDA_DEPLOYMENTS) == set(CODEDEPLOY_CONFIGS)
     stack = Stack()
-    assert constant in json.dumps(stack.resolve(config.function.cdk_deployment_config.deployment_config_name))
+    for name, constant in CODEDEPLOY_CONFIGS.items():
+        selected = stack.resolve(load(lambda_deployment=name).function.cdk_deployment_config.deployment_config_name)
+        assert selected == f"CodeDeployDefault.{constant}", name
+
+
+def test_the_integration_moves_to_the_alias_only_once_its_permission_exists(prod: Synth) -> None:
+    [(integration_id, integration)] = _resources(prod, "AWS::ApiGatewayV2::Integration").items()
+    [(permission_id, _)] = _resources(prod, "AWS::Lambda::Permission").items()
+    assert integration["DependsOn"] == [permission_id]
+    assert integration_id.startswith("HttpApiDefaultRouteBackendIntegration")

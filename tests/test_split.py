@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from config import ConfigError
+from stacks.edge_stack import record_weights
 from tests.conftest import Synth
 from tests.test_config import DOMAIN, load
 
@@ -81,11 +82,25 @@ def test_a_split_says_its_weight_and_no_stack_is_left_out(synth: Callable[[str],
     assert not [f for f in split.findings if "stack-not-in-app" in f.rule]
 
 
-def test_the_weight_ends_are_accepted_and_never_both_zero() -> None:
-    for weight in (0, 100):
+def test_the_weight_ends_are_accepted_and_the_records_are_never_both_zero() -> None:
+    """Route 53 answers every record of a group whose weights are all 0 alike: a split never makes one."""
+    for weight, expected in (
+        (0, {"lambda": 0, "ecs": 100}),
+        (5, {"lambda": 5, "ecs": 95}),
+        (100, {"lambda": 100, "ecs": 0}),
+    ):
         config = load(**DOMAIN, compute="split", lambda_weight=str(weight))
-        assert config.lambda_weight == weight
         assert config.compute_paths == ("lambda", "ecs")
+        assert record_weights(config) == expected
+
+
+def test_an_empty_weight_leaves_a_committed_one_out_for_one_command() -> None:
+    """With the split committed to cdk.json, `-c compute=lambda -c lambda_weight=` ends it from the command line."""
+    committed = {**DOMAIN, "lambda_weight": 50}
+    assert load(**committed, compute="split").lambda_weight == 50
+    assert load(**{**committed, "lambda_weight": ""}, compute="lambda").lambda_weight is None
+    with pytest.raises(ConfigError, match=r"take it out of cdk\.json with the split, or add -c lambda_weight= "):
+        load(**committed, compute="lambda")
 
 
 def test_a_split_that_overflows_the_database_is_refused() -> None:
