@@ -78,7 +78,8 @@ Panels = dict[str, list[cloudwatch.IMetric]]
 
 
 class Alarms(Construct):
-    """Alarms named ``<prefix>-<name>`` that notify ``topic`` when they fire and when they recover.
+    """Alarms named ``<prefix>-<name>`` that notify ``topic`` when they fire and when they recover (unless
+    added with ``notify=False``, for an alarm that CodeDeploy acts on).
 
     Each is added with CDK's own `CreateAlarmOptions`. Unless the options say otherwise, an
     alarm fires above its threshold, and missing data counts as not breaching: an idle

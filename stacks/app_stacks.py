@@ -16,11 +16,11 @@ from stacks.lambda_stack import LambdaStack
 from stacks.network_stack import NetworkStack
 from stacks.permanent import PermanentResources
 
-# Compute mode → the CDK id of its stack, its class, and what it holds.
+# Compute path → the CDK id of its stack, its class, and what it holds (compute=split builds both).
 COMPUTE_STACKS: dict[str, tuple[str, type[ComputeStack], str]] = {
     "lambda": ("Lambda", LambdaStack, "Go backend on Lambda behind an HTTP API"),
     "ecs": ("Ecs", EcsStack, "Go backend on ECS Fargate behind an ALB (rollback path)"),
-}  # compute=split builds both
+}
 
 
 @dataclass(frozen=True)
