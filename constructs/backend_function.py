@@ -11,7 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
 from constructs import Construct
-from constructs.findings import accept, managed_policy, service_log_group
+from constructs.findings import accept, function_log_group, managed_policy
 
 
 class BackendFunction(Construct):
@@ -43,9 +43,7 @@ class BackendFunction(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
 
-        self.log_group = service_log_group(
-            self, "LogGroup", name=f"/aws/lambda/{function_name}", retention=log_retention
-        )
+        self.log_group = function_log_group(self, "LogGroup", function_name=function_name, retention=log_retention)
         self.function = lambda_.Function(
             self,
             "Function",

@@ -74,3 +74,11 @@ def service_log_group(
     )
     accept(group, LOGS_ENCRYPTION, checkov=["CKV_AWS_158"])
     return group
+
+
+def function_log_group(
+    scope: Construct, construct_id: str, *, function_name: str, retention: logs.RetentionDays
+) -> logs.LogGroup:
+    """A Lambda function's log group, named as Lambda names it (``/aws/lambda/<name>``), made before the
+    function so its first invocation never creates one without retention (`service_log_group`)."""
+    return service_log_group(scope, construct_id, name=f"/aws/lambda/{function_name}", retention=retention)

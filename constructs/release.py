@@ -13,7 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
 from constructs import Construct
-from constructs.findings import accept, managed_policy, service_log_group
+from constructs.findings import accept, function_log_group, managed_policy
 
 HOOK_SOURCE_DIR = Path(__file__).resolve().parent.parent / "hook_src"
 # The hook's timeout covers two invocations of the backend, each with its connection
@@ -74,9 +74,7 @@ class PreTrafficHook(Construct):
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = service_log_group(
-            self, "LogGroup", name=f"/aws/lambda/{function_name}", retention=log_retention
-        )
+        self.log_group = function_log_group(self, "LogGroup", function_name=function_name, retention=log_retention)
         self.function = lambda_.Function(
             self,
             "Function",

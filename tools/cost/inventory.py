@@ -222,16 +222,15 @@ def _backend_function(resources: list[tuple[str, Resource]]) -> Function | None:
         if r.get("Type") != "AWS::ApiGatewayV2::Integration":
             continue
         uri = _prop(r, "IntegrationUri")
-        provisioned = 0
-        if isinstance(uri, dict) and uri.get("Ref") in by_id:  # an alias: the function it belongs to
+        uri = uri if isinstance(uri, dict) else {}
+        function_id, provisioned = (uri.get("Fn::GetAtt") or [None])[0], 0
+        if uri.get("Ref") in by_id:  # an alias: the function it belongs to, and what it keeps warm
             alias = by_id[uri["Ref"]][1]
-            provisioned = int(
-                (_prop(alias, "ProvisionedConcurrencyConfig") or {}).get("ProvisionedConcurrentExecutions", 0)
-            )
-            uri = _prop(alias, "FunctionName")
-            uri = {"Fn::GetAtt": [uri.get("Ref"), "Arn"]} if isinstance(uri, dict) else None
-        if isinstance(uri, dict) and "Fn::GetAtt" in uri and uri["Fn::GetAtt"][0] in by_id:
-            targets.append((*by_id[uri["Fn::GetAtt"][0]], provisioned))
+            function_id = (_prop(alias, "FunctionName") or {}).get("Ref")
+            warm = _prop(alias, "ProvisionedConcurrencyConfig") or {}
+            provisioned = int(warm.get("ProvisionedConcurrentExecutions", 0))
+        if function_id in by_id:
+            targets.append((*by_id[function_id], provisioned))
     if not targets:
         return None
     where, function, provisioned = targets[0]

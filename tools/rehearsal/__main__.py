@@ -32,7 +32,6 @@ import boto3
 
 from config import SECRET_NAMES
 from config.backend import LIVE_ALIAS
-from config.limits import LAMBDA_DEPLOYMENTS
 from tools import ROOT
 from tools.ops.aws import load_environment
 from tools.ops.smoke import stack_outputs
@@ -44,18 +43,6 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 ECS_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/anigmaa:rehearsal"
 ZONE_NAME, DOMAIN = "anigmaa.example", "api.anigmaa.example"
 # CodeDeploy's names for lambda_deployment's choices (CDK's LambdaDeploymentConfig constants).
-DEPLOYMENT_CONFIGS = {
-    "all-at-once": "CodeDeployDefault.LambdaAllAtOnce",
-    "canary-10-5m": "CodeDeployDefault.LambdaCanary10Percent5Minutes",
-    "canary-10-10m": "CodeDeployDefault.LambdaCanary10Percent10Minutes",
-    "canary-10-15m": "CodeDeployDefault.LambdaCanary10Percent15Minutes",
-    "canary-10-30m": "CodeDeployDefault.LambdaCanary10Percent30Minutes",
-    "linear-10-1m": "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
-    "linear-10-2m": "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes",
-    "linear-10-3m": "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes",
-    "linear-10-10m": "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes",
-}
-assert DEPLOYMENT_CONFIGS.keys() == LAMBDA_DEPLOYMENTS.keys(), "a lambda_deployment without its CodeDeploy name"
 # How CodeDeploy moves a Lambda alias: to a new version, by the weights of the alias's routing.
 TRAFFIC_CONTROL = {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"}
 
@@ -271,7 +258,7 @@ def check_release(r: Rehearsal, env: str, outputs: dict[str, str], version: str)
     group = codedeploy.get_deployment_group(
         applicationName=outputs["DeploymentApplication"], deploymentGroupName=outputs["DeploymentGroup"]
     )["deploymentGroupInfo"]
-    expected = DEPLOYMENT_CONFIGS[config.function.deployment]
+    expected = config.function.cdk_deployment_config.deployment_config_name  # what the stack was given
     found = (application["computePlatform"], group["deploymentConfigName"], group.get("deploymentStyle"))
     if found != ("Lambda", expected, TRAFFIC_CONTROL):
         raise RehearsalError(

@@ -860,15 +860,19 @@ class Alias(_Model, CloudFormationModel):
         self._backend().delete_alias(self.props["Name"], self.props["FunctionName"])
 
 
-class DeploymentApplication(_Model, CloudFormationModel):
+class _CodeDeployModel(_Model):
+    """The CodeDeploy backend of the model's account and region."""
+
+    def _backend(self) -> CodeDeployBackend:
+        return codedeploy_backends[self.account_id][self.region_name]
+
+
+class DeploymentApplication(_CodeDeployModel, CloudFormationModel):
     """`AWS::CodeDeploy::Application`; Ref is its name."""
 
     TYPE = "AWS::CodeDeploy::Application"
     NAME = "ApplicationName"
     CREATE_ONLY = frozenset({NAME, "ComputePlatform"})
-
-    def _backend(self) -> CodeDeployBackend:
-        return codedeploy_backends[self.account_id][self.region_name]
 
     def _create(self, props: Props) -> None:
         self.physical_resource_id = self.name
@@ -908,15 +912,12 @@ _DEPLOYMENT_GROUP_STRUCTURES = _names(
 )
 
 
-class DeploymentGroup(_Model, CloudFormationModel):
+class DeploymentGroup(_CodeDeployModel, CloudFormationModel):
     """`AWS::CodeDeploy::DeploymentGroup`; Ref is its name."""
 
     TYPE = "AWS::CodeDeploy::DeploymentGroup"
     NAME = "DeploymentGroupName"
     CREATE_ONLY = frozenset({NAME, "ApplicationName"})
-
-    def _backend(self) -> CodeDeployBackend:
-        return codedeploy_backends[self.account_id][self.region_name]
 
     def _create(self, props: Props) -> None:
         self.physical_resource_id = self.name
