@@ -21,6 +21,8 @@ behaves, as its documentation states it:
 - `{{resolve:ssm-secure:NAME}}` and `{{resolve:ssm:NAME}}` are resolved from moto's SSM, and a
   change set (or stack) that names a missing parameter fails as CloudFormation fails:
   "Parameters: [ssm-secure:NAME] cannot be found.";
+- GetTemplate with a ChangeSetName answers that change set's template (the pipeline checks a change
+  set against the approved template by it);
 - custom resources (`Custom::…`) complete at once without running their provider: there is
   no Lambda execution here, so what they do (the default security group's rules, log
   retention) is not rehearsed.
@@ -68,6 +70,7 @@ def install() -> None:
     _wrap(response, "describe_change_set", _scoped_to_stack)
     _wrap(response, "delete_change_set", _delete_if_there)
     _wrap(response, "create_change_set", _previous_values_as_given)
+    _wrap(response, "get_template", _template_of_change_set)
     response.update_termination_protection = _update_termination_protection  # type: ignore[attr-defined]
     response.list_imports = _list_imports  # type: ignore[attr-defined]
     response.list_hook_results = _list_hook_results  # type: ignore[attr-defined]
@@ -413,6 +416,16 @@ def _delete_if_there(original: Any, self: Any) -> Any:
         return _scoped_to_stack(original, self)
     except ChangeSetNotFoundError:
         return EmptyResult()
+
+
+def _template_of_change_set(original: Any, self: Any) -> Any:
+    """GetTemplate with a ChangeSetName answers the change set's template, not the stack's (CloudFormation
+    API reference, GetTemplate: "ChangeSetName … returns the associated template")."""
+    name = self._get_param("ChangeSetName")
+    if not name:
+        return original(self)
+    change_set = _find_change_set(self.cloudformation_backend, name, self._get_param("StackName"))
+    return ActionResult({"TemplateBody": _template_text(change_set.template)})
 
 
 def _previous_values_as_given(original: Any, self: Any) -> Any:

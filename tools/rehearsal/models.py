@@ -12,6 +12,8 @@ what the template made:
 - API Gateway v2 `Api`, `Integration`, `Route`, `Stage`, `DomainName` and `ApiMapping`;
 - CloudWatch `Alarm`, metric or metric-math;
 - ACM `Certificate`, marked ISSUED at once: the rehearsal has no DNS to validate it against;
+- IAM `OIDCProvider` (the CI stack's GitHub provider; Ref and `Arn` its ARN), so the roles that
+  trust it name its ARN;
 - S3 `BucketPolicy` and EC2 `SecurityGroupEgress`, and a security group's inline
   `SecurityGroupEgress`, which replaces the default allow-all rule as in EC2;
 - Lambda `Alias` (Ref and `AliasArn` its ARN; `FunctionName` and `Name` create-only), with its
@@ -65,6 +67,7 @@ from moto.ec2.models.security_groups import SecurityGroup
 from moto.elasticache.models import ElastiCacheBackend, elasticache_backends
 from moto.elbv2.models import FakeLoadBalancer, FakeTargetGroup
 from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.iam.models import iam_backends
 from moto.iam.policy_conditions import CONDITION_OPERATIONS
 from moto.moto_api._internal import mock_random
 from moto.rds.models import DBParameterGroup
@@ -738,6 +741,34 @@ class Certificate(_Model, CloudFormationModel):
 
     def _delete(self) -> None:
         acm_backends[self.account_id][self.region_name].delete_certificate(self.physical_resource_id)
+
+
+class OidcProvider(_Model, CloudFormationModel):
+    """`AWS::IAM::OIDCProvider` in moto's IAM; Ref and GetAtt `Arn` are its ARN."""
+
+    TYPE = "AWS::IAM::OIDCProvider"
+    ATTRIBUTES = ("Arn",)
+    CREATE_ONLY = frozenset({"Url"})
+
+    def _iam(self) -> Any:
+        return iam_backends[self.account_id][get_partition(self.region_name)]
+
+    def _create(self, props: Props) -> None:
+        provider = self._iam().create_open_id_connect_provider(
+            url=props["Url"],
+            thumbprint_list=props.get("ThumbprintList", []),
+            client_id_list=props.get("ClientIdList", []),
+            tags=props.get("Tags", []),
+        )
+        self.physical_resource_id = provider.arn
+
+    def _update(self, props: Props) -> None:
+        provider = self._iam().get_open_id_connect_provider(self.physical_resource_id)
+        provider.thumbprint_list = props.get("ThumbprintList", [])
+        provider.client_id_list = props.get("ClientIdList", [])
+
+    def _delete(self) -> None:
+        self._iam().delete_open_id_connect_provider(self.physical_resource_id)
 
 
 class BucketPolicy(_Model, CloudFormationModel):

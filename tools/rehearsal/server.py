@@ -84,11 +84,15 @@ class Emulator:
 
 
 def install_extensions() -> None:
-    """The CloudFormation fixes and the resource models moto lacks."""
-    from tools.rehearsal import cloudformation, models
+    """The CloudFormation fixes, the resource models and drift detection moto lacks, and IAM enforcement
+    (off until switched on)."""
+    from tools.rehearsal import cloudformation, drift, iam, lambda_settings, models
 
     cloudformation.install()
     models.install()
+    drift.install()
+    lambda_settings.install()
+    iam.install()
 
 
 class _Skipped(logging.Handler):
