@@ -23,13 +23,14 @@ def main() -> int:
     except ConfigError as error:
         print(f"anigmaa-infra: configuration error: {error}", file=sys.stderr)
         return 1
-    # Only the Lambda path builds Go at synth; the ECS image is built from its Dockerfile at deploy.
-    if "lambda" in config.compute_paths and config.function.code_zip is None and shutil.which("go") is None:
-        print(
-            "anigmaa-infra: go: not found on PATH; accepted: install Go to build lambda_src/, "
-            "or set lambda_zip to a prebuilt lambda-function.zip",
-            file=sys.stderr,
-        )
+    # Every synth builds the data stack's database-role provider with Go; the Lambda path builds the
+    # backend too, unless lambda_zip names a prebuilt one. The ECS image is built from its Dockerfile at deploy.
+    if shutil.which("go") is None:
+        needs = ["lambda_src/cmd/dbrole (the data stack's database-role provider)"]
+        if "lambda" in config.compute_paths and config.function.code_zip is None:
+            needs.append("lambda_src/ (or set lambda_zip to a prebuilt lambda-function.zip)")
+        accepted = " and ".join(needs)
+        print(f"anigmaa-infra: go: not found on PATH; accepted: install Go to build {accepted}", file=sys.stderr)
         return 1
     build_stacks(app, config)
     register_checks(app)

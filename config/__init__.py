@@ -8,7 +8,7 @@ raises `ConfigError` with one line naming the key, the value it got and what is 
 - `config.limits`: AWS's tables and limits, each once;
 - `config.rules`: the checks across keys and the connection arithmetic;
 - `config.naming`: every physical name;
-- `config.backend`: what the Go backend fixes (ports, user, secrets, pools).
+- `config.backend`: what the Go backend fixes (ports, users, secrets, pools).
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from typing import Any
 
 from config.backend import (
     APP_PORT,
+    BACKEND_SECRET_NAMES,
+    DB_APP_USER,
+    DB_MASTER_USER,
     DB_NAME,
     DB_PORT,
-    DB_USER,
     ECS_DB_MAX_CONNS,
     ECS_DEPLOY_MAX_PERCENT,
     LAMBDA_DB_MAX_CONNS,
@@ -38,9 +40,11 @@ from config.rules import assemble
 
 __all__ = [
     "APP_PORT",
+    "BACKEND_SECRET_NAMES",
+    "DB_APP_USER",
+    "DB_MASTER_USER",
     "DB_NAME",
     "DB_PORT",
-    "DB_USER",
     "ECS_DB_MAX_CONNS",
     "ECS_DEPLOY_MAX_PERCENT",
     "LAMBDA_DB_MAX_CONNS",

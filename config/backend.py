@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-# Fixed by the seed: the backend's user, database and ports.
-DB_USER = "postgres"
+# Fixed by the seed: the database and ports, and the master user (the seed's DB_USER), which the
+# backend no longer uses: it is for break-glass and for the role provider (cmd/dbrole) only.
+DB_MASTER_USER = "postgres"
 DB_NAME = "anigmaa"
+# The role the backend connects as (its DB_USER), with IAM tokens: the data stack creates it.
+DB_APP_USER = "anigmaa_app"
 DB_PORT = 5432
 REDIS_PORT = 6379
 APP_PORT = 8080
@@ -17,8 +20,10 @@ ECS_DB_MAX_CONNS = 10
 # ecs_desired_count runs (and holds connections) at once.
 ECS_DEPLOY_MAX_PERCENT = 200
 
-# The SecureStrings the backend reads, under the environment's ssm_prefix.
+# The SecureStrings kept under the environment's ssm_prefix.
 SECRET_NAMES = ("DB_PASSWORD", "JWT_SECRET", "REDIS_PASSWORD", "MIDTRANS_SERVER_KEY")
+# Those the backend reads: not DB_PASSWORD, the master's, since it connects as DB_APP_USER with IAM.
+BACKEND_SECRET_NAMES = tuple(name for name in SECRET_NAMES if name != "DB_PASSWORD")
 
 # The Lambda alias that serves traffic: the HTTP API, the alarms, the smoke test and a manual
 # invoke address it, never $LATEST. CodeDeploy moves it from one published version to the next.

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from config.backend import SECRET_NAMES
+from config.backend import BACKEND_SECRET_NAMES, SECRET_NAMES
 from config.ci import CiConfig
 from config.limits import LAMBDA_ARCHITECTURES, LAMBDA_DEPLOYMENTS, LAMBDA_RUNTIMES, LOG_RETENTION
 from config.naming import Names
@@ -199,3 +199,8 @@ class AppConfig:
     def secret_parameter_names(self) -> dict[str, str]:
         """The SSM SecureString parameter name of each secret, keyed by secret name."""
         return {name: f"{self.ssm_prefix}/{name}" for name in SECRET_NAMES}
+
+    @property
+    def backend_secret_parameter_names(self) -> dict[str, str]:
+        """Those of `secret_parameter_names` the backend reads (all but the master's DB_PASSWORD)."""
+        return {name: f"{self.ssm_prefix}/{name}" for name in BACKEND_SECRET_NAMES}

@@ -5,7 +5,8 @@ Two families, both keyed by the environment:
   in prod and suffixed elsewhere: ``anigmaa-backend`` / ``anigmaa-backend-dev`` (function,
   ECS service), ``anigmaa`` / ``anigmaa-dev`` (HTTP API, ECS cluster);
 - the names this app adds, which start with ``anigmaa-<env>-``: stacks, the alarm topic,
-  alarms, dashboards, roles. The alarm topic accepts alarms named with that prefix only.
+  alarms, dashboards, roles, the secrets key's alias (``alias/anigmaa-<env>-secrets``). The
+  alarm topic accepts alarms named with that prefix only.
 
 Renaming any of them replaces the resource: change nothing here without a reviewed diff.
 """
@@ -27,6 +28,8 @@ class Names:
     api_access_log_group: str
     service_log_group: str
     alarm_topic: str
+    # The customer-managed KMS key the SecureStrings are encrypted with (the network stack's).
+    secrets_key_alias: str
 
     @classmethod
     def of_env(cls, env: str) -> Names:
@@ -43,6 +46,7 @@ class Names:
             api_access_log_group=f"/aws/apigateway/{app}",
             service_log_group=f"/ecs/{backend}",
             alarm_topic=f"{prefix}-alarms",
+            secrets_key_alias=f"alias/{prefix}-secrets",
         )
 
     def of(self, role: str) -> str:

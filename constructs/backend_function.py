@@ -11,7 +11,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
 from constructs import Construct
-from constructs.findings import accept, function_log_group, managed_policy
+from constructs.findings import accept, function_log_group
+from constructs.function_role import FunctionRole
 
 
 class BackendFunction(Construct):
@@ -20,7 +21,8 @@ class BackendFunction(Construct):
     Its log group is created here, named as Lambda would name it, and handed to the
     function, so the first invocation never creates an unmanaged group with no
     retention. The log group is removed with the stack: a kept group of the same name
-    would block creating the stack again after a rollback.
+    would block creating the stack again after a rollback. Its role (`FunctionRole`) writes
+    to that log group only and manages the function's network interfaces.
     """
 
     def __init__(
@@ -44,6 +46,9 @@ class BackendFunction(Construct):
         super().__init__(scope, construct_id)
 
         self.log_group = function_log_group(self, "LogGroup", function_name=function_name, retention=log_retention)
+        self.role = FunctionRole(
+            self, "ExecutionRole", log_group=self.log_group, description=f"Runs {function_name}", vpc_access=True
+        ).role
         self.function = lambda_.Function(
             self,
             "Function",
@@ -51,6 +56,7 @@ class BackendFunction(Construct):
             runtime=runtime,
             architecture=architecture,
             handler="bootstrap",
+            role=self.role,
             code=code,
             layers=list(layers),
             memory_size=memory_mb,
@@ -78,18 +84,11 @@ class BackendFunction(Construct):
             "AWS-managed key.",
             checkov=["CKV_AWS_173"],
         )
-        for policy, why in (
-            ("AWSLambdaVPCAccessExecutionRole", "lets Lambda create and delete the function's network interfaces"),
-            ("AWSLambdaBasicExecutionRole", "lets the function write its logs"),
-        ):
-            accept(
-                self.function,
-                f"The AWS-managed {policy} {why}; AWS maintains it for exactly this use.",
-                nag=[managed_policy(policy)],
-            )
         accept(
-            self.function,
-            "X-Ray's PutTraceSegments and PutTelemetryRecords do not support resource-level permissions.",
+            self.role,
+            "X-Ray's PutTraceSegments and PutTelemetryRecords, and EC2's DescribeNetworkInterfaces and "
+            "DescribeSubnets (which Lambda calls to attach the function to the VPC), do not support "
+            "resource-level permissions.",
             nag=["AwsSolutions-IAM5[Resource::*]"],
         )
 

@@ -15,11 +15,13 @@ from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 
 from constructs import Construct
 from constructs.findings import accept, service_log_group
+from constructs.secret_parameters import grant_decrypt_through_ssm
 
 ECR_IMAGE = re.compile(
     r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([a-z0-9._/-]+)(?::([\w.-]+)|@(sha256:[0-9a-f]{64}))"
@@ -86,7 +88,9 @@ class FargateBackendService(Construct):
         log_retention: logs.RetentionDays,
         execution_role_name: str,
         task_role_name: str,
+        secrets_key: kms.IKey | None = None,
     ) -> None:
+        """``secrets_key``: the KMS key ``secrets``' SecureStrings are encrypted under (None: ``aws/ssm``)."""
         super().__init__(scope, construct_id)
         self.vpc = vpc
         self.container_port = container_port
@@ -132,6 +136,9 @@ class FargateBackendService(Construct):
             readonly_root_filesystem=True,
             stop_timeout=Duration.seconds(30),
         )
+        if secrets_key is not None:
+            # ECS reads the secrets at task start with the execution role; ECS grants it the parameters only.
+            grant_decrypt_through_ssm(self.execution_role, secrets_key, [secret.arn for secret in secrets.values()])
 
         self.service = ecs.FargateService(
             self,

@@ -20,25 +20,30 @@ class GoLocalBundling:
     from the output) changes only when the binary does.
     """
 
-    def __init__(self, source_dir: Path, goarch: str) -> None:
+    def __init__(self, source_dir: Path, goarch: str, package: str = ".") -> None:
         self.source_dir = source_dir
         self.goarch = goarch
+        self.package = package
 
     def try_bundle(self, output_dir: str, options: Any = None, **_: Any) -> bool:
-        build_bootstrap(self.source_dir, self.goarch, Path(output_dir) / "bootstrap")
+        build_bootstrap(self.source_dir, self.goarch, Path(output_dir) / "bootstrap", package=self.package)
         return True
 
 
-def go_bootstrap_code(source_dir: Path, goarch: str) -> lambda_.Code:
-    """Lambda code built from the Go module in ``source_dir`` for ``goarch`` (amd64 or arm64)."""
+def go_bootstrap_code(source_dir: Path, goarch: str, package: str = ".") -> lambda_.Code:
+    """Lambda code built from ``package`` (the backend, ``.``, by default) of the Go module in
+    ``source_dir`` for ``goarch`` (amd64 or arm64)."""
+    # The CDK reuses one bundling of a source folder for every asset with the same options: the
+    # package in the environment keeps a second command of the module from getting the first's.
+    environment = {"GOARCH": goarch} if package == "." else {"GOARCH": goarch, "GO_PACKAGE": package}
     return lambda_.Code.from_asset(
         str(source_dir),
         asset_hash_type=AssetHashType.OUTPUT,
         bundling=BundlingOptions(
             # Never used: local bundling always succeeds or raises. CDK requires an image.
             image=DockerImage.from_registry("local-go-toolchain"),
-            local=GoLocalBundling(source_dir, goarch),
-            environment={"GOARCH": goarch},
+            local=GoLocalBundling(source_dir, goarch, package),
+            environment=environment,
         ),
     )
 

@@ -14,6 +14,7 @@ from aws_cdk import aws_logs as logs
 
 from constructs import Construct
 from constructs.findings import accept, function_log_group, managed_policy
+from constructs.function_role import FunctionRole
 
 HOOK_SOURCE_DIR = Path(__file__).resolve().parent.parent / "hook_src"
 # The hook's timeout covers two invocations of the backend, each with its connection
@@ -75,10 +76,15 @@ class PreTrafficHook(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = function_log_group(self, "LogGroup", function_name=function_name, retention=log_retention)
+        # Its own log group only, in place of AWSLambdaBasicExecutionRole's any group.
+        self.role = FunctionRole(
+            self, "ExecutionRole", log_group=self.log_group, description=f"Runs {function_name}"
+        ).role
         self.function = lambda_.Function(
             self,
             "Function",
             function_name=function_name,
+            role=self.role,
             runtime=lambda_.Runtime.PYTHON_3_14,
             architecture=lambda_.Architecture.ARM_64,
             handler="pre_traffic.handler",
@@ -116,11 +122,6 @@ class PreTrafficHook(Construct):
             function,
             "The environment holds one function ARN, no secret; Lambda encrypts it at rest.",
             checkov=["CKV_AWS_173"],
-        )
-        accept(
-            function,
-            "The AWS-managed AWSLambdaBasicExecutionRole lets the function write its logs; AWS maintains it.",
-            nag=[managed_policy("AWSLambdaBasicExecutionRole")],
         )
 
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"net/url"
 	"strconv"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/anigmaa/anigmaa-infra/lambda_src/database"
 )
 
 const (
@@ -31,9 +34,10 @@ type connections struct {
 	cache func() (*redis.Client, error)
 }
 
-func newConnections(cfg settings) *connections {
+// With DB_IAM_AUTH=true, tokens signs the password of each new database connection.
+func newConnections(cfg settings, tokens database.TokenFunc) *connections {
 	return &connections{
-		db:    sync.OnceValues(func() (*pgxpool.Pool, error) { return newPool(cfg) }),
+		db:    sync.OnceValues(func() (*pgxpool.Pool, error) { return newPool(cfg, tokens) }),
 		cache: sync.OnceValues(func() (*redis.Client, error) { return newRedis(cfg), nil }),
 	}
 }
@@ -55,17 +59,47 @@ func (c *connections) Close() {
 	}
 }
 
-func newPool(cfg settings) (*pgxpool.Pool, error) {
+func newPool(cfg settings, tokens database.TokenFunc) (*pgxpool.Pool, error) {
+	config, err := poolConfig(cfg, tokens)
+	if err != nil {
+		return nil, err
+	}
+	// No connection is opened here (MinConns is 0): the first Acquire opens one.
+	return pgxpool.NewWithConfig(context.Background(), config)
+}
+
+// poolConfig is the pool's configuration: DB_PASSWORD, or with DB_IAM_AUTH=true a fresh
+// IAM token for each new connection and no password at all.
+func poolConfig(cfg settings, tokens database.TokenFunc) (*pgxpool.Config, error) {
+	user := url.UserPassword(cfg.dbUser, cfg.dbPassword)
+	if cfg.dbIAMAuth {
+		if tokens == nil {
+			return nil, errors.New("DB_IAM_AUTH=true but nothing signs IAM tokens")
+		}
+		user = url.User(cfg.dbUser)
+	}
+	query := url.Values{"sslmode": {cfg.dbSSLMode}}
+	if cfg.dbSSLRootCert != "" && cfg.dbSSLRootCert != database.RDSBundle {
+		query.Set("sslrootcert", cfg.dbSSLRootCert)
+	}
 	dsn := url.URL{
 		Scheme:   "postgres",
-		User:     url.UserPassword(cfg.dbUser, cfg.dbPassword),
+		User:     user,
 		Host:     net.JoinHostPort(cfg.dbHost, cfg.dbPort),
 		Path:     "/" + cfg.dbName,
-		RawQuery: url.Values{"sslmode": {cfg.dbSSLMode}}.Encode(),
+		RawQuery: query.Encode(),
 	}
 	config, err := pgxpool.ParseConfig(dsn.String())
 	if err != nil {
 		return nil, redactDSN(err, cfg.dbPassword)
+	}
+	if cfg.dbSSLRootCert == database.RDSBundle {
+		if err := database.TrustRDS(&config.ConnConfig.Config); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.dbIAMAuth {
+		config.BeforeConnect = database.IAMTokens(tokens)
 	}
 	config.MaxConns = int32(cfg.dbMaxConns)
 	config.MinConns = 0
@@ -74,8 +108,7 @@ func newPool(cfg settings) (*pgxpool.Pool, error) {
 	config.ConnConfig.ConnectTimeout = dbConnectTimeout
 	config.ConnConfig.RuntimeParams["idle_session_timeout"] = strconv.FormatInt(dbServerIdleTimeout.Milliseconds(), 10)
 	config.ConnConfig.RuntimeParams["application_name"] = "anigmaa-backend"
-	// No connection is opened here (MinConns is 0): the first Acquire opens one.
-	return pgxpool.NewWithConfig(context.Background(), config)
+	return config, nil
 }
 
 func newRedis(cfg settings) *redis.Client {

@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/anigmaa/anigmaa-infra/lambda_src/database"
 )
 
 const (
@@ -64,7 +66,7 @@ func run() int {
 		}
 		return s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.s3PathStyle }), nil
 	})
-	conns := newConnections(cfg)
+	conns := newConnections(cfg, database.SDKTokens(awsConfig))
 	checks := []check{postgresCheck(conns, cfg.dbPassword), redisCheck(conns), s3Check(cfg, s3Client)}
 	handler := newRouter(backend{conns: conns, checks: checks}, logger)
 

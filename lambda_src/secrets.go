@@ -35,9 +35,18 @@ func (osEnvironment) Setenv(key, value string) error      { return os.Setenv(key
 
 // secretsToFetch maps SSM parameter names to the variables they fill, for every secret not
 // already in the environment. A secret with neither a value nor a parameter name is an error.
+// With DB_IAM_AUTH=true the database needs no password, so DB_PASSWORD is neither wanted nor
+// fetched: the function's role cannot read it.
 func secretsToFetch(env environment) (map[string]string, error) {
+	withIAM, err := iamAuth(env)
+	if err != nil {
+		return nil, err
+	}
 	wanted := map[string]string{}
 	for _, name := range secretNames {
+		if name == "DB_PASSWORD" && withIAM {
+			continue
+		}
 		if value, ok := env.LookupEnv(name); ok && value != "" {
 			continue // already provided (ECS secrets, a local run): it wins
 		}

@@ -140,3 +140,40 @@ func TestASecretWithNeitherValueNorParameterIsAnError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestWithIAMAuthTheDatabasePasswordIsNeitherWantedNorFetched(t *testing.T) {
+	env := paramEnv()
+	delete(env, "DB_PASSWORD_PARAM") // the CDK app passes no DB_PASSWORD parameter with IAM
+	env["DB_IAM_AUTH"] = "true"
+	fake := &fakeSSM{values: allValues()}
+	n, err := loadSecrets(context.Background(), clientOf(fake), env)
+	if err != nil || n != 3 {
+		t.Fatalf("n = %d, err = %v", n, err)
+	}
+	if strings.Contains(strings.Join(fake.asked, ","), "DB_PASSWORD") {
+		t.Fatalf("asked for %v", fake.asked)
+	}
+	if _, ok := env["DB_PASSWORD"]; ok {
+		t.Fatal("DB_PASSWORD was set")
+	}
+}
+
+func TestWithoutIAMAuthTheDatabasePasswordIsStillRequired(t *testing.T) {
+	env := paramEnv()
+	delete(env, "DB_PASSWORD_PARAM")
+	env["DB_IAM_AUTH"] = "false"
+	_, err := loadSecrets(context.Background(), clientOf(&fakeSSM{values: allValues()}), env)
+	if err == nil || !strings.Contains(err.Error(), "secret DB_PASSWORD is not set") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestAnUnknownDBIAMAuthValueStopsBeforeAnySecretIsFetched(t *testing.T) {
+	env := paramEnv()
+	env["DB_IAM_AUTH"] = "yes"
+	fake := &fakeSSM{values: allValues()}
+	_, err := loadSecrets(context.Background(), clientOf(fake), env)
+	if err == nil || !strings.Contains(err.Error(), `DB_IAM_AUTH "yes" is not true or false`) || fake.calls != 0 {
+		t.Fatalf("err = %v, calls = %d", err, fake.calls)
+	}
+}

@@ -17,6 +17,8 @@ type settings struct {
 	dbName         string
 	dbPassword     string
 	dbSSLMode      string
+	dbSSLRootCert  string // the CAs verify-full trusts: a PEM file, or "rds" for the bundle compiled in
+	dbIAMAuth      bool
 	redisHost      string
 	redisPort      string
 	redisPassword  string
@@ -43,6 +45,7 @@ func readSettings(env environment) (settings, error) {
 		dbName:         get("DB_NAME", "anigmaa"),
 		dbPassword:     get("DB_PASSWORD", ""),
 		dbSSLMode:      get("DB_SSLMODE", "require"),
+		dbSSLRootCert:  get("DB_SSLROOTCERT", ""),
 		redisHost:      get("REDIS_HOST", "localhost"),
 		redisPort:      get("REDIS_PORT", "6379"),
 		redisPassword:  get("REDIS_PASSWORD", ""),
@@ -58,12 +61,28 @@ func readSettings(env environment) (settings, error) {
 		return cfg, fmt.Errorf("DB_MAX_CONNS %q is not a whole number in 1..100", get("DB_MAX_CONNS", "2"))
 	}
 	cfg.dbMaxConns = maxConns
+	if cfg.dbIAMAuth, err = iamAuth(env); err != nil {
+		return cfg, err
+	}
 	switch cfg.dbSSLMode {
 	case "disable", "allow", "prefer", "require", "verify-ca", "verify-full":
 	default:
 		return cfg, fmt.Errorf("DB_SSLMODE %q is not a PostgreSQL sslmode (disable, allow, prefer, require, verify-ca, verify-full)", cfg.dbSSLMode)
 	}
 	return cfg, nil
+}
+
+// iamAuth is DB_IAM_AUTH: true connects with IAM tokens (the CDK app sets it), false (the
+// default: local runs, the parity tests) with DB_PASSWORD.
+func iamAuth(env environment) (bool, error) {
+	value, _ := env.LookupEnv("DB_IAM_AUTH")
+	switch value {
+	case "true":
+		return true, nil
+	case "false", "":
+		return false, nil
+	}
+	return false, fmt.Errorf("DB_IAM_AUTH %q is not true or false", value)
 }
 
 func splitList(s string) []string {

@@ -56,7 +56,7 @@ func TestTheSharedClientsAreCreatedOnFirstUseOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conns := newConnections(cfg)
+	conns := newConnections(cfg, nil)
 	pool, err := conns.DB() // no server on port 1: creating the pool must not connect
 	if err != nil {
 		t.Fatal(err)

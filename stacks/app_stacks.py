@@ -58,6 +58,8 @@ def build_permanent_stacks(app: App, config: AppConfig) -> tuple[NetworkStack, D
         "Network",
         config=config,
         env=env,
+        # The configured zones, so a stack with an account looks nothing up (ConfiguredZonesStack).
+        availability_zones=config.network.availability_zones,
         stack_name=config.stack_name("network"),
         description=f"anigmaa {config.env}: VPC, subnets, NAT, security groups, domain certificate",
         termination_protection=config.termination_protection,
@@ -69,7 +71,11 @@ def build_permanent_stacks(app: App, config: AppConfig) -> tuple[NetworkStack, D
         vpc=network.outputs.vpc,
         database_sg=network.database_sg,
         cache_sg=network.cache_sg,
+        # The database-role provider runs in lambda_sg, which reaches the database, and decrypts the master password.
+        database_client_sg=network.outputs.lambda_sg,
+        secrets_key=network.outputs.secrets_key,
         env=env,
+        availability_zones=config.network.availability_zones,
         stack_name=config.stack_name("data"),
         description=f"anigmaa {config.env}: PostgreSQL, Redis, S3",
         termination_protection=config.termination_protection,
@@ -92,6 +98,7 @@ def build_stacks(app: App, config: AppConfig) -> AppStacks:
             config=config,
             shared=shared,
             env=_environment(config),
+            availability_zones=config.network.availability_zones,
             stack_name=config.stack_name(path),
             description=f"anigmaa {config.env}: {holds}",
         )
@@ -109,6 +116,7 @@ def build_stacks(app: App, config: AppConfig) -> AppStacks:
             config=config,
             targets=targets,
             env=_environment(config),
+            availability_zones=config.network.availability_zones,
             stack_name=config.stack_name("edge"),
             description=f"anigmaa {config.env}: the API domain's DNS records",
         )
@@ -119,6 +127,7 @@ def build_stacks(app: App, config: AppConfig) -> AppStacks:
         ci = CiStack(
             stage,
             "Roles",
+            config=config,
             ci=config.ci,
             stack_name="anigmaa-ci",
             termination_protection=True,

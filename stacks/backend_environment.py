@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config import APP_PORT, DB_NAME, DB_PORT, DB_USER, REDIS_PORT, AppConfig
+from config import APP_PORT, DB_APP_USER, DB_NAME, DB_PORT, REDIS_PORT, AppConfig
 
 
 def backend_environment(
@@ -18,9 +18,13 @@ def backend_environment(
         "ENV": config.env,
         "DB_HOST": database_host,
         "DB_PORT": str(DB_PORT),
-        "DB_USER": DB_USER,
+        # The application role, with IAM tokens: no database password reaches the backend.
+        "DB_USER": DB_APP_USER,
         "DB_NAME": DB_NAME,
-        "DB_SSLMODE": "require",
+        "DB_IAM_AUTH": "true",
+        # The server's certificate is checked against the RDS CAs compiled into the binary.
+        "DB_SSLMODE": "verify-full",
+        "DB_SSLROOTCERT": "rds",
         "DB_MAX_CONNS": str(db_max_conns),
         "REDIS_HOST": redis_host,
         "REDIS_PORT": str(REDIS_PORT),
@@ -37,6 +41,7 @@ def backend_environment(
 def secret_parameter_variables(config: AppConfig) -> dict[str, str]:
     """``<NAME>_PARAM`` → SSM parameter name, for a program that reads its secrets at start (Lambda).
 
-    Lambda cannot put SecureStrings into environment variables, so it gets the names.
+    Lambda cannot put SecureStrings into environment variables, so it gets the names: those the
+    backend reads, never the master's DB_PASSWORD.
     """
-    return {f"{secret}_PARAM": name for secret, name in config.secret_parameter_names.items()}
+    return {f"{secret}_PARAM": name for secret, name in config.backend_secret_parameter_names.items()}

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Stack
 from aws_cdk import aws_route53 as route53
 
 from config import AppConfig
 from constructs import Construct
 from constructs.monitoring import Alarms, BackendDashboard
+from stacks.configured_zones import ConfiguredZonesStack
 from stacks.permanent import DataOutputs, NetworkOutputs, PermanentResources
 
 
-class ComputeStack(Stack):
+class ComputeStack(ConfiguredZonesStack):
     """A compute path (Lambda or ECS). It reads from the network and data stacks; they never read from it.
 
     Each path says what it builds in `build`, from the configuration and the permanent stacks' outputs.

@@ -1,21 +1,25 @@
-"""Data stack: PostgreSQL, Redis, the S3 buckets, the alarm topic and the data tier's alarms."""
+"""Data stack: PostgreSQL and the backend's role on it, Redis, the S3 buckets, the alarm topic, the data alarms."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rds as rds
 
-from config import DB_NAME, DB_PORT, DB_USER, REDIS_PORT, AppConfig
+from config import DB_APP_USER, DB_MASTER_USER, DB_NAME, DB_PORT, REDIS_PORT, AppConfig
 from constructs import Construct
 from constructs.assets_bucket import AccessLogsBucket, AssetsBucket
+from constructs.database_role import DatabaseRole, provider_code, provider_digest
 from constructs.findings import accept
 from constructs.monitoring import AlarmTopic, DataAlarms
 from constructs.postgres_database import PostgresDatabase
 from constructs.redis_cache import RedisCache
 from constructs.secret_parameters import SecretParameters
+from stacks import LAMBDA_SOURCE_DIR
+from stacks.configured_zones import ConfiguredZonesStack
 from stacks.permanent import DataOutputs, pin_exports
 
 # Statements slower than this (ms) are written to the PostgreSQL log: far above a healthy
@@ -23,7 +27,7 @@ from stacks.permanent import DataOutputs, pin_exports
 SLOW_STATEMENT_MS = 1000
 
 
-class DataStack(Stack):
+class DataStack(ConfiguredZonesStack):
     """The stateful resources. Their logical IDs are pinned by tests: never rename them."""
 
     def __init__(
@@ -35,8 +39,13 @@ class DataStack(Stack):
         vpc: ec2.IVpc,
         database_sg: ec2.ISecurityGroup,
         cache_sg: ec2.ISecurityGroup,
+        database_client_sg: ec2.ISecurityGroup,
+        secrets_key: kms.IKey,
         **kwargs: Any,
     ) -> None:
+        """``database_client_sg`` may reach the database (lambda_sg): the role provider runs in it.
+        ``secrets_key`` is the KMS key of the SecureStrings, which the provider decrypts the master password with.
+        """
         super().__init__(scope, construct_id, **kwargs)
         db, cache_settings = config.database, config.cache
 
@@ -55,11 +64,28 @@ class DataStack(Stack):
             backup_retention=Duration.days(db.backup_retention_days),
             deletion_protection=db.deletion_protection,
             database_name=DB_NAME,
-            master_username=DB_USER,
+            master_username=DB_MASTER_USER,
             master_password=secrets.secure_value("DB_PASSWORD"),
             port=DB_PORT,
             log_retention=config.log_retention,
             slow_statement_ms=SLOW_STATEMENT_MS,
+        )
+        app_role = DatabaseRole(
+            self,
+            "AppRole",
+            instance=database.instance,
+            database_name=DB_NAME,
+            master_username=DB_MASTER_USER,
+            master_password=SecretParameters(
+                self, "MasterPassword", names={"DB_PASSWORD": secrets.names["DB_PASSWORD"]}, key=secrets_key
+            ),
+            role_name=DB_APP_USER,
+            vpc=vpc,
+            security_group=database_client_sg,
+            code=provider_code(LAMBDA_SOURCE_DIR),
+            revision=provider_digest(LAMBDA_SOURCE_DIR),
+            function_name=config.names.of("database-role"),
+            log_retention=config.log_retention,
         )
         cache = RedisCache(
             self,
@@ -113,6 +139,9 @@ class DataStack(Stack):
                 nag=["AwsSolutions-AEC4"],
             )
 
+        # The CDK types it optional (an imported instance has none); one this stack creates always has it.
+        resource_id = database.instance.instance_resource_id
+        assert resource_id is not None, "a DatabaseInstance created here has a DbiResourceId"
         self.outputs = DataOutputs(
             database_host=database.instance.instance_endpoint.hostname,
             redis_host=cache.primary_endpoint_address,
@@ -123,5 +152,7 @@ class DataStack(Stack):
             alarm_topic=topic.topic,
             alarm_prefix=prefix,
             data_panels=data_alarms.panels,
+            database_resource_id=resource_id,
+            database_app_user=app_role.role_name,
         )
         pin_exports(self, self.outputs)

@@ -8,6 +8,7 @@ from aws_cdk import aws_route53_targets as targets
 
 from config import APP_PORT, ECS_DB_MAX_CONNS, ECS_DEPLOY_MAX_PERCENT, AppConfig
 from constructs.assets_bucket import ALB_LOG_PREFIX, grant_object_read_write
+from constructs.database_role import grant_connect
 from constructs.fargate_service import FargateBackendService, backend_image
 from constructs.monitoring import ServiceAlarms
 from constructs.secret_parameters import ecs_secrets
@@ -43,7 +44,7 @@ class EcsStack(ComputeStack):
                 ),
                 "AWS_REGION": Aws.REGION,
             },
-            secrets=ecs_secrets(self, config.secret_parameter_names),
+            secrets=ecs_secrets(self, config.backend_secret_parameter_names),
             cpu=settings.cpu,
             memory_mib=settings.memory_mib,
             desired_count=settings.desired_count,
@@ -53,6 +54,7 @@ class EcsStack(ComputeStack):
             log_retention=config.log_retention,
             execution_role_name=config.names.of("ecs-execution"),
             task_role_name=config.names.of("ecs-task"),
+            secrets_key=network.secrets_key,
         )
         ingress = backend.add_load_balancer(
             security_group=network.alb_sg,
@@ -61,6 +63,7 @@ class EcsStack(ComputeStack):
             access_logs_prefix=ALB_LOG_PREFIX,
         )
         grant_object_read_write(data.bucket, backend.task_role)
+        grant_connect(self, backend.task_role, resource_id=data.database_resource_id, user=data.database_app_user)
         alarms = ServiceAlarms(
             self,
             "Alarms",

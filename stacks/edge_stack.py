@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput
 from aws_cdk import aws_route53 as route53
 
 from config import AppConfig
 from constructs import Construct
+from stacks.configured_zones import ConfiguredZonesStack
 
 # Each path's record: its logical ID and Route 53 set identifier never change, in any mode. The
 # Lambda record keeps the ID the domain's one record always had, so that record is updated in place.
 RECORDS = {"lambda": "ApiAliasRecord", "ecs": "EcsAliasRecord"}
 
 
-class EdgeStack(Stack):
+class EdgeStack(ConfiguredZonesStack):
     """The domain's weighted alias records, one per compute path that serves it, owned here and nowhere else.
 
     Every mode uses the same weighted records (set identifiers ``lambda`` and ``ecs``): one at

@@ -10,6 +10,7 @@ from config.limits import runtime_deprecation
 from config.rules import lambda_capacity_rps
 from constructs.assets_bucket import grant_object_read_write
 from constructs.backend_function import BackendFunction, dependency_layers
+from constructs.database_role import grant_connect
 from constructs.findings import accept
 from constructs.go_bundling import backend_code
 from constructs.http_api import ApiCustomDomain, LambdaHttpApi
@@ -79,8 +80,12 @@ class LambdaStack(ComputeStack):
             )
         else:
             _warn_of_a_rate_beyond_the_reservation(backend, config)
-        SecretParameters(self, "Secrets", names=config.secret_parameter_names).grant_get(backend.function)
+        secrets = SecretParameters(
+            self, "Secrets", names=config.backend_secret_parameter_names, key=network.secrets_key
+        )
+        secrets.grant_get(backend.function)
         grant_object_read_write(data.bucket, backend.function)
+        grant_connect(self, backend.function, resource_id=data.database_resource_id, user=data.database_app_user)
 
         live = LiveAlias(
             self,

@@ -1,21 +1,23 @@
-"""Network stack: VPC, subnets, NAT, S3 endpoint, flow logs, the tier security groups and
-the custom domain's certificate."""
+"""Network stack: VPC, subnets, NAT, S3 endpoint, flow logs, the tier security groups, the
+custom domain's certificate and the secrets' KMS key."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_route53 as route53
 
 from config import APP_PORT, DB_PORT, REDIS_PORT, AppConfig
 from constructs import Construct
 from constructs.backend_network import BackendSecurityGroups, BackendVpc
+from constructs.secrets_key import SecretsKey
+from stacks.configured_zones import ConfiguredZonesStack
 from stacks.permanent import NetworkOutputs, pin_exports
 
 
-class NetworkStack(Stack):
+class NetworkStack(ConfiguredZonesStack):
     """The long-lived network. It never depends on a compute stack."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs: Any) -> None:
@@ -49,6 +51,15 @@ class NetworkStack(Stack):
                 self, "DomainCertificate", domain_name=domain.name, validation=acm.CertificateValidation.from_dns(zone)
             )
 
+        # The SecureStrings' key lives here, in the stack deployed first: the data stack resolves
+        # those parameters at deploy, so the key must exist before they are put under it.
+        secrets_key = SecretsKey(
+            self,
+            "SecretsKey",
+            alias_name=config.names.secrets_key_alias,
+            description=f"anigmaa {config.env}: encrypts the backend's SSM SecureStrings under {config.ssm_prefix}",
+        )
+
         CfnOutput(self, "FlowLogGroup", value=network.flow_log_group.log_group_name, description="VPC flow logs")
 
         # For the data stack only, in the same deployment: never exported for a compute stack.
@@ -60,5 +71,6 @@ class NetworkStack(Stack):
             ecs_sg=groups.ecs_sg,
             alb_sg=groups.alb_sg,
             certificate=certificate,
+            secrets_key=secrets_key.key,
         )
         pin_exports(self, self.outputs)

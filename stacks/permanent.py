@@ -19,6 +19,7 @@ from typing import Any
 from aws_cdk import Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 
@@ -59,6 +60,8 @@ class NetworkOutputs:
     alb_sg: ec2.ISecurityGroup = pinned(_group)
     # The custom domain's certificate, shared by API Gateway and the load balancer (None without a domain).
     certificate: acm.ICertificate | None = pinned(lambda c: [c.certificate_arn])
+    # The KMS key of the SecureStrings: the compute roles may decrypt with it, through SSM only.
+    secrets_key: kms.IKey = pinned(lambda k: [k.key_arn])
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,10 @@ class DataOutputs:
     alarm_prefix: str = unexported("a plain string, the same in every stack")
     # The database's and the cache's metrics, by dashboard panel; their ids are pinned above.
     data_panels: Panels = unexported("metrics whose tokens are database_id and cache_id")
+    # The instance's DbiResourceId: the compute roles may rds-db:connect as database_app_user on it only.
+    database_resource_id: str = pinned(_itself)
+    # The role the backend logs in as (IAM tokens), created by the data stack at deploy time.
+    database_app_user: str = unexported("a plain string, the same in every stack")
 
 
 @dataclass(frozen=True)

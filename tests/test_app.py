@@ -129,9 +129,11 @@ def test_app_reports_a_missing_go_toolchain_in_one_line(monkeypatch: pytest.Monk
 
 
 @pytest.mark.parametrize("path", ["ecs", "prebuilt"])
-def test_paths_that_build_no_go_at_synth_need_no_go(
+def test_paths_that_build_no_backend_still_need_go_for_the_database_role_provider(
     path: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fixture_zips: dict[str, Path]
 ) -> None:
+    """The data stack's role provider (lambda_src/cmd/dbrole) is built at every synth: without Go, the
+    ECS path and a prebuilt lambda_zip stop in one line that names it, not lambda_zip."""
     monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
     context: dict[str, object] = (
         {"env": "dev", "compute": "ecs"}
@@ -139,11 +141,11 @@ def test_paths_that_build_no_go_at_synth_need_no_go(
         else {"env": "dev", "lambda_zip": str(fixture_zips["function-arm64"])}
     )
     result = _run_app(context, tmp_path)
-    assert result.returncode == 0, result.stderr
-    compute = "Ecs" if path == "ecs" else "Lambda"
-    assert {p.name for p in tmp_path.glob("*.template.json")} == {
-        f"{name}.template.json" for name in ("Network", "Data", compute)
-    }
+    assert result.returncode == 1
+    said = "anigmaa-infra: go: not found on PATH; accepted: install Go to build lambda_src/cmd/dbrole (the data stack's"
+    assert result.stderr.startswith(said), result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert "lambda_zip" not in result.stderr
 
 
 def test_make_refuses_an_upper_case_env_in_one_line() -> None:
@@ -189,3 +191,40 @@ def test_a_rate_beyond_what_the_reservation_serves_is_warned_with_the_arithmetic
         "(16 x 1000 / 100 = 160/s): past it Lambda throttles and the HTTP API answers 500, not 429"
     )
     assert any(expected in w for w in warnings) is warned, warnings
+
+
+def test_with_accounts_set_the_app_synthesizes_offline_and_looks_nothing_up(
+    configurations: dict[str, dict[str, object]], fixture_zips: dict[str, Path], tmp_path: Path
+) -> None:
+    """Accounts in cdk.json (as the CI stack requires), no credentials anywhere: every stack's zones are the
+    configured ones, so the manifest asks the CLI for no lookup ("Need to perform AWS calls for account …")."""
+    context = {
+        **configurations["prod-split5"],  # every stack of the app: network, data, both computes, edge
+        "environments": configurations["prod-ci"]["environments"],  # with accounts
+        "github_repository": "anigmaa/anigmaa-infra",  # and the CI stack's own assembly
+        "github_repository_ids": "1/2",
+        "lambda_zip": str(fixture_zips["function"]),
+    }
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    environment.update(
+        CDK_CONTEXT_JSON=json.dumps({**CDK_CONTEXT, **context}),
+        CDK_OUTDIR=str(tmp_path),
+        AWS_CONFIG_FILE="/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    manifests = [tmp_path / "manifest.json", tmp_path / "assembly-Ci" / "manifest.json"]
+    for manifest in manifests:
+        assert "missing" not in json.loads(manifest.read_text()), f"{manifest}: the CLI would look something up"
+    stacks = json.loads(manifests[0].read_text())["artifacts"]
+    assert {"Network", "Data", "Lambda", "Ecs", "Edge"} <= set(stacks)
+    assert stacks["Network"]["environment"] == "aws://111111111111/ap-southeast-1"
+    network = json.loads((tmp_path / "Network.template.json").read_text())
+    zones = {
+        r["Properties"]["AvailabilityZone"] for r in network["Resources"].values() if r["Type"] == "AWS::EC2::Subnet"
+    }
+    assert zones == {"ap-southeast-1a", "ap-southeast-1b"}

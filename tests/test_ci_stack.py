@@ -17,6 +17,7 @@ from config.ci import load_ci
 from stacks.app_stacks import build_stacks
 from stacks.checks import register_checks
 from tests.conftest import CDK_CONTEXT, ROOT, Synth, new_app
+from tools.rehearsal.iam import identity_verdict
 
 REPOSITORY = {"github_repository": "anigmaa/anigmaa-infra", "github_repository_ids": "1234567/89012345"}
 # The role → the subject claim its trust names: prod's account holds prod's roles only.
@@ -105,16 +106,120 @@ def test_no_role_can_assume_or_pass_anything_but_the_bootstrap_roles(ci: tuple[d
                 assert statement["Condition"] == {
                     "StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}
                 }
-        if name in ("anigmaa-ci-review", "anigmaa-ci-plan-prod"):
-            denied = [s for s in _statements(role) if s["Effect"] == "Deny"]
-            assert any("cloudformation:ExecuteChangeSet" in _as_list(s["Action"]) for s in denied), name
-            assert all("cloudformation:ExecuteChangeSet" not in _as_list(s["Action"]) for s in _statements(role)
-                       if s["Effect"] == "Allow")  # fmt: skip
         if name.startswith("anigmaa-ci-deploy-"):
             assumed = [s for s in _statements(role) if "sts:AssumeRole" in _as_list(s["Action"])]
             kinds = {k for s in assumed for k in ("deploy", "file-publishing", "image-publishing", "lookup")
                      if f"-{k}-role-" in json.dumps(s["Resource"])}  # fmt: skip
             assert kinds == {"deploy", "file-publishing", "image-publishing"}, name
+
+
+ACCOUNT = "111111111111"
+PSEUDO = {"AWS::Partition": "aws", "AWS::AccountId": ACCOUNT, "AWS::Region": "ap-southeast-1"}
+
+
+def _resolve(value: Any) -> Any:
+    """A policy as IAM sees it once CloudFormation has put the account, partition and region in."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in PSEUDO:
+            return PSEUDO[value["Ref"]]
+        if set(value) == {"Fn::Join"}:
+            separator, parts = value["Fn::Join"]
+            return separator.join(str(_resolve(part)) for part in parts)
+        return {key: _resolve(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_resolve(item) for item in value]
+    return value
+
+
+def _arn(service: str, resource: str) -> str:
+    return f"arn:aws:{service}:ap-southeast-1:{ACCOUNT}:{resource}"
+
+
+LAMBDA_STACK = _arn("cloudformation", "stack/anigmaa-prod-lambda/1f2e")
+CI_STACK = _arn("cloudformation", "stack/anigmaa-ci/1f2e")
+SECRET = _arn("ssm", "parameter/anigmaa/prod/DB_PASSWORD")
+LIVE_ALIAS = _arn("lambda", "function:anigmaa-backend:live")
+STAGING = f"arn:aws:s3:::cdk-hnb659fds-assets-{ACCOUNT}-ap-southeast-1"
+
+
+def _bootstrap(kind: str) -> str:
+    return f"arn:aws:iam::{ACCOUNT}:role/cdk-hnb659fds-{kind}-role-{ACCOUNT}-ap-southeast-1"
+
+
+def _named(change_set: str) -> dict[str, list[str]]:
+    return {"cloudformation:changesetname": [change_set]}
+
+
+# (role, action, resource, request context, IAM's verdict from the role's own statements: "allow",
+# "deny" (an explicit deny) or "" (nothing allows it: the implicit deny)).
+PERMISSIONS = [
+    ("review", "cloudformation:CreateChangeSet", LAMBDA_STACK, _named("cdk-diff-change-set-5f1c"), "allow"),
+    ("review", "cloudformation:DeleteChangeSet", LAMBDA_STACK, _named("cdk-diff-change-set-5f1c"), "allow"),
+    ("review", "cloudformation:DescribeChangeSet", LAMBDA_STACK, _named("deploy-0123"), "allow"),
+    ("review", "cloudformation:CreateChangeSet", LAMBDA_STACK, _named("deploy-0123"), "deny"),
+    ("review", "cloudformation:DeleteChangeSet", LAMBDA_STACK, _named("deploy-0123"), "deny"),
+    ("review", "cloudformation:CreateChangeSet", LAMBDA_STACK, {}, "deny"),
+    ("review", "cloudformation:ExecuteChangeSet", LAMBDA_STACK, _named("cdk-diff-change-set-5f1c"), "deny"),
+    ("review", "cloudformation:CreateChangeSet", CI_STACK, _named("cdk-diff-change-set-5f1c"), ""),
+    ("review", "sts:AssumeRole", _bootstrap("deploy"), {}, ""),
+    ("review", "sts:AssumeRole", _bootstrap("file-publishing"), {}, ""),
+    ("review", "s3:PutObject", f"{STAGING}/5d1e.json", {}, "allow"),
+    ("review", "s3:PutObject", f"{STAGING}/5d1e.zip", {}, ""),
+    ("plan-prod", "cloudformation:CreateChangeSet", LAMBDA_STACK, _named("deploy-0123"), "allow"),
+    ("plan-prod", "cloudformation:CreateChangeSet", LAMBDA_STACK, _named("cdk-diff-change-set-5f1c"), "deny"),
+    ("plan-prod", "cloudformation:ExecuteChangeSet", LAMBDA_STACK, _named("deploy-0123"), "deny"),
+    ("plan-prod", "sts:AssumeRole", _bootstrap("file-publishing"), {}, "allow"),
+    ("plan-prod", "sts:AssumeRole", _bootstrap("deploy"), {}, ""),
+    ("plan-prod", "ssm:DescribeParameters", "*", {}, "allow"),
+    ("plan-prod", "ssm:GetParameter", SECRET, {}, ""),
+    (
+        "plan-prod",
+        "kms:DescribeKey",
+        _arn("kms", "key/1234abcd"),
+        {"kms:requestalias": ["alias/anigmaa-prod-secrets"]},
+        "allow",
+    ),
+    ("plan-prod", "kms:DescribeKey", _arn("kms", "key/1234abcd"), {"kms:requestalias": ["alias/other"]}, ""),
+    ("plan-prod", "kms:Decrypt", _arn("kms", "key/1234abcd"), {"kms:requestalias": ["alias/anigmaa-prod-secrets"]}, ""),
+    ("plan-prod", "lambda:GetFunction", _arn("lambda", "function:anigmaa-backend"), {}, "allow"),
+    ("deploy-prod", "cloudformation:ExecuteChangeSet", LAMBDA_STACK, _named("deploy-0123"), "allow"),
+    ("deploy-prod", "cloudformation:ExecuteChangeSet", LAMBDA_STACK, _named("cdk-diff-change-set-5f1c"), "deny"),
+    ("deploy-prod", "cloudformation:ExecuteChangeSet", CI_STACK, _named("deploy-0123"), ""),
+    ("deploy-prod", "cloudformation:CreateChangeSet", LAMBDA_STACK, _named("deploy-0123"), ""),
+    ("deploy-prod", "sts:AssumeRole", _bootstrap("deploy"), {}, "allow"),
+    ("deploy-prod", "sts:AssumeRole", _bootstrap("lookup"), {}, ""),
+    ("deploy-prod", "lambda:InvokeFunction", LIVE_ALIAS, {}, "allow"),
+    ("deploy-prod", "lambda:InvokeFunction", _arn("lambda", "function:anigmaa-backend:1"), {}, ""),
+    ("deploy-prod", "ssm:GetParameter", SECRET, {}, ""),
+    ("drift", "cloudformation:DetectStackDrift", LAMBDA_STACK, {}, "allow"),
+    ("drift", "ssm:GetParameter", SECRET, {}, "deny"),
+    ("drift", "ssm:GetParametersByPath", _arn("ssm", "parameter/anigmaa/prod"), {}, "deny"),
+    ("drift", "kms:Decrypt", _arn("kms", "key/1234abcd"), {}, "deny"),
+    ("drift", "s3:GetObject", "arn:aws:s3:::anigmaa-prod-assets/uploads/a.png", {}, "deny"),
+    ("drift", "logs:GetLogEvents", _arn("logs", "log-group:/aws/lambda/anigmaa-backend:log-stream:x"), {}, "deny"),
+    ("drift", "logs:StartQuery", _arn("logs", "log-group:/aws/lambda/anigmaa-backend"), {}, "deny"),
+    ("drift", "sts:AssumeRole", _bootstrap("lookup"), {}, "deny"),
+]
+
+
+@pytest.mark.parametrize(("role", "action", "resource", "context", "verdict"), PERMISSIONS,
+                         ids=[f"{p[0]}:{p[1]}:{p[4] or 'implicit'}" for p in PERMISSIONS])  # fmt: skip
+def test_each_role_may_do_what_its_job_runs_and_no_more(
+    ci: tuple[dict[str, Any], Path], role: str, action: str, resource: str, context: dict[str, Any], verdict: str
+) -> None:
+    """Evaluated as IAM does (the rehearsal's evaluator, tools/rehearsal/iam.py), on the role's own statements."""
+    template, _ = ci
+    statements = _resolve(_statements(_roles(template)[f"anigmaa-ci-{role}"]))
+    assert identity_verdict(statements, action, resource, context) == verdict
+
+
+def test_only_the_drift_role_has_a_managed_policy(ci: tuple[dict[str, Any], Path]) -> None:
+    """ReadOnlyAccess, whose reads of data (values, decryption, objects, logs) its explicit deny takes out."""
+    template, _ = ci
+    for name, role in _roles(template).items():
+        managed = role["Properties"].get("ManagedPolicyArns", [])
+        assert len(managed) == (1 if name == "anigmaa-ci-drift" else 0), name
+    assert "ReadOnlyAccess" in json.dumps(_roles(template)["anigmaa-ci-drift"]["Properties"]["ManagedPolicyArns"])
 
 
 def test_the_roles_and_the_provider_outlive_the_stack(ci: tuple[dict[str, Any], Path]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
@@ -159,12 +160,116 @@ def test_secrets_appear_only_as_ssm_secure_references(prod: Synth, dev: Synth) -
 
 def test_data_exports_are_the_declared_interface(prod: Synth) -> None:
     exports = sorted(o["Export"]["Name"] for o in prod.json("data")["Outputs"].values())
-    # database host and id, cache host and group id, bucket name and ARN, access-log bucket, alarm topic
-    assert len(exports) == 8
+    # database host, id and resource id, cache host and group id, bucket name and ARN, access-log bucket, alarm topic
+    assert len(exports) == 9
     assert all(name.startswith("anigmaa-prod-data:") for name in exports)
     # The export the compute stacks' cdk-nag acknowledgement of the bucket's objects names (from the CDK).
     imports = json.dumps(prod.json("compute"))
     assert [name for name in exports if "AssetsBucket" in name and "Arn" in name and name in imports]
+
+
+def test_the_database_resource_id_is_the_last_export_so_none_before_it_moves(prod: Synth) -> None:
+    outputs = list(prod.json("data")["Outputs"].values())
+    assert outputs[-1]["Value"] == {"Fn::GetAtt": ["DatabaseInstanceAA8A5FDE", "DbiResourceId"]}
+
+
+def _role_provider(synth: Synth) -> tuple[str, dict[str, Any]]:
+    [(logical_id, function)] = [
+        (k, r)
+        for k, r in synth.json("data")["Resources"].items()
+        if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == "bootstrap"
+    ]
+    return logical_id, function
+
+
+def test_a_go_function_in_the_vpc_creates_the_app_role_through_a_plain_custom_resource(prod: Synth) -> None:
+    function_id, function = _role_provider(prod)
+    [role] = prod.templates["data"].find_resources("Custom::DatabaseRole").values()
+    # CloudFormation invokes the Go function itself: no provider framework (no Node function).
+    assert role["Properties"]["ServiceToken"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    assert role["Properties"] | {"ProviderDigest": "-"} == {
+        "ServiceToken": {"Fn::GetAtt": [function_id, "Arn"]},
+        "Host": {"Fn::GetAtt": ["DatabaseInstanceAA8A5FDE", "Endpoint.Address"]},
+        "Port": {"Fn::GetAtt": ["DatabaseInstanceAA8A5FDE", "Endpoint.Port"]},
+        "DatabaseName": "anigmaa",
+        "MasterUsername": "postgres",
+        # A name: the provider reads the value from SSM itself.
+        "MasterPasswordParameter": "/anigmaa/prod/DB_PASSWORD",
+        "RoleName": "anigmaa_app",
+        "SslMode": "verify-full",
+        "SslRootCert": "rds",
+        "ProviderDigest": "-",
+    }
+    # Beside it, only the CDK's log-retention function: no provider framework.
+    handlers = sorted(
+        r["Properties"]["Handler"] for r in prod.templates["data"].find_resources("AWS::Lambda::Function").values()
+    )
+    assert handlers == ["bootstrap", "index.handler"]
+    properties = function["Properties"]
+    assert (properties["Runtime"], properties["Architectures"], properties["Timeout"]) == (
+        "provided.al2023",
+        ["arm64"],
+        120,
+    )
+    assert properties["FunctionName"] == "anigmaa-prod-database-role"
+    assert "Environment" not in properties
+    # lambda_sg, which reaches the database on 5432, in the private subnets.
+    vpc = properties["VpcConfig"]
+    [group] = vpc["SecurityGroupIds"]
+    assert "LambdaSecurityGroup" in group["Fn::ImportValue"]
+    assert all("PrivateSubnet" in json.dumps(subnet) for subnet in vpc["SubnetIds"])
+    # The stateful resources keep their ids: the role is beside the instance, not in its place.
+    assert {"DatabaseInstanceAA8A5FDE", "DatabaseInstanceSubnetGroupDE121BB6"} <= set(prod.json("data")["Resources"])
+
+
+def test_the_role_provider_reads_the_master_password_and_nothing_else(prod: Synth) -> None:
+    _, function = _role_provider(prod)
+    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    [policy] = [
+        r
+        for r in prod.json("data")["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy" and r["Properties"]["Roles"] == [{"Ref": role_id}]
+    ]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    by_action = {json.dumps(s["Action"]): s for s in statements}
+    parameter = {
+        "Fn::Join": [
+            "",
+            ["arn:aws:ssm:ap-southeast-1:", {"Ref": "AWS::AccountId"}, ":parameter/anigmaa/prod/DB_PASSWORD"],
+        ]
+    }
+    assert by_action['"ssm:GetParameters"']["Resource"] == parameter
+    decrypt = by_action['"kms:Decrypt"']
+    assert decrypt["Condition"]["StringEquals"]["kms:EncryptionContext:PARAMETER_ARN"] == [parameter]
+    assert "SecretsKey" in decrypt["Resource"]["Fn::ImportValue"]
+    for other in ("JWT_SECRET", "REDIS_PASSWORD", "MIDTRANS_SERVER_KEY", "rds-db:", "s3:"):
+        assert other not in json.dumps(policy)
+    # Its own log group only (FunctionRole), and its network interfaces.
+    assert sorted(by_action) == sorted(
+        [
+            '["logs:CreateLogStream", "logs:PutLogEvents"]',
+            '["ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", '
+            '"ec2:UnassignPrivateIpAddresses"]',
+            '["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]',
+            '"ssm:GetParameters"',
+            '"kms:Decrypt"',
+        ]
+    )
+
+
+def test_the_role_provider_is_its_own_arm64_binary_built_from_cmd_dbrole(prod: Synth) -> None:
+    _, provider = _role_provider(prod)
+    [backend] = [
+        r
+        for r in prod.json("lambda")["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("FunctionName") == "anigmaa-backend"
+    ]
+    binaries = [(prod.outdir / f["Metadata"]["aws:asset:path"] / "bootstrap").read_bytes() for f in (provider, backend)]
+    assert binaries[0][:4] == b"\x7fELF"
+    assert int.from_bytes(binaries[0][18:20], "little") == 0xB7
+    assert binaries[0] != binaries[1]
+    assert b"anigmaa-dbrole" in binaries[0]
+    assert b"anigmaa-dbrole" not in binaries[1]
 
 
 def test_an_outputs_field_without_an_export_declaration_is_refused() -> None:

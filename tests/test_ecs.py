@@ -10,7 +10,8 @@ from aws_cdk.assertions import Match
 
 from tests.conftest import Synth
 
-SECRETS = ("DB_PASSWORD", "JWT_SECRET", "REDIS_PASSWORD", "MIDTRANS_SERVER_KEY")
+# The backend's secrets: not DB_PASSWORD, the master's (the task connects as anigmaa_app with IAM).
+SECRETS = ("JWT_SECRET", "REDIS_PASSWORD", "MIDTRANS_SERVER_KEY")
 
 
 def _one(synth: Synth, kind: str, role: str = "compute") -> dict[str, Any]:
@@ -86,21 +87,43 @@ def test_secrets_come_from_ssm_by_arn_and_never_as_plain_environment(ecs: Synth)
         assert "arn:aws:ssm:ap-southeast-1:" in value_from
         assert f":parameter/anigmaa/prod/{name}" in value_from
     names = {e["Name"] for e in container["Environment"]}
-    assert not names & set(SECRETS)
+    assert not names & {*SECRETS, "DB_PASSWORD"}
     assert not any(name.endswith("_PARAM") for name in names)
     assert "resolve:ssm" not in json.dumps(ecs.json("compute"))
 
 
-def test_execution_role_reads_exactly_the_four_parameters(ecs: Synth) -> None:
+def test_execution_role_reads_exactly_the_three_parameters(ecs: Synth) -> None:
     policies = [r for r in ecs.json("compute")["Resources"].values() if r["Type"] == "AWS::IAM::Policy"]
     statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
     ssm = [s for s in statements if any(a.startswith("ssm:") for a in s["Action"])]
     resources = sorted(
         json.dumps(r) for s in ssm for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
     )
-    assert len(resources) == 4
+    assert len(resources) == 3
     for name in SECRETS:
         assert any(f":parameter/anigmaa/prod/{name}" in arn for arn in resources)
+    assert "DB_PASSWORD" not in json.dumps(ecs.json("compute"))
+
+
+def test_execution_role_alone_decrypts_with_the_secrets_key_through_ssm_for_its_parameters(ecs: Synth) -> None:
+    """ECS resolves valueFrom with the execution role: it, not the task role, decrypts, and only through SSM."""
+    policies = [r for r in ecs.json("compute")["Resources"].values() if r["Type"] == "AWS::IAM::Policy"]
+    decrypting = [
+        (json.dumps(p["Properties"]["Roles"]), s)
+        for p in policies
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if "kms:" in json.dumps(s["Action"])
+    ]
+    [(roles, decrypt)] = decrypting
+    assert "ExecutionRole" in roles
+    assert decrypt["Action"] == "kms:Decrypt"
+    key = decrypt["Resource"]["Fn::ImportValue"]
+    assert key.startswith("anigmaa-prod-network:")
+    assert "SecretsKey" in key
+    condition = decrypt["Condition"]["StringEquals"]
+    assert condition["kms:ViaService"] == "ssm.ap-southeast-1.amazonaws.com"
+    value_from = sorted(json.dumps(s["ValueFrom"]) for s in _container(ecs)["Secrets"])
+    assert sorted(json.dumps(arn) for arn in condition["kms:EncryptionContext:PARAMETER_ARN"]) == value_from
 
 
 def test_roles_are_named_so_their_arns_survive_a_rebuild(ecs: Synth) -> None:
@@ -113,8 +136,14 @@ def test_roles_are_named_so_their_arns_survive_a_rebuild(ecs: Synth) -> None:
 def test_task_role_gets_the_same_narrow_bucket_access_as_the_function(ecs: Synth) -> None:
     policies = [r for r in ecs.json("compute")["Resources"].values() if r["Type"] == "AWS::IAM::Policy"]
     [task_policy] = [p for p in policies if "TaskRole" in json.dumps(p["Properties"]["Roles"])]
-    actions = [s["Action"] for s in task_policy["Properties"]["PolicyDocument"]["Statement"]]
-    assert actions == ["s3:ListBucket", ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]]
+    statements = task_policy["Properties"]["PolicyDocument"]["Statement"]
+    actions = [s["Action"] for s in statements]
+    assert actions == ["s3:ListBucket", ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], "rds-db:connect"]
+    # Logs in to the database as anigmaa_app with IAM tokens, on the data stack's instance only.
+    [connect] = [s for s in statements if s["Action"] == "rds-db:connect"]
+    parts = connect["Resource"]["Fn::Join"][1]
+    assert (parts[0], parts[2], parts[4]) == ("arn:aws:rds-db:ap-southeast-1:", ":dbuser:", "/anigmaa_app")
+    assert "DbiResourceId" in parts[3]["Fn::ImportValue"]
 
 
 def test_logs_go_to_a_log_group_with_retention(ecs: Synth) -> None:

@@ -14,7 +14,13 @@ from tests.conftest import Synth
 from tools.gates.guard import BASELINE, VARIANTS, losses, problems, unreviewed, weakened
 from tools.gates.template_diff import Templates, diff_templates, stateful_losses
 
-KEPT_TYPES = ("AWS::RDS::DBInstance", "AWS::ElastiCache::ReplicationGroup", "AWS::S3::Bucket", "AWS::Logs::LogGroup")
+KEPT_TYPES = (
+    "AWS::RDS::DBInstance",
+    "AWS::ElastiCache::ReplicationGroup",
+    "AWS::S3::Bucket",
+    "AWS::Logs::LogGroup",
+    "AWS::KMS::Key",
+)
 
 
 @pytest.mark.parametrize("name", ["prod", "dev", "prod-custom", "prod-ecs", "prod-custom-ecs"])
@@ -28,10 +34,16 @@ def test_every_stateful_resource_has_explicit_removal_policies(synth: Callable[[
 
 
 def test_prod_keeps_its_data_when_stacks_go(prod: Synth) -> None:
+    resources = prod.json("data")["Resources"].values()
+    # The database-role provider's own log group holds no data: it goes with the stack, like every
+    # function's (a kept group of the same name would block creating the stack again).
+    [provider_logs] = [r for r in resources if r["Type"] == "AWS::Logs::LogGroup"]
+    assert provider_logs["Properties"]["LogGroupName"] == "/aws/lambda/anigmaa-prod-database-role"
+    assert (provider_logs["DeletionPolicy"], provider_logs["UpdateReplacePolicy"]) == ("Delete", "Delete")
     policies = {
         r["Type"]: (r["DeletionPolicy"], r["UpdateReplacePolicy"])
-        for r in prod.json("data")["Resources"].values()
-        if r["Type"] in KEPT_TYPES
+        for r in resources
+        if r["Type"] in KEPT_TYPES and r is not provider_logs
     }
     assert policies == {
         "AWS::RDS::DBInstance": ("Snapshot", "Snapshot"),
@@ -140,6 +152,20 @@ def test_the_guard_refuses_a_compute_stack_that_gains_a_stateful_resource(prod: 
     assert unreviewed(BASELINE, current, "prod-lambda") == [
         "prod-lambda/Lambda.template.json: holds UploadsBucket1A2B3C4D, which baseline/ has never seen"
     ]
+
+
+def test_the_guard_names_the_secrets_key_that_a_rename_would_replace(prod: Synth, tmp_path: Path) -> None:
+    """A new key would leave the SecureStrings under the old one, which no role is granted: a loss."""
+    before, after = tmp_path / "before", tmp_path / "after"
+    for folder in (before, after):
+        folder.mkdir()
+        shutil.copy(prod.outdir / "Network.template.json", folder)
+    network = json.loads((after / "Network.template.json").read_text())
+    network["Resources"]["SecretsKeyRenamed"] = network["Resources"].pop("SecretsKey0D2EC683")
+    (after / "Network.template.json").write_text(json.dumps(network))
+
+    described = [loss.describe() for loss in losses(before, after, "prod-lambda")]
+    assert any("AWS::KMS::Key SecretsKey0D2EC683 would be" in line for line in described), described
 
 
 def test_the_guard_names_a_database_that_a_rename_would_replace(tmp_path: Path) -> None:

@@ -63,9 +63,11 @@ def test_environment_is_the_seeds_table_without_aws_region(prod: Synth) -> None:
         "PORT": "8080",
         "ENV": "prod",
         "DB_PORT": "5432",
-        "DB_USER": "postgres",
+        "DB_USER": "anigmaa_app",
         "DB_NAME": "anigmaa",
-        "DB_SSLMODE": "require",
+        "DB_IAM_AUTH": "true",
+        "DB_SSLMODE": "verify-full",
+        "DB_SSLROOTCERT": "rds",
         "DB_MAX_CONNS": "2",
         "REDIS_PORT": "6379",
         "REDIS_TLS": "true",
@@ -73,7 +75,6 @@ def test_environment_is_the_seeds_table_without_aws_region(prod: Synth) -> None:
         "ALLOWED_ORIGINS": "",
         "MIDTRANS_CLIENT_KEY": "",
         "MIDTRANS_IS_PRODUCTION": "true",
-        "DB_PASSWORD_PARAM": "/anigmaa/prod/DB_PASSWORD",
         "JWT_SECRET_PARAM": "/anigmaa/prod/JWT_SECRET",
         "REDIS_PASSWORD_PARAM": "/anigmaa/prod/REDIS_PASSWORD",
         "MIDTRANS_SERVER_KEY_PARAM": "/anigmaa/prod/MIDTRANS_SERVER_KEY",
@@ -93,15 +94,107 @@ def test_no_secret_value_or_secret_variable_reaches_the_function(prod: Synth, cu
         assert "resolve:ssm" not in json.dumps(synth.json("compute"))
 
 
-def test_function_reads_exactly_its_four_parameters(prod: Synth) -> None:
+def test_function_reads_exactly_its_three_parameters_and_never_the_database_password(prod: Synth) -> None:
     policy = _backend_policy(prod)
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     [ssm] = [s for s in statements if "ssm" in json.dumps(s["Action"])]
     assert ssm["Action"] == "ssm:GetParameters"
     resources = sorted(json.dumps(arn) for arn in ssm["Resource"])
-    assert len(resources) == 4
-    for name in ("DB_PASSWORD", "JWT_SECRET", "MIDTRANS_SERVER_KEY", "REDIS_PASSWORD"):
+    assert len(resources) == 3
+    for name in ("JWT_SECRET", "MIDTRANS_SERVER_KEY", "REDIS_PASSWORD"):
         assert any(f":parameter/anigmaa/prod/{name}" in arn for arn in resources)
+    # It connects as anigmaa_app with IAM tokens: the master password is for break-glass only.
+    assert "DB_PASSWORD" not in json.dumps(policy)
+
+
+def test_function_may_connect_to_the_database_as_the_app_role_only(prod: Synth) -> None:
+    statements = _backend_policy(prod)["Properties"]["PolicyDocument"]["Statement"]
+    [connect] = [s for s in statements if "rds-db:" in json.dumps(s["Action"])]
+    assert connect["Action"] == "rds-db:connect"
+    # arn:${Partition}:rds-db:${Region}:${Account}:dbuser:${DbiResourceId}/anigmaa_app, the id from the data stack.
+    resource_id = {
+        "Fn::ImportValue": "anigmaa-prod-data:ExportsOutputFnGetAttDatabaseInstanceAA8A5FDEDbiResourceId3CEFC695"
+    }
+    assert connect["Resource"] == {
+        "Fn::Join": [
+            "",
+            ["arn:aws:rds-db:ap-southeast-1:", {"Ref": "AWS::AccountId"}, ":dbuser:", resource_id, "/anigmaa_app"],
+        ]
+    }
+    assert "Condition" not in connect
+
+
+def test_function_decrypts_with_the_secrets_key_through_ssm_for_its_three_parameters_only(prod: Synth) -> None:
+    statements = _backend_policy(prod)["Properties"]["PolicyDocument"]["Statement"]
+    [decrypt] = [s for s in statements if "kms:" in json.dumps(s["Action"])]
+    assert decrypt["Action"] == "kms:Decrypt"
+    key = decrypt["Resource"]["Fn::ImportValue"]
+    assert key.startswith("anigmaa-prod-network:")
+    assert "SecretsKey" in key
+    condition = decrypt["Condition"]["StringEquals"]
+    assert condition["kms:ViaService"] == "ssm.ap-southeast-1.amazonaws.com"
+    parameters = [json.dumps(arn) for arn in condition["kms:EncryptionContext:PARAMETER_ARN"]]
+    assert len(parameters) == 3
+    for name in ("JWT_SECRET", "MIDTRANS_SERVER_KEY", "REDIS_PASSWORD"):
+        assert sum(f":parameter/anigmaa/prod/{name}" in arn for arn in parameters) == 1
+
+
+def _roles_and_policies(synth: Synth, function_name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The role of the function named ``function_name`` and the statements of the policies attached to it."""
+    resources = synth.json("compute")["Resources"]
+    [function] = [
+        r
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("FunctionName") == function_name
+    ]
+    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements = [
+        statement
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in r["Properties"]["Roles"]
+        for statement in r["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    return resources[role_id], statements
+
+
+def _log_group_id(synth: Synth, name: str) -> str:
+    resources = synth.json("compute")["Resources"]
+    [log_id] = [
+        str(k)
+        for k, r in resources.items()
+        if r["Type"] == "AWS::Logs::LogGroup" and r["Properties"].get("LogGroupName") == name
+    ]
+    return log_id
+
+
+def test_the_function_and_its_hook_write_to_their_own_log_groups_only(prod: Synth) -> None:
+    """No AWSLambdaBasicExecutionRole (logs on any group): each role writes to its function's group, nowhere else."""
+    for function_name in ("anigmaa-backend", "anigmaa-prod-pre-traffic"):
+        role, statements = _roles_and_policies(prod, function_name)
+        assert "ManagedPolicyArns" not in role["Properties"]
+        assert "Policies" not in role["Properties"]
+        logs = [s for s in statements if "logs:" in json.dumps(s["Action"])]
+        own = {"Fn::GetAtt": [_log_group_id(prod, f"/aws/lambda/{function_name}"), "Arn"]}
+        assert logs == [
+            {"Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Effect": "Allow", "Resource": own}
+        ], function_name
+
+
+def test_the_function_manages_network_interfaces_in_its_account_and_region_only(prod: Synth) -> None:
+    _, statements = _roles_and_policies(prod, "anigmaa-backend")
+    [interfaces] = [s for s in statements if "ec2:CreateNetworkInterface" in json.dumps(s["Action"])]
+    assert interfaces["Action"] == [
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:CreateNetworkInterface",
+        "ec2:DeleteNetworkInterface",
+        "ec2:UnassignPrivateIpAddresses",
+    ]
+    assert interfaces["Resource"] == {
+        "Fn::Join": ["", ["arn:aws:ec2:ap-southeast-1:", {"Ref": "AWS::AccountId"}, ":*/*"]]
+    }
+    # The hook reaches nothing in the VPC: it has no network interface to manage.
+    _, hook = _roles_and_policies(prod, "anigmaa-prod-pre-traffic")
+    assert not [s for s in hook if "ec2:" in json.dumps(s["Action"])]
 
 
 def test_function_reads_and_writes_exactly_its_bucket(prod: Synth) -> None:
@@ -118,7 +211,9 @@ def test_function_reads_and_writes_exactly_its_bucket(prod: Synth) -> None:
         },
     ]
     wildcard = [s for s in statements if s["Resource"] == "*"]
-    assert [s["Action"] for s in wildcard] == [["xray:PutTelemetryRecords", "xray:PutTraceSegments"]]
+    assert [s["Action"] for s in wildcard] == [
+        ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+    ]
 
 
 def test_log_group_is_explicit_retained_for_a_period_and_handed_to_the_function(prod: Synth) -> None:

@@ -224,6 +224,40 @@ def test_the_default_security_group_is_stripped_of_rules(prod: Synth) -> None:
 
 def test_network_exports_are_the_declared_interface(prod: Synth) -> None:
     exports = {o["Export"]["Name"] for o in prod.json("network")["Outputs"].values() if "Export" in o}
-    # VPC, 4 subnets, lambda_sg, ecs_sg, alb_sg, and the two groups the data stack uses
-    assert len(exports) == 10
+    # VPC, 4 subnets, lambda_sg, ecs_sg, alb_sg, the two groups the data stack uses, and the secrets key
+    assert len(exports) == 11
     assert all(name.startswith("anigmaa-prod-network:") for name in exports)
+
+
+# The secrets key's logical ID: the SecureStrings are encrypted under this very key, so a new one
+# (a renamed construct) would leave them unreadable by the compute roles. Never rename it.
+SECRETS_KEY_ID = "SecretsKey0D2EC683"
+
+
+def test_the_secrets_key_rotates_is_retained_and_named_by_the_environments_alias(prod: Synth, dev: Synth) -> None:
+    for synth, alias in ((prod, "alias/anigmaa-prod-secrets"), (dev, "alias/anigmaa-dev-secrets")):
+        template = synth.templates["network"]
+        template.resource_count_is("AWS::KMS::Key", 1)
+        keys = _resources(synth, "AWS::KMS::Key")
+        assert list(keys) == [SECRETS_KEY_ID]
+        key = keys[SECRETS_KEY_ID]
+        assert key["Properties"]["EnableKeyRotation"] is True
+        assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("Retain", "Retain")
+        template.has_resource_properties(
+            "AWS::KMS::Alias", {"AliasName": alias, "TargetKeyId": {"Fn::GetAtt": [SECRETS_KEY_ID, "Arn"]}}
+        )
+
+
+def test_the_secrets_key_policy_hands_its_use_to_iam_and_names_no_role(prod: Synth) -> None:
+    """The account root only (administrators manage, roles decrypt, through IAM): no compute role in it,
+    so the network stack never depends on a compute stack."""
+    [statement] = _resources(prod, "AWS::KMS::Key")[SECRETS_KEY_ID]["Properties"]["KeyPolicy"]["Statement"]
+    assert statement["Action"] == "kms:*"
+    assert statement["Principal"] == {"AWS": {"Fn::Join": ["", ["arn:aws:iam::", {"Ref": "AWS::AccountId"}, ":root"]]}}
+    assert "Condition" not in statement
+
+
+def test_the_secrets_key_is_exported_whoever_imports_it(prod: Synth) -> None:
+    outputs = prod.json("network")["Outputs"].values()
+    [exported] = [o for o in outputs if o.get("Value") == {"Fn::GetAtt": [SECRETS_KEY_ID, "Arn"]}]
+    assert exported["Export"]["Name"].startswith("anigmaa-prod-network:")

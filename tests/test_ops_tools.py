@@ -48,6 +48,18 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
+ALIAS = "alias/anigmaa-prod-secrets"
+
+
+@pytest.fixture
+def key(aws: None) -> str:
+    """The environment's secrets key, as the network stack creates it; its ARN."""
+    kms = boto3.client("kms", region_name=REGION)
+    arn: str = kms.create_key(Description="test-only secrets key")["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName=ALIAS, TargetKeyId=arn)
+    return arn
+
+
 def run_secrets(*args: str, stdin: str = "") -> tuple[int, str]:
     out = io.StringIO()
     code = secrets.main(list(args), stdin=io.StringIO(stdin), out=out)
@@ -65,22 +77,24 @@ def test_check_lists_missing_parameters_and_fails(aws: None) -> None:
     assert "0 of 4 present" in text
 
 
-def test_put_from_stdin_writes_securestrings_and_check_passes(aws: None) -> None:
+def test_put_from_stdin_writes_securestrings_under_the_environments_key_and_check_passes(key: str) -> None:
     for name, value in VALID.items():
         code, text = run_secrets("put", "--env", "prod", name, stdin=value + "\n")
         assert code == 0, text
-        assert text.startswith(f"wrote /anigmaa/prod/{name} (SecureString, version 1)")
+        assert text.startswith(f"wrote /anigmaa/prod/{name} (SecureString under {ALIAS}, version 1)")
     ssm = boto3.client("ssm", region_name=REGION)
     stored = ssm.get_parameter(Name="/anigmaa/prod/REDIS_PASSWORD", WithDecryption=True)["Parameter"]
     assert (stored["Type"], stored["Value"]) == ("SecureString", VALID["REDIS_PASSWORD"])
+    assert {p["KeyId"] for p in ssm.describe_parameters()["Parameters"]} == {ALIAS}
     code, text = run_secrets("check", "--env", "prod")
     assert code == 0
     assert "4 of 4 present" in text
+    assert text.count(f"(SecureString under {ALIAS})") == 4
     for value in VALID.values():
         assert value not in text  # check never prints values
 
 
-def test_put_refuses_to_overwrite_without_the_flag(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_put_refuses_to_overwrite_without_the_flag(key: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_secrets("put", "--env", "prod", "JWT_SECRET", stdin=VALID["JWT_SECRET"])[0] == 0
     code, _ = run_secrets("put", "--env", "prod", "JWT_SECRET", stdin="test-only-another-jwt-secret-000000000")
     assert code == 1
@@ -113,7 +127,7 @@ def test_a_value_on_the_command_line_is_refused_and_nothing_is_written(
     ],
 )
 def test_values_a_backend_would_reject_are_refused_before_writing(
-    aws: None, capsys: pytest.CaptureFixture[str], name: str, value: str, message: str
+    key: str, capsys: pytest.CaptureFixture[str], name: str, value: str, message: str
 ) -> None:
     code, _ = run_secrets("put", "--env", "prod", name, stdin=value + "\n")
     assert code == 1
@@ -121,6 +135,114 @@ def test_values_a_backend_would_reject_are_refused_before_writing(
     assert message in error
     assert value not in error or not value  # the value itself is never echoed
     assert boto3.client("ssm", region_name=REGION).describe_parameters()["Parameters"] == []
+
+
+def test_put_before_the_network_stack_made_the_key_names_the_command_and_writes_nothing(
+    aws: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = run_secrets("put", "--env", "dev", "JWT_SECRET", stdin=VALID["JWT_SECRET"])
+    assert code == 1
+    assert capsys.readouterr().err.strip() == (
+        "secrets: alias/anigmaa-dev-secrets does not exist yet: deploy the network stack first: "
+        "npx cdk deploy --exclusively Network -c env=dev; nothing was written"
+    )
+    assert boto3.client("ssm", region_name=REGION).describe_parameters()["Parameters"] == []
+
+
+def _put_under_aws_ssm(*names: str) -> None:
+    """SecureStrings as an earlier version of the tool wrote them: under the AWS-managed aws/ssm key."""
+    ssm = boto3.client("ssm", region_name=REGION)
+    for name in names:
+        ssm.put_parameter(Name=f"/anigmaa/prod/{name}", Value=VALID[name], Type="SecureString")
+
+
+@pytest.fixture
+def aws_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The AWS operations the secrets tool calls, in order."""
+    calls: list[str] = []
+
+    def recording_client(service: str, region: str) -> Any:
+        made = aws_client(service, region)
+        made.meta.events.register("before-call", lambda model, **_: calls.append(model.name))
+        return made
+
+    monkeypatch.setattr(secrets, "client", recording_client)
+    return calls
+
+
+def test_check_reads_no_value_and_fails_on_a_secret_still_under_aws_ssm(key: str, aws_calls: list[str]) -> None:
+    _put_under_aws_ssm("DB_PASSWORD")
+    for name in ("JWT_SECRET", "REDIS_PASSWORD", "MIDTRANS_SERVER_KEY"):
+        assert run_secrets("put", "--env", "prod", name, stdin=VALID[name])[0] == 0
+    aws_calls.clear()
+    code, text = run_secrets("check", "--env", "prod")
+    assert code == 1
+    assert "4 of 4 present" in text
+    [line] = [line for line in text.splitlines() if line.startswith("REKEY")]
+    assert "/anigmaa/prod/DB_PASSWORD" in line
+    assert "under alias/aws/ssm" in line
+    assert line.endswith(".venv/bin/python -m tools.ops.ssm_secrets rekey --env prod)")
+    # Metadata only: no GetParameter(s), no KMS Decrypt.
+    assert set(aws_calls) == {"DescribeKey", "DescribeParameters"}
+    for value in VALID.values():
+        assert value not in text
+    # Once every one is under the alias, the parameters' metadata is all it reads.
+    assert run_secrets("put", "--env", "prod", "DB_PASSWORD", "--overwrite", stdin=VALID["DB_PASSWORD"])[0] == 0
+    aws_calls.clear()
+    assert run_secrets("check", "--env", "prod")[0] == 0
+    assert aws_calls == ["DescribeParameters"]
+
+
+def test_check_before_the_key_exists_checks_presence_and_says_what_comes_next(aws: None) -> None:
+    _put_under_aws_ssm(*VALID)
+    code, text = run_secrets("check", "--env", "prod")
+    assert code == 0  # an environment the key is not deployed to yet can still deploy (which creates it)
+    assert text.splitlines()[-1] == (
+        f"note: {ALIAS} does not exist yet, so no key is checked: deploy the network stack first: "
+        "npx cdk deploy --exclusively Network -c env=prod, then .venv/bin/python -m tools.ops.ssm_secrets rekey "
+        "--env prod"
+    )
+
+
+def test_check_refuses_a_plain_string(key: str) -> None:
+    ssm = boto3.client("ssm", region_name=REGION)
+    ssm.put_parameter(Name="/anigmaa/prod/JWT_SECRET", Value=VALID["JWT_SECRET"], Type="String")
+    code, text = run_secrets("check", "--env", "prod")
+    assert code == 1
+    assert "WRONG    /anigmaa/prod/JWT_SECRET  version 1  (type String: must be SecureString" in text
+
+
+def test_rekey_moves_each_secret_onto_the_key_keeps_its_value_prints_none_and_can_run_again(key: str) -> None:
+    _put_under_aws_ssm("DB_PASSWORD", "REDIS_PASSWORD")
+    assert run_secrets("put", "--env", "prod", "JWT_SECRET", stdin=VALID["JWT_SECRET"])[0] == 0
+    code, text = run_secrets("rekey", "--env", "prod")
+    assert code == 1  # MIDTRANS_SERVER_KEY is missing: nothing to move
+    lines = text.splitlines()
+    assert f"rekeyed  /anigmaa/prod/DB_PASSWORD  (version 1 → 2, from alias/aws/ssm to {ALIAS})" in lines
+    assert f"rekeyed  /anigmaa/prod/REDIS_PASSWORD  (version 1 → 2, from alias/aws/ssm to {ALIAS})" in lines
+    assert f"skipped  /anigmaa/prod/JWT_SECRET  (already under {ALIAS})" in lines
+    assert "MISSING  /anigmaa/prod/MIDTRANS_SERVER_KEY  (nothing to move: put it)" in lines
+    assert f"2 moved, 1 already under {ALIAS}, 1 not moved" in lines
+    for value in VALID.values():
+        assert value not in text
+    ssm = boto3.client("ssm", region_name=REGION)
+    for name in ("DB_PASSWORD", "REDIS_PASSWORD"):
+        stored = ssm.get_parameter(Name=f"/anigmaa/prod/{name}", WithDecryption=True)["Parameter"]
+        assert (stored["Value"], stored["Version"]) == (VALID[name], 2)
+    assert run_secrets("put", "--env", "prod", "MIDTRANS_SERVER_KEY", stdin=VALID["MIDTRANS_SERVER_KEY"])[0] == 0
+    code, again = run_secrets("rekey", "--env", "prod")
+    assert code == 0
+    assert again.count("skipped") == 4
+    assert again.splitlines()[-1] == f"0 moved, 4 already under {ALIAS}, 0 not moved"
+    assert run_secrets("check", "--env", "prod")[0] == 0
+
+
+def test_rekey_without_the_key_changes_nothing(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    _put_under_aws_ssm("DB_PASSWORD")
+    assert run_secrets("rekey", "--env", "prod")[0] == 1
+    assert "deploy the network stack first: npx cdk deploy --exclusively Network -c env=prod" in capsys.readouterr().err
+    [parameter] = boto3.client("ssm", region_name=REGION).describe_parameters()["Parameters"]
+    assert (parameter["KeyId"], parameter["Version"]) == ("alias/aws/ssm", 1)
 
 
 def test_the_hidden_prompt_asks_twice_and_rejects_a_mismatch() -> None:

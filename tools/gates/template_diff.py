@@ -33,6 +33,7 @@ STATEFUL_TYPES = frozenset(
         "AWS::CertificateManager::Certificate",
         "AWS::Route53::RecordSet",
         "AWS::SNS::Topic",  # replacing it drops the e-mail subscription
+        "AWS::KMS::Key",  # the SecureStrings' key: a new one leaves them under the old, which no role may use
     }
 )
 REPLACING = frozenset({"WILL_REPLACE", "MAY_REPLACE"})

@@ -864,8 +864,11 @@ def _key_check(call: Call, action: str, reference: str, context: Context) -> Che
         return Check(
             action, call.arn("kms", reference if reference.startswith("alias/") else f"key/{reference}"), context
         )
-    context = {**context, "kms:calleraccount": [call.account]}
     aliases = set(key.aliases)
+    # KMS condition keys: the alias the request named (kms:RequestAlias), the key's aliases (kms:ResourceAliases).
+    context = {**context, "kms:calleraccount": [call.account], "kms:resourcealiases": sorted(aliases)}
+    if reference.startswith("alias/"):
+        context["kms:requestalias"] = [reference]
     policy = _aws_ssm_key_policy(call.account, call.region) if "alias/aws/ssm" in aliases else key.policy
     return Check(action, str(key.arn), context, policy)
 

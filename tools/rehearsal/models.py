@@ -28,16 +28,19 @@ what the template made:
   itself, with no deployment, no hook and no traffic shift.
 
 The fixes to moto's own models: ELBv2 `LoadBalancerFullName`, `SecurityGroups`,
-`CanonicalHostedZoneID` and `TargetGroupFullName`; an RDS parameter group's `Ref` is its name,
-and its `Parameters` and `Tags` update in place; hosted zone ids look like Route 53's (`Z` and 20
-upper-case letters or digits); an instance's EBS mapping without `VolumeSize` or `SnapshotId`
-gets the AMI's 8 GiB; a bucket policy is judged by the statements whose conditions moto can
-evaluate, so the `aws:SecureTransport` Deny on CDK's staging bucket does not refuse the CLI; a
-Lambda `Version`'s Ref is the published version's ARN and `Version` its number, deleting the
-resource deletes that version (so the one a new version replaces goes in the stack's clean-up),
-and version numbers are never reused, as in Lambda (moto counts the versions left); a Route 53
-record set is updated and deleted alone, not with every record of its name (weighted records
-share one).
+`CanonicalHostedZoneID` and `TargetGroupFullName`; an RDS instance's `DbiResourceId` (a return
+value of `AWS::RDS::DBInstance` in CloudFormation's reference: moto keeps the id but does not
+answer the attribute); an RDS parameter group's `Ref` is its name, and its `Parameters` and
+`Tags` update in place; hosted zone ids look like Route 53's (`Z` and
+20 upper-case letters or digits); an instance's EBS mapping without `VolumeSize` or `SnapshotId`
+gets the AMI's 8 GiB; a KMS `Key`'s policy and tags reach KMS in the API's shapes (JSON text,
+`TagKey`/`TagValue`), as CloudFormation translates them, and update in place; a bucket policy is judged by the
+statements whose conditions moto can evaluate, so the `aws:SecureTransport` Deny on CDK's
+staging bucket does not refuse the CLI; a Lambda `Version`'s Ref is the published version's ARN
+and `Version` its number, deleting the resource deletes that version (so the one a new version
+replaces goes in the stack's clean-up), and version numbers are never reused, as in Lambda (moto
+counts the versions left); a Route 53 record set is updated and deleted alone, not with every
+record of its name (weighted records share one).
 """
 
 from __future__ import annotations
@@ -69,8 +72,10 @@ from moto.elbv2.models import FakeLoadBalancer, FakeTargetGroup
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.iam.models import iam_backends
 from moto.iam.policy_conditions import CONDITION_OPERATIONS
+from moto.kms.models import Key as KmsKey
+from moto.kms.models import kms_backends
 from moto.moto_api._internal import mock_random
-from moto.rds.models import DBParameterGroup
+from moto.rds.models import DBInstance, DBParameterGroup
 from moto.route53 import models as route53_models
 from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.id_generator import ExistingIds, ResourceIdentifier, Tags, moto_id
@@ -108,10 +113,13 @@ def install() -> None:
             },
         )
         _add_attributes(FakeTargetGroup, {"TargetGroupFullName": lambda tg: tg.arn.split(":", 5)[5]})
+        _add_attributes(DBInstance, {"DbiResourceId": lambda instance: instance.dbi_resource_id})
         setattr(DBParameterGroup, "physical_resource_id", property(lambda group: group.name))  # noqa: B010
         setattr(DBParameterGroup, "update_from_cloudformation_json", classmethod(_update_parameter_group))  # noqa: B010
         route53_models.create_route53_zone_id = _hosted_zone_id
         _wrap_create(Instance, _default_volume_size)
+        _wrap_create(KmsKey, _kms_key_as_the_api_takes_it)
+        setattr(KmsKey, "update_from_cloudformation_json", classmethod(_update_kms_key))  # noqa: B010
         _wrap_create(SecurityGroup, None, _inline_egress)
         setattr(FakeBucket, "get_permission", _bucket_permission)  # noqa: B010
         _wrap_create(LambdaVersion, None, _published_version)
@@ -1044,6 +1052,40 @@ def _default_volume_size(cloudformation_json: Props) -> Props:
         if ebs is not None and "VolumeSize" not in ebs and "SnapshotId" not in ebs:
             ebs["VolumeSize"] = _ROOT_VOLUME_GIB
     return cloudformation_json
+
+
+def _kms_key_as_the_api_takes_it(cloudformation_json: Props) -> Props:
+    # AWS::KMS::Key takes its policy as an object and tags as Key/Value; KMS's CreateKey takes the policy
+    # as JSON text and tags as TagKey/TagValue, and CloudFormation translates (AWS::KMS::Key "KeyPolicy",
+    # "Tags"). moto hands the template's shapes to its backend: its tagger fails on Key/Value.
+    cloudformation_json = copy.deepcopy(cloudformation_json)
+    props = cloudformation_json["Properties"]
+    if isinstance(props.get("KeyPolicy"), dict):
+        props["KeyPolicy"] = json.dumps(props["KeyPolicy"])
+    props["Tags"] = [{"TagKey": tag["Key"], "TagValue": tag["Value"]} for tag in props.get("Tags", [])]
+    return cloudformation_json
+
+
+def _update_kms_key(
+    cls: type[KmsKey],
+    original_resource: KmsKey,
+    new_resource_name: str,
+    cloudformation_json: Props,
+    account_id: str,
+    region_name: str,
+) -> KmsKey:
+    # AWS::KMS::Key updates KeyPolicy, Description, EnableKeyRotation, Enabled and Tags in place ("Update
+    # requires: No interruption"); moto has no update, and drops the key from the stack.
+    props = _kms_key_as_the_api_takes_it(cloudformation_json)["Properties"]
+    key = original_resource
+    key.policy = props.get("KeyPolicy") or key.policy
+    key.description = props.get("Description", "")
+    key.key_rotation_status = props.get("EnableKeyRotation", False)
+    key.enabled = props.get("Enabled", True)
+    tagger = kms_backends[account_id][region_name].tagger
+    tagger.delete_all_tags_for_resource(key.id)
+    tagger.tag_resource(key.id, props["Tags"])
+    return key
 
 
 def _inline_egress(group: SecurityGroup, props: Props, account_id: str, region_name: str) -> None:

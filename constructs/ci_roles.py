@@ -1,0 +1,408 @@
+"""The roles GitHub's workflows assume, one construct per job: what each job runs, and no more.
+
+Every role trusts GitHub's OIDC provider for exactly one event or GitHub Environment of exactly
+one repository (audience `sts.amazonaws.com`; the subject in GitHub's classic `repo:OWNER/NAME:…`
+form and, when the ids are set, the immutable `repo:OWNER@ID/NAME@ID:…` form), and is retained
+when its stack is deleted. What a role may do is what its job's commands call with the role's
+own credentials; `cdk deploy` does the rest through the CDK bootstrap roles. The rehearsal runs
+each job's commands under these policies with IAM enforced (tools/rehearsal/iam.py).
+
+Change sets are told apart by name, which CloudFormation exposes to IAM as
+`cloudformation:ChangeSetName`: a review creates only `cdk-diff-change-set-*` (the name
+`cdk diff --method=change-set` gives its own), the plan only `deploy-*`, and only the deploy
+role executes, and only `deploy-*`. So a pull request's workflow cannot touch the change sets
+prod's approval executes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Aws, RemovalPolicy
+from aws_cdk import aws_iam as iam
+
+from config.backend import LIVE_ALIAS
+from config.ci import CiConfig
+from constructs import Construct
+from constructs.findings import accept
+
+ISSUER = "token.actions.githubusercontent.com"
+AUDIENCE = "sts.amazonaws.com"
+# The CDK bootstrap's default qualifier: its roles are the only ones the CI roles may assume.
+QUALIFIER = "hnb659fds"
+# The names each kind of change set has: `cdk diff --method=change-set`'s own, and the plan's.
+REVIEW_CHANGE_SETS = "cdk-diff-change-set-*"
+DEPLOY_CHANGE_SETS = "deploy-*"
+
+# What reading a stack and its change sets takes (the CLI's diff and deploy, tools.ops.change_sets).
+READ_STACKS = [
+    "cloudformation:DescribeStacks",
+    "cloudformation:DescribeStackEvents",
+    "cloudformation:DescribeChangeSet",
+    "cloudformation:GetTemplate",
+    "cloudformation:GetTemplateSummary",
+]
+# What reading data rather than configuration takes. The drift role is denied all of it, as the
+# CDK's own lookup role is denied kms:Decrypt: AWS's ReadOnlyAccess includes most of these.
+DATA_READS = [
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+    "ssm:GetParameterHistory",
+    "kms:Decrypt",
+    "secretsmanager:GetSecretValue",
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:GetObjectAttributes",
+    "s3:GetObjectVersionAttributes",
+    "logs:GetLogEvents",
+    "logs:FilterLogEvents",
+    "logs:StartQuery",
+    "logs:GetQueryResults",
+    "logs:StartLiveTail",
+    "logs:GetLogRecord",
+    "logs:Unmask",
+    "rds:DownloadDBLogFilePortion",
+    "rds:DownloadCompleteDBLogFile",
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "athena:GetQueryResults",
+]
+
+
+def bootstrap_role(kind: str) -> str:
+    """The ARN of one of the CDK bootstrap roles (deploy, file-publishing, image-publishing, lookup, cfn-exec)."""
+    return f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/cdk-{QUALIFIER}-{kind}-role-{Aws.ACCOUNT_ID}-{Aws.REGION}"
+
+
+def stack_arn(name_pattern: str) -> str:
+    """Stacks by name; the trailing wildcard is the id CloudFormation appends."""
+    return f"arn:{Aws.PARTITION}:cloudformation:{Aws.REGION}:{Aws.ACCOUNT_ID}:stack/{name_pattern}/*"
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What of one environment the CI roles may reach: its stacks, its parameters, its function."""
+
+    env: str
+    stack_pattern: str
+    ssm_prefix: str
+    function_name: str
+    secrets_key_alias: str
+
+    @property
+    def stacks(self) -> str:
+        return stack_arn(self.stack_pattern)
+
+    def function(self, qualifier: str | None = None) -> str:
+        name = f"{self.function_name}:{qualifier}" if qualifier else self.function_name
+        return f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{name}"
+
+
+def may_assume(sid: str, *kinds: str) -> iam.PolicyStatement:
+    """Assuming these CDK bootstrap roles, and no other role."""
+    return iam.PolicyStatement(
+        sid=sid, actions=["sts:AssumeRole", "sts:TagSession"], resources=[bootstrap_role(k) for k in kinds]
+    )
+
+
+def read_stacks(reach: Reach) -> iam.PolicyStatement:
+    return iam.PolicyStatement(sid="ReadStacks", actions=READ_STACKS, resources=[reach.stacks])
+
+
+def change_sets_named(sid: str, reach: Reach, names: str, actions: Sequence[str]) -> iam.PolicyStatement:
+    """``actions`` on the environment's stacks, for change sets whose name matches ``names`` only."""
+    return iam.PolicyStatement(
+        sid=sid,
+        actions=list(actions),
+        resources=[reach.stacks],
+        conditions={"StringLike": {"cloudformation:ChangeSetName": names}},
+    )
+
+
+def only_change_sets_named(names: str) -> iam.PolicyStatement:
+    """An explicit deny for any other name (a request without the name is denied too)."""
+    return iam.PolicyStatement(
+        sid="OnlyTheseChangeSets",
+        effect=iam.Effect.DENY,
+        actions=["cloudformation:CreateChangeSet", "cloudformation:DeleteChangeSet", "cloudformation:ExecuteChangeSet"],
+        resources=["*"],
+        conditions={"StringNotLike": {"cloudformation:ChangeSetName": names}},
+    )
+
+
+def staging_bucket() -> str:
+    return f"arn:{Aws.PARTITION}:s3:::cdk-{QUALIFIER}-assets-{Aws.ACCOUNT_ID}-{Aws.REGION}"
+
+
+def stage_templates() -> list[iam.PolicyStatement]:
+    """What `cdk diff --method=change-set` needs to hand CloudFormation a template: it stages each in the
+    bootstrap bucket first (`<hash>.json`), with the caller's credentials when no publishing role can
+    be assumed. Templates only: code (`.zip`) and images stay out of a pull request's reach, and
+    every deploy checks the template CloudFormation got against the assembly's (tools.ops.change_sets)."""
+    return [
+        iam.PolicyStatement(
+            sid="StagingBucket", actions=["s3:GetBucketLocation", "s3:ListBucket"], resources=[staging_bucket()]
+        ),
+        iam.PolicyStatement(
+            sid="StageTemplates", actions=["s3:GetObject", "s3:PutObject"], resources=[f"{staging_bucket()}/*.json"]
+        ),
+    ]
+
+
+def cli_reads() -> list[iam.PolicyStatement]:
+    """What the CDK CLI reads with a role's own credentials: the bootstrap version and stack."""
+    return [
+        iam.PolicyStatement(
+            sid="BootstrapVersion",
+            actions=["ssm:GetParameter", "ssm:GetParameters"],
+            resources=[
+                f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:parameter/cdk-bootstrap/{QUALIFIER}/version"
+            ],
+        ),
+        iam.PolicyStatement(
+            sid="BootstrapStack", actions=["cloudformation:DescribeStacks"], resources=[stack_arn("CDKToolkit")]
+        ),
+    ]
+
+
+def pass_execution_role() -> iam.PolicyStatement:
+    """A change set names the CloudFormation execution role; only CloudFormation may receive it."""
+    return iam.PolicyStatement(
+        sid="PassExecutionRole",
+        actions=["iam:PassRole"],
+        resources=[bootstrap_role("cfn-exec")],
+        conditions={"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
+    )
+
+
+def never_execute() -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        sid="NeverExecute",
+        effect=iam.Effect.DENY,
+        actions=[
+            "cloudformation:ExecuteChangeSet",
+            "cloudformation:CreateStack",
+            "cloudformation:UpdateStack",
+            "cloudformation:DeleteStack",
+        ],
+        resources=["*"],
+    )
+
+
+def preflight_reads(reach: Reach) -> list[iam.PolicyStatement]:
+    """`tools.ops.ssm_secrets check` (metadata, never a value) and `tools.ops.preflight`."""
+    return [
+        # DescribeParameters has no resource-level permissions: it lists names and metadata, no values.
+        iam.PolicyStatement(sid="SecretsExist", actions=["ssm:DescribeParameters"], resources=["*"]),
+        # Which key the alias names, for a parameter not yet under it: metadata, never key material.
+        iam.PolicyStatement(
+            sid="SecretsKey",
+            actions=["kms:DescribeKey"],
+            resources=[f"arn:{Aws.PARTITION}:kms:{Aws.REGION}:{Aws.ACCOUNT_ID}:key/*"],
+            conditions={"StringEquals": {"kms:RequestAlias": reach.secrets_key_alias}},
+        ),
+        iam.PolicyStatement(sid="FunctionSettings", actions=["lambda:GetFunction"], resources=[reach.function()]),
+        iam.PolicyStatement(sid="AccountQuota", actions=["lambda:GetAccountSettings"], resources=["*"]),
+    ]
+
+
+class GitHubRole(iam.Role):
+    """A role that one event or GitHub Environment of one repository assumes through GitHub's OIDC provider.
+
+    ``claim`` is the token's subject after the repository (`pull_request`, `environment:prod`). The
+    construct is the role itself, so its logical ID is the stack's child's: a deployed role keeps it.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        provider_arn: str,
+        ci: CiConfig,
+        claim: str,
+        role_name: str,
+        description: str,
+        statements: Sequence[iam.PolicyStatement],
+        managed: Sequence[str] = (),
+    ) -> None:
+        principal = iam.WebIdentityPrincipal(
+            provider_arn,
+            conditions={"StringEquals": {f"{ISSUER}:aud": AUDIENCE, f"{ISSUER}:sub": ci.subjects(claim)}},
+        )
+        super().__init__(
+            scope,
+            construct_id,
+            role_name=role_name,
+            assumed_by=principal,
+            description=description,
+            inline_policies={"Permissions": iam.PolicyDocument(statements=list(statements))},
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(m) for m in managed],
+        )
+        self.apply_removal_policy(RemovalPolicy.RETAIN)
+        wildcards = sorted(
+            {_as_nag(r) for st in statements if st.effect == iam.Effect.ALLOW for r in st.resources if "*" in r}
+        )
+        if wildcards:
+            accept(
+                self,
+                "Scoped by name to the environment's stacks, the CDK bootstrap's staging bucket and parameter; "
+                "the trailing wildcard is the stack id CloudFormation appends or the bucket's objects, and a "
+                "bare * is an action without resource-level permissions (DescribeParameters, GetAccountSettings).",
+                nag=[f"AwsSolutions-IAM5[Resource::{w}]" for w in wildcards],
+            )
+        if managed:
+            accept(
+                self,
+                "Drift detection reads every resource type the stacks hold with the caller's own permissions: "
+                "AWS's ReadOnlyAccess is the list that stays complete as the stacks change; an explicit deny "
+                "takes out every read of data (parameter values, decryption, objects, logs).",
+                nag=[f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{m}]" for m in managed],
+            )
+
+
+class ReviewRole(GitHubRole):
+    """Pull requests' second opinion, `cdk diff --method=change-set`: its own change sets, never executed."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, provider_arn: str, ci: CiConfig, reach: Reach) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            provider_arn=provider_arn,
+            ci=ci,
+            claim="pull_request",
+            role_name="anigmaa-ci-review",
+            description="cdk diff --method=change-set on pull requests: cdk-diff-change-set-* only; never executes",
+            statements=[
+                read_stacks(reach),
+                change_sets_named(
+                    "ReviewChangeSets",
+                    reach,
+                    REVIEW_CHANGE_SETS,
+                    ["cloudformation:CreateChangeSet", "cloudformation:DeleteChangeSet"],
+                ),
+                only_change_sets_named(REVIEW_CHANGE_SETS),
+                *cli_reads(),
+                *stage_templates(),
+                pass_execution_role(),
+                never_execute(),
+            ],
+        )
+
+
+class PlanRole(GitHubRole):
+    """Prepares a protected environment's `deploy-*` change sets for approval; never executes one."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, provider_arn: str, ci: CiConfig, reach: Reach) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            provider_arn=provider_arn,
+            ci=ci,
+            claim=f"environment:{reach.env}-plan",
+            role_name=f"anigmaa-ci-plan-{reach.env}",
+            description=f"Prepares env={reach.env}'s deploy-* change sets for approval, from the GitHub "
+            f"Environment {reach.env}-plan",
+            statements=[
+                may_assume("Publishing", "file-publishing", "image-publishing"),
+                read_stacks(reach),
+                change_sets_named(
+                    "PlanChangeSets",
+                    reach,
+                    DEPLOY_CHANGE_SETS,
+                    ["cloudformation:CreateChangeSet", "cloudformation:DeleteChangeSet"],
+                ),
+                only_change_sets_named(DEPLOY_CHANGE_SETS),
+                *cli_reads(),
+                # CloudFormation reads a staged template with the caller's credentials.
+                iam.PolicyStatement(
+                    sid="StagedTemplates", actions=["s3:GetObject"], resources=[f"{staging_bucket()}/*"]
+                ),
+                pass_execution_role(),
+                never_execute(),
+                *preflight_reads(reach),
+            ],
+        )
+
+
+class DeployRole(GitHubRole):
+    """Deploys one environment: `cdk deploy` through the CDK bootstrap roles, and (prod) executes the
+    approved `deploy-*` change sets by ARN; then the smoke test."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, provider_arn: str, ci: CiConfig, reach: Reach) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            provider_arn=provider_arn,
+            ci=ci,
+            claim=f"environment:{reach.env}",
+            role_name=f"anigmaa-ci-deploy-{reach.env}",
+            description=f"Deploys env={reach.env} through the CDK bootstrap roles, from the GitHub Environment "
+            f"{reach.env}",
+            statements=[
+                may_assume("BootstrapRoles", "deploy", "file-publishing", "image-publishing"),
+                read_stacks(reach),
+                change_sets_named("ExecuteApproved", reach, DEPLOY_CHANGE_SETS, ["cloudformation:ExecuteChangeSet"]),
+                only_change_sets_named(DEPLOY_CHANGE_SETS),
+                # A stack the approved change set creates gets the protection its template asks for.
+                iam.PolicyStatement(
+                    sid="TerminationProtection",
+                    actions=["cloudformation:UpdateTerminationProtection"],
+                    resources=[reach.stacks],
+                ),
+                *cli_reads(),
+                *preflight_reads(reach),
+                iam.PolicyStatement(
+                    sid="SmokeTest", actions=["lambda:InvokeFunction"], resources=[reach.function(LIVE_ALIAS)]
+                ),
+            ],
+        )
+
+
+class DriftRole(GitHubRole):
+    """Nightly drift detection: reads the environment's configuration, never its data, changes nothing."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, provider_arn: str, ci: CiConfig, reach: Reach) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            provider_arn=provider_arn,
+            ci=ci,
+            claim="environment:drift",
+            role_name="anigmaa-ci-drift",
+            description="Nightly drift detection: reads configuration, never data (values, objects, logs)",
+            statements=[
+                iam.PolicyStatement(
+                    sid="DetectDrift",
+                    actions=[
+                        "cloudformation:DetectStackDrift",
+                        "cloudformation:DetectStackResourceDrift",
+                        "cloudformation:DescribeStackDriftDetectionStatus",
+                        "cloudformation:DescribeStackResourceDrifts",
+                        "cloudformation:DescribeStacks",
+                        "cloudformation:GetTemplate",
+                    ],
+                    resources=[reach.stacks],
+                ),
+                *cli_reads(),
+                iam.PolicyStatement(sid="NeverReadData", effect=iam.Effect.DENY, actions=DATA_READS, resources=["*"]),
+                iam.PolicyStatement(
+                    sid="NeverChange",
+                    effect=iam.Effect.DENY,
+                    actions=["sts:AssumeRole", "iam:PassRole"],
+                    resources=["*"],
+                ),
+            ],
+            managed=["ReadOnlyAccess"],
+        )
+
+
+def _as_nag(resource: str) -> str:
+    """A resource ARN as cdk-nag names it in a finding: the pseudo parameters written as <AWS::…>."""
+    for token, name in ((Aws.PARTITION, "Partition"), (Aws.ACCOUNT_ID, "AccountId"), (Aws.REGION, "Region")):
+        resource = resource.replace(token, f"<AWS::{name}>")
+    return resource
