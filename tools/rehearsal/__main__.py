@@ -3,11 +3,12 @@ against moto in server mode on loopback, and each step is checked through boto3 
 
 Usage: python -m tools.rehearsal      (or: make rehearse)
 
-The steps follow the README: secrets from stdin, bootstrap, prod on Lambda, the runbook's
-switch to ECS and back (without a domain, then with one and its hosted zone), the domain
-split between both paths by weight (compute=split) and moved whole to either, an update that
-publishes a new version of the function, dev; and the steps that must fail as CloudFormation
-(or the app) fails: a missing SecureString, deleting a protected stack, deleting the compute
+The steps follow the README: bootstrap, the network stack (the secrets' KMS key), the secrets
+from stdin under that key, prod on Lambda, the runbook's switch to ECS and back (without a
+domain, then with one and its hosted zone), the domain split between both paths by weight
+(compute=split) and moved whole to either, an update that publishes a new version of the
+function, dev; and the steps that must fail as CloudFormation (or the app) fails: a secret put
+before its key exists, a missing SecureString, deleting a protected stack, deleting the compute
 stack the domain's record still points at, compute=split without a weight. Nothing is
 executed: moto runs no Lambda and no ECS task, evaluates no IAM, runs no CodeDeploy
 deployment (CloudFormation moves the live alias itself: no canary, no pre-traffic hook, no
@@ -30,11 +31,12 @@ from typing import Any
 
 import boto3
 
-from config import SECRET_NAMES
+from config import BACKEND_SECRET_NAMES, SECRET_NAMES
 from config.backend import LIVE_ALIAS
 from tools import ROOT
 from tools.ops.aws import load_environment
 from tools.ops.smoke import stack_outputs
+from tools.rehearsal import iam, pipeline
 from tools.rehearsal.server import ACCOUNT, FAKE_CREDENTIALS, REGION, SKIPPED, Emulator, emulator
 
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
@@ -202,9 +204,12 @@ def check_lambda(r: Rehearsal, env: str, *, memory: int, domain: bool = False) -
     if (function["MemorySize"], function["Runtime"]) != (memory, config.function.runtime):
         raise RehearsalError(f"{name}: function {function['MemorySize']} MB {function['Runtime']}, expected {memory}")
     variables = function.get("Environment", {}).get("Variables", {})
-    for secret in SECRET_NAMES:
+    for secret in BACKEND_SECRET_NAMES:
         if secret in variables or f"{secret}_PARAM" not in variables:
             raise RehearsalError(f"{name}: the function must get {secret}_PARAM (a name), never {secret}")
+    # The master password is not the backend's: it logs in as its own role with IAM tokens.
+    if {"DB_PASSWORD", "DB_PASSWORD_PARAM"} & set(variables) or variables.get("DB_IAM_AUTH") != "true":
+        raise RehearsalError(f"{name}: the function must log in with IAM (DB_IAM_AUTH=true), never get DB_PASSWORD")
     version = check_live_alias(r, name, outputs, memory)
     apis = r.client("apigatewayv2")
     routes = {route["RouteKey"]: route for route in apis.get_routes(ApiId=outputs["ApiId"])["Items"]}
@@ -351,6 +356,27 @@ def check_alarms(r: Rehearsal) -> None:
         raise RehearsalError(f"alarms: missing {sorted(declared - present)}, left over {sorted(present - declared)}")
 
 
+def check_secrets_key(r: Rehearsal, env: str) -> None:
+    """Every SecureString of ``env`` is under the environment's key (the network stack's alias); the key rotates."""
+    config = load_environment(env, ROOT)
+    alias = config.names.secrets_key_alias
+    kms = r.client("kms")
+    key = kms.describe_key(KeyId=alias)["KeyMetadata"]
+    if not kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"]:
+        raise RehearsalError(f"{config.stack_name('network')}: the key behind {alias} does not rotate")
+    names = list(config.secret_parameter_names.values())
+    described = r.client("ssm").describe_parameters(
+        ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": names}]
+    )["Parameters"]
+    on_key = {alias, key["KeyId"], key["Arn"]}
+    found = {p["Name"]: (p["Type"], p.get("KeyId")) for p in described}
+    wrong = {name: found.get(name) for name in names if found.get(name, ("", ""))[0] != "SecureString"
+             or found[name][1] not in on_key}  # fmt: skip
+    if wrong:
+        raise RehearsalError(f"SecureStrings of env={env} not under {alias} ({key['KeyId']}): {wrong}")
+    r.log(f"      {env}: {len(names)} SecureStrings under {alias} (key {key['KeyId']}, rotation on)")
+
+
 def check_data(r: Rehearsal, env: str) -> None:
     config = load_environment(env, ROOT)
     [db] = r.client("rds").describe_db_instances()["DBInstances"][:1] or [None]
@@ -418,10 +444,13 @@ def rehearse(r: Rehearsal) -> None:
     on_lambda, on_ecs, edge = prod.stack_name("lambda"), prod.stack_name("ecs"), prod.stack_name("edge")
     ecs = ("-c", "compute=ecs", "-c", f"ecs_image_uri={ECS_IMAGE}")
 
+    r.cdk("cdk bootstrap", "bootstrap", f"aws://{ACCOUNT}/{REGION}")
+    # The secrets' key comes with the network stack: deployed first, then the secrets are put under it.
+    r.deploy("deploy the network stack (prod): the secrets' key", "--exclusively", "Network")
     for name in SECRET_NAMES:
         r.put_secret("prod", name)
     r.run("secrets check (env=prod)", [str(PYTHON), "-m", "tools.ops.ssm_secrets", "check", "--env", "prod"])
-    r.cdk("cdk bootstrap", "bootstrap", f"aws://{ACCOUNT}/{REGION}")
+    check_secrets_key(r, "prod")
 
     r.deploy("deploy --all (prod, lambda)", "--all")
     r.expect_stacks("prod on lambda", {network, data, on_lambda})
@@ -494,15 +523,21 @@ def rehearse(r: Rehearsal) -> None:
     after = check_lambda(r, "prod", memory=1024, domain=True)
     check_new_version(r, "prod", before, after)
 
+    rehearse_delivery(r, domain)
+
     for stack, cdk_id in ((network, "Network"), (data, "Data")):
         r.cdk(f"refused: destroy {stack}", "destroy", "--force", *domain, "--exclusively", cdk_id,
               fails_with="TerminationProtection is enabled")  # fmt: skip
-    r.expect_stacks("protected stacks kept", {network, data, on_lambda, edge})
+    r.expect_stacks("protected stacks kept", {network, data, on_lambda, edge, pipeline.CI_STACK})
     if not {e for e in r.exports() if e.startswith(network)}:
         raise RehearsalError(f"{network} exports nothing")
 
     # dev: the NAT instance; first without one SecureString, which must fail naming it.
     dev = load_environment("dev", ROOT)
+    r.run("refused: put a secret before the network stack made its key (env=dev)", [str(PYTHON), "-m",
+          "tools.ops.ssm_secrets", "put", "--env", "dev", "JWT_SECRET"], stdin=secrets.token_hex(16) + "\n",
+          fails_with="deploy the network stack first: npx cdk deploy --exclusively Network -c env=dev")  # fmt: skip
+    r.deploy("deploy the network stack (dev): the secrets' key", "--exclusively", "Network", "-c", "env=dev")
     missing = "REDIS_PASSWORD"  # the data stack resolves it ({{resolve:ssm-secure:…}}) at deploy
     for name in SECRET_NAMES:
         if name != missing:
@@ -511,12 +546,108 @@ def rehearse(r: Rehearsal) -> None:
           "dev"], fails_with=missing)  # fmt: skip
     r.deploy("refused: deploy dev with a SecureString missing", "--all", "-c", "env=dev",
              fails_with=f"{dev.ssm_prefix}/{missing}] cannot be found")  # fmt: skip
-    r.put_secret("dev", missing)
+    # The missing one as an earlier version of the tool wrote it, under aws/ssm: check names rekey, which moves it.
+    r.client("ssm").put_parameter(Name=f"{dev.ssm_prefix}/{missing}", Value=secrets.token_hex(16), Type="SecureString")
+    r.run("refused: secrets check with one under aws/ssm (env=dev)", [str(PYTHON), "-m", "tools.ops.ssm_secrets",
+          "check", "--env", "dev"], fails_with="ssm_secrets rekey --env dev")  # fmt: skip
+    r.run("secrets rekey (env=dev)", [str(PYTHON), "-m", "tools.ops.ssm_secrets", "rekey", "--env", "dev"])
+    check_secrets_key(r, "dev")
     r.deploy("deploy --all (dev)", "--all", "-c", "env=dev")
     nat = r.client("ec2").describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["running"]}])
     if not [i for res in nat["Reservations"] for i in res["Instances"]]:
         raise RehearsalError("dev: no NAT instance")
     check_lambda(r, "dev", memory=dev.function.memory_mb)
+
+
+def rehearse_delivery(r: Rehearsal, domain: Sequence[str]) -> None:
+    """The delivery path under IAM (README: the pipeline's threat model): the CI stack, deployed by hand,
+    then each workflow job's AWS steps under its role with IAM enforced, and what each role must not do."""
+    ci = ("-c", f"account={ACCOUNT}", "-c", f"github_repository={pipeline.REPOSITORY}")
+    # A change for the pipeline to carry through plan, approval and execution.
+    context = (*domain, *ci, "-c", "lambda_memory=2048")
+    r.cdk("CI stack (deployed by hand, once per account)", "deploy", "--require-approval", "never", *context, "Ci/*")
+    assembly = r.assemblies[context]
+    arns = pipeline.ci_role_arns(["review", "plan-prod", "deploy-prod", "drift"])
+    runner = pipeline.JobRun(
+        r.emulator.url, pipeline.environment_without_credentials(r.environment()), r.workdir, r.log, r.timings
+    )
+    url, lambda_stack = r.emulator.url, load_environment("prod", ROOT).stack_name("lambda")
+    first, second = "1" * 40, "2" * 40
+    with iam.enforced() as record:
+        runner.run(pipeline.read_job("review.yml", "live-diff"), arns["review"], assembly, {})
+        assert runner.folder is not None
+        live_diff = (runner.folder / "live-diff" / "live-diff.md").read_text()
+        if "MemorySize" not in live_diff or "2048" not in live_diff:
+            raise RehearsalError(f"the review's live diff does not show MemorySize → 2048:\n{_tail(live_diff)}")
+        plan = pipeline.read_job("deploy.yml", "prod-plan")
+        outputs = runner.run(plan, arns["plan-prod"], assembly, {"github.event.workflow_run.head_sha": first})
+        # moto lists every resource of a change set as a change, so each stack gets one here.
+        planned = [e for e in pipeline.plan_of(assembly)["stacks"] if e["stack"] == lambda_stack]
+        if not planned or planned[0]["status"] != "prepared":
+            raise RehearsalError(f"the plan prepared no change set for {lambda_stack}: {planned}")
+        arn = planned[0]["arn"]
+
+        # A pull request's role cannot touch the deploy's change sets, nor execute any.
+        admin = r.client("cloudformation")
+        template = admin.get_template(StackName=lambda_stack, ChangeSetName=arn)["TemplateBody"]
+        review = pipeline.client_as(
+            url, pipeline.role_credentials(url, arns["review"], "pull_request"), "cloudformation"
+        )
+        explicit = "with an explicit deny in an identity-based policy"
+        for step, call in (
+            ("refused: the review role executes a change set",
+             lambda: review.execute_change_set(ChangeSetName=arn)),
+            ("refused: the review role deletes the deploy's change set",
+             lambda: review.delete_change_set(ChangeSetName=arn)),
+            ("refused: the review role creates a change set with the deploy's name",
+             lambda: review.create_change_set(StackName=lambda_stack, ChangeSetName=f"deploy-{second}",
+                                              TemplateBody=json.dumps(template), ChangeSetType="UPDATE")),
+        ):  # fmt: skip
+            pipeline.expect_denied(step, call, explicit, r.log)
+
+        # Swapped after the plan (by whoever could): prod refuses, executes nothing.
+        admin.delete_change_set(ChangeSetName=arn)
+        admin.create_change_set(StackName=lambda_stack, ChangeSetName=f"deploy-{first}", ChangeSetType="UPDATE",
+                                TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"],
+                                Parameters=[{"ParameterKey": k, "ParameterValue": v}
+                                            for k, v in planned[0].get("parameters", {}).items()])  # fmt: skip
+        prod = pipeline.read_job("deploy.yml", "prod")
+        runner.run(prod, arns["deploy-prod"], assembly, {"needs.prod-plan.outputs.plan-digest": outputs["plan-digest"]},
+                   fails_with="is gone (deleted after the plan); nothing from here on was executed")  # fmt: skip
+        check_memory(r, lambda_stack, unchanged_from=2048)
+
+        # The next run of the workflow: a plan, approved, executed exactly.
+        outputs = runner.run(plan, arns["plan-prod"], assembly, {"github.event.workflow_run.head_sha": second})
+        runner.run(prod, arns["deploy-prod"], assembly, {"needs.prod-plan.outputs.plan-digest": outputs["plan-digest"]})
+        check_memory(r, lambda_stack, equals=2048)
+
+        # The drift role reads configuration, never a secret.
+        drift = pipeline.role_credentials(url, arns["drift"], "environment:drift")
+        ssm = pipeline.client_as(url, drift, "ssm")
+        secret = load_environment("prod", ROOT).secret_parameter_names["DB_PASSWORD"]
+        read = lambda: ssm.get_parameter(Name=secret, WithDecryption=True)  # noqa: E731
+        pipeline.expect_denied("refused: the drift role reads a SecureString's value", read, explicit, r.log)
+        runner.run(pipeline.read_job("drift.yml", "drift"), arns["drift"], assembly, {})
+    tolerated = sorted({str(d) for d in record.denied()})
+    r.log(f"delivery: {len(record.decisions)} requests evaluated under IAM, {len(tolerated)} distinct denials "
+          "(the negatives above, and what the CLI tries and falls back from)")  # fmt: skip
+    for line in tolerated:
+        r.log(f"      {line}")
+    if record.unresolved:
+        r.log(f"delivery: evaluated on * (no resource model): {', '.join(sorted(record.unresolved))}")
+
+
+def check_memory(r: Rehearsal, stack: str, *, equals: int | None = None, unchanged_from: int | None = None) -> None:
+    """The live function's memory: what the executed change set set, or not the value a refused one carries."""
+    del stack
+    function = r.client("lambda").get_function_configuration(
+        FunctionName=load_environment("prod", ROOT).function.function_name
+    )
+    memory = int(function["MemorySize"])
+    if equals is not None and memory != equals:
+        raise RehearsalError(f"the function has {memory} MB after the approved change set, expected {equals}")
+    if unchanged_from is not None and memory == unchanged_from:
+        raise RehearsalError(f"the function has {memory} MB: a refused change set ran")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -531,7 +662,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"rehearsal: moto on {emu.url} (loopback), CDK CLI {CDK.name}, fake credentials")
             rehearsal = Rehearsal(emu, Path(work), log)
             rehearse(rehearsal)
-    except RehearsalError as failure:
+    except (RehearsalError, pipeline.PipelineError) as failure:
         print(f"rehearsal: FAILED: {failure}", file=sys.stderr)
         return 1
     except Exception as error:  # an answer the checks did not expect (a boto3 error, a missing item): one line
