@@ -42,12 +42,18 @@ class BackendFunction(Construct):
         log_retention: logs.RetentionDays,
         reserved_concurrency: int | None = None,
         layers: Sequence[lambda_.ILayerVersion] = (),
+        role_logical_id: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
 
         self.log_group = function_log_group(self, "LogGroup", function_name=function_name, retention=log_retention)
         self.role = FunctionRole(
-            self, "ExecutionRole", log_group=self.log_group, description=f"Runs {function_name}", vpc_access=True
+            self,
+            "ExecutionRole",
+            log_group=self.log_group,
+            description=f"Runs {function_name}",
+            vpc_access=True,
+            logical_id=role_logical_id,
         ).role
         self.function = lambda_.Function(
             self,

@@ -43,12 +43,19 @@ class FunctionRole(Construct):
         log_group: logs.ILogGroup,
         description: str,
         vpc_access: bool = False,
+        logical_id: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.role = iam.Role(
             self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=description
         )
         """The role: hand it to the function (``role=``)."""
+        if logical_id:
+            # A role deployed before under this ID is updated in place, not replaced: the versions
+            # published with it keep a role Lambda can assume.
+            role_resource = self.role.node.default_child
+            assert isinstance(role_resource, iam.CfnRole)
+            role_resource.override_logical_id(logical_id)
         self.role.add_to_policy(
             iam.PolicyStatement(
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]

@@ -22,6 +22,8 @@ from stacks.backend_environment import backend_environment, secret_parameter_var
 from stacks.compute import ComputeStack
 from stacks.permanent import DataOutputs, NetworkOutputs
 
+BACKEND_ROLE_LOGICAL_ID = "BackendFunctionServiceRoleE32AFFE8"
+
 
 class LambdaStack(ComputeStack):
     """The Lambda compute path. Reads from the network and data stacks; they never read from it."""
@@ -35,6 +37,9 @@ class LambdaStack(ComputeStack):
             self,
             "Backend",
             function_name=settings.function_name,
+            # The ID of the role the CDK made for the function before it had a role of its own: kept,
+            # so the role is updated in place and the versions published before can still start.
+            role_logical_id=BACKEND_ROLE_LOGICAL_ID,
             code=backend_code(LAMBDA_SOURCE_DIR, settings.goarch, settings.code_zip),
             layers=dependency_layers(
                 self,

@@ -180,6 +180,14 @@ def test_the_function_and_its_hook_write_to_their_own_log_groups_only(prod: Synt
         ], function_name
 
 
+def test_the_functions_role_keeps_the_logical_id_it_had_so_it_is_updated_in_place(prod: Synth) -> None:
+    """A replaced role would be deleted after the update, and a version published before could not start."""
+    resources = prod.json("compute")["Resources"]
+    [function] = [r for r in resources.values() if r["Properties"].get("FunctionName") == "anigmaa-backend"]
+    assert function["Properties"]["Role"] == {"Fn::GetAtt": ["BackendFunctionServiceRoleE32AFFE8", "Arn"]}
+    assert resources["BackendFunctionServiceRoleE32AFFE8"]["Type"] == "AWS::IAM::Role"
+
+
 def test_the_function_manages_network_interfaces_in_its_account_and_region_only(prod: Synth) -> None:
     _, statements = _roles_and_policies(prod, "anigmaa-backend")
     [interfaces] = [s for s in statements if "ec2:CreateNetworkInterface" in json.dumps(s["Action"])]

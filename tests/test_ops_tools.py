@@ -198,9 +198,8 @@ def test_check_before_the_key_exists_checks_presence_and_says_what_comes_next(aw
     code, text = run_secrets("check", "--env", "prod")
     assert code == 0  # an environment the key is not deployed to yet can still deploy (which creates it)
     assert text.splitlines()[-1] == (
-        f"note: {ALIAS} does not exist yet, so no key is checked: deploy the network stack first: "
-        "npx cdk deploy --exclusively Network -c env=prod, then .venv/bin/python -m tools.ops.ssm_secrets rekey "
-        "--env prod"
+        f"note: {ALIAS} does not exist yet, so no key is checked: deploy every stack (make deploy env=prod: the key, "
+        "and the compute roles' grant to use it), then .venv/bin/python -m tools.ops.ssm_secrets rekey --env prod"
     )
 
 

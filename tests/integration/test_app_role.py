@@ -293,6 +293,15 @@ def test_a_role_that_already_holds_more_fails_the_deploy_and_is_left_as_it_was(c
     assert cluster.psql("SELECT has_table_privilege('anigmaa_wide', 'events', 'SELECT')") == "f"
 
 
+def test_a_role_that_reads_every_table_fails_the_deploy(cluster: Cluster) -> None:
+    """Membership of a predefined role that reaches past the backend's tables (here pg_read_all_data)."""
+    cluster.psql("CREATE ROLE anigmaa_reader LOGIN")
+    cluster.psql("GRANT pg_read_all_data TO anigmaa_reader")
+    answer = cluster.request("Create", RoleName="anigmaa_reader")
+    assert answer["Status"] == "FAILED"
+    assert "role anigmaa_reader exists and holds membership of pg_read_all_data" in answer["Reason"]
+
+
 def test_a_wrong_master_password_fails_with_a_reason_that_quotes_no_password(cluster: Cluster) -> None:
     answer = cluster.request("Create", MasterPasswordParameter=f"{cluster.ssm_prefix}/WRONG_PASSWORD")
     assert answer["Status"] == "FAILED"

@@ -143,7 +143,8 @@ def check(ssm: Any, kms: Any, names: dict[str, str], *, env: str, alias: str, ou
     out.write(f"{len(names) - missing} of {len(names)} present\n")
     if key is None:
         out.write(
-            f"note: {alias} does not exist yet, so no key is checked: {deploy_network_first(env)}, then {rekey}\n"
+            f"note: {alias} does not exist yet, so no key is checked: deploy every stack (make deploy env={env}: "
+            f"the key, and the compute roles' grant to use it), then {rekey}\n"
         )
     return 1 if missing or failed else 0
 
@@ -221,8 +222,9 @@ def rekey(ssm: Any, kms: Any, names: dict[str, str], *, env: str, alias: str, ou
     out.write(f"{moved} moved, {len(names) - moved - failed} already under {alias}, {failed} not moved\n")
     if moved:
         out.write(
-            "note: the earlier versions stay in the parameters' history under their old key; values are the "
-            "same, so nothing else needs a deploy or a restart\n"
+            "note: the values are the same, so nothing needs a deploy or a restart; but the earlier versions stay "
+            "in the parameters' history under their old key, where ssm:GetParameter of NAME:VERSION still "
+            "decrypts them: give each secret a new value (put --overwrite) to retire them\n"
         )
     return 1 if failed else 0
 

@@ -155,18 +155,26 @@ func applyAppRole(ctx context.Context, p properties, password string) error {
 	})
 }
 
+// broadRoles are the predefined roles whose membership reaches past the backend's own tables:
+// every table's rows, server files and programs, replication.
+var broadRoles = []string{"pg_execute_server_program", "pg_read_all_data", "pg_read_server_files",
+	"pg_write_all_data", "pg_write_server_files", "rds_replication"}
+
 // ensureRole creates the role with LOGIN and no other attribute, or checks that the one that
 // exists has none it must not: it is never altered to take one away (nothing is revoked), so
 // a role that holds more fails the deploy, naming what to remove by hand.
 func ensureRole(ctx context.Context, tx pgx.Tx, p properties) error {
 	role := pgx.Identifier{p.RoleName}.Sanitize()
 	var super, createRole, createDB, replication, bypassRLS, login, asMaster, asAdmin bool
+	var broad []string
 	err := tx.QueryRow(ctx, `
 		SELECT r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication, r.rolbypassrls, r.rolcanlogin,
 		       pg_has_role(r.oid, $2::name, 'MEMBER'),
-		       COALESCE((SELECT pg_has_role(r.oid, a.oid, 'MEMBER') FROM pg_roles a WHERE a.rolname = 'rds_superuser'), false)
-		FROM pg_roles r WHERE r.rolname = $1`, p.RoleName, p.MasterUsername,
-	).Scan(&super, &createRole, &createDB, &replication, &bypassRLS, &login, &asMaster, &asAdmin)
+		       COALESCE((SELECT pg_has_role(r.oid, a.oid, 'MEMBER') FROM pg_roles a WHERE a.rolname = 'rds_superuser'), false),
+		       COALESCE((SELECT array_agg(a.rolname::text ORDER BY a.rolname) FROM pg_roles a
+		                 WHERE a.rolname = ANY($3::text[]) AND pg_has_role(r.oid, a.oid, 'MEMBER')), '{}')
+		FROM pg_roles r WHERE r.rolname = $1`, p.RoleName, p.MasterUsername, broadRoles,
+	).Scan(&super, &createRole, &createDB, &replication, &bypassRLS, &login, &asMaster, &asAdmin, &broad)
 	if errors.Is(err, pgx.ErrNoRows) {
 		_, err = tx.Exec(ctx, "CREATE ROLE "+role+" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS")
 		if err != nil {
@@ -186,6 +194,9 @@ func ensureRole(ctx context.Context, tx pgx.Tx, p properties) error {
 		if attribute.held {
 			extra = append(extra, attribute.name)
 		}
+	}
+	for _, name := range broad {
+		extra = append(extra, "membership of "+name)
 	}
 	if len(extra) > 0 {
 		return fmt.Errorf("role %s exists and holds %s, which the backend's role must not; this provider never "+
