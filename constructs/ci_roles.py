@@ -40,6 +40,7 @@ READ_STACKS = [
     "cloudformation:DescribeStacks",
     "cloudformation:DescribeStackEvents",
     "cloudformation:DescribeChangeSet",
+    "cloudformation:ListChangeSets",
     "cloudformation:GetTemplate",
     "cloudformation:GetTemplateSummary",
 ]
@@ -52,10 +53,7 @@ DATA_READS = [
     "ssm:GetParameterHistory",
     "kms:Decrypt",
     "secretsmanager:GetSecretValue",
-    "s3:GetObject",
-    "s3:GetObjectVersion",
-    "s3:GetObjectAttributes",
-    "s3:GetObjectVersionAttributes",
+    "s3:GetObject*",
     "logs:GetLogEvents",
     "logs:FilterLogEvents",
     "logs:StartQuery",
@@ -70,6 +68,11 @@ DATA_READS = [
     "dynamodb:Query",
     "dynamodb:Scan",
     "athena:GetQueryResults",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+    "xray:BatchGetTraces",
+    "xray:GetTraceSummaries",
+    "ec2:GetConsoleOutput",
 ]
 
 
@@ -113,13 +116,20 @@ def read_stacks(reach: Reach) -> iam.PolicyStatement:
     return iam.PolicyStatement(sid="ReadStacks", actions=READ_STACKS, resources=[reach.stacks])
 
 
+def named(names: str) -> list[str]:
+    """The values `cloudformation:ChangeSetName` may take for change sets named ``names``: the name, or
+    the change set's ARN when a request names it by ARN (as `cdk diff` deletes its own, and as the
+    pipeline executes), which AWS does not document either way."""
+    return [names, f"arn:{Aws.PARTITION}:cloudformation:{Aws.REGION}:{Aws.ACCOUNT_ID}:changeSet/{names}/*"]
+
+
 def change_sets_named(sid: str, reach: Reach, names: str, actions: Sequence[str]) -> iam.PolicyStatement:
     """``actions`` on the environment's stacks, for change sets whose name matches ``names`` only."""
     return iam.PolicyStatement(
         sid=sid,
         actions=list(actions),
         resources=[reach.stacks],
-        conditions={"StringLike": {"cloudformation:ChangeSetName": names}},
+        conditions={"StringLike": {"cloudformation:ChangeSetName": named(names)}},
     )
 
 
@@ -130,7 +140,7 @@ def only_change_sets_named(names: str) -> iam.PolicyStatement:
         effect=iam.Effect.DENY,
         actions=["cloudformation:CreateChangeSet", "cloudformation:DeleteChangeSet", "cloudformation:ExecuteChangeSet"],
         resources=["*"],
-        conditions={"StringNotLike": {"cloudformation:ChangeSetName": names}},
+        conditions={"StringNotLike": {"cloudformation:ChangeSetName": named(names)}},
     )
 
 

@@ -11,7 +11,7 @@ import hashlib
 import io
 import json
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,19 +70,18 @@ def cloudformation() -> Iterator[Any]:
 
 
 class FakeCli:
-    """Stands in for the CLI's prepare: a change set of the stack's assembly template, none for a stack
-    in ``unchanged``; a template importing an export fails as CloudFormation fails until ``exports_ready``."""
+    """Stands in for the CLI's `--method=prepare-change-set`: a change set of the stack's assembly template,
+    left behind even when it changes nothing (CloudFormation then fails it, and the CLI does not delete it
+    unless it executes); a template importing an export fails as CloudFormation fails until ``exports_ready``."""
 
-    def __init__(self, client: Any, unchanged: frozenset[str] = frozenset()) -> None:
-        self.client, self.unchanged = client, unchanged
+    def __init__(self, client: Any) -> None:
+        self.client = client
         self.exports_ready = False
 
     def __call__(self, assembly: Path, stack: change_sets.Stack, name: str) -> subprocess.CompletedProcess[str]:
-        if stack.stack_name in self.unchanged:
-            return subprocess.CompletedProcess([], 0, "no changes", "")
         body = json.dumps(stack.template)
         if "Fn::ImportValue" in body and not self.exports_ready:
-            return subprocess.CompletedProcess([], 1, "", "No export named anigmaa-prod-data:New found")
+            return subprocess.CompletedProcess([], 1, "", "❌ No export named anigmaa-prod-data:New found")
         self.client.create_change_set(StackName=stack.stack_name, ChangeSetName=name, TemplateBody=body,
                                       ChangeSetType="UPDATE")  # fmt: skip
         return subprocess.CompletedProcess([], 0, "", "")
@@ -90,9 +89,7 @@ class FakeCli:
 
 def test_plan_then_execute_runs_exactly_the_planned_change_sets(cloudformation: Any, tmp_path: Path) -> None:
     assembly = _assembly(tmp_path / "cdk.out", _template("A", "A2"), _template("B"))
-    content = change_sets.plan(
-        cloudformation, assembly, NAME, FakeCli(cloudformation, frozenset({"anigmaa-prod-lambda"}))
-    )
+    content = change_sets.plan(cloudformation, assembly, NAME, FakeCli(cloudformation))
     data, compute = content["stacks"]
     assert (data["stack"], data["status"], compute["status"]) == ("anigmaa-prod-data", "prepared", "unchanged")
     assert data["arn"].startswith(f"arn:aws:cloudformation:{REGION}:123456789012:changeSet/{NAME}/")
@@ -104,14 +101,15 @@ def test_plan_then_execute_runs_exactly_the_planned_change_sets(cloudformation: 
     assert "A2" in json.dumps(cloudformation.get_template(StackName="anigmaa-prod-data")["TemplateBody"])
     live = cloudformation.describe_stacks(StackName="anigmaa-prod-data")["Stacks"][0]
     assert live["EnableTerminationProtection"] is True  # as the assembly asks
+    # Planned again, nothing is left to change (the stack holds the parameters the change set was given).
+    again = change_sets.plan(cloudformation, assembly, "deploy-4567def", FakeCli(cloudformation))
+    assert [e["status"] for e in again["stacks"]] == ["unchanged", "unchanged"]
 
 
 def test_a_change_set_swapped_after_the_plan_is_refused(cloudformation: Any, tmp_path: Path) -> None:
     """Delete and recreate under the approved name (what a review role could once do): a new ARN."""
     assembly = _assembly(tmp_path / "cdk.out", _template("A", "A2"), _template("B"))
-    content = change_sets.plan(
-        cloudformation, assembly, NAME, FakeCli(cloudformation, frozenset({"anigmaa-prod-lambda"}))
-    )
+    content = change_sets.plan(cloudformation, assembly, NAME, FakeCli(cloudformation))
     cloudformation.delete_change_set(StackName="anigmaa-prod-data", ChangeSetName=NAME)
     cloudformation.create_change_set(StackName="anigmaa-prod-data", ChangeSetName=NAME, ChangeSetType="UPDATE",
                                      TemplateBody=json.dumps(_template("A", "Attacker")))  # fmt: skip
@@ -123,9 +121,7 @@ def test_a_change_set_swapped_after_the_plan_is_refused(cloudformation: Any, tmp
 
 def test_an_assembly_or_plan_other_than_the_approved_one_is_refused(cloudformation: Any, tmp_path: Path) -> None:
     assembly = _assembly(tmp_path / "cdk.out", _template("A", "A2"), _template("B"))
-    content = change_sets.plan(
-        cloudformation, assembly, NAME, FakeCli(cloudformation, frozenset({"anigmaa-prod-lambda"}))
-    )
+    content = change_sets.plan(cloudformation, assembly, NAME, FakeCli(cloudformation))
     _assembly(assembly, _template("A", "Other"), _template("B"))  # the artifact changed after the plan
     with pytest.raises(change_sets.RefusedError, match=r"^the assembly is not the planned one \(anigmaa-prod-data\)"):
         change_sets.execute(cloudformation, assembly, content, print)
@@ -198,4 +194,54 @@ def test_the_emulator_fails_a_change_set_that_changes_nothing_as_cloudformation_
     )
     described = cloudformation.describe_change_set(ChangeSetName=answer["Id"])
     assert (described["Status"], described["ExecutionStatus"]) == ("FAILED", "UNAVAILABLE")
-    assert described["StatusReason"] == emulator_cloudformation.NO_CHANGES
+    assert described["StatusReason"].startswith(change_sets.NO_CHANGES)
+
+
+def test_a_change_set_that_changes_nothing_is_unchanged_and_deleted(cloudformation: Any, tmp_path: Path) -> None:
+    assembly = _assembly(tmp_path / "cdk.out", _template("A"), _template("B"))  # both as deployed
+    content = change_sets.plan(cloudformation, assembly, NAME, FakeCli(cloudformation))
+    assert [e["status"] for e in content["stacks"]] == ["unchanged", "unchanged"]
+    for stack in ("anigmaa-prod-data", "anigmaa-prod-lambda"):
+        assert change_sets.describe(cloudformation, NAME, stack) is None
+    assert change_sets.execute(cloudformation, assembly, content, print) == 0
+
+
+def test_a_missing_export_no_earlier_change_set_adds_fails_the_plan(cloudformation: Any, tmp_path: Path) -> None:
+    """A typo, or an export removed: not something an earlier stack's change set will add."""
+    compute = _template("B", imports="anigmaa-prod-data:New")
+    assembly = _assembly(tmp_path / "cdk.out", _template("A", "A2"), compute)
+    with pytest.raises(AwsError, match=r"^anigmaa-prod-lambda: cdk deploy --method=prepare-change-set failed: .*"
+                       "No export named anigmaa-prod-data:New found"):  # fmt: skip
+        change_sets.plan(cloudformation, assembly, NAME, FakeCli(cloudformation))
+
+
+def test_a_rerun_of_a_plan_skips_what_it_already_executed(cloudformation: Any, tmp_path: Path) -> None:
+    assembly = _assembly(tmp_path / "cdk.out", _template("A", "A2"), _template("B", "B2"))
+    content = change_sets.plan(cloudformation, assembly, NAME, FakeCli(cloudformation))
+    data = content["stacks"][0]
+    cloudformation.execute_change_set(ChangeSetName=data["arn"])  # the first run got this far
+    lines: list[str] = []
+    assert change_sets.execute(cloudformation, assembly, content, lines.append) == 1
+    assert lines[0] == f"anigmaa-prod-data: {data['arn']} already executed (an earlier run of this plan)"
+
+
+def test_the_live_diff_diffs_a_stack_not_deployed_from_its_template(cloudformation: Any, tmp_path: Path) -> None:
+    """The review role may not delete the empty stack the CLI's change set would create for a new stack."""
+    from tools.ops import live_diff
+
+    assembly = _assembly(tmp_path / "cdk.out", _template("A"), _template("B"))
+    cloudformation.delete_stack(StackName="anigmaa-prod-lambda")
+    commands: list[list[str]] = []
+    lines: list[str] = []
+
+    def run(command: Sequence[str]) -> int:
+        commands.append(list(command))
+        return 0
+
+    status = live_diff.live_diff(cloudformation, assembly, run, lines.append)
+    assert status == 0
+    assert [c[c.index("--no-color") + 1 :] for c in commands] == [
+        ["--method=change-set", "Data"],
+        ["--method=template", "Compute"],
+    ]
+    assert lines == ["not deployed yet, diffed from their templates (--method=template): Compute"]

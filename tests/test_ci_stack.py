@@ -159,6 +159,20 @@ PERMISSIONS = [
     ("review", "cloudformation:CreateChangeSet", LAMBDA_STACK, _named("deploy-0123"), "deny"),
     ("review", "cloudformation:DeleteChangeSet", LAMBDA_STACK, _named("deploy-0123"), "deny"),
     ("review", "cloudformation:CreateChangeSet", LAMBDA_STACK, {}, "deny"),
+    (
+        "review",
+        "cloudformation:DeleteChangeSet",
+        LAMBDA_STACK,
+        _named(_arn("cloudformation", "changeSet/cdk-diff-change-set-5f1c/9a8b")),
+        "allow",
+    ),
+    (
+        "review",
+        "cloudformation:DeleteChangeSet",
+        LAMBDA_STACK,
+        _named(_arn("cloudformation", "changeSet/deploy-0123/9a8b")),
+        "deny",
+    ),
     ("review", "cloudformation:ExecuteChangeSet", LAMBDA_STACK, _named("cdk-diff-change-set-5f1c"), "deny"),
     ("review", "cloudformation:CreateChangeSet", CI_STACK, _named("cdk-diff-change-set-5f1c"), ""),
     ("review", "sts:AssumeRole", _bootstrap("deploy"), {}, ""),
@@ -184,6 +198,20 @@ PERMISSIONS = [
     ("plan-prod", "lambda:GetFunction", _arn("lambda", "function:anigmaa-backend"), {}, "allow"),
     ("deploy-prod", "cloudformation:ExecuteChangeSet", LAMBDA_STACK, _named("deploy-0123"), "allow"),
     ("deploy-prod", "cloudformation:ExecuteChangeSet", LAMBDA_STACK, _named("cdk-diff-change-set-5f1c"), "deny"),
+    (
+        "deploy-prod",
+        "cloudformation:ExecuteChangeSet",
+        LAMBDA_STACK,
+        _named(_arn("cloudformation", "changeSet/deploy-0123/9a8b")),
+        "allow",
+    ),
+    (
+        "deploy-prod",
+        "cloudformation:ExecuteChangeSet",
+        LAMBDA_STACK,
+        _named(_arn("cloudformation", "changeSet/cdk-diff-change-set-5f1c/9a8b")),
+        "deny",
+    ),
     ("deploy-prod", "cloudformation:ExecuteChangeSet", CI_STACK, _named("deploy-0123"), ""),
     ("deploy-prod", "cloudformation:CreateChangeSet", LAMBDA_STACK, _named("deploy-0123"), ""),
     ("deploy-prod", "sts:AssumeRole", _bootstrap("deploy"), {}, "allow"),
@@ -199,6 +227,8 @@ PERMISSIONS = [
     ("drift", "logs:GetLogEvents", _arn("logs", "log-group:/aws/lambda/anigmaa-backend:log-stream:x"), {}, "deny"),
     ("drift", "logs:StartQuery", _arn("logs", "log-group:/aws/lambda/anigmaa-backend"), {}, "deny"),
     ("drift", "sts:AssumeRole", _bootstrap("lookup"), {}, "deny"),
+    ("drift", "s3:GetObjectVersion", "arn:aws:s3:::anigmaa-prod-assets/uploads/a.png", {}, "deny"),
+    ("drift", "ecr:BatchGetImage", _arn("ecr", "repository/anigmaa"), {}, "deny"),
 ]
 
 

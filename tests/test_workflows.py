@@ -153,6 +153,13 @@ def test_deploys_run_only_for_a_push_to_main_whose_ci_passed() -> None:
         assert not _evaluate(gate, _ci_run(conclusion=failed)), failed
     assert not _evaluate(gate, _ci_run(event="pull_request")), "a pull request's ci run deploys nothing"
     assert not _evaluate(gate, _ci_run(head_repository={"full_name": "someone/fork"}))
+    # A tag named main, or a re-run of an older ci run, passes the filter: the first step refuses
+    # any commit but the one main points at now (GitHub's API for the branch ref, not the tag).
+    first = jobs["dev"]["steps"][0]
+    assert "git/ref/heads/main" in first["run"]
+    assert '[ "$tip" != "$HEAD_SHA" ]' in first["run"]
+    assert "exit 1" in first["run"]
+    assert first["env"]["HEAD_SHA"] == "${{ github.event.workflow_run.head_sha }}"
     # Every other job waits for the gated one (a skipped job skips those that need it).
     assert jobs["prod-plan"]["needs"] == "dev"
     assert jobs["prod"]["needs"] == "prod-plan"
@@ -182,3 +189,19 @@ def test_prod_executes_the_planned_change_sets_by_arn_and_swallows_no_error() ->
     assert "cdk deploy" not in text, "every deploy checks the staged templates against the assembly"
     for swallowed in ("/dev/null", "|| true", "set +e", "continue-on-error"):
         assert swallowed not in text, swallowed
+
+
+@pytest.mark.parametrize(("tip", "deployed"), [("a" * 40, True), ("b" * 40, False)])
+def test_the_tip_of_main_step_refuses_any_other_commit(tmp_path: Path, tip: str, deployed: bool) -> None:
+    """The step as written, with `gh` standing in for GitHub's API (it answers the branch's commit)."""
+    document = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text(encoding="utf-8"))
+    step = document["jobs"]["dev"]["steps"][0]
+    gh = tmp_path / "gh"
+    gh.write_text(f'#!/bin/sh\n[ "$2" = "repos/anigmaa/anigmaa-infra/git/ref/heads/main" ] && echo {tip}\n')
+    gh.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "GITHUB_REPOSITORY": "anigmaa/anigmaa-infra", "HEAD_SHA": "a" * 40}
+    result = subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], env=env, capture_output=True, text=True,
+                            check=False)  # fmt: skip
+    assert (result.returncode == 0) is deployed, result.stdout + result.stderr
+    if not deployed:
+        assert f"::error::{'a' * 40} is not the tip of main ({'b' * 40}); not deployed" in result.stdout

@@ -25,9 +25,11 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +43,10 @@ from tools.ops.aws import AwsError, client, one_line_errors
 
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 # What the plan job's CLI step says when a stack uses an export an earlier, unexecuted change set adds.
-MISSING_EXPORT = "No export named"
+MISSING_EXPORT = re.compile(r"No export named (\S+) found")
+# What CloudFormation says of a change set that would change nothing; `--method=prepare-change-set`
+# leaves such a change set behind, FAILED (the CLI deletes it only when it executes).
+NO_CHANGES = ("The submitted information didn't contain changes", "No updates are to be performed")
 DONE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
 POLL_SECONDS = float(os.environ.get("CHANGE_SETS_POLL_SECONDS", "10"))
 
@@ -57,6 +62,7 @@ class Stack:
     artifact_id: str
     display_name: str
     stack_name: str
+    template_file: str
     template: dict[str, Any]
     termination_protection: bool
 
@@ -99,6 +105,7 @@ def stacks_in_order(assembly: Path) -> list[Stack]:
                 artifact_id=artifact_id,
                 display_name=stacks[artifact_id].get("displayName", artifact_id),
                 stack_name=properties.get("stackName", artifact_id),
+                template_file=properties["templateFile"],
                 template=load_json(assembly / properties["templateFile"]),
                 termination_protection=bool(properties.get("terminationProtection", False)),
             )
@@ -126,6 +133,35 @@ def describe(cloudformation: Any, change_set: str, stack_name: str | None = None
         token = page.get("NextToken")
     answer["Changes"] = changes
     return answer
+
+
+def changes_nothing(change_set: dict[str, Any]) -> bool:
+    return change_set.get("Status") == "FAILED" and str(change_set.get("StatusReason", "")).startswith(NO_CHANGES)
+
+
+def prepared(cloudformation: Any, name: str, stack_name: str) -> dict[str, Any] | None:
+    """The change set the CLI just prepared, or None when it changes nothing (then it is deleted)."""
+    change_set = describe(cloudformation, name, stack_name)
+    if change_set is not None and changes_nothing(change_set):
+        cloudformation.delete_change_set(ChangeSetName=change_set["ChangeSetId"])
+        return None
+    return change_set
+
+
+def exports_of(template: dict[str, Any]) -> set[str]:
+    """The export names a template declares as plain strings (the app's are)."""
+    names = (output.get("Export", {}).get("Name") for output in template.get("Outputs", {}).values())
+    return {name for name in names if isinstance(name, str)}
+
+
+def staged_template(assembly: Path, stack: Stack) -> str:
+    """Where the CLI stages ``stack``'s template (s3://bucket/key), from its asset manifest."""
+    for path in assembly.glob("*.assets.json"):
+        for asset in load_json(path).get("files", {}).values():
+            if asset.get("source", {}).get("path") == stack.template_file:
+                for destination in asset.get("destinations", {}).values():
+                    return f"s3://{destination['bucketName']}/{destination['objectKey']}"
+    return "its staged copy in the CDK bootstrap bucket"
 
 
 def summary_of(change_set: dict[str, Any]) -> list[str]:
@@ -175,31 +211,41 @@ def _headline(output: str) -> str:
 def plan(cloudformation: Any, assembly: Path, name: str, prepare: Prepare = prepare_with_cli) -> dict[str, Any]:
     """Prepare ``name`` for each stack and describe what was prepared (plan.json's content)."""
     entries: list[dict[str, Any]] = []
+    pending: dict[str, set[str]] = {}  # stack → the exports its pending change set's template declares
     for stack in stacks_in_order(assembly):
         entry: dict[str, Any] = {"stack": stack.stack_name, "id": stack.display_name,
                                  "template_sha256": stack.template_sha256}  # fmt: skip
         result = prepare(assembly, stack, name)
         output = result.stdout + result.stderr
         if result.returncode != 0:
-            pending = [e["stack"] for e in entries if e["status"] in ("prepared", "after")]
-            if MISSING_EXPORT in output and pending:
-                entry.update(status="after", after=pending, reason=_headline(output))
-                entries.append(entry)
-                continue
-            raise AwsError(f"{stack.stack_name}: cdk deploy --method=prepare-change-set failed: {_headline(output)}")
-        change_set = describe(cloudformation, name, stack.stack_name)
-        if change_set is None:  # the CLI deletes a change set without changes
+            missing = MISSING_EXPORT.search(output)
+            # Deferred only when a change set before it adds that very export; any other missing export fails.
+            adding = [other for other, exports in pending.items() if missing and missing.group(1) in exports]
+            if not adding:
+                raise AwsError(
+                    f"{stack.stack_name}: cdk deploy --method=prepare-change-set failed: {_headline(output)}"
+                )
+            entry.update(status="after", after=adding, reason=_headline(output))
+            pending[stack.stack_name] = exports_of(stack.template)
+            entries.append(entry)
+            continue
+        change_set = prepared(cloudformation, name, stack.stack_name)
+        if change_set is None:
             entry["status"] = "unchanged"
         else:
             if change_set.get("Status") != "CREATE_COMPLETE":
                 raise AwsError(f"{stack.stack_name}: change set {name} is {change_set.get('Status')}: "
                                f"{change_set.get('StatusReason', '')}")  # fmt: skip
             arn = change_set["ChangeSetId"]
-            made_from = change_set_template(cloudformation, stack.stack_name, arn)
-            if made_from != stack.template_sha256:
-                raise AwsError(f"{stack.stack_name}: change set {name} was not made from the assembly's template")
+            if change_set_template(cloudformation, stack.stack_name, arn) != stack.template_sha256:
+                raise AwsError(
+                    f"{stack.stack_name}: change set {name} was not made from the assembly's template: the CLI "
+                    f"found {staged_template(assembly, stack)} already staged with other content; delete that "
+                    "object and run the plan again"
+                )
             entry.update(status="prepared", arn=arn, parameters=parameters_of(change_set),
                          changes=summary_of(change_set))  # fmt: skip
+            pending[stack.stack_name] = exports_of(stack.template)
         entries.append(entry)
     return {"name": name, "stacks": entries}
 
@@ -262,8 +308,8 @@ def verify(cloudformation: Any, change_set: dict[str, Any] | None, entry: dict[s
     return arn
 
 
-def wait(cloudformation: Any, stack_name: str, log: Callable[[str], None]) -> None:
-    """Until the stack settles; a failure names CloudFormation's first reason."""
+def wait(cloudformation: Any, stack_name: str, token: str, log: Callable[[str], None]) -> None:
+    """Until the stack settles; a failure names CloudFormation's first reason in this execution (``token``)."""
     while True:
         [stack] = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
         status = stack["StackStatus"]
@@ -273,9 +319,10 @@ def wait(cloudformation: Any, stack_name: str, log: Callable[[str], None]) -> No
     if status in DONE:
         log(f"{stack_name}: {status}")
         return
-    events = cloudformation.describe_stack_events(StackName=stack_name).get("StackEvents", [])
-    reasons = [e.get("ResourceStatusReason", "") for e in events if e.get("ResourceStatus", "").endswith("FAILED")]
-    raise AwsError(f"{stack_name}: {status}: {reasons[-1] if reasons else 'see its events'}")
+    events = cloudformation.describe_stack_events(StackName=stack_name).get("StackEvents", [])  # newest first
+    reasons = [e.get("ResourceStatusReason", "") for e in reversed(events)
+               if e.get("ClientRequestToken") == token and e.get("ResourceStatus", "").endswith("FAILED")]  # fmt: skip
+    raise AwsError(f"{stack_name}: {status}: {reasons[0] if reasons else 'see its events'}")
 
 
 def execute(
@@ -297,20 +344,25 @@ def execute(
             log(f"{stack.stack_name}: no changes (as planned)")
             continue
         if entry["status"] == "prepared":
-            arn = verify(cloudformation, describe(cloudformation, entry["arn"]), entry, name, entry["arn"])
+            change_set = describe(cloudformation, entry["arn"])
+            if change_set is not None and change_set.get("ExecutionStatus") == "EXECUTE_COMPLETE":
+                log(f"{stack.stack_name}: {entry['arn']} already executed (an earlier run of this plan)")
+                continue
+            arn = verify(cloudformation, change_set, entry, name, entry["arn"])
         else:
             result = prepare(assembly, stack, name)
             if result.returncode != 0:
                 raise AwsError(f"{stack.stack_name}: cdk deploy --method=prepare-change-set failed: "
                                f"{_headline(result.stdout + result.stderr)}")  # fmt: skip
-            prepared = describe(cloudformation, name, stack.stack_name)
-            if prepared is None:
+            deferred = prepared(cloudformation, name, stack.stack_name)
+            if deferred is None:
                 log(f"{stack.stack_name}: no changes once the stacks before it ran")
                 continue
-            arn = verify(cloudformation, prepared, entry, name, f"change set {name}")
-        cloudformation.execute_change_set(ChangeSetName=arn)
+            arn = verify(cloudformation, deferred, entry, name, f"change set {name}")
+        token = f"{name}-{uuid.uuid4()}"[:128]
+        cloudformation.execute_change_set(ChangeSetName=arn, ClientRequestToken=token)
         log(f"{stack.stack_name}: executing {arn}")
-        wait(cloudformation, stack.stack_name, log)
+        wait(cloudformation, stack.stack_name, token, log)
         executed += 1
         if stack.termination_protection:
             [live] = cloudformation.describe_stacks(StackName=stack.stack_name)["Stacks"]

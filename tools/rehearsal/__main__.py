@@ -621,6 +621,14 @@ def rehearse_delivery(r: Rehearsal, domain: Sequence[str]) -> None:
         runner.run(prod, arns["deploy-prod"], assembly, {"needs.prod-plan.outputs.plan-digest": outputs["plan-digest"]})
         check_memory(r, lambda_stack, equals=2048)
 
+        # Once more with nothing left to change: CloudFormation fails each change set as changing nothing,
+        # the CLI leaves it, the plan records "unchanged" and deletes it, and the execution runs none.
+        outputs = runner.run(plan, arns["plan-prod"], assembly, {"github.event.workflow_run.head_sha": "3" * 40})
+        statuses = {e["stack"]: e["status"] for e in pipeline.plan_of(assembly)["stacks"]}
+        if set(statuses.values()) != {"unchanged"}:
+            raise RehearsalError(f"a plan with nothing to change: {statuses}")
+        runner.run(prod, arns["deploy-prod"], assembly, {"needs.prod-plan.outputs.plan-digest": outputs["plan-digest"]})
+
         # The drift role reads configuration, never a secret.
         drift = pipeline.role_credentials(url, arns["drift"], "environment:drift")
         ssm = pipeline.client_as(url, drift, "ssm")

@@ -21,9 +21,10 @@ behaves, as its documentation states it:
 - `{{resolve:ssm-secure:NAME}}` and `{{resolve:ssm:NAME}}` are resolved from moto's SSM, and a
   change set (or stack) that names a missing parameter fails as CloudFormation fails:
   "Parameters: [ssm-secure:NAME] cannot be found.";
-- an update change set of the template and parameters the stack already has fails with
-  CloudFormation's "The submitted information didn't contain changes. …" (the CLI then says
-  "no changes" and deletes it; moto would list every resource as a change);
+- a stack's parameters are the ones its last executed change set was given (moto kept none), so
+  a change set of the template and parameters a stack already has fails with CloudFormation's
+  "The submitted information didn't contain changes. …", as moto means it to (the CLI then says
+  "no changes", and deletes it only when it executes: `--method=prepare-change-set` leaves it);
 - GetTemplate with a ChangeSetName answers that change set's template (the pipeline checks a change
   set against the approved template by it);
 - custom resources (`Custom::…`) complete at once without running their provider: there is
@@ -174,22 +175,7 @@ def _create_change_set(original: Any, self: Any, *args: Any, **kwargs: Any) -> t
     if missing and change_set.status != "FAILED":
         change_set.status, change_set.execution_status = "FAILED", "UNAVAILABLE"
         change_set.status_reason = f"Parameters: [{', '.join(missing)}] cannot be found."
-    elif _changes_nothing(change_set) and change_set.status != "FAILED":
-        change_set.status, change_set.execution_status = "FAILED", "UNAVAILABLE"
-        change_set.status_reason = NO_CHANGES
     return change_set_id, stack_id
-
-
-# What CloudFormation says of a change set that would change nothing (the CLI then reports "no changes").
-NO_CHANGES = "The submitted information didn't contain changes. Submit different information to create a change set."
-
-
-def _changes_nothing(change_set: Any) -> bool:
-    """An update change set of the template and parameters the stack already has (CloudFormation fails it)."""
-    stack = change_set.stack
-    if change_set.change_set_type != "UPDATE" or stack.status == "REVIEW_IN_PROGRESS":
-        return False
-    return bool(stack.has_template(_template_text(change_set.template)) and stack.has_parameters(change_set.parameters))
 
 
 def _refuse_unknown_imports(backend: Any, template: Any) -> None:
@@ -224,6 +210,7 @@ def _execute_change_set(original: Any, self: Any, change_set_name: str, stack_na
     # Fn::ImportValue resolves against the region's exports, as it does on CloudFormation.
     stack.resource_map.cross_stack_resources = self.exports
     original(self, change_set.change_set_id, stack_name)
+    stack.parameters = dict(change_set.parameters)
     stack._parse_template()
     stack.description = stack.template_dict.get("Description")
     stack.output_map = stack._create_output_map()
