@@ -1,13 +1,15 @@
-"""Prepare a protected environment's change sets for approval, then execute exactly those.
+"""Prepare an environment's change sets for approval, then execute exactly those.
 
-Usage (the deploy workflow's prod jobs; the rehearsal runs the same commands):
+Usage (the deploy workflow: dev plans and executes at once, prod executes after the approval; the
+rehearsal runs the same commands):
   python -m tools.ops.change_sets plan --app cdk.out --name deploy-SHA --out plan.json [--summary FILE]
   python -m tools.ops.change_sets execute --app cdk.out --plan plan.json --digest SHA256
 
 `plan` (the plan role) prepares a change set named NAME for each stack, in dependency order, with
 the pinned CDK CLI, and writes plan.json: per stack its change set's ARN, the SHA-256 of the
-template it was made from and its changes, or `unchanged`, or `after` when it uses an export an
-earlier stack's change set adds (CloudFormation cannot prepare it until that one has executed).
+template it was made from and its changes, or `unchanged` (the CLI leaves a change set that
+changes nothing, FAILED: it is deleted), or `after` when it uses an export an earlier stack's
+change set adds (CloudFormation cannot prepare it until that one has executed).
 The approver approves that plan: the listed change sets, and for an `after` stack the template.
 
 `execute` (the deploy role) refuses, before anything runs, a plan whose SHA-256 is not DIGEST (the
