@@ -119,6 +119,16 @@ def test_a_change_set_swapped_after_the_plan_is_refused(cloudformation: Any, tmp
     assert "Attacker" not in json.dumps(cloudformation.get_template(StackName="anigmaa-prod-data")["TemplateBody"])
 
 
+def test_a_swapped_change_set_stops_the_plan_before_any_stack_runs(cloudformation: Any, tmp_path: Path) -> None:
+    """The second stack's change set is swapped: the first, though intact, does not run either."""
+    assembly = _assembly(tmp_path / "cdk.out", _template("A", "A2"), _template("B", "B2"))
+    content = change_sets.plan(cloudformation, assembly, NAME, FakeCli(cloudformation))
+    cloudformation.delete_change_set(ChangeSetName=content["stacks"][1]["arn"])
+    with pytest.raises(change_sets.RefusedError, match=r"^anigmaa-prod-lambda: .* is gone"):
+        change_sets.execute(cloudformation, assembly, content, print)
+    assert "A2" not in json.dumps(cloudformation.get_template(StackName="anigmaa-prod-data")["TemplateBody"])
+
+
 def test_an_assembly_or_plan_other_than_the_approved_one_is_refused(cloudformation: Any, tmp_path: Path) -> None:
     assembly = _assembly(tmp_path / "cdk.out", _template("A", "A2"), _template("B"))
     content = change_sets.plan(cloudformation, assembly, NAME, FakeCli(cloudformation))

@@ -13,7 +13,8 @@ change set adds (CloudFormation cannot prepare it until that one has executed).
 The approver approves that plan: the listed change sets, and for an `after` stack the template.
 
 `execute` (the deploy role) refuses, before anything runs, a plan whose SHA-256 is not DIGEST (the
-plan job's output) or an assembly whose templates are not the planned ones. Then per stack in
+plan job's output), an assembly whose templates are not the planned ones, or a planned change set
+that is gone or differs. Then per stack in
 order: a planned change set is looked up by its ARN, which a delete-and-recreate under the same
 name changes, and must still be the plan's (name, stack, template, parameters) and executable;
 an `after` stack gets its change set now, from the approved template, checked the same way. Each
@@ -339,6 +340,13 @@ def execute(
     check_plan(content, stacks)
     by_name = {s.stack_name: s for s in stacks}
     name = content["name"]
+    # Every planned change set is checked before the first runs, so a swapped one stops the whole plan
+    # (and each is checked again just before it runs).
+    for entry in content["stacks"]:
+        if entry["status"] == "prepared":
+            change_set = describe(cloudformation, entry["arn"])
+            if change_set is None or change_set.get("ExecutionStatus") != "EXECUTE_COMPLETE":
+                verify(cloudformation, change_set, entry, name, entry["arn"])
     executed = 0
     for entry in content["stacks"]:
         stack = by_name[entry["stack"]]
