@@ -29,15 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from config import BACKEND_SECRET_NAMES, SECRET_NAMES
 from config.backend import LIVE_ALIAS
 from tools import ROOT
 from tools.ops.aws import load_environment
 from tools.ops.smoke import stack_outputs
-from tools.rehearsal import iam, pipeline
-from tools.rehearsal.server import ACCOUNT, FAKE_CREDENTIALS, REGION, SKIPPED, Emulator, emulator
+from tools.rehearsal import iam, pipeline, server
+from tools.rehearsal.server import ACCOUNT, REGION, SKIPPED, Emulator, emulator
 
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -70,12 +68,7 @@ class Rehearsal:
         return env
 
     def client(self, service: str) -> Any:
-        return boto3.session.Session(region_name=REGION).client(
-            service,
-            endpoint_url=self.emulator.url,
-            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        )
+        return server.client(self.emulator.url, service)
 
     # ------------------------------------------------------------------ commands
 
@@ -590,9 +583,7 @@ def rehearse_delivery(r: Rehearsal, domain: Sequence[str]) -> None:
         # A pull request's role cannot touch the deploy's change sets, nor execute any.
         admin = r.client("cloudformation")
         template = admin.get_template(StackName=lambda_stack, ChangeSetName=arn)["TemplateBody"]
-        review = pipeline.client_as(
-            url, pipeline.role_credentials(url, arns["review"], "pull_request"), "cloudformation"
-        )
+        review = server.client(url, "cloudformation", pipeline.role_credentials(url, arns["review"], "pull_request"))
         explicit = "with an explicit deny in an identity-based policy"
         for step, call in (
             ("refused: the review role executes a change set",
@@ -614,12 +605,12 @@ def rehearse_delivery(r: Rehearsal, domain: Sequence[str]) -> None:
         prod = pipeline.read_job("deploy.yml", "prod")
         runner.run(prod, arns["deploy-prod"], assembly, {"needs.prod-plan.outputs.plan-digest": outputs["plan-digest"]},
                    fails_with="is gone (deleted after the plan); nothing from here on was executed")  # fmt: skip
-        check_memory(r, lambda_stack, unchanged_from=2048)
+        check_memory(r, unchanged_from=2048)
 
         # The next run of the workflow: a plan, approved, executed exactly.
         outputs = runner.run(plan, arns["plan-prod"], assembly, {"github.event.workflow_run.head_sha": second})
         runner.run(prod, arns["deploy-prod"], assembly, {"needs.prod-plan.outputs.plan-digest": outputs["plan-digest"]})
-        check_memory(r, lambda_stack, equals=2048)
+        check_memory(r, equals=2048)
 
         # Once more with nothing left to change: CloudFormation fails each change set as changing nothing,
         # the CLI leaves it, the plan records "unchanged" and deletes it, and the execution runs none.
@@ -631,7 +622,7 @@ def rehearse_delivery(r: Rehearsal, domain: Sequence[str]) -> None:
 
         # The drift role reads configuration, never a secret.
         drift = pipeline.role_credentials(url, arns["drift"], "environment:drift")
-        ssm = pipeline.client_as(url, drift, "ssm")
+        ssm = server.client(url, "ssm", drift)
         secret = load_environment("prod", ROOT).secret_parameter_names["DB_PASSWORD"]
         read = lambda: ssm.get_parameter(Name=secret, WithDecryption=True)  # noqa: E731
         pipeline.expect_denied("refused: the drift role reads a SecureString's value", read, explicit, r.log)
@@ -645,9 +636,8 @@ def rehearse_delivery(r: Rehearsal, domain: Sequence[str]) -> None:
         r.log(f"delivery: evaluated on * (no resource model): {', '.join(sorted(record.unresolved))}")
 
 
-def check_memory(r: Rehearsal, stack: str, *, equals: int | None = None, unchanged_from: int | None = None) -> None:
+def check_memory(r: Rehearsal, *, equals: int | None = None, unchanged_from: int | None = None) -> None:
     """The live function's memory: what the executed change set set, or not the value a refused one carries."""
-    del stack
     function = r.client("lambda").get_function_configuration(
         FunctionName=load_environment("prod", ROOT).function.function_name
     )

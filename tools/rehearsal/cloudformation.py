@@ -34,6 +34,7 @@ behaves, as its documentation states it:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -54,15 +55,11 @@ class ChangeSetNotFoundError(CloudFormationError):
 
 
 _DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:(ssm|ssm-secure):([^}:]+)(?::(\d+))?\}\}")
-_installed = False
 
 
+@functools.cache
 def install() -> None:
     """Apply the patches (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
     backend = cfn_models.CloudFormationBackend
     response = responses.CloudFormationResponse
 

@@ -10,6 +10,7 @@ rehearses is who may ask, not whether a stack drifted.
 from __future__ import annotations
 
 import datetime
+import functools
 import uuid
 from typing import Any
 
@@ -19,15 +20,11 @@ from moto.core.responses import ActionResult
 
 # Detection id → the stack it was run on.
 _DETECTIONS: dict[str, str] = {}
-_installed = False
 
 
+@functools.cache
 def install() -> None:
     """Add the three calls to moto's CloudFormation (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
     response = responses.CloudFormationResponse
     response.detect_stack_drift = _detect_stack_drift  # type: ignore[attr-defined]
     response.describe_stack_drift_detection_status = _detection_status  # type: ignore[attr-defined]

@@ -99,6 +99,7 @@ from moto.ssm.models import ssm_backends
 from moto.sts.models import sts_backends
 from werkzeug.exceptions import HTTPException
 
+from tools.rehearsal import server
 from tools.rehearsal.server import FAKE_CREDENTIALS, REGION
 
 PARTITION = "aws"
@@ -185,16 +186,6 @@ def _unresolved(what: str) -> None:
 # Credentials for the rehearsal
 
 
-def _administrator_client(url: str, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name=REGION,
-        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
-
-
 def _environment(credentials: Mapping[str, Any]) -> dict[str, str]:
     return {
         "AWS_ACCESS_KEY_ID": str(credentials["AccessKeyId"]),
@@ -206,7 +197,7 @@ def _environment(credentials: Mapping[str, Any]) -> dict[str, str]:
 def assume(url: str, role_arn: str, session_name: str = "rehearsal") -> dict[str, str]:
     """The role's session credentials as environment variables, assumed by the administrator
     (whose calls are not evaluated, so the role's trust policy is not consulted)."""
-    answer = _administrator_client(url, "sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)
+    answer = server.client(url, "sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)
     return _environment(answer["Credentials"])
 
 
@@ -1236,15 +1227,9 @@ def _load_aws_managed(original: Callable[..., Any]) -> Callable[..., Any]:
     return attach
 
 
-_installed = False
-
-
+@functools.cache
 def install() -> None:
     """Put the hooks in place (idempotent); nothing is enforced until `enforce(True)` or `enforced()`."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
     # moto warns that these codes are not in some services' models; AWS answers them all the same.
     warnings.filterwarnings("ignore", message=r"Exception\(_ServiceError\)", category=UserWarning)
     ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _normal_action  # type: ignore[method-assign]

@@ -7,6 +7,7 @@ It models the answer's shape (Lambda API reference, GetAccountSettings): the reg
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -16,15 +17,11 @@ from moto.awslambda.utils import get_backend
 
 # Lambda's default concurrency quota per Region (Lambda quotas: "Concurrent executions", 1,000).
 CONCURRENT_EXECUTIONS = 1000
-_installed = False
 
 
+@functools.cache
 def install() -> None:
     """Route GET /2016-08-19/account-settings/ to an answer (idempotent; before the server starts)."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
     urls.url_paths[r"{0}/(?P<api_version>[^/]+)/account-settings/?$"] = LambdaResponse.dispatch
     LambdaResponse.get_account_settings = _get_account_settings  # type: ignore[attr-defined]
 

@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import yaml  # type: ignore[import-untyped]
 
 from tools import ROOT
 from tools.rehearsal import iam
-from tools.rehearsal.server import ACCOUNT, REGION
+from tools.rehearsal.server import ACCOUNT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 REPOSITORY = "anigmaa/anigmaa-infra"
@@ -133,17 +132,6 @@ def role_credentials(url: str, role_arn: str, claim: str) -> dict[str, str]:
     return iam.assume_with_web_identity(url, role_arn, claims(claim), session_name="GitHubActions")
 
 
-def client_as(url: str, credentials: Mapping[str, str], service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name=REGION,
-        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=credentials["AWS_SESSION_TOKEN"],
-    )
-
-
 def _workdir(parent: Path) -> Path:
     """A folder that looks like the checkout (links to its entries) so a step's files land outside it."""
     folder = Path(tempfile.mkdtemp(prefix="job-", dir=parent))
@@ -181,7 +169,7 @@ class JobRun:
         step_outputs: dict[str, dict[str, str]] = {}
         label = f"{job.workflow} {job.name} as {role_arn.rsplit('/', 1)[-1]}"
         for step in job.steps:
-            known = {**context, **{f"steps.{s}.outputs.{k}": v for s, o in step_outputs.items() for k, v in o.items()}}
+            known = {**context, **_outputs(step_outputs)}
             if step.condition and not _holds(step.condition, known, f"{label}: {step.name}"):
                 self.log(f"skip  {label}: {step.name} (its if: is false)")
                 continue
@@ -224,8 +212,14 @@ class JobRun:
             raise PipelineError(f"{label}: succeeded, but must fail with {fails_with!r}")
         for skipped in job.skipped:
             self.log(f"skip  {label}: {skipped}")
-        known = {f"steps.{s}.outputs.{k}": v for s, o in step_outputs.items() for k, v in o.items()}
-        return {name: substitute(value, known, f"{label} outputs") for name, value in job.outputs.items()}
+        return {
+            name: substitute(value, _outputs(step_outputs), f"{label} outputs") for name, value in job.outputs.items()
+        }
+
+
+def _outputs(step_outputs: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """The steps' outputs as their expressions name them (`steps.ID.outputs.KEY`)."""
+    return {f"steps.{step}.outputs.{key}": value for step, out in step_outputs.items() for key, value in out.items()}
 
 
 def _written(folder: Path) -> list[Path]:
@@ -264,6 +258,4 @@ def plan_of(assembly: Path) -> dict[str, Any]:
 
 def environment_without_credentials(environment: Mapping[str, str]) -> dict[str, str]:
     """The emulator's environment less the administrator's key: a job gets only its role's."""
-    return {k: v for k, v in environment.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")} | {
-        "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}"
-    }
+    return {k: v for k, v in environment.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}

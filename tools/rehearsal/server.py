@@ -13,8 +13,11 @@ import socket
 import threading
 import urllib.request
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+import boto3
 
 from tools.local.harness import free_port
 
@@ -24,6 +27,19 @@ FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "rehearsal-not-a-key",
     "AWS_SECRET_ACCESS_KEY": "rehearsal-not-a-secret",
 }
+
+
+def client(url: str, service: str, credentials: Mapping[str, str] = FAKE_CREDENTIALS) -> Any:
+    """A boto3 client of the emulator at ``url``, signing with ``credentials`` (environment-variable names:
+    the administrator's by default, or a role session's with its AWS_SESSION_TOKEN)."""
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=REGION,
+        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=credentials.get("AWS_SESSION_TOKEN"),
+    )
 
 
 class Tripwire:
