@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
@@ -24,6 +26,10 @@ const (
 	dbServerIdleTimeout = 5 * time.Minute
 	dbConnectTimeout    = 5 * time.Second
 	redisTimeout        = 2 * time.Second
+	// When a request's context ends mid-query, pgx asks PostgreSQL to cancel the query (a
+	// cancel request on a connection of its own) and waits this long for the server to
+	// confirm it; past that, the connection is closed.
+	dbCancelWait = time.Second
 )
 
 // connections are the backend's shared clients, one of each per process, created on first
@@ -108,6 +114,19 @@ func poolConfig(cfg settings, tokens database.TokenFunc) (*pgxpool.Config, error
 	config.ConnConfig.ConnectTimeout = dbConnectTimeout
 	config.ConnConfig.RuntimeParams["idle_session_timeout"] = strconv.FormatInt(dbServerIdleTimeout.Milliseconds(), 10)
 	config.ConnConfig.RuntimeParams["application_name"] = "anigmaa-backend"
+	// No statement outlives the request that runs it, nor a transaction the request left
+	// open: the server enforces the deadline even for a query run without the request's
+	// context, or whose cancel request never left a frozen Lambda environment.
+	deadline := strconv.FormatInt(cfg.requestDeadline.Milliseconds(), 10)
+	config.ConnConfig.RuntimeParams["statement_timeout"] = deadline
+	config.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = deadline
+	// When a context ends mid-query, pgx's default closes the connection (sending a cancel
+	// request on its way out), so each request that reaches its deadline costs a new
+	// connection: TLS, authentication, an IAM token. This one has PostgreSQL cancel the
+	// query and keeps the connection.
+	config.ConnConfig.BuildContextWatcherHandler = func(conn *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: conn, DeadlineDelay: dbCancelWait}
+	}
 	return config, nil
 }
 
@@ -118,7 +137,9 @@ func newRedis(cfg settings) *redis.Client {
 		DialTimeout:  redisTimeout,
 		ReadTimeout:  redisTimeout,
 		WriteTimeout: redisTimeout,
-		PoolSize:     cfg.dbMaxConns, // the same bound on concurrent work per process as the database's
+		// A call also ends at its context's deadline (the request's), when that comes first.
+		ContextTimeoutEnabled: true,
+		PoolSize:              cfg.dbMaxConns, // the same bound on concurrent work per process as the database's
 	}
 	if cfg.redisTLS {
 		options.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: cfg.redisHost}

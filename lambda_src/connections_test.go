@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // fakePostgres accepts connections on loopback, asks each for a cleartext password,
@@ -198,5 +200,35 @@ func TestDBSSLRootCertMayNameAPEMFileAsInLibpq(t *testing.T) {
 	cfg.dbSSLRootCert = t.TempDir() + "/missing.pem"
 	if _, err := poolConfig(cfg, nil); err == nil {
 		t.Fatal("a missing CA file was accepted")
+	}
+}
+
+func TestEveryStatementAndOpenTransactionEndsAtTheRequestDeadlineOnTheServer(t *testing.T) {
+	cfg, err := readSettings(mapEnv{"REQUEST_DEADLINE_MS": "1500"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	config, err := poolConfig(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := config.ConnConfig.RuntimeParams
+	if params["statement_timeout"] != "1500" || params["idle_in_transaction_session_timeout"] != "1500" {
+		t.Fatalf("runtime params = %v", params)
+	}
+	// A context that ends sends PostgreSQL a cancel request, and gives it dbCancelWait to answer.
+	handler := config.ConnConfig.BuildContextWatcherHandler(nil)
+	if watcher, ok := handler.(*pgconn.CancelRequestContextWatcherHandler); !ok || watcher.DeadlineDelay != dbCancelWait ||
+		watcher.CancelRequestDelay != 0 {
+		t.Fatalf("context watcher = %#v", handler)
+	}
+}
+
+func TestARedisCallEndsAtItsContextsDeadlineToo(t *testing.T) {
+	client := newRedis(settings{redisHost: "127.0.0.1", redisPort: "1", dbMaxConns: 2})
+	defer func() { _ = client.Close() }()
+	options := client.Options()
+	if !options.ContextTimeoutEnabled || options.ReadTimeout != redisTimeout || options.DialTimeout != redisTimeout {
+		t.Fatalf("options = %+v", options)
 	}
 }

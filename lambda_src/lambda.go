@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
 // maxResponseBytes is what Lambda returns from a synchronous invocation: 6 MB (6 MiB plus
@@ -41,14 +42,17 @@ type httpAPIHandler struct {
 // Invoke implements lambda.Handler: it marshals the response itself to keep it under
 // Lambda's limit.
 func (h httpAPIHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	response := h.serve(ctx, payload)
+	var event invocation
+	parseErr := json.Unmarshal(payload, &event)
+	id := lambdaRequestID(ctx, event)
+	response := h.serve(ctx, event, parseErr, id, len(payload))
 	document, err := json.Marshal(response)
 	if err != nil {
 		return nil, err
 	}
 	if len(document) > maxResponseBytes {
-		h.logger.Error("response too large for Lambda", "status", response.StatusCode, "bytes", len(document),
-			"limit_bytes", maxResponseBytes)
+		h.logger.Error("response too large for Lambda", "request_id", id, "status", response.StatusCode,
+			"bytes", len(document), "limit_bytes", maxResponseBytes)
 		return json.Marshal(errorResponse(http.StatusBadGateway, "response_too_large", fmt.Sprintf(
 			"the response is %d bytes as Lambda returns it; Lambda returns at most %d: page it, or hand out an S3 link",
 			len(document), maxResponseBytes)))
@@ -56,20 +60,19 @@ func (h httpAPIHandler) Invoke(ctx context.Context, payload []byte) ([]byte, err
 	return document, nil
 }
 
-// serve turns one event into one response; a request it cannot form is answered as the
-// HTTP server would answer it, never as a function error.
-func (h httpAPIHandler) serve(ctx context.Context, payload []byte) events.APIGatewayV2HTTPResponse {
-	var event invocation
-	if err := json.Unmarshal(payload, &event); err != nil || event.RequestContext.HTTP.Method == "" ||
-		(event.Version != "" && event.Version != "2.0") {
+// serve turns one event (parsed, or parseErr) into one response; a request it cannot form
+// is answered as the HTTP server would answer it, never as a function error.
+func (h httpAPIHandler) serve(ctx context.Context, event invocation, parseErr error, id string,
+	size int) events.APIGatewayV2HTTPResponse {
+	if parseErr != nil || event.RequestContext.HTTP.Method == "" || (event.Version != "" && event.Version != "2.0") {
 		// A REST API (1.0) event, an EventBridge event, a bare JSON value: nothing to route.
-		h.logger.Warn("event is not an HTTP API request", "bytes", len(payload))
+		h.logger.Warn("event is not an HTTP API request", "request_id", id, "bytes", size)
 		return errorResponse(http.StatusBadRequest, "not_an_http_api_request",
 			"this function serves API Gateway HTTP API (payload format 2.0) requests")
 	}
-	request, err := newRequest(ctx, event)
+	request, err := newRequest(withRequestIDValue(ctx, id), event)
 	if err != nil {
-		h.logger.Warn("bad request", "error", err.Error())
+		h.logger.Warn("bad request", "request_id", id, "error", err.Error())
 		// What net/http's server answers to a request line it cannot parse.
 		return events.APIGatewayV2HTTPResponse{
 			StatusCode: http.StatusBadRequest,
@@ -80,6 +83,18 @@ func (h httpAPIHandler) serve(ctx context.Context, payload []byte) events.APIGat
 	recorder := newBufferedResponse()
 	h.handler.ServeHTTP(recorder, request)
 	return recorder.result(request.Method == http.MethodHead)
+}
+
+// lambdaRequestID is the request's id: the HTTP API's (what its access log shows as
+// requestId), or else the invocation's.
+func lambdaRequestID(ctx context.Context, event invocation) string {
+	if event.RequestContext.RequestID != "" {
+		return event.RequestContext.RequestID
+	}
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		return lc.AwsRequestID
+	}
+	return ""
 }
 
 // newRequest forms the request the HTTP server would have read from the same call.
@@ -192,6 +207,14 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 
 // Flush has nothing to send early: Lambda returns the response whole.
 func (b *bufferedResponse) Flush() {}
+
+// reset discards what was written: nothing has left the process, so the frame can still
+// answer in the handler's place (see resettable).
+func (b *bufferedResponse) reset() bool {
+	b.header, b.status, b.wroteHeader = http.Header{}, http.StatusOK, false
+	b.body.Reset()
+	return true
+}
 
 // result is the response document, with what net/http's server would add: the sniffed
 // Content-Type of a body written without one, no body for HEAD or a bodiless status.

@@ -26,7 +26,7 @@ import (
 
 const (
 	secretsTimeout  = 5 * time.Second  // inside Lambda's 10 s init limit, so the error is logged before it
-	shutdownTimeout = 20 * time.Second // ECS waits 30 s after SIGTERM before SIGKILL
+	shutdownTimeout = 25 * time.Second // past a request's 23 s deadline; ECS waits 30 s after SIGTERM before SIGKILL
 )
 
 func main() {
@@ -68,9 +68,14 @@ func run() int {
 	})
 	conns := newConnections(cfg, database.SDKTokens(awsConfig))
 	checks := []check{postgresCheck(conns, cfg.dbPassword), redisCheck(conns), s3Check(cfg, s3Client)}
-	handler := newRouter(backend{conns: conns, checks: checks}, logger)
+	onLambda := os.Getenv("AWS_LAMBDA_RUNTIME_API") != ""
+	var function functionVersion // the per-version metrics are Lambda's alone
+	if onLambda {
+		function = lambdaFunction(osEnvironment{})
+	}
+	handler := newRouter(backend{conns: conns, checks: checks, deadline: cfg.requestDeadline, function: function}, logger)
 
-	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+	if onLambda {
 		logger.Info("starting", "mode", "lambda", "env", cfg.env, "secrets_from_ssm", fetched)
 		lambda.Start(httpAPIHandler{handler: handler, logger: logger})
 		return 0

@@ -125,7 +125,7 @@ func TestConcurrentReadinessCallersShareOneRunOfTheChecks(t *testing.T) {
 func TestTheRequestLogPassesFlushAndDeadlinesThroughAndLeavesTheQueryOut(t *testing.T) {
 	var logged strings.Builder
 	logger := slog.New(slog.NewJSONHandler(&logged, nil))
-	handler := withRequestLog(logger, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	handler := withRequestLog(logger, functionVersion{}, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		if _, ok := w.(http.Flusher); !ok {
 			t.Error("the writer is no longer an http.Flusher")
 		}
@@ -159,7 +159,7 @@ func TestTheRequestLogPassesFlushAndDeadlinesThroughAndLeavesTheQueryOut(t *test
 
 func TestAHandlerThatWritesNothingIsLoggedAs200(t *testing.T) {
 	var logged strings.Builder
-	handler := withRequestLog(slog.New(slog.NewJSONHandler(&logged, nil)), http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	handler := withRequestLog(slog.New(slog.NewJSONHandler(&logged, nil)), functionVersion{}, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	handler.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodDelete, "/items/1", nil))
 	if !strings.Contains(logged.String(), `"status":200`) {
 		t.Fatalf("log = %s", logged.String())

@@ -4,7 +4,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
+
+// defaultRequestDeadline is REQUEST_DEADLINE_MS when unset: the CDK app's 24 s function
+// timeout (the most the HTTP API's 30 s integration timeout leaves after a 6 s init) less
+// the second the frame keeps to answer in.
+const defaultRequestDeadline = 23 * time.Second
 
 // settings are the seed's environment variables, read once at start (after the secrets
 // have been loaded into the environment).
@@ -27,6 +33,9 @@ type settings struct {
 	allowedOrigins []string
 	s3PathStyle    bool
 	dbMaxConns     int
+	// How long a request may take before the frame answers 504 in its place; PostgreSQL's
+	// statement_timeout too.
+	requestDeadline time.Duration
 }
 
 func readSettings(env environment) (settings, error) {
@@ -61,6 +70,12 @@ func readSettings(env environment) (settings, error) {
 		return cfg, fmt.Errorf("DB_MAX_CONNS %q is not a whole number in 1..100", get("DB_MAX_CONNS", "2"))
 	}
 	cfg.dbMaxConns = maxConns
+	deadline := get("REQUEST_DEADLINE_MS", strconv.FormatInt(defaultRequestDeadline.Milliseconds(), 10))
+	deadlineMs, err := strconv.Atoi(deadline)
+	if err != nil || deadlineMs < 100 || deadlineMs > 900_000 {
+		return cfg, fmt.Errorf("REQUEST_DEADLINE_MS %q is not a whole number in 100..900000", deadline)
+	}
+	cfg.requestDeadline = time.Duration(deadlineMs) * time.Millisecond
 	if cfg.dbIAMAuth, err = iamAuth(env); err != nil {
 		return cfg, err
 	}

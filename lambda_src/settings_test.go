@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSettingsFollowTheSeedsVariables(t *testing.T) {
@@ -71,4 +72,22 @@ func TestTheSharedClientsAreCreatedOnFirstUseOnly(t *testing.T) {
 		t.Fatalf("idle_session_timeout = %q", got)
 	}
 	conns.Close()
+}
+
+func TestTheRequestDeadlineComesFromRequestDeadlineMs(t *testing.T) {
+	if cfg, err := readSettings(mapEnv{}); err != nil || cfg.requestDeadline != 23*time.Second {
+		t.Fatalf("default = %v, err = %v; want 23 s (a 24 s function timeout less 1 s)", cfg.requestDeadline, err)
+	}
+	for value, want := range map[string]time.Duration{"1500": 1500 * time.Millisecond, "100": 100 * time.Millisecond,
+		"900000": 15 * time.Minute} {
+		if cfg, err := readSettings(mapEnv{"REQUEST_DEADLINE_MS": value}); err != nil || cfg.requestDeadline != want {
+			t.Fatalf("REQUEST_DEADLINE_MS=%s: %v, err = %v", value, cfg.requestDeadline, err)
+		}
+	}
+	for _, bad := range []string{"99", "900001", "0", "-5", "1.5", "23s", "ten"} {
+		_, err := readSettings(mapEnv{"REQUEST_DEADLINE_MS": bad})
+		if err == nil || err.Error() != `REQUEST_DEADLINE_MS "`+bad+`" is not a whole number in 100..900000` {
+			t.Fatalf("REQUEST_DEADLINE_MS=%s: err = %v", bad, err)
+		}
+	}
 }

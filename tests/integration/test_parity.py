@@ -3,7 +3,9 @@ Emulator as API Gateway's HTTP API would deliver them (payload 2.0), and as an H
 (as on ECS). Both must give the same status, headers and body, within Lambda's limits.
 
 The binary is built with `-tags parity`, which adds the probe routes of
-lambda_src/parity_routes.go; PostgreSQL, Redis and SSM/S3 are real and on loopback.
+lambda_src/parity_routes.go; PostgreSQL, Redis and SSM/S3 are real and on loopback. Both
+modes run with a request deadline of DEADLINE_MS, so a handler that outlives it costs the
+suite 2.5 s rather than the deployed 23.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ import contextlib
 import hashlib
 import http.client
 import json
+import os
+import secrets
+import subprocess
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +44,9 @@ from tools.local.harness import (
 # Set by the transport, not the handler: API Gateway and net/http each add their own.
 TRANSPORT_HEADERS = frozenset({"date", "content-length", "connection", "transfer-encoding", "keep-alive"})
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded")
+# REQUEST_DEADLINE_MS of both binaries: above the 2 s /health/ready gives its checks, so that
+# readiness answers for itself (Redis down takes 0.9 s of retries) and never gets the frame's 504.
+DEADLINE_MS = 2500
 
 
 @dataclass(frozen=True)
@@ -64,9 +72,10 @@ class Answer:
         return json.loads(self.body)
 
 
-def http_api_event(call: Call, source_ip: str = "127.0.0.1") -> dict[str, Any]:
+def http_api_event(call: Call, source_ip: str = "127.0.0.1", request_id: str = "") -> dict[str, Any]:
     """The payload 2.0 event an HTTP API sends for ``call``: header names lower-cased and repeated ones
-    joined with commas, cookies in their own list, rawPath decoded, a binary body in base64."""
+    joined with commas, cookies in their own list, rawPath decoded, a binary body in base64, and the
+    API's id for the request (``request_id``, or a new one)."""
     path, _, query = call.target.partition("?")
     headers: dict[str, str] = {"host": "api.anigmaa.example", "x-forwarded-for": source_ip}
     cookies: list[str] = []
@@ -90,6 +99,7 @@ def http_api_event(call: Call, source_ip: str = "127.0.0.1") -> dict[str, Any]:
             "http": {"method": call.method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": source_ip},
             "domainName": "api.anigmaa.example",
             "stage": "$default",
+            "requestId": request_id or secrets.token_urlsafe(12),
         },
         "isBase64Encoded": False,
     }
@@ -142,8 +152,17 @@ class Modes:
     server: Server
     deps: Dependencies
 
-    def lambda_(self, call: Call) -> Answer:
-        return from_lambda(self.emulator.invoke(http_api_event(call)))
+    def lambda_(self, call: Call, request_id: str = "") -> Answer:
+        return from_lambda(self.emulator.invoke(http_api_event(call, request_id=request_id)))
+
+    def server_log(self) -> list[dict[str, Any]]:
+        """The server's JSON log lines."""
+        text = self.server.log.read_text(encoding="utf-8", errors="replace")
+        return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+    def starts(self) -> int:
+        """How many times the function has started (a panic that ended the runtime would add one)."""
+        return sum(1 for line in self.emulator.function_log() if line.get("msg") == "starting")
 
     def both(self, call: Call) -> tuple[Answer, Answer]:
         """The same call in both modes; the answers must match."""
@@ -162,12 +181,15 @@ def parity_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def modes(parity_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Modes]:
     folder = tmp_path_factory.mktemp("parity-run")
-    with (
-        dependencies(folder) as deps,
-        lambda_emulator(parity_binary, deps.environment, folder / "rie") as emulator,
-        http_server(parity_binary, deps.environment, folder / "server") as server,
-    ):
-        yield Modes(emulator, server, deps)
+    with dependencies(folder) as deps:
+        environment = {**deps.environment, "REQUEST_DEADLINE_MS": str(DEADLINE_MS)}
+        # Named as under Lambda, so the server's log shows that server mode never writes metrics.
+        server_environment = {**environment, "AWS_LAMBDA_FUNCTION_NAME": "parity", "AWS_LAMBDA_FUNCTION_VERSION": "7"}
+        with (
+            lambda_emulator(parity_binary, environment, folder / "rie") as emulator,
+            http_server(parity_binary, server_environment, folder / "server") as server,
+        ):
+            yield Modes(emulator, server, deps)
 
 
 def test_the_seed_payload_is_get_health(modes: Modes) -> None:
@@ -262,12 +284,12 @@ def test_over_six_megabytes_lambda_answers_502_and_keeps_its_runtime(modes: Mode
     call = Call("GET", "/probe/large?bytes=7000000")
     on_server = over_http(modes.server, call)
     assert (on_server.status, len(on_server.body)) == (200, 7_000_000)
-    starts = sum(1 for line in modes.emulator.function_log() if line.get("msg") == "starting")
+    starts = modes.starts()
     on_lambda = modes.lambda_(call)
     assert on_lambda.status == 502
     assert on_lambda.json()["error"] == "response_too_large"
     assert modes.lambda_(Call("GET", "/health")).status == 200
-    assert sum(1 for line in modes.emulator.function_log() if line.get("msg") == "starting") == starts
+    assert modes.starts() == starts
     # Just under the limit (4.5 MB of binary is 6 MB in base64) still arrives whole.
     fits = modes.lambda_(Call("GET", "/probe/large?bytes=4500000"))
     assert (fits.status, len(fits.body)) == (200, 4_500_000)
@@ -294,6 +316,186 @@ def test_an_invalid_base64_body_is_400_and_no_query_reaches_the_log(modes: Modes
     assert from_lambda(modes.emulator.invoke(event)).status == 400
     modes.lambda_(Call("GET", "/probe/echo/%zz?token=q-secret-2"))
     assert "q-secret" not in modes.emulator.log_text()
+
+
+def wait_for(check: Callable[[], Any], timeout: float, every: float = 0.05) -> Any:
+    """The first truthy result of ``check`` within ``timeout`` seconds, or its last result."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()) and time.monotonic() < deadline:
+        time.sleep(every)
+    return result
+
+
+Log = Callable[[], list[dict[str, Any]]]
+
+
+def logged(log: Log, msg: str, **fields: Any) -> list[dict[str, Any]]:
+    """The lines of ``log`` with ``msg`` and ``fields``, once there is one (or after 5 s, none)."""
+    found: list[dict[str, Any]] = wait_for(
+        lambda: [line for line in log() if line.get("msg") == msg and fields.items() <= line.items()], 5
+    )
+    return found
+
+
+def answer_in(modes: Modes, mode: str, call: Call, request_id: str = "") -> tuple[Answer, float]:
+    """The answer in ``mode`` ("lambda" or "server") and how long it took, in seconds. The id reaches
+    the server as the load balancer's X-Amzn-Trace-Id would."""
+    started = time.monotonic()
+    if mode == "lambda":
+        answer = modes.lambda_(call, request_id)
+    else:
+        trace = (("X-Amzn-Trace-Id", request_id),) if request_id else ()
+        answer = over_http(modes.server, Call(call.method, call.target, call.headers + trace, call.body))
+    return answer, time.monotonic() - started
+
+
+def test_a_panic_is_the_same_500_in_both_modes_and_the_process_serves_on(modes: Modes) -> None:
+    """aws-lambda-go would end the runtime on a panic (a 502, then a new init); net/http would drop the
+    connection. The frame answers 500 in both modes, logs the stack, and keeps its process."""
+    starts = modes.starts()
+    answer, _ = modes.both(Call("GET", "/probe/panic"))
+    assert (answer.status, answer.json()) == (
+        500,
+        {"error": "internal_error", "message": "the server failed to answer this request"},
+    )
+    assert (answer.headers["content-type"], answer.headers["cache-control"]) == ("application/json", "no-store")
+    modes.both(Call("GET", "/health"))
+    assert modes.starts() == starts
+    assert modes.server.process.poll() is None
+    for log in (modes.emulator.function_log, modes.server_log):
+        panics = logged(log, "handler panicked")
+        assert panics, "no panic line"
+        assert (panics[-1]["level"], panics[-1]["panic"]) == ("ERROR", "probe: the handler panicked")
+        assert "parity_routes.go" in panics[-1]["stack"]
+        assert panics[-1]["request_id"]
+
+
+def test_a_slow_handler_gets_the_frames_504_at_the_deadline_in_both_modes(modes: Modes) -> None:
+    """/probe/sleep ignores its context; at the deadline the frame answers for it."""
+    answers = {mode: answer_in(modes, mode, Call("GET", "/probe/sleep?ms=5000")) for mode in ("lambda", "server")}
+    assert answers["lambda"][0] == answers["server"][0]
+    answer = answers["lambda"][0]
+    assert (answer.status, answer.json()) == (
+        504,
+        {"error": "deadline_exceeded", "message": "the server did not answer within its request deadline"},
+    )
+    assert (answer.headers["content-type"], answer.headers["cache-control"]) == ("application/json", "no-store")
+    for mode, (_, elapsed) in answers.items():
+        assert DEADLINE_MS / 1000 <= elapsed < DEADLINE_MS / 1000 + 1, f"{mode}: answered after {elapsed:.2f} s"
+    fast, _ = modes.both(Call("GET", "/probe/sleep?ms=10"))
+    assert (fast.status, fast.json()) == (200, {"slept_ms": 10})
+
+
+@pytest.mark.parametrize(
+    ("target", "status"),
+    [
+        pytest.param("/probe/sleep?ms=5000&flushed=1", 504, id="deadline"),
+        pytest.param("/probe/panic?flushed=1", 500, id="panic"),
+    ],
+)
+def test_after_the_status_went_out_lambda_answers_anew_and_the_server_breaks_the_response(
+    modes: Modes, target: str, status: int
+) -> None:
+    """The row that cannot match: Lambda still holds the response, so the frame discards it and answers;
+    on the wire the status is gone, so the server aborts the response rather than end it as if whole."""
+    on_lambda = modes.lambda_(Call("GET", target))
+    assert (on_lambda.status, on_lambda.cookies) == (status, [])
+    assert b"part" not in on_lambda.body
+    with pytest.raises(http.client.IncompleteRead) as broken:
+        over_http(modes.server, Call("GET", target))
+    assert broken.value.partial == b'{"part":1}\n'
+
+
+def psql(deps: Dependencies, query: str) -> str:
+    """``query``'s result, unaligned, from the harness's PostgreSQL."""
+    result = subprocess.run(
+        ["psql", "-XAtq", "-h", "127.0.0.1", "-p", deps.environment["DB_PORT"], "-U", "postgres", "-d", "anigmaa",
+         "-c", query],
+        env={**os.environ, "PGPASSWORD": deps.secret_values["DB_PASSWORD"], "PGSSLMODE": "require",
+             "PGCONNECT_TIMEOUT": "5"},
+        capture_output=True, text=True, check=True, timeout=10,
+    )  # fmt: skip
+    return result.stdout.strip()
+
+
+def sleeping(deps: Dependencies) -> list[int]:
+    """The backends running a pg_sleep now (pg_stat_activity)."""
+    query = "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT pg_sleep(%'"
+    return [int(pid) for pid in psql(deps, query).split()]
+
+
+@pytest.mark.parametrize("mode", ["lambda", "server"])
+def test_at_the_deadline_postgresql_cancels_the_query_and_the_connection_stays(modes: Modes, mode: str) -> None:
+    """/probe/pg-sleep runs pg_sleep(30) with the request's context and statement_timeout off: only the
+    cancel request pgx sends when that context ends can stop it early. After the frame's 504, the session
+    that ran it is idle again (the query cancelled on the server, the pool's connection kept); pgx's
+    default would close the connection instead (the session would end), and the next request would pay
+    for a new one."""
+    assert wait_for(lambda: not sleeping(modes.deps), 5), "a pg_sleep from before is still running"
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(answer_in, modes, mode, Call("GET", "/probe/pg-sleep?s=30"))
+        running = wait_for(lambda: sleeping(modes.deps), DEADLINE_MS / 1000)
+        answer, _ = pending.result()
+    answered = time.monotonic()
+    assert len(running) == 1, f"the query was not seen running: {running}"
+    assert (answer.status, answer.json()["error"]) == (504, "deadline_exceeded")
+
+    def state() -> str:
+        return psql(modes.deps, f"SELECT coalesce(max(state), 'gone') FROM pg_stat_activity WHERE pid = {running[0]}")
+
+    left_active = wait_for(lambda: state() != "active", 5)
+    stopped_after = time.monotonic() - answered
+    assert left_active, "PostgreSQL still runs the query 5 s after the 504"
+    assert stopped_after < 2, f"PostgreSQL ran the query {stopped_after:.2f} s past the 504"
+    assert wait_for(lambda: state() == "idle", 2), f"the session is {state()}, not back in the pool"
+    print(f"{mode}: the query left 'active' {stopped_after * 1000:.0f} ms after the 504; the session is idle")
+
+
+@pytest.mark.parametrize("mode", ["lambda", "server"])
+def test_statement_timeout_ends_a_query_run_without_the_requests_context(modes: Modes, mode: str) -> None:
+    """/probe/pg-sleep-detached runs pg_sleep(30) with context.Background(): no cancel request ever comes,
+    and PostgreSQL ends it itself at statement_timeout (the request deadline) with SQLSTATE 57014. The
+    frame has answered 504 by then; the route logs the outcome."""
+    request_id = f"detached-{mode}-{secrets.token_hex(4)}"
+    answer, _ = answer_in(modes, mode, Call("GET", "/probe/pg-sleep-detached?s=30"), request_id)
+    assert answer.status == 504
+    ended = logged(modes.emulator.function_log if mode == "lambda" else modes.server_log, "probe query ended",
+                   request_id=request_id)  # fmt: skip
+    assert ended, "the query did not end within 5 s"
+    assert ended[0]["sqlstate"] == "57014"
+    assert DEADLINE_MS <= ended[0]["duration_ms"] < DEADLINE_MS + 1000
+    print(f"{mode}: statement_timeout ended the query after {ended[0]['duration_ms']} ms")
+
+
+def test_request_lines_carry_the_request_id_and_on_lambda_the_versions_metrics(modes: Modes) -> None:
+    """Lambda's request line names the HTTP API's request id and carries the per-version Requests and
+    ServerErrors in embedded metric format; the server's names the load balancer's trace id and carries no
+    metrics, although its environment names a function version too."""
+    ids = {"ok": f"api-{secrets.token_hex(4)}", "panic": f"api-{secrets.token_hex(4)}"}
+    answer_in(modes, "lambda", Call("GET", "/health"), ids["ok"])
+    answer_in(modes, "lambda", Call("GET", "/probe/panic"), ids["panic"])
+    trace = f"Root=1-{secrets.token_hex(4)}-{secrets.token_hex(12)}"
+    answer_in(modes, "server", Call("GET", "/health"), trace)
+
+    def request_line(log: Log, request_id: str) -> dict[str, Any]:
+        lines = logged(log, "request", request_id=request_id)
+        assert len(lines) == 1, lines
+        return lines[0]
+
+    directive = {
+        "Namespace": "anigmaa/backend",
+        "Dimensions": [["FunctionName", "Version"]],
+        "Metrics": [{"Name": "Requests", "Unit": "Count"}, {"Name": "ServerErrors", "Unit": "Count"}],
+    }
+    for key, server_errors in (("ok", 0), ("panic", 1)):
+        line = request_line(modes.emulator.function_log, ids[key])
+        assert line["_aws"]["CloudWatchMetrics"] == [directive]
+        assert abs(line["_aws"]["Timestamp"] - time.time() * 1000) < 60_000
+        # The emulator names the function as Lambda does (AWS_LAMBDA_FUNCTION_NAME, _VERSION).
+        assert (line["FunctionName"], line["Version"]) == ("test_function", "$LATEST")
+        assert (line["Requests"], line["ServerErrors"]) == (1, server_errors)
+    assert request_line(modes.server_log, trace)["status"] == 200
+    assert not [line for line in modes.server_log() if "_aws" in line or "Requests" in line]
 
 
 def test_readiness_says_redis_is_down_in_both_modes(modes: Modes) -> None:
