@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import copy
 import functools
 import importlib.util
 import io
@@ -41,6 +43,7 @@ hook = _load_hook()
 
 REGION = "ap-southeast-1"
 TARGET = "arn:aws:lambda:ap-southeast-1:123456789012:function:anigmaa-backend:7"
+BACKEND_TIMEOUT_S = 24  # prod's and dev's lambda_timeout
 EVENT = {"DeploymentId": "d-EXAMPLE111", "LifecycleEventHookExecutionId": "test-only-hook-execution-id"}
 NOW = 1767225600.0  # 2026-01-01T00:00:00Z
 SEED = {"path": "/health", "requestContext": {"http": {"method": "GET"}}}
@@ -74,6 +77,33 @@ HTTP_API_EVENT = {
     "isBase64Encoded": False,
 }
 HEALTHY = b'{"statusCode": 200, "headers": {"content-type": "application/json"}, "body": "{\\"status\\":\\"ok\\"}"}'
+READY_REPORT = {"status": "ready", "checks": {"postgres": {"status": "up", "latency_ms": 3}}}
+NOT_READY_REPORT = {"status": "not_ready", "checks": {"postgres": {"status": "down", "latency_ms": 2000}}}
+
+
+def api_event(method: str, path: str, query: str = "") -> dict[str, Any]:
+    """HTTP_API_EVENT for another request: the fields the HTTP API fills from the method and the target."""
+    event: dict[str, Any] = copy.deepcopy(HTTP_API_EVENT)
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["requestContext"]["http"]["method"] = method
+    event["rawQueryString"] = query
+    return event
+
+
+READY_EVENT = api_event("GET", "/health/ready")
+
+
+def response(status: int, body: Any = None, *, base64_body: bool = False) -> bytes:
+    """The frame's response document for ``status`` and a JSON ``body`` (none: no body, as for HEAD)."""
+    document: dict[str, Any] = {"statusCode": status, "headers": {"content-type": "application/json"}}
+    if body is not None:
+        text = json.dumps(body)
+        document["body"] = base64.b64encode(text.encode()).decode() if base64_body else text
+        document["isBase64Encoded"] = base64_body
+    return json.dumps(document).encode()
+
+
+READY = response(200, READY_REPORT)
 
 
 class JsonOf:
@@ -128,6 +158,12 @@ class Aws:
     def invoke_params(payload: Any) -> dict[str, Any]:
         return {"FunctionName": TARGET, "InvocationType": "RequestResponse", "Payload": JsonOf(payload)}
 
+    def expect_health(self) -> None:
+        """The three checks every release passes before its route checks."""
+        self.expect_invoke(SEED, HEALTHY)
+        self.expect_invoke(HTTP_API_EVENT, HEALTHY)
+        self.expect_invoke(READY_EVENT, READY)
+
     def expect_report(self, status: str) -> None:
         params = {
             "deploymentId": EVENT["DeploymentId"],
@@ -138,8 +174,19 @@ class Aws:
             "put_lifecycle_event_hook_execution_status", {"lifecycleEventHookExecutionId": "x"}, params
         )
 
-    def run(self, *, event: Any = EVENT, target: str | None = TARGET, remaining_ms: int = 60_000) -> str:
-        status: str = hook.run(event, target, remaining_ms, self.client_for, self.codedeploy, now=NOW)
+    def run(
+        self,
+        *,
+        event: Any = EVENT,
+        target: str | None = TARGET,
+        timeout: str | None = str(BACKEND_TIMEOUT_S),
+        checks: str | None = "[]",
+        remaining_ms: int = 120_000,
+    ) -> str:
+        """The hook, with each setting given (None: not in its environment)."""
+        settings = {"TARGET_FUNCTION_ARN": target, "BACKEND_TIMEOUT_SECONDS": timeout, "RELEASE_CHECKS": checks}
+        environment = {name: value for name, value in settings.items() if value is not None}
+        status: str = hook.run(event, environment, remaining_ms, self.client_for, self.codedeploy, now=NOW)
         return status
 
     def assert_consumed(self) -> None:
@@ -159,37 +206,53 @@ def log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
-def test_a_healthy_version_passes_both_checks_and_succeeded_is_reported(
+def test_a_healthy_and_ready_version_passes_the_three_health_checks_and_succeeded_is_reported(
     aws: Aws, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    aws.expect_invoke(SEED, HEALTHY)
-    aws.expect_invoke(HTTP_API_EVENT, HEALTHY)
+    aws.expect_health()
     aws.expect_report("Succeeded")
     assert aws.run() == "Succeeded"
     aws.assert_consumed()
-    # 60 s left: each wait is capped at the HTTP API's 30 s, well inside the time minus the reserve.
-    assert aws.read_timeouts == [hook.MAX_READ_TIMEOUT_S] * 2
+    # Each wait is the backend's timeout, the first (the new version's cold start) 6 s more: what a
+    # user's request may take, well inside the time left minus the reserve.
+    assert aws.read_timeouts == [BACKEND_TIMEOUT_S + hook.COLD_START_S, BACKEND_TIMEOUT_S, BACKEND_TIMEOUT_S]
     assert log_lines(capsys) == [
         {"deployment_id": "d-EXAMPLE111", "check": "seed payload", "passed": True, "reason": "statusCode 200"},
         {"deployment_id": "d-EXAMPLE111", "check": "HTTP API GET /health", "passed": True, "reason": "statusCode 200"},
+        {
+            "deployment_id": "d-EXAMPLE111",
+            "check": "HTTP API GET /health/ready",
+            "passed": True,
+            "reason": 'statusCode 200, body status "ready"',
+        },
         {"deployment_id": "d-EXAMPLE111", "outcome": "Succeeded", "target": TARGET},
     ]
 
 
+def test_the_cold_start_allowance_is_the_configurations() -> None:
+    """The hook's extra wait on its first invoke is the init budget the configuration gives a cold start."""
+    from config.limits import HTTP_API_MAX_TIMEOUT_SECONDS, LAMBDA_INIT_BUDGET_SECONDS, LAMBDA_MAX_TIMEOUT_SECONDS
+
+    assert hook.COLD_START_S == LAMBDA_INIT_BUDGET_SECONDS
+    assert hook.MAX_READ_TIMEOUT_S == HTTP_API_MAX_TIMEOUT_SECONDS
+    # The longest lambda_timeout with its cold start is still a wait the HTTP API makes.
+    assert LAMBDA_MAX_TIMEOUT_SECONDS + hook.COLD_START_S <= hook.MAX_READ_TIMEOUT_S
+
+
 def test_each_wait_leaves_the_reserve_for_the_report(aws: Aws) -> None:
-    aws.expect_invoke(SEED, HEALTHY)
-    aws.expect_invoke(HTTP_API_EVENT, HEALTHY)
+    aws.expect_health()
     aws.expect_report("Succeeded")
     assert aws.run(remaining_ms=20_000) == "Succeeded"
     budget = 20.0 - hook.REPORT_RESERVE_S - hook.CONNECT_TIMEOUT_S
     assert all(budget - 0.5 < timeout <= budget for timeout in aws.read_timeouts)
-    assert aws.read_timeouts[1] <= aws.read_timeouts[0]  # the second check waits only for what is left
+    # Each later check waits only for what is left.
+    assert aws.read_timeouts[2] <= aws.read_timeouts[1] <= aws.read_timeouts[0]
 
 
 @pytest.mark.parametrize(
     ("body", "function_error", "reason"),
     [
-        (b'{"statusCode": 503, "body": "{\\"status\\":\\"down\\"}"}', None, "statusCode 503"),
+        (b'{"statusCode": 503, "body": "{\\"status\\":\\"down\\"}"}', None, "statusCode 503, expected 200"),
         (
             b'{"errorMessage": "panic: nil map", "errorType": "Runtime.ExitError"}',
             "Unhandled",
@@ -197,11 +260,11 @@ def test_each_wait_leaves_the_reserve_for_the_report(aws: Aws) -> None:
         ),
         (b"<html>bad gateway</html>", None, "payload is not a JSON object"),
         (b'[{"statusCode": 200}]', None, "payload is not a JSON object"),
-        (b'{"statusCode": "200"}', None, "statusCode '200'"),  # a string is not the status the HTTP API needs
+        (b'{"statusCode": "200"}', None, "statusCode '200', expected 200"),  # a string is not a status
     ],
     ids=["status-503", "function-error", "not-json", "json-array", "string-status"],
 )
-def test_a_failing_first_check_reports_failed_and_the_second_is_not_run(
+def test_a_failing_first_check_reports_failed_and_no_other_is_run(
     aws: Aws, capsys: pytest.CaptureFixture[str], body: bytes, function_error: str | None, reason: str
 ) -> None:
     aws.expect_invoke(SEED, body, function_error)
@@ -224,6 +287,178 @@ def test_a_version_that_fails_only_the_real_http_api_event_reports_failed(
     assert aws.run() == "Failed"
     aws.assert_consumed()
     assert [line.get("passed") for line in log_lines(capsys)] == [True, False, None]
+
+
+def test_a_version_that_is_not_ready_reports_failed_and_no_later_check_runs(
+    aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """/health passes (the process serves), /health/ready answers 503: a dependency does not answer it."""
+    aws.expect_invoke(SEED, HEALTHY)
+    aws.expect_invoke(HTTP_API_EVENT, HEALTHY)
+    aws.expect_invoke(READY_EVENT, response(503, NOT_READY_REPORT))
+    aws.expect_report("Failed")
+    checks = json.dumps([{"method": "GET", "path": "/events?limit=1", "status": 200}])
+    assert aws.run(checks=checks) == "Failed"
+    aws.assert_consumed()
+    assert len(aws.read_timeouts) == 3  # the route check was never invoked
+    *_, ready, outcome = log_lines(capsys)
+    assert (ready["check"], ready["passed"]) == ("HTTP API GET /health/ready", False)
+    assert ready["reason"].startswith("statusCode 503, expected 200: ")
+    assert '\\"status\\": \\"not_ready\\"' in ready["reason"]
+    assert outcome["outcome"] == "Failed"
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (response(200, {"status": "ok"}), "body status 'ok', not \"ready\""),
+        (response(200, {"status": "not_ready", "checks": {}}), "body status 'not_ready', not \"ready\""),
+        (response(200, {"checks": {}}), 'body status None, not "ready"'),
+        (response(200, ["ready"]), "body is not a JSON object"),
+        (response(200), "body is not a JSON object"),  # no body at all
+        (b'{"statusCode": 200, "body": "ready"}', "body is not a JSON object"),
+        (b'{"statusCode": 200, "body": "%%%", "isBase64Encoded": true}', "body is not a JSON object"),
+    ],
+    ids=["status-ok", "status-not-ready", "no-status", "json-array", "no-body", "not-json", "bad-base64"],
+)
+def test_a_200_from_health_ready_without_a_ready_body_reports_failed(
+    aws: Aws, capsys: pytest.CaptureFixture[str], answer: bytes, reason: str
+) -> None:
+    aws.expect_invoke(SEED, HEALTHY)
+    aws.expect_invoke(HTTP_API_EVENT, HEALTHY)
+    aws.expect_invoke(READY_EVENT, answer)
+    aws.expect_report("Failed")
+    assert aws.run() == "Failed"
+    aws.assert_consumed()
+    ready = log_lines(capsys)[2]
+    assert (ready["check"], ready["passed"]) == ("HTTP API GET /health/ready", False)
+    assert ready["reason"].startswith(reason)
+
+
+def test_a_ready_body_the_frame_sent_as_base64_passes(aws: Aws) -> None:
+    aws.expect_invoke(SEED, HEALTHY)
+    aws.expect_invoke(HTTP_API_EVENT, HEALTHY)
+    aws.expect_invoke(READY_EVENT, response(200, READY_REPORT, base64_body=True))
+    aws.expect_report("Succeeded")
+    assert aws.run() == "Succeeded"
+    aws.assert_consumed()
+
+
+# Read-only requests as lambda_release_checks gives them, with the HTTP API events they become.
+ROUTE_CHECKS = [
+    {"method": "GET", "path": "/events?limit=1&sort=-date", "status": 200},
+    {"method": "HEAD", "path": "/events", "status": 200},
+    {"method": "GET", "path": "/admin/users", "status": 401},  # a status other than 200 is what it says
+    {"method": "GET", "path": "/tags/caf%C3%A9", "status": 200},  # the HTTP API decodes the path
+]
+ROUTE_EVENTS = [
+    api_event("GET", "/events", "limit=1&sort=-date"),
+    api_event("HEAD", "/events"),
+    api_event("GET", "/admin/users"),
+    api_event("GET", "/tags/café"),
+]
+
+
+def test_every_route_check_passes_in_order_and_succeeded_is_reported(
+    aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aws.expect_health()
+    aws.expect_invoke(ROUTE_EVENTS[0], response(200, {"events": []}))
+    aws.expect_invoke(ROUTE_EVENTS[1], response(200))  # HEAD: no body, and none is read
+    aws.expect_invoke(ROUTE_EVENTS[2], response(401, {"error": "unauthorized"}))
+    aws.expect_invoke(ROUTE_EVENTS[3], response(200, {"tag": "café"}))
+    aws.expect_report("Succeeded")
+    assert aws.run(checks=json.dumps(ROUTE_CHECKS)) == "Succeeded"
+    aws.assert_consumed()
+    # Each route check waits the backend's timeout, as a user's request would.
+    assert aws.read_timeouts[3:] == [BACKEND_TIMEOUT_S] * 4
+    lines = log_lines(capsys)
+    assert [(line.get("check"), line.get("passed"), line.get("reason")) for line in lines[3:]] == [
+        ("HTTP API GET /events?limit=1&sort=-date", True, "statusCode 200"),
+        ("HTTP API HEAD /events", True, "statusCode 200"),
+        ("HTTP API GET /admin/users", True, "statusCode 401"),
+        ("HTTP API GET /tags/caf%C3%A9", True, "statusCode 200"),
+        (None, None, None),
+    ]
+    assert lines[-1]["outcome"] == "Succeeded"
+
+
+def test_a_head_check_passes_on_its_status_alone(aws: Aws) -> None:
+    aws.expect_health()
+    aws.expect_invoke(api_event("HEAD", "/events"), b'{"statusCode": 200, "headers": {"content-length": "0"}}')
+    aws.expect_report("Succeeded")
+    assert aws.run(checks=json.dumps([ROUTE_CHECKS[1]])) == "Succeeded"
+    aws.assert_consumed()
+
+
+def test_a_route_check_with_the_wrong_status_reports_failed_and_stops(
+    aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aws.expect_health()
+    aws.expect_invoke(ROUTE_EVENTS[0], response(404, {"error": "not_found"}))
+    aws.expect_report("Failed")
+    assert aws.run(checks=json.dumps(ROUTE_CHECKS)) == "Failed"
+    aws.assert_consumed()
+    assert len(aws.read_timeouts) == 4  # the three health checks and the first route check, no more
+    *_, route, outcome = log_lines(capsys)
+    assert (route["check"], route["passed"]) == ("HTTP API GET /events?limit=1&sort=-date", False)
+    assert route["reason"].startswith("statusCode 404, expected 200: ")
+    assert outcome["outcome"] == "Failed"
+
+
+def test_a_route_check_answered_by_the_frames_deadline_reports_failed(aws: Aws) -> None:
+    """The frame answers 504 itself at the request's deadline: a slow route fails the release."""
+    aws.expect_health()
+    aws.expect_invoke(ROUTE_EVENTS[0], response(504, {"error": "deadline_exceeded"}))
+    aws.expect_report("Failed")
+    assert aws.run(checks=json.dumps(ROUTE_CHECKS[:1])) == "Failed"
+    aws.assert_consumed()
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "reason"),
+    [
+        ("RELEASE_CHECKS", None, "not set"),
+        ("RELEASE_CHECKS", "", "not JSON"),
+        ("RELEASE_CHECKS", "GET /events 200", "not JSON"),
+        ("RELEASE_CHECKS", '{"method": "GET", "path": "/events", "status": 200}', "not a JSON list"),
+        ("RELEASE_CHECKS", '["GET /events 200"]', "[0] is not"),
+        ("RELEASE_CHECKS", '[{"method": "POST", "path": "/events", "status": 201}]', "[0] is not"),
+        ("RELEASE_CHECKS", '[{"method": "get", "path": "/events", "status": 200}]', "[0] is not"),
+        ("RELEASE_CHECKS", '[{"method": "GET", "path": "events", "status": 200}]', "[0] is not"),
+        ("RELEASE_CHECKS", '[{"method": "GET", "path": "/a b", "status": 200}]', "[0] is not"),
+        ("RELEASE_CHECKS", '[{"method": "GET", "path": "/events#top", "status": 200}]', "[0] is not"),
+        ("RELEASE_CHECKS", '[{"method": "GET", "path": "/events", "status": "200"}]', "[0] is not"),
+        ("RELEASE_CHECKS", '[{"method": "GET", "path": "/events", "status": 200.0}]', "[0] is not"),
+        ("RELEASE_CHECKS", '[{"method": "GET", "path": "/events", "status": true}]', "[0] is not"),
+        ("RELEASE_CHECKS", '[{"method": "GET", "path": "/events", "status": 700}]', "[0] is not"),
+        ("RELEASE_CHECKS", '[{"method": "GET", "path": "/events"}]', "[0] is not"),
+        ("RELEASE_CHECKS", '[{"method": "GET", "path": "/e", "status": 200, "body": "x"}]', "[0] is not"),
+        ("RELEASE_CHECKS", '[{"method": "GET", "path": "/e", "status": 200}, null]', "[1] is not"),
+        ("BACKEND_TIMEOUT_SECONDS", None, "not set"),
+        ("BACKEND_TIMEOUT_SECONDS", "", "not set"),
+        ("BACKEND_TIMEOUT_SECONDS", "0", "not whole seconds in 1..30"),
+        ("BACKEND_TIMEOUT_SECONDS", "31", "not whole seconds in 1..30"),
+        ("BACKEND_TIMEOUT_SECONDS", "900", "not whole seconds in 1..30"),
+        ("BACKEND_TIMEOUT_SECONDS", "24.5", "not whole seconds in 1..30"),
+        ("BACKEND_TIMEOUT_SECONDS", " 24", "not whole seconds in 1..30"),
+        ("BACKEND_TIMEOUT_SECONDS", "twenty", "not whole seconds in 1..30"),
+    ],
+)
+def test_a_missing_or_malformed_setting_reports_failed_without_invoking(
+    aws: Aws, capsys: pytest.CaptureFixture[str], setting: str, value: str | None, reason: str
+) -> None:
+    aws.expect_report("Failed")
+    if setting == "RELEASE_CHECKS":
+        assert aws.run(checks=value) == "Failed"
+    else:
+        assert aws.run(timeout=value) == "Failed"
+    aws.assert_consumed()
+    assert aws.read_timeouts == []  # a setting that cannot be read stops the hook before any invoke
+    check, outcome = log_lines(capsys)
+    assert (check["check"], check["passed"]) == (setting, False)
+    assert check["reason"].startswith(reason)
+    assert outcome["outcome"] == "Failed"
 
 
 def test_an_invoke_error_reports_failed(aws: Aws, capsys: pytest.CaptureFixture[str]) -> None:
@@ -298,20 +533,24 @@ class _Context:
         return 60_000
 
 
-def test_the_handler_reads_the_target_from_the_environment(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_handler_reads_its_settings_from_the_environment(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(hook, "make_codedeploy_client", lambda: aws.codedeploy)
     monkeypatch.setattr(hook, "make_lambda_client", aws.client_for)
     monkeypatch.setenv("TARGET_FUNCTION_ARN", TARGET)
+    monkeypatch.setenv("BACKEND_TIMEOUT_SECONDS", "10")
+    monkeypatch.setenv("RELEASE_CHECKS", json.dumps([ROUTE_CHECKS[1]]))
     aws.expect_invoke(SEED, HEALTHY)
-    # The HTTP API event carries the time of the call: only its shape is pinned elsewhere.
-    aws.lambdas.add_response(
-        "invoke",
-        {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(HEALTHY), len(HEALTHY))},
-        {"FunctionName": TARGET, "InvocationType": "RequestResponse", "Payload": ANY},
-    )
+    # The HTTP API events carry the time of the call: only their shape is pinned elsewhere.
+    for answer in (HEALTHY, READY, response(200)):
+        aws.lambdas.add_response(
+            "invoke",
+            {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(answer), len(answer))},
+            {"FunctionName": TARGET, "InvocationType": "RequestResponse", "Payload": ANY},
+        )
     aws.expect_report("Succeeded")
     assert hook.handler(EVENT, _Context()) == {"status": "Succeeded"}
     aws.assert_consumed()
+    assert aws.read_timeouts == [10 + hook.COLD_START_S, 10, 10, 10]  # its timeout, and the route check ran
 
 
 def test_the_handler_without_the_target_in_its_environment_reports_failed(
@@ -346,8 +585,7 @@ def test_an_event_without_the_ids_raises_and_reports_nothing(aws: Aws, event: An
 
 
 def test_a_failed_report_raises(aws: Aws) -> None:
-    aws.expect_invoke(SEED, HEALTHY)
-    aws.expect_invoke(HTTP_API_EVENT, HEALTHY)
+    aws.expect_health()
     aws.deployments.add_client_error(
         "put_lifecycle_event_hook_execution_status",
         service_error_code="LifecycleEventAlreadyCompletedException",
@@ -375,7 +613,7 @@ def test_log_lines_are_json_and_hold_no_more_than_an_excerpt_of_the_body(
     lines = [json.loads(line) for line in out.splitlines()]
     assert len(lines) == 2
     assert lines[0]["reason"].endswith("…")
-    assert len(lines[0]["reason"]) < hook.LOG_EXCERPT_CHARS + 30
+    assert len(lines[0]["reason"]) < hook.LOG_EXCERPT_CHARS + 40  # a short prefix and the excerpt
     assert secret not in out
     assert "test-only-db-password-0000" not in out
 
@@ -425,9 +663,10 @@ def test_a_version_that_does_not_answer_in_time_reports_failed_before_the_deadli
     read_timeout_s = hook.MIN_READ_TIMEOUT_S + 0.3
     aws.expect_report("Failed")
     started = time.monotonic()
+    environment = {"TARGET_FUNCTION_ARN": TARGET, "BACKEND_TIMEOUT_SECONDS": "24", "RELEASE_CHECKS": "[]"}
     status = hook.run(
         EVENT,
-        TARGET,
+        environment,
         int((minimum_s + 0.3) * 1000),
         functools.partial(hook.make_lambda_client, endpoint_url=slow_lambda),
         aws.codedeploy,

@@ -4,13 +4,15 @@ rolled back on the new version's alarms."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 
 from config import ConfigError
-from tests.conftest import Synth
+from tests.conftest import Synth, kept_log_group_name
 from tests.test_config import load
+from tests.test_pre_traffic_hook import hook
 
 
 def _resources(synth: Synth, kind: str) -> dict[str, dict[str, Any]]:
@@ -53,6 +55,20 @@ def test_a_code_or_configuration_change_publishes_a_new_version(prod: Synth, cus
     assert _one(prod, "AWS::Lambda::Version")[0] != _one(custom, "AWS::Lambda::Version")[0]
 
 
+def test_every_published_version_is_kept_under_the_ids_it_had(prod: Synth, custom: Synth) -> None:
+    """CloudFormation's clean-up after a release drops the previous version from the stack and leaves it
+    in Lambda, so the alias can go back to it; the version's and the alias's logical IDs stay as before."""
+    for synth in (prod, custom):
+        version_id, version = _one(synth, "AWS::Lambda::Version")
+        assert (version["DeletionPolicy"], version["UpdateReplacePolicy"]) == ("Retain", "Retain")
+        assert re.fullmatch(r"BackendFunctionCurrentVersionED2F204F[0-9a-f]{32}", version_id)
+        assert _one(synth, "AWS::Lambda::Alias")[0] == "LiveAlias07E54589"
+        # Nothing else of the function's is retained: deleting the stack deletes it, and its versions with it.
+        for resource in _resources(synth, "AWS::Lambda::Function").values():
+            assert "DeletionPolicy" not in resource
+        assert "DeletionPolicy" not in _one(synth, "AWS::Lambda::Alias")[1]
+
+
 def test_codedeploy_moves_the_alias_with_the_environments_deployment(prod: Synth, dev: Synth) -> None:
     for synth, config in ((prod, "CodeDeployDefault.LambdaCanary10Percent5Minutes"), (dev, "AllAtOnce")):
         application_id, application = _one(synth, "AWS::CodeDeploy::Application")
@@ -89,8 +105,9 @@ def test_the_deployment_rolls_back_on_the_new_versions_alarms(prod: Synth) -> No
     _, group = _one(prod, "AWS::CodeDeploy::DeploymentGroup")
     alarms = _resources(prod, "AWS::CloudWatch::Alarm")
     watched = [alarm["Name"]["Ref"] for alarm in group["Properties"]["AlarmConfiguration"]["Alarms"]]
+    # Each named for the version it judges: the API-wide 5XX rate no longer holds a release back.
     assert sorted(json.dumps(alarms[a]["Properties"]["AlarmName"]) for a in watched) == [
-        '"anigmaa-prod-release-5xx-rate"',
+        '{"Fn::Join": ["", ["anigmaa-prod-release-5xx-rate-v", {"Fn::GetAtt": ["' + version_id + '", "Version"]}]]}',
         '{"Fn::Join": ["", ["anigmaa-prod-release-duration-p99-v", {"Fn::GetAtt": ["'
         + version_id
         + '", "Version"]}]]}',
@@ -118,10 +135,8 @@ def test_the_hook_may_invoke_the_new_version_and_report_to_its_group_only(prod: 
     group_id, _ = _one(prod, "AWS::CodeDeploy::DeploymentGroup")
     hook_id, hook = _hook(prod)
     properties = hook["Properties"]
-    assert properties["Environment"]["Variables"] == {"TARGET_FUNCTION_ARN": {"Ref": version_id}}
+    assert properties["Environment"]["Variables"]["TARGET_FUNCTION_ARN"] == {"Ref": version_id}
     assert (properties["Runtime"], properties["Handler"]) == ("python3.14", "pre_traffic.handler")
-    # Two backend invocations at its 30 s timeout with their connections, and the report.
-    assert properties["Timeout"] == 2 * (30 + 2) + 10
     assert "VpcConfig" not in properties  # it calls AWS APIs only
     role = properties["Role"]["Fn::GetAtt"][0]
     [policy] = [
@@ -139,9 +154,41 @@ def test_the_hook_may_invoke_the_new_version_and_report_to_its_group_only(prod: 
     assert {"Ref": group_id} in statements[2]["Resource"]["Fn::Join"][1]
     # Its log group exists before it runs, with the environment's retention.
     prod.templates["compute"].has_resource_properties(
-        "AWS::Logs::LogGroup", {"LogGroupName": "/aws/lambda/anigmaa-prod-pre-traffic", "RetentionInDays": 90}
+        "AWS::Logs::LogGroup",
+        {"LogGroupName": kept_log_group_name("/aws/lambda/anigmaa-prod-pre-traffic"), "RetentionInDays": 90},
     )
     assert hook_id in json.dumps(_one(prod, "AWS::Lambda::Alias")[1]["UpdatePolicy"])
+
+
+def test_the_hook_knows_the_backends_timeout_and_waits_for_every_check(prod: Synth, dev: Synth) -> None:
+    """Without release checks: the seed's /health, the HTTP API's /health and /health/ready."""
+    for synth in (prod, dev):
+        assert synth.config.function.timeout_seconds == 24
+        properties = _hook(synth)[1]["Properties"]
+        variables = properties["Environment"]["Variables"]
+        assert (variables["BACKEND_TIMEOUT_SECONDS"], variables["RELEASE_CHECKS"]) == ("24", "[]")
+        # Three invocations at the backend's 24 s with their 2 s connections, one 6 s cold start, the report.
+        assert properties["Timeout"] == 3 * (24 + 2) + 6 + 10 == 94
+
+
+def test_the_hook_is_given_the_release_checks_and_time_for_each(custom: Synth) -> None:
+    """prod-custom: lambda_timeout 20, lambda_release_checks "GET /events?limit=1 200,HEAD /health 200"."""
+    properties = _hook(custom)[1]["Properties"]
+    variables = properties["Environment"]["Variables"]
+    assert variables["BACKEND_TIMEOUT_SECONDS"] == "20"
+    assert json.loads(variables["RELEASE_CHECKS"]) == [
+        {"method": "GET", "path": "/events?limit=1", "status": 200},
+        {"method": "HEAD", "path": "/health", "status": 200},
+    ]
+    # The hook reads what the construct wrote (its own parser, the one that fails the release otherwise).
+    assert hook.read_route_checks(variables["RELEASE_CHECKS"]) == [
+        ("GET", "/events?limit=1", 200),
+        ("HEAD", "/health", 200),
+    ]
+    assert hook.read_backend_timeout(variables["BACKEND_TIMEOUT_SECONDS"]) == 20
+    # Five invocations (three health checks, two release checks) at 20 s with their connections,
+    # one cold start, the report.
+    assert properties["Timeout"] == (3 + 2) * (20 + 2) + 6 + 10 == 126
 
 
 def test_the_hook_ships_its_source_and_nothing_else(prod: Synth) -> None:
