@@ -115,6 +115,7 @@ def build_stacks(app: App, config: AppConfig) -> AppStacks:
             "Edge",
             config=config,
             targets=targets,
+            data=data.outputs,
             env=_environment(config),
             availability_zones=config.network.availability_zones,
             stack_name=config.stack_name("edge"),
@@ -150,8 +151,8 @@ def _note_the_other_compute_stack(compute: Stack, config: AppConfig) -> None:
 
 
 def _warn_of_any_origin(compute: Stack, config: AppConfig) -> None:
-    """allowed_origins=* stays possible, but never silent where the stacks are protected (prod)."""
-    if "*" not in config.api.allowed_origins or not config.termination_protection:
+    """allowed_origins=* stays possible, but never silent in prod (whatever termination_protection says)."""
+    if "*" not in config.api.allowed_origins or not config.is_prod:
         return
     Annotations.of(compute).add_warning_v2(
         "anigmaa:cors-any-origin",

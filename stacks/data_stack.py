@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import Annotations, Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rds as rds
 
 from config import DB_APP_USER, DB_MASTER_USER, DB_NAME, DB_PORT, REDIS_PORT, AppConfig
+from config.limits import DB_CLASS_MEMORY_GIB
 from constructs import Construct
 from constructs.assets_bucket import AccessLogsBucket, AssetsBucket
 from constructs.database_role import DatabaseRole, provider_code, provider_digest
 from constructs.findings import accept
-from constructs.monitoring import AlarmTopic, DataAlarms
+from constructs.monitoring import AlarmTopic, DataAlarms, import_topics
 from constructs.postgres_database import PostgresDatabase
 from constructs.redis_cache import RedisCache
 from constructs.secret_parameters import SecretParameters
@@ -62,6 +63,8 @@ class DataStack(ConfiguredZonesStack):
             max_allocated_storage_gb=db.max_allocated_storage_gb,
             multi_az=db.multi_az,
             backup_retention=Duration.days(db.backup_retention_days),
+            backup_window=db.backup_window,
+            maintenance_window=db.maintenance_window,
             deletion_protection=db.deletion_protection,
             database_name=DB_NAME,
             master_username=DB_MASTER_USER,
@@ -96,6 +99,8 @@ class DataStack(ConfiguredZonesStack):
             engine_version=cache_settings.engine_version,
             nodes=cache_settings.nodes,
             snapshot_retention_days=cache_settings.snapshot_retention_days,
+            snapshot_window=cache_settings.snapshot_window,
+            maintenance_window=cache_settings.maintenance_window,
             auth_token=secrets.secure_value("REDIS_PASSWORD"),
             port=REDIS_PORT,
             description=f"anigmaa {config.env} Redis",
@@ -107,7 +112,12 @@ class DataStack(ConfiguredZonesStack):
 
         prefix = config.names.prefix
         topic = AlarmTopic(
-            self, "Alarms", topic_name=config.names.alarm_topic, email=config.alarm_email, alarm_name_prefix=prefix
+            self,
+            "Alarms",
+            topic_name=config.names.alarm_topic,
+            email=config.alarms.email,
+            https_parameter=config.alarms.https_parameter,
+            alarm_name_prefix=prefix,
         )
         data_alarms = DataAlarms(
             self,
@@ -116,9 +126,17 @@ class DataStack(ConfiguredZonesStack):
             topic=topic.topic,
             database=database.instance,
             max_connections=db.max_connections,
+            memory_gib=DB_CLASS_MEMORY_GIB.get(db.instance_class),
             cache=cache.replication_group,
             cache_nodes=cache_settings.nodes,
+            also_notify=import_topics(self, config.alarms.topic_arns),
         )
+        if config.is_prod and not config.alarms.has_destination and not config.alarms.to_no_one:
+            Annotations.of(self).add_warning_v2(
+                "anigmaa:alarms-reach-no-one",
+                f"env={config.env}: the alarms notify a topic no one is subscribed to; set alarm_email, "
+                "alarm_https_parameter or alarm_topic_arns, or alarms_to_no_one=true to accept it",
+            )
 
         # What the configuration turns off outside prod, and why that is accepted there.
         cheaper = f"off by configuration in env={config.env} to halve its cost; prod keeps it on"

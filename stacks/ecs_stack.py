@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import jsii
-from aws_cdk import Annotations, Aws, CfnOutput
+from aws_cdk import Annotations, Aws, CfnOutput, Duration
 from aws_cdk import aws_route53_targets as targets
 
 from config import APP_PORT, ECS_DB_MAX_CONNS, ECS_DEPLOY_MAX_PERCENT, AppConfig
 from constructs.assets_bucket import ALB_LOG_PREFIX, grant_object_read_write
 from constructs.database_role import grant_connect
 from constructs.fargate_service import FargateBackendService, backend_image
-from constructs.monitoring import ServiceAlarms
+from constructs.monitoring import ServiceAlarms, import_topics
+from constructs.probe import Probe
 from constructs.secret_parameters import ecs_secrets
 from stacks import LAMBDA_SOURCE_DIR
 from stacks.backend_environment import backend_environment
@@ -71,7 +72,21 @@ class EcsStack(ComputeStack):
             topic=data.alarm_topic,
             ingress=ingress,
             service=backend.service,
+            also_notify=import_topics(self, config.alarms.topic_arns),
         )
+        dns_name = ingress.load_balancer.load_balancer_dns_name
+        # With a domain the edge stack probes it, whichever path serves it; without, the load balancer's address.
+        if config.alarms.probe_interval_minutes and config.api.domain is None:
+            probe = Probe(
+                self,
+                "Probe",
+                name=config.stack_name("ecs"),
+                url=f"http://{dns_name}/health/ready",
+                interval=Duration.minutes(config.alarms.probe_interval_minutes),
+                artifacts_bucket=data.access_logs_bucket,
+                retention=Duration.days(config.log_retention_days),
+            )
+            alarms.add_probe("probe-ecs", probe.success_percent)
         self.add_dashboard("ecs", alarms, data)
 
         if ingress.http_listener is not None and settings.allow_plain_http:
@@ -84,7 +99,6 @@ class EcsStack(ComputeStack):
         if network.certificate is not None and config.api.domain is not None:
             self.alias_target = targets.LoadBalancerTarget(ingress.load_balancer, EvaluateTargetHealth())
             scheme = "https"
-        dns_name = ingress.load_balancer.load_balancer_dns_name
         host = config.api.domain.name if config.api.domain is not None else dns_name
         for name, value, description in (
             ("LoadBalancerDnsName", dns_name, "ALB DNS name"),

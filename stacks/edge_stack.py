@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import CfnOutput
+from aws_cdk import CfnOutput, Duration
 from aws_cdk import aws_route53 as route53
 
 from config import AppConfig
 from constructs import Construct
+from constructs.monitoring import Alarms, import_topics
+from constructs.probe import Probe
 from stacks.configured_zones import ConfiguredZonesStack
+from stacks.permanent import DataOutputs
 
 # Each path's record: its logical ID and Route 53 set identifier never change, in any mode. The
 # Lambda record keeps the ID the domain's one record always had, so that record is updated in place.
@@ -27,6 +30,10 @@ class EdgeStack(ConfiguredZonesStack):
     the name always answers: CloudFormation creates and updates before it deletes. Each compute
     stack's target evaluates its health (``EvaluateTargetHealth``), so Route 53 stops answering
     with a path whose load balancer has no healthy task while the other path can answer.
+
+    The outside-in probe of the domain lives here too (``probe_interval_minutes`` above 0): this
+    stack exists exactly when there is a domain, and outlives every switch of compute. Its alarm
+    notifies the data stack's topic (``data``) like every other alarm.
     """
 
     def __init__(
@@ -36,6 +43,7 @@ class EdgeStack(ConfiguredZonesStack):
         *,
         config: AppConfig,
         targets: Mapping[str, route53.IAliasRecordTarget],
+        data: DataOutputs,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -67,6 +75,24 @@ class EdgeStack(ConfiguredZonesStack):
                 value=str(config.lambda_weight),
                 description="compute=split: the percent of DNS answers that point at Lambda",
             )
+        if config.alarms.probe_interval_minutes:
+            alarms = Alarms(
+                self,
+                "Alarms",
+                prefix=data.alarm_prefix,
+                topic=data.alarm_topic,
+                also_notify=import_topics(self, config.alarms.topic_arns),
+            )
+            probe = Probe(
+                self,
+                "Probe",
+                name=config.stack_name("edge"),
+                url=f"https://{domain.name}/health/ready",
+                interval=Duration.minutes(config.alarms.probe_interval_minutes),
+                artifacts_bucket=data.access_logs_bucket,
+                retention=Duration.days(config.log_retention_days),
+            )
+            alarms.add_probe("probe", probe.success_percent)
 
 
 def record_weights(config: AppConfig) -> dict[str, int]:

@@ -14,7 +14,8 @@ from constructs.database_role import grant_connect
 from constructs.findings import accept
 from constructs.go_bundling import backend_code
 from constructs.http_api import ApiCustomDomain, LambdaHttpApi
-from constructs.monitoring import LambdaAlarms
+from constructs.monitoring import LambdaAlarms, import_topics
+from constructs.probe import Probe
 from constructs.release import AliasDeployment, LiveAlias, PreTrafficHook
 from constructs.secret_parameters import SecretParameters
 from stacks import LAMBDA_SOURCE_DIR
@@ -119,9 +120,24 @@ class LambdaStack(ComputeStack):
             alias=live.alias,
             version=live.version,
             api=http.api,
+            access_log_group=http.access_log_group,
+            metric_namespace=f"anigmaa/{config.env}",
             timeout_seconds=settings.timeout_seconds,
             reserved_concurrency=settings.reserved_concurrency,
+            also_notify=import_topics(self, config.alarms.topic_arns),
         )
+        # With a domain the edge stack probes it, whichever path serves it; without, the API's own endpoint.
+        if config.alarms.probe_interval_minutes and config.api.domain is None:
+            probe = Probe(
+                self,
+                "Probe",
+                name=config.stack_name("lambda"),
+                url=f"{http.api.api_endpoint}/health/ready",
+                interval=Duration.minutes(config.alarms.probe_interval_minutes),
+                artifacts_bucket=data.access_logs_bucket,
+                retention=Duration.days(config.log_retention_days),
+            )
+            alarms.add_probe("probe-lambda", probe.success_percent)
         self.add_dashboard("lambda", alarms, data)
         hook = PreTrafficHook(
             self,
@@ -130,6 +146,7 @@ class LambdaStack(ComputeStack):
             version=live.version,
             backend_timeout_seconds=settings.timeout_seconds,
             log_retention=retention,
+            release_checks=settings.release_checks,
         )
         release = AliasDeployment(
             self,
