@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import shlex
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -91,12 +92,42 @@ def _unknown_key(key: str, where: str) -> ConfigError:
     return ConfigError(f"{key}: unknown configuration key in {where}{hint}; accepted: see the README's table")
 
 
+def _option(key: str, value: Any) -> str:
+    """A cdk.json value as ``-c key=value`` takes it, quoted for a shell where it needs to be."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, list):
+        text = ",".join(str(item) for item in value)
+    else:
+        text = str(value)
+    return shlex.quote(f"{key}={text}")
+
+
+def _at_the_root(key: str, value: Any, env: str) -> ConfigError:
+    """An environment's key at the root of cdk.json's context would override the environment without a word."""
+    return ConfigError(
+        f"{key}: {json.dumps(value)} is at the root of cdk.json's context, where it overrides environments.{env} "
+        f"(and every environment) without a word; accepted: set it in cdk.json environments.{env} (each "
+        f"environment has its own), or -c {_option(key, value)} for one command"
+    )
+
+
+def _not_an_environment_key(key: str, value: Any, env: str) -> ConfigError:
+    """A key that chooses what to build (ROOT_KEYS) inside an environment is never read there."""
+    return ConfigError(
+        f"{key}: {value!r} is in cdk.json environments.{env}, where it is not read; accepted: {key} at the root "
+        f"of cdk.json's context, beside environments, or -c {_option(key, value)} for one command"
+    )
+
+
 def load_config(context: Mapping[str, Any], project_root: Path) -> AppConfig:
     """Build the validated configuration from the CDK context.
 
     ``context`` holds cdk.json's context merged with ``-c`` overrides (as
-    ``app.node`` sees it). A top-level key overrides the selected environment's
-    value from ``environments``.
+    ``app.node`` sees it, or as a tool builds it). A top-level key from ``-c``
+    overrides the selected environment's value from ``environments``; at the
+    root of cdk.json itself only ROOT_KEYS may stand, which the CDK's merge
+    hides, so the file is read here (every caller gets the check).
     """
     for key in context:
         if _is_user_key(key) and key not in KEYS and key not in ROOT_KEYS:
@@ -110,6 +141,10 @@ def load_config(context: Mapping[str, Any], project_root: Path) -> AppConfig:
     if not isinstance(compute, str) or compute not in COMPUTE_MODES:
         raise fail("compute", compute, "is not a known compute mode", " | ".join(COMPUTE_MODES))
 
+    for key, value in read_context(project_root).items():
+        if key in KEYS:
+            raise _at_the_root(key, value, env)
+
     environments = context.get("environments")
     if not isinstance(environments, Mapping) or not isinstance(environments.get(env), Mapping):
         raise ConfigError(
@@ -117,6 +152,8 @@ def load_config(context: Mapping[str, Any], project_root: Path) -> AppConfig:
         )
     values: dict[str, Any] = {}
     for key, value in environments[env].items():
+        if key in ROOT_KEYS:
+            raise _not_an_environment_key(key, value, env)
         if key not in KEYS:
             raise _unknown_key(key, f"cdk.json environments.{env}")
         values[key] = value

@@ -39,8 +39,8 @@ class CiConfig:
     repository_ids: str | None
     provider_arn: str | None
     # The environment of this account (one per account: they would share the CDK bootstrap roles),
-    # and whether it is protected (then its change sets are prepared by a role of their own, in
-    # the GitHub Environment <env>-plan, and executed after approval).
+    # and whether it is protected, i.e. prod (then its change sets are prepared by a role of their
+    # own, in the GitHub Environment <env>-plan, and executed after approval).
     environments: tuple[tuple[str, bool], ...]
 
     @property
@@ -91,5 +91,7 @@ def load_ci(context: Mapping[str, Any]) -> CiConfig | None:
         repository=values["github_repository"],
         repository_ids=values["github_repository_ids"] or None,
         provider_arn=values["github_oidc_provider_arn"] or None,
-        environments=((env, bool(context.get("termination_protection", selected.get("termination_protection")))),),
+        # Prod's change sets wait for approval: keyed off the environment (AppConfig.is_prod), never off
+        # termination_protection, which `-c termination_protection=false` would turn off with it.
+        environments=((env, env == "prod"),),
     )

@@ -17,13 +17,18 @@ from typing import Any
 
 from config.limits import (
     ELASTICACHE_NODE_TYPES,
+    FRAME_ANSWER_SECONDS,
     HTTP_API_MAX_TIMEOUT_SECONDS,
     LAMBDA_ARCHITECTURES,
     LAMBDA_DEPLOYMENTS,
+    LAMBDA_INIT_BUDGET_SECONDS,
+    LAMBDA_MAX_TIMEOUT_SECONDS,
+    LAMBDA_MIN_TIMEOUT_SECONDS,
     LAMBDA_RUNTIMES,
     LOG_RETENTION,
     MAX_LAYERS,
     POSTGRES_MAJOR_VERSIONS,
+    PROBE_MAX_INTERVAL_MINUTES,
     REDIS_ENGINE_VERSIONS,
 )
 
@@ -177,6 +182,10 @@ def _log_retention(key: str, value: Any) -> int:
 
 
 LOG_RETENTION_DAYS = ", ".join(str(days) for days in LOG_RETENTION)
+_TIME = r"([01]\d|2[0-3]):[0-5]\d"
+_DAY = r"(mon|tue|wed|thu|fri|sat|sun)"
+_DAILY_WINDOW = f"{_TIME}-{_TIME}"
+_WEEKLY_WINDOW = f"{_DAY}:{_TIME}-{_DAY}:{_TIME}"
 _HOSTNAME = r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
 _ORIGIN = r"\*|https://" + _HOSTNAME.replace("(?=.{1,253}$)", "") + r"(:\d{1,5})?|http://localhost(:\d{1,5})?"
 
@@ -201,11 +210,15 @@ KEYS: dict[str, Key] = {
         pattern(r"\d{12}", "a 12-digit AWS account id", allow_empty=True),
         "AWS account id to deploy to (empty: the CLI's current account)",
     ),
-    "region": Key(pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region name such as ap-southeast-1"), "AWS region"),
+    "region": Key(
+        pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region name such as ap-southeast-1"),
+        "AWS region",
+        rule="one of AWS_ZONES in config/limits.py",
+    ),
     "availability_zones": Key(
         string_list(pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d[a-z]", "zone names such as ap-southeast-1a")),
         "availability zones, given explicitly so synth needs no AWS look-up",
-        rule="2 or 3 distinct zones of the region",
+        rule="2 or 3 distinct zones of the region (its letters: AWS_ZONES in config/limits.py)",
     ),
     "vpc_cidr": Key(
         pattern(r"\d{1,3}(\.\d{1,3}){3}/\d{1,2}", "a private IPv4 CIDR from /16 to /20"), "the VPC's address range"
@@ -243,7 +256,47 @@ KEYS: dict[str, Key] = {
         pattern(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", "an e-mail address", allow_empty=True),
         "where alarms are e-mailed (SNS; the address must confirm once); empty: no subscription",
     ),
+    "alarm_https_parameter": Key(
+        pattern(
+            r"(/[A-Za-z0-9_.-]+)+", "an SSM parameter name such as /anigmaa/prod/ALARM_HTTPS_URL", allow_empty=True
+        ),
+        "an SSM String parameter holding the HTTPS URL alarms are posted to (a paging service's, e.g. "
+        "PagerDuty's CloudWatch integration): resolved at deploy, so the URL, a credential, stays out of the "
+        "template; empty: none",
+        rule="not under /aws or /ssm",
+    ),
+    "alarm_topic_arns": Key(
+        string_list(
+            pattern(
+                r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}",
+                "SNS topic ARNs such as arn:aws:sns:ap-southeast-1:123456789012:oncall",
+            )
+        ),
+        "existing SNS topics every alarm also notifies, such as one a chat integration (Amazon Q Developer in "
+        "chat applications) or a paging service already subscribes to",
+        rule="at most 4, in the region; each topic's policy must let cloudwatch.amazonaws.com publish",
+    ),
+    "alarms_to_no_one": Key(
+        BOOLEAN,
+        "accept that the alarms notify no one: prod without alarm_email, alarm_https_parameter or "
+        "alarm_topic_arns is warned at every synth and refused by the deploy preflight unless this is true",
+    ),
+    "probe_interval_minutes": Key(
+        integer(0, PROBE_MAX_INTERVAL_MINUTES),
+        "minutes between two runs of the outside-in probe (a CloudWatch Synthetics canary that asks the public "
+        "address for /health/ready, billed per run); 0: no probe",
+    ),
     "db_deletion_protection": Key(BOOLEAN, "RDS deletion protection"),
+    "db_backup_window": Key(
+        pattern(_DAILY_WINDOW, "a daily UTC window hh:mm-hh:mm such as 18:00-18:30"),
+        "when RDS takes its daily backup (UTC)",
+        rule="30 minutes or more, apart from db_maintenance_window",
+    ),
+    "db_maintenance_window": Key(
+        pattern(_WEEKLY_WINDOW, "a weekly UTC window ddd:hh:mm-ddd:hh:mm such as sun:20:00-sun:20:30"),
+        "when RDS may patch or fail over the instance (UTC)",
+        rule="30 minutes or more, apart from db_backup_window and cache_maintenance_window",
+    ),
     "cache_node_type": Key(
         known(ELASTICACHE_NODE_TYPES, "cache.t4g.micro", "ELASTICACHE_NODE_TYPES in config/limits.py"),
         "ElastiCache node type",
@@ -251,10 +304,36 @@ KEYS: dict[str, Key] = {
     "cache_engine_version": Key(choice(REDIS_ENGINE_VERSIONS), "Redis engine version"),
     "cache_nodes": Key(integer(1, 6), "Redis nodes (2 or more enables automatic failover and Multi-AZ)"),
     "cache_snapshot_retention_days": Key(integer(0, 35), "Redis daily snapshot retention (0: none)"),
+    "cache_snapshot_window": Key(
+        pattern(_DAILY_WINDOW, "a daily UTC window hh:mm-hh:mm such as 17:00-18:00"),
+        "when ElastiCache takes its daily snapshot (UTC; with cache_snapshot_retention_days above 0)",
+        rule="60 minutes or more, apart from cache_maintenance_window",
+    ),
+    "cache_maintenance_window": Key(
+        pattern(_WEEKLY_WINDOW, "a weekly UTC window ddd:hh:mm-ddd:hh:mm such as sun:18:30-sun:19:30"),
+        "when ElastiCache may patch or fail over the nodes (UTC)",
+        rule="60 minutes or more, apart from cache_snapshot_window and db_maintenance_window",
+    ),
     "lambda_memory": Key(integer(128, 10240), "Lambda memory in MB"),
     "lambda_timeout": Key(
-        integer(1, HTTP_API_MAX_TIMEOUT_SECONDS, " (the HTTP API's integration timeout is at most 30 s)"),
-        "Lambda timeout in seconds",
+        integer(
+            LAMBDA_MIN_TIMEOUT_SECONDS,
+            LAMBDA_MAX_TIMEOUT_SECONDS,
+            f" (the HTTP API waits {HTTP_API_MAX_TIMEOUT_SECONDS} s at most, a cold start's "
+            f"{LAMBDA_INIT_BUDGET_SECONDS} s included; a deadline holds /health/ready's checks)",
+        ),
+        f"Lambda timeout in seconds; each request's deadline is {FRAME_ANSWER_SECONDS} s less "
+        "(REQUEST_DEADLINE_MS, and PostgreSQL's statement_timeout)",
+    ),
+    "lambda_release_checks": Key(
+        string_list(
+            pattern(
+                r"(GET|HEAD) /[^\s?#]*(\?\S*)? [1-5]\d\d",
+                "read-only requests with the status they must answer, such as GET /events?limit=1 200",
+            )
+        ),
+        "what the pre-traffic hook asks a new version besides /health and /health/ready (empty: nothing more)",
+        rule="at most 10",
     ),
     "lambda_runtime": Key(choice(tuple(LAMBDA_RUNTIMES)), "Lambda OS-only runtime"),
     "lambda_architecture": Key(choice(tuple(LAMBDA_ARCHITECTURES)), "Lambda architecture"),
@@ -279,8 +358,8 @@ KEYS: dict[str, Key] = {
     ),
     "lambda_deployment_alarms": Key(
         BOOLEAN,
-        "roll a release back when a release alarm fires; false, for one deploy: ship a fix while the API's "
-        "5XX alarm already fires (the pre-traffic hook still checks it)",
+        "roll a release back when a release alarm fires; false, for one deploy: ship past a release alarm that "
+        "fires for a reason outside the new version (the pre-traffic hook still checks it)",
     ),
     "lambda_zip": Key(
         ZIP_PATH, "prebuilt zip holding `bootstrap` (empty: build lambda_src/)", rule="bootstrap at the zip's root"
@@ -343,8 +422,8 @@ KEYS: dict[str, Key] = {
     ),
     "ecs_allow_plain_http": Key(
         BOOLEAN,
-        "accept plain HTTP on the ECS path without a domain where termination protection is on (warned at every synth)",
-        rule="needed for compute=ecs without domain_name in a protected environment",
+        "accept plain HTTP on the ECS path without a domain in prod (warned at every synth)",
+        rule="needed for compute=ecs without domain_name in prod, whatever termination_protection says",
     ),
     "midtrans_client_key": Key(
         pattern(r"[A-Za-z0-9_-]{0,128}", "letters, digits, - and _ (the public client key)"),

@@ -22,7 +22,7 @@ def runtime_deprecation(runtime: str) -> str | None:
     return (
         f"lambda_runtime: {runtime} was deprecated on {deprecated}; AWS blocks creating functions on it "
         f"from {no_create} and updating them from {no_update}. The same bootstrap runs on provided.al2023: "
-        "set lambda_runtime to provided.al2023 in cdk.json (or -c lambda_runtime=provided.al2023)."
+        "set lambda_runtime to provided.al2023 in cdk.json's environments (or -c lambda_runtime=provided.al2023)."
     )
 
 
@@ -30,6 +30,18 @@ def runtime_deprecation(runtime: str) -> str | None:
 LAMBDA_ARCHITECTURES = {"x86_64": "X86_64", "arm64": "ARM_64"}
 # The HTTP API's maximum integration timeout; a longer Lambda timeout is never reached.
 HTTP_API_MAX_TIMEOUT_SECONDS = 30
+# What a cold start may spend before the handler runs, on the API's clock: the frame fetches
+# the secrets from SSM within 5 s (lambda_src/main.go secretsTimeout) and starts in about 1 s.
+LAMBDA_INIT_BUDGET_SECONDS = 6
+# Kept back from the function's timeout so the frame answers its own timeout before Lambda stops it.
+FRAME_ANSWER_SECONDS = 1
+# The frame's /health/ready gives its dependency checks this long (lambda_src/health.go checkTimeout):
+# a deadline shorter than it by a second would answer a hanging dependency with 504, not readiness's 503.
+READINESS_CHECK_SECONDS = 2
+# The shortest function timeout whose deadline still holds a readiness check and a second to spare.
+LAMBDA_MIN_TIMEOUT_SECONDS = FRAME_ANSWER_SECONDS + READINESS_CHECK_SECONDS + 1
+# The longest function timeout whose answer still reaches the client: init and invoke share the 30 s.
+LAMBDA_MAX_TIMEOUT_SECONDS = HTTP_API_MAX_TIMEOUT_SECONDS - LAMBDA_INIT_BUDGET_SECONDS
 MAX_LAYERS = 5  # Lambda's limit of layers per function
 
 # CloudWatch Logs' retention periods: days → aws_logs.RetentionDays member.
@@ -106,3 +118,33 @@ LAMBDA_DEPLOYMENTS = {
     "linear-10-3m": "LINEAR_10_PERCENT_EVERY_3_MINUTES",
     "linear-10-10m": "LINEAR_10_PERCENT_EVERY_10_MINUTES",
 }
+
+# CloudWatch Synthetics runs a canary at most once a minute; rate(N minutes) takes N up to 60.
+PROBE_MAX_INTERVAL_MINUTES = 60
+# The shortest windows AWS accepts, in minutes: RDS's backup and maintenance windows, ElastiCache's
+# snapshot and maintenance windows.
+RDS_MIN_WINDOW_MINUTES = 30
+ELASTICACHE_MIN_WINDOW_MINUTES = 60
+
+# Each region's availability zone letters (ap-southeast-1 → a, b, c: ap-southeast-1a, …), from AWS's
+# list of AZ IDs (docs.aws.amazon.com/global-infrastructure/latest/regions/aws-availability-zones.html),
+# so synth refuses a zone that does not exist without asking AWS. A letter is an account's name for a
+# zone: in the oldest regions AWS maps letters to zones (AZ IDs) per account, and a few zones are
+# seen by some accounts only (older ones: use1-az3, usw1-az2, apne1-az3, cac1-az3, euw1-az4). The
+# table lists every letter that exists for any account: us-west-1 has three though each account
+# sees two, ap-northeast-1 has four though newer accounts see a, c and d; cn-north-1 has no c (its
+# third zone, cnn1-az4, is cn-north-1d). Which are yours:
+# aws ec2 describe-availability-zones --region <region>. A new region: add it here with its letters.
+AWS_ZONES = {
+    "us-east-1": "abcdef", "us-east-2": "abc", "us-west-1": "abc", "us-west-2": "abcd",
+    "us-gov-east-1": "abc", "us-gov-west-1": "abc",
+    "ca-central-1": "abcd", "ca-west-1": "abc", "mx-central-1": "abc", "sa-east-1": "abc",
+    "eu-central-1": "abc", "eu-central-2": "abc", "eu-north-1": "abc", "eu-south-1": "abc",
+    "eu-south-2": "abc", "eu-west-1": "abcd", "eu-west-2": "abc", "eu-west-3": "abc",
+    "af-south-1": "abc", "il-central-1": "abc", "me-central-1": "abc", "me-south-1": "abc",
+    "ap-east-1": "abc", "ap-east-2": "abc", "ap-northeast-1": "abcd", "ap-northeast-2": "abcd",
+    "ap-northeast-3": "abc", "ap-south-1": "abc", "ap-south-2": "abc", "ap-southeast-1": "abc",
+    "ap-southeast-2": "abc", "ap-southeast-3": "abc", "ap-southeast-4": "abc", "ap-southeast-5": "abc",
+    "ap-southeast-6": "abc", "ap-southeast-7": "abc",
+    "cn-north-1": "abd", "cn-northwest-1": "abc",
+}  # fmt: skip

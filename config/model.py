@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING
 
 from config.backend import BACKEND_SECRET_NAMES, SECRET_NAMES
 from config.ci import CiConfig
-from config.limits import LAMBDA_ARCHITECTURES, LAMBDA_DEPLOYMENTS, LAMBDA_RUNTIMES, LOG_RETENTION
+from config.limits import (
+    FRAME_ANSWER_SECONDS,
+    LAMBDA_ARCHITECTURES,
+    LAMBDA_DEPLOYMENTS,
+    LAMBDA_RUNTIMES,
+    LOG_RETENTION,
+)
 from config.naming import Names
 
 if TYPE_CHECKING:
@@ -50,6 +56,9 @@ class DatabaseConfig:
     backup_retention_days: int
     deletion_protection: bool
     max_connections: int
+    # UTC: hh:mm-hh:mm daily, ddd:hh:mm-ddd:hh:mm weekly (the form RDS takes).
+    backup_window: str
+    maintenance_window: str
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,9 @@ class CacheConfig:
     engine_version: str
     nodes: int
     snapshot_retention_days: int
+    # UTC, in the form ElastiCache takes (daily snapshot, weekly maintenance).
+    snapshot_window: str
+    maintenance_window: str
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,21 @@ class DomainConfig:
     name: str
     hosted_zone_id: str
     hosted_zone_name: str
+
+
+@dataclass(frozen=True)
+class RouteCheck:
+    """A read-only request the pre-traffic hook sends a new version, and the status it must answer."""
+
+    method: str
+    path: str
+    status: int
+
+    @classmethod
+    def parse(cls, text: str) -> RouteCheck:
+        """``GET /events?limit=1 200`` (checked by `config.keys` before it gets here)."""
+        method, path, status = text.split()
+        return cls(method, path, int(status))
 
 
 @dataclass(frozen=True)
@@ -92,6 +119,13 @@ class LambdaConfig:
     deployment: str
     # Whether CodeDeploy rolls a release back on its alarms (false: a fix shipped past a firing alarm).
     deployment_alarms: bool
+    # What the pre-traffic hook asks a new version besides /health and /health/ready.
+    release_checks: tuple[RouteCheck, ...] = ()
+
+    @property
+    def request_deadline_ms(self) -> int:
+        """Each request's deadline in the frame (REQUEST_DEADLINE_MS): the timeout less the time to answer."""
+        return (self.timeout_seconds - FRAME_ANSWER_SECONDS) * 1000
 
     @property
     def goarch(self) -> str:
@@ -138,8 +172,28 @@ class EcsConfig:
     cpu: int
     memory_mib: int
     image_uri: str | None
-    # Plain HTTP accepted without a domain in a protected environment (ecs_allow_plain_http).
+    # Plain HTTP accepted without a domain in prod (ecs_allow_plain_http).
     allow_plain_http: bool
+
+
+@dataclass(frozen=True)
+class AlarmConfig:
+    """Where the alarms go, and the outside-in probe whose alarm says the API cannot be reached."""
+
+    email: str | None
+    # An SSM String parameter holding the HTTPS URL SNS posts to (resolved at deploy).
+    https_parameter: str | None
+    # Existing SNS topics every alarm notifies besides the environment's own.
+    topic_arns: tuple[str, ...]
+    # No destination accepted on purpose (alarms_to_no_one).
+    to_no_one: bool
+    # Minutes between two probe runs; 0: no probe.
+    probe_interval_minutes: int
+
+    @property
+    def has_destination(self) -> bool:
+        """Whether an alarm reaches anyone at all."""
+        return bool(self.email or self.https_parameter or self.topic_arns)
 
 
 @dataclass(frozen=True)
@@ -161,7 +215,7 @@ class AppConfig:
     ssm_prefix: str
     log_retention_days: int
     termination_protection: bool
-    alarm_email: str | None
+    alarms: AlarmConfig
     network: NetworkConfig
     database: DatabaseConfig
     cache: CacheConfig
@@ -173,6 +227,11 @@ class AppConfig:
     lambda_weight: int | None = None
     # The account-wide CI settings, when a GitHub repository is named (config/ci.py).
     ci: CiConfig | None = None
+
+    @property
+    def is_prod(self) -> bool:
+        """Whether this environment serves users: the safety checks key off this, never off another setting."""
+        return self.env == "prod"
 
     @property
     def compute_paths(self) -> tuple[str, ...]:

@@ -42,7 +42,8 @@ class Names:
             api=app,
             cluster=app,
             service=backend,
-            # Log groups named as each service names its own (the function's: in BackendFunction).
+            # The start of the log groups' names, as each service names its own; a compute stack's groups
+            # add the creation suffix of their stack (constructs/findings.py service_log_group).
             api_access_log_group=f"/aws/apigateway/{app}",
             service_log_group=f"/ecs/{backend}",
             alarm_topic=f"{prefix}-alarms",

@@ -12,15 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from config.backend import ECS_DB_MAX_CONNS, ECS_DEPLOY_MAX_PERCENT, LAMBDA_DB_MAX_CONNS
-from config.keys import ConfigError, fail
+from config.keys import KEYS, ConfigError, fail
 from config.limits import (
+    AWS_ZONES,
     DB_CLASS_MEMORY_GIB,
     DB_HEADROOM_SHARE,
     DB_RESERVED_CONNECTIONS,
+    ELASTICACHE_MIN_WINDOW_MINUTES,
     FARGATE_MEMORY,
     MAX_LAYERS,
+    RDS_MIN_WINDOW_MINUTES,
 )
 from config.model import (
+    AlarmConfig,
     ApiConfig,
     AppConfig,
     BackendConfig,
@@ -30,6 +34,7 @@ from config.model import (
     EcsConfig,
     LambdaConfig,
     NetworkConfig,
+    RouteCheck,
 )
 from config.naming import Names
 
@@ -43,10 +48,19 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
     origins = _origins(v["allowed_origins"])
     layer_zip = _existing_file("lambda_layer_zip", v["lambda_layer_zip"], root)
     _layers(v["lambda_layer_arns"], layer_zip, v["region"])
-    if re.match(r"/(aws|ssm)", v["ssm_prefix"], re.IGNORECASE):
-        raise fail("ssm_prefix", v["ssm_prefix"], "starts with a name AWS reserves", "a path not under /aws or /ssm")
+    for key in ("ssm_prefix", "alarm_https_parameter"):
+        if re.match(r"/(aws|ssm)", v[key], re.IGNORECASE):
+            raise fail(key, v[key], "starts with a name AWS reserves", "a path not under /aws or /ssm")
+    alarms = _alarms(v)
+    _windows(v)
+    release_checks = _release_checks(v["lambda_release_checks"])
     max_connections = database_max_connections(v["db_instance_class"], v["db_max_connections"])
-    check_connection_budget(v["lambda_reserved_concurrency"], v["ecs_desired_count"], max_connections)
+    check_connection_budget(
+        v["lambda_reserved_concurrency"],
+        v["ecs_desired_count"],
+        max_connections,
+        estimated_from=None if v["db_max_connections"] else v["db_instance_class"],
+    )
     _provisioned(v["lambda_provisioned_concurrency"], v["lambda_reserved_concurrency"])
     throttle_rate, throttle_burst = api_throttle(
         v["lambda_reserved_concurrency"],
@@ -67,7 +81,7 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
         ssm_prefix=v["ssm_prefix"],
         log_retention_days=v["log_retention_days"],
         termination_protection=v["termination_protection"],
-        alarm_email=v["alarm_email"] or None,
+        alarms=alarms,
         network=network,
         database=DatabaseConfig(
             instance_class=v["db_instance_class"],
@@ -78,6 +92,8 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
             backup_retention_days=v["db_backup_retention_days"],
             deletion_protection=v["db_deletion_protection"],
             max_connections=max_connections,
+            backup_window=v["db_backup_window"],
+            maintenance_window=v["db_maintenance_window"],
         ),
         # Every cache_<field> key is a field of CacheConfig, under the same name.
         cache=CacheConfig(
@@ -97,6 +113,7 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
             provisioned_concurrency=v["lambda_provisioned_concurrency"],
             deployment=v["lambda_deployment"],
             deployment_alarms=v["lambda_deployment_alarms"],
+            release_checks=release_checks,
         ),
         api=ApiConfig(
             name=names.api,
@@ -124,11 +141,26 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
 def _network(v: dict[str, Any]) -> NetworkConfig:
     region: str = v["region"]
     azs: tuple[str, ...] = v["availability_zones"]
+    if region not in AWS_ZONES:
+        near = difflib.get_close_matches(region, list(AWS_ZONES), n=3, cutoff=0.6)
+        hint = f" (near it: {', '.join(near)})" if near else ""
+        raise ConfigError(
+            f"region: {region!r} is not a region whose zones the app knows{hint}; accepted: a region of AWS_ZONES "
+            "in config/limits.py, or add it there with its zone letters"
+        )
     if not 2 <= len(azs) <= 3:
         raise fail("availability_zones", ",".join(azs), "names the wrong number of zones", "2 or 3 zones")
+    zones = [f"{region}{letter}" for letter in AWS_ZONES[region]]
     for zone in azs:
         if not zone.startswith(region):
             raise fail("availability_zones", zone, f"is not in region {region}", f"zones such as {region}a")
+        if zone not in zones:
+            raise fail(
+                "availability_zones",
+                zone,
+                f"is not a zone of {region}",
+                f"{', '.join(zones)} (AWS_ZONES in config/limits.py)",
+            )
     if len(set(azs)) != len(azs):
         raise fail("availability_zones", ",".join(azs), "repeats a zone", "distinct zones")
     if not 1 <= v["nat_gateways"] <= len(azs):
@@ -152,6 +184,88 @@ def _network(v: dict[str, Any]) -> NetworkConfig:
         nat_instance_type=v["nat_instance_type"],
         ssm_endpoint=v["ssm_endpoint"],
     )
+
+
+# CloudWatch takes 5 actions per alarm state: the environment's own topic and 4 more.
+MAX_ALARM_TOPICS = 4
+
+
+def _alarms(v: dict[str, Any]) -> AlarmConfig:
+    if len(v["alarm_topic_arns"]) > MAX_ALARM_TOPICS:
+        raise ConfigError(
+            f"alarm_topic_arns: {len(v['alarm_topic_arns'])} topics, and an alarm notifies at most 5 (the "
+            f"environment's own and {MAX_ALARM_TOPICS} more); accepted: at most {MAX_ALARM_TOPICS}, or one topic "
+            "that fans out to the rest"
+        )
+    for arn in v["alarm_topic_arns"]:
+        if arn.split(":")[3] != v["region"]:
+            raise fail("alarm_topic_arns", arn, f"is not in region {v['region']}", "topics in the region of the alarms")
+    return AlarmConfig(
+        email=v["alarm_email"] or None,
+        https_parameter=v["alarm_https_parameter"] or None,
+        topic_arns=v["alarm_topic_arns"],
+        to_no_one=v["alarms_to_no_one"],
+        probe_interval_minutes=v["probe_interval_minutes"],
+    )
+
+
+MAX_RELEASE_CHECKS = 10
+
+
+def _release_checks(texts: tuple[str, ...]) -> tuple[RouteCheck, ...]:
+    if len(texts) > MAX_RELEASE_CHECKS:
+        raise ConfigError(
+            f"lambda_release_checks: {len(texts)} requests make the pre-traffic hook too slow to report; "
+            f"accepted: at most {MAX_RELEASE_CHECKS}"
+        )
+    return tuple(RouteCheck.parse(text) for text in texts)
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEK = 7 * 24 * 60
+
+
+def _minute_of_week(day: str, clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return _DAYS.index(day) * 24 * 60 + int(hours) * 60 + int(minutes)
+
+
+def window_minutes(window: str) -> set[int]:
+    """The minutes of the week a window covers (a daily one, every day), for the overlap checks."""
+    start, end = window.split("-")
+    if start.count(":") == 1:  # daily hh:mm-hh:mm
+        spans = [(_minute_of_week(day, start), _minute_of_week(day, end)) for day in _DAYS]
+    else:
+        spans = [(_minute_of_week(*start.split(":", 1)), _minute_of_week(*end.split(":", 1)))]
+    covered: set[int] = set()
+    for first, last in spans:
+        length = (last - first) % (_WEEK if start.count(":") == 2 else 24 * 60)
+        covered.update((first + minute) % _WEEK for minute in range(length))
+    return covered
+
+
+def _windows(v: dict[str, Any]) -> None:
+    """Long enough for AWS, and apart where AWS or a second failover at once would hurt."""
+    lengths = {
+        "db_backup_window": RDS_MIN_WINDOW_MINUTES,
+        "db_maintenance_window": RDS_MIN_WINDOW_MINUTES,
+        "cache_snapshot_window": ELASTICACHE_MIN_WINDOW_MINUTES,
+        "cache_maintenance_window": ELASTICACHE_MIN_WINDOW_MINUTES,
+    }
+    covered = {key: window_minutes(v[key]) for key in lengths}
+    for key, shortest in lengths.items():
+        length = len(covered[key]) // (7 if key.endswith(("backup_window", "snapshot_window")) else 1)
+        if length < shortest:
+            raise fail(key, v[key], f"lasts {length} minutes", f"a window of {shortest} minutes or more (UTC)")
+    for first, second, why in (
+        ("db_backup_window", "db_maintenance_window", "RDS refuses a backup window that overlaps maintenance"),
+        ("cache_snapshot_window", "cache_maintenance_window", "a snapshot during maintenance may be skipped"),
+        ("db_maintenance_window", "cache_maintenance_window", "the database and the cache would fail over at once"),
+    ):
+        if covered[first] & covered[second]:
+            raise ConfigError(
+                f"{second}: {v[second]!r} overlaps {first} {v[first]!r} ({why}); accepted: windows apart (UTC)"
+            )
 
 
 def _storage(v: dict[str, Any]) -> None:
@@ -204,13 +318,31 @@ def connection_room(max_connections: int) -> int:
     return max_connections - DB_RESERVED_CONNECTIONS - math.ceil(max_connections * DB_HEADROOM_SHARE)
 
 
-def check_connection_budget(reserved: int, ecs_tasks: int, max_connections: int) -> None:
+def _peak_tasks(desired: int) -> int:
+    """The tasks an ECS deploy runs at once: ECS_DEPLOY_MAX_PERCENT of the desired count, rounded down as ECS does."""
+    return desired * ECS_DEPLOY_MAX_PERCENT // 100
+
+
+def _accepts(key: str, value: int) -> bool:
+    """Whether ``key`` accepts ``value``: a suggestion never leaves the key's own range."""
+    try:
+        KEYS[key].parse(key, value)
+    except ConfigError:
+        return False
+    return True
+
+
+def check_connection_budget(
+    reserved: int, ecs_tasks: int, max_connections: int, *, estimated_from: str | None = None
+) -> None:
     """Every Lambda environment and every task at its pool size must fit in the database, with room to spare.
 
     Both paths run side by side during a switch, and an ECS deploy briefly runs its new tasks
-    beside the old (ECS_DEPLOY_MAX_PERCENT of the desired count, rounded down as ECS does), so all count.
+    beside the old, so all count. ``estimated_from`` names the class max_connections was estimated
+    from (db_max_connections 0). When not even one task or one environment fits, the count is not
+    what to change: the database is, and the line names the smallest max_connections that holds both.
     """
-    peak_tasks = ecs_tasks * ECS_DEPLOY_MAX_PERCENT // 100
+    peak_tasks = _peak_tasks(ecs_tasks)
     tasks = peak_tasks * ECS_DB_MAX_CONNS
     room = connection_room(max_connections)
     budget = (
@@ -220,19 +352,67 @@ def check_connection_budget(reserved: int, ecs_tasks: int, max_connections: int)
     ecs = (
         f"{peak_tasks} tasks ({ecs_tasks} desired, {ECS_DEPLOY_MAX_PERCENT}% while a deploy runs) x {ECS_DB_MAX_CONNS}"
     )
-    if tasks > room:
-        most = room // (ECS_DB_MAX_CONNS * ECS_DEPLOY_MAX_PERCENT // 100)
-        raise ConfigError(
-            f"ecs_desired_count: {ecs} connections = {tasks} exceeds {budget}; accepted: at most {most}, "
-            "or a larger db_instance_class"
-        )
+    larger = "a larger db_instance_class" if estimated_from else "a larger db_instance_class and its db_max_connections"
     needed = reserved * LAMBDA_DB_MAX_CONNS + tasks
-    if reserved and needed > room:
+    # The least a configuration holds: one task at a deploy's peak, and one environment with a reservation
+    # (0 is no reservation, so no cap at all: never the way to fit).
+    one_environment = LAMBDA_DB_MAX_CONNS if reserved else 0
+    least = one_environment + _peak_tasks(1) * ECS_DB_MAX_CONNS
+    if least > room:
+        one = f"{_peak_tasks(1)} tasks (1 desired, {ECS_DEPLOY_MAX_PERCENT}% while a deploy runs) x {ECS_DB_MAX_CONNS}"
+        problem = (
+            f"cannot hold even one Lambda environment and one ECS task: 1 x {LAMBDA_DB_MAX_CONNS} connections + {one}"
+            if reserved
+            else f"cannot hold even one ECS task: {one} connections"
+        )
+        raise _database_too_small(
+            f"{problem} = {least} exceeds {budget}", reserved, ecs_tasks, needed, max_connections, estimated_from
+        )
+    if tasks + one_environment > room:
+        most = max(d for d in range(1, ecs_tasks) if _peak_tasks(d) * ECS_DB_MAX_CONNS + one_environment <= room)
+        beside = f" + 1 Lambda environment x {LAMBDA_DB_MAX_CONNS} = {tasks + one_environment}" if reserved else ""
+        raise ConfigError(
+            f"ecs_desired_count: {ecs} connections = {tasks}{beside} exceeds {budget}; accepted: at most {most}, "
+            f"or {larger}"
+        )
+    if needed > room:
         most = (room - tasks) // LAMBDA_DB_MAX_CONNS
         raise ConfigError(
             f"lambda_reserved_concurrency: {reserved} x {LAMBDA_DB_MAX_CONNS} connections + {ecs} = {needed} "
-            f"exceeds {budget}; accepted: at most {most}, or a larger db_instance_class"
+            f"exceeds {budget}; accepted: at most {most}, or {larger}"
         )
+
+
+def _database_too_small(
+    problem: str, reserved: int, ecs_tasks: int, needed: int, max_connections: int, estimated_from: str | None
+) -> ConfigError:
+    """The database is what to change: the smallest max_connections that holds the configured counts."""
+    least = needed
+    while connection_room(least) < needed:
+        least += 1
+    counts = f"lambda_reserved_concurrency {reserved} and " if reserved else ""
+    holds = f"{counts}ecs_desired_count {ecs_tasks} ({needed} connections)"
+    if not _accepts("db_max_connections", least):
+        return ConfigError(
+            f"db_max_connections: {max_connections} {problem}; accepted: a smaller lambda_reserved_concurrency or "
+            f"ecs_desired_count, as no max_connections in {KEYS['db_max_connections'].parse.accepted} holds {holds}"
+        )
+    if estimated_from is None:
+        return ConfigError(
+            f"db_max_connections: {max_connections} {problem}; accepted: at least {least}, which holds {holds}, "
+            "if the instance has that many (SHOW max_connections; a larger db_instance_class has more)"
+        )
+    classes = sorted(
+        (database_max_connections(name, 0), name)
+        for name in DB_CLASS_MEMORY_GIB
+        if database_max_connections(name, 0) >= least
+    )
+    example = f", such as {classes[0][1]} ({classes[0][0]})" if classes else ""
+    return ConfigError(
+        f"db_instance_class: {estimated_from!r} (max_connections {max_connections}, estimated) {problem}; "
+        f"accepted: a class with at least {least} max_connections, which holds {holds}{example}, or "
+        "-c db_max_connections=<the instance's max_connections> if it has that many"
+    )
 
 
 def _provisioned(provisioned: int, reserved: int) -> None:
@@ -274,8 +454,9 @@ def api_throttle(reserved: int, average_duration_ms: int, rate: int, burst: int)
 
 def _plain_http(compute: str, env: str, v: dict[str, Any]) -> None:
     """Without a domain the load balancer has no certificate: JWTs and payment calls would cross the
-    internet in clear. Where the stacks are protected (prod) that needs saying so explicitly."""
-    if compute != "ecs" or not v["termination_protection"] or v["domain_name"] or v["ecs_allow_plain_http"]:
+    internet in clear. In prod that needs saying so explicitly: keyed off the environment, never off
+    termination_protection, so `-c termination_protection=false` cannot switch this check off too."""
+    if compute != "ecs" or env != "prod" or v["domain_name"] or v["ecs_allow_plain_http"]:
         return
     raise ConfigError(
         f"compute: 'ecs' in env={env} has no domain_name, so the load balancer would serve JWTs and payment "
