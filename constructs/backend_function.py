@@ -18,10 +18,9 @@ from constructs.function_role import FunctionRole
 class BackendFunction(Construct):
     """A Go custom-runtime function (handler ``bootstrap``) in private subnets.
 
-    Its log group is created here, named as Lambda would name it, and handed to the
-    function, so the first invocation never creates an unmanaged group with no
-    retention. The log group is removed with the stack: a kept group of the same name
-    would block creating the stack again after a rollback. Its role (`FunctionRole`) writes
+    Its log group is created here and handed to the function, so no invocation ever creates
+    an unmanaged group with no retention. It outlives the stack (`service_log_group`): a
+    rollback that deletes the stack keeps the requests' logs. Its role (`FunctionRole`) writes
     to that log group only and manages the function's network interfaces.
     """
 

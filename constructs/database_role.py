@@ -63,7 +63,10 @@ class DatabaseRole(Construct):
             raise ValueError(f"master_password holds {held}: hand it the master password's parameter only")
         [password_parameter] = master_password.names.values()
 
-        self.log_group = function_log_group(self, "LogGroup", function_name=function_name, retention=log_retention)
+        # The data stack is never deleted: its provider's group keeps its plain name.
+        self.log_group = function_log_group(
+            self, "LogGroup", function_name=function_name, retention=log_retention, kept=False
+        )
         self.role = FunctionRole(
             self, "Role", log_group=self.log_group, description=f"Runs {function_name}", vpc_access=True
         ).role

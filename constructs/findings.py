@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Acknowledgment, CfnResource, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, Aws, CfnResource, Fn, RemovalPolicy, Validations
 from aws_cdk import aws_logs as logs
 
 from constructs import Construct, IConstruct
@@ -61,24 +61,38 @@ def managed_policy(name: str) -> str:
     return f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/{name}]"
 
 
-def service_log_group(
-    scope: Construct, construct_id: str, *, name: str, retention: logs.RetentionDays
-) -> logs.LogGroup:
-    """A service's log group, named as the service would name it, kept for ``retention``.
+def creation_suffix() -> str:
+    """The first block of the stack's id (a UUID): the same for the stack's life, new each time it is created."""
+    uuid = Fn.select(2, Fn.split("/", Aws.STACK_ID))
+    return Fn.select(0, Fn.split("-", uuid))
 
-    It is removed with its stack: a kept group of the same name would block creating the
-    stack again after a rollback. CloudWatch Logs' default encryption is accepted.
+
+def service_log_group(
+    scope: Construct, construct_id: str, *, name: str, retention: logs.RetentionDays, kept: bool = True
+) -> logs.LogGroup:
+    """A service's log group, kept for ``retention``; CloudWatch Logs' default encryption is accepted.
+
+    ``kept`` (a compute stack's groups): the group outlives its stack, so deleting the stack in a
+    rollback loses no logs. Its name is ``name`` and the creation suffix of the stack
+    (``/aws/lambda/anigmaa-backend-1a2b3c4d``): a kept group of the plain name would block creating
+    the stack again. Stack outputs give the current name; ``aws logs describe-log-groups
+    --log-group-name-prefix <name>`` lists those of earlier stacks.
+    Not ``kept``: named ``name`` and removed with its stack (a permanent stack's, which is never deleted).
     """
     group = logs.LogGroup(
-        scope, construct_id, log_group_name=name, retention=retention, removal_policy=RemovalPolicy.DESTROY
+        scope,
+        construct_id,
+        log_group_name=Fn.join("-", [name, creation_suffix()]) if kept else name,
+        retention=retention,
+        removal_policy=RemovalPolicy.RETAIN if kept else RemovalPolicy.DESTROY,
     )
     accept(group, LOGS_ENCRYPTION, checkov=["CKV_AWS_158"])
     return group
 
 
 def function_log_group(
-    scope: Construct, construct_id: str, *, function_name: str, retention: logs.RetentionDays
+    scope: Construct, construct_id: str, *, function_name: str, retention: logs.RetentionDays, kept: bool = True
 ) -> logs.LogGroup:
-    """A Lambda function's log group, named as Lambda names it (``/aws/lambda/<name>``), made before the
-    function so its first invocation never creates one without retention (`service_log_group`)."""
-    return service_log_group(scope, construct_id, name=f"/aws/lambda/{function_name}", retention=retention)
+    """A Lambda function's log group, named from Lambda's own ``/aws/lambda/<name>``, made before the
+    function and handed to it, so no invocation ever creates one without retention (`service_log_group`)."""
+    return service_log_group(scope, construct_id, name=f"/aws/lambda/{function_name}", retention=retention, kept=kept)

@@ -35,6 +35,8 @@ class PostgresDatabase(Construct):
         max_allocated_storage_gb: int,
         multi_az: bool,
         backup_retention: Duration,
+        backup_window: str,
+        maintenance_window: str,
         deletion_protection: bool,
         database_name: str,
         master_username: str,
@@ -76,6 +78,9 @@ class PostgresDatabase(Construct):
             storage_encrypted=True,
             multi_az=multi_az,
             backup_retention=backup_retention,
+            # UTC, outside the team's busy hours; a Multi-AZ failover for maintenance happens in this window.
+            preferred_backup_window=backup_window,
+            preferred_maintenance_window=maintenance_window,
             delete_automated_backups=False,
             copy_tags_to_snapshot=True,
             # IAM database authentication available alongside the password (no cost when unused).

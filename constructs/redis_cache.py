@@ -29,6 +29,8 @@ class RedisCache(Construct):
         engine_version: str,
         nodes: int,
         snapshot_retention_days: int,
+        snapshot_window: str,
+        maintenance_window: str,
         auth_token: SecretValue,
         port: int,
         description: str,
@@ -58,8 +60,8 @@ class RedisCache(Construct):
             # A {{resolve:ssm-secure:…}} reference: the token itself never enters the template.
             auth_token=auth_token.unsafe_unwrap(),
             snapshot_retention_limit=snapshot_retention_days,
-            snapshot_window="17:00-18:00" if snapshot_retention_days else None,
-            preferred_maintenance_window="sun:18:30-sun:19:30",
+            snapshot_window=snapshot_window if snapshot_retention_days else None,
+            preferred_maintenance_window=maintenance_window,
             auto_minor_version_upgrade=True,
         )
         # L1 resources default to Delete; keep a final snapshot on delete and on replacement.

@@ -26,6 +26,9 @@ def backend_environment(
         "DB_SSLMODE": "verify-full",
         "DB_SSLROOTCERT": "rds",
         "DB_MAX_CONNS": str(db_max_conns),
+        # Each request's deadline, and PostgreSQL's statement_timeout: the function's timeout less the
+        # time the frame needs to answer its own 504. The ECS path gets the same, so both answer alike.
+        "REQUEST_DEADLINE_MS": str(config.function.request_deadline_ms),
         "REDIS_HOST": redis_host,
         "REDIS_PORT": str(REDIS_PORT),
         "REDIS_TLS": "true",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput
+from aws_cdk import Annotations, CfnOutput
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_route53 as route53
 
@@ -61,6 +61,7 @@ class NetworkStack(ConfiguredZonesStack):
         )
 
         CfnOutput(self, "FlowLogGroup", value=network.flow_log_group.log_group_name, description="VPC flow logs")
+        _warn_of_a_zone_without_its_nat(self, config)
 
         # For the data stack only, in the same deployment: never exported for a compute stack.
         self.database_sg = groups.database_sg
@@ -74,3 +75,17 @@ class NetworkStack(ConfiguredZonesStack):
             secrets_key=secrets_key.key,
         )
         pin_exports(self, self.outputs)
+
+
+def _warn_of_a_zone_without_its_nat(stack: NetworkStack, config: AppConfig) -> None:
+    """Prod's private subnets each need their own zone's NAT: otherwise losing one zone cuts the others off."""
+    zones, nats = config.network.availability_zones, config.network.nat_gateways
+    if not config.is_prod or nats >= len(zones):
+        return
+    Annotations.of(stack).add_warning_v2(
+        "anigmaa:nat-not-in-every-zone",
+        f"nat_gateways: {nats} for {len(zones)} zones in env={config.env}: the private subnets of "
+        f"{', '.join(zones[nats:])} reach the internet through another zone's NAT, so losing that zone stops "
+        "every Lambda cold start (secrets from SSM), every Midtrans call and every ECS task start in both; "
+        f"set nat_gateways to {len(zones)} (one per zone)",
+    )

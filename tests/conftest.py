@@ -81,6 +81,12 @@ def synthesize(overrides: dict[str, Any], outdir: Path) -> Synth:
     return Synth(config=config, stacks=stacks, templates=templates, outdir=outdir)
 
 
+def kept_log_group_name(name: str) -> dict[str, Any]:
+    """The name of a log group kept after its stack: ``name`` and the first block of the stack's id."""
+    stack_uuid = {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
+    return {"Fn::Join": ["-", [name, {"Fn::Select": [0, {"Fn::Split": ["-", stack_uuid]}]}]]}
+
+
 def elf_header(machine: int) -> bytes:
     """The 64-byte header of a 64-bit little-endian Linux executable for ``machine`` (0x3E x86_64, 0xB7 arm64)."""
     ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
@@ -129,8 +135,11 @@ def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
             "lambda_layer_arns": EXAMPLE_LAYER_ARN,
             "midtrans_client_key": "SB-Mid-client-example",
             "alarm_email": "oncall@anigmaa.example",
+            "alarm_https_parameter": "/anigmaa/prod/ALARM_HTTPS_URL",
+            "alarm_topic_arns": "arn:aws:sns:ap-southeast-1:123456789012:oncall-chat",
             "lambda_provisioned_concurrency": "2",
             "lambda_deployment": "linear-10-1m",
+            "lambda_release_checks": "GET /events?limit=1 200,HEAD /health 200",
         },
         "prod-prebuilt": {**base, "lambda_zip": str(fixture_zips["function"])},
         # The cheapest prod the README names: Multi-AZ, backups and failover kept.

@@ -165,7 +165,7 @@ def test_make_refuses_an_upper_case_env_in_one_line() -> None:
 
 
 @pytest.mark.parametrize(("env", "warned"), [("prod", True), ("dev", False)])
-def test_any_origin_is_allowed_but_said_where_the_stacks_are_protected(env: str, warned: bool, tmp_path: Path) -> None:
+def test_any_origin_is_allowed_but_said_in_prod(env: str, warned: bool, tmp_path: Path) -> None:
     app = new_app({"env": env, "compute": "ecs", "allowed_origins": "*", "ecs_allow_plain_http": "true"}, tmp_path)
     stacks = build_stacks(app, load_config(app.node.get_all_context(), ROOT))
     warnings = [entry.data for entry in stacks.compute.node.metadata if entry.type == "aws:cdk:warning"]

@@ -32,14 +32,22 @@ from constructs.fargate_service import FargateBackendService
 from constructs.findings import accept
 from constructs.function_role import FunctionRole
 from constructs.http_api import LambdaHttpApi
-from constructs.monitoring import Alarms, AlarmTopic, BackendDashboard, DataAlarms, LambdaAlarms, alarm
+from constructs.monitoring import (
+    SILENCE_IS_IDLE,
+    Alarms,
+    AlarmTopic,
+    BackendDashboard,
+    DataAlarms,
+    LambdaAlarms,
+    alarm,
+)
 from constructs.postgres_database import PostgresDatabase
 from constructs.redis_cache import RedisCache
 from constructs.release import LiveAlias
 from constructs.secret_parameters import SecretParameters
 from constructs.secrets_key import SecretsKey
 from stacks.checks import register_checks
-from tests.conftest import CDK_CONTEXT
+from tests.conftest import CDK_CONTEXT, kept_log_group_name
 
 ENV = Environment(account="123456789012", region="ap-southeast-1")
 AZS = ["ap-southeast-1a", "ap-southeast-1b"]
@@ -157,6 +165,8 @@ def test_the_database_is_private_encrypted_and_kept(bare: Bare) -> None:
         max_allocated_storage_gb=100,
         multi_az=True,
         backup_retention=Duration.days(7),
+        backup_window="18:00-18:30",
+        maintenance_window="sun:20:00-sun:20:30",
         deletion_protection=True,
         database_name="anigmaa",
         master_username="postgres",
@@ -198,6 +208,8 @@ def _cache(bare: Bare, vpc: ec2.IVpc, *, nodes: int, snapshot_retention_days: in
         engine_version="7.1",
         nodes=nodes,
         snapshot_retention_days=snapshot_retention_days,
+        snapshot_window="17:00-18:00",
+        maintenance_window="sun:18:30-sun:19:30",
         auth_token=SecretValue.ssm_secure("/anigmaa/test/REDIS_PASSWORD"),
         port=6379,
         description="test",
@@ -280,7 +292,8 @@ def test_the_function_logs_to_its_own_group_and_accepts_its_findings(bare: Bare,
     )
     template = bare.template()
     template.has_resource_properties(
-        "AWS::Logs::LogGroup", {"LogGroupName": "/aws/lambda/anigmaa-backend-test", "RetentionInDays": 7}
+        "AWS::Logs::LogGroup",
+        {"LogGroupName": kept_log_group_name("/aws/lambda/anigmaa-backend-test"), "RetentionInDays": 7},
     )
     template.has_resource_properties(
         "AWS::Lambda::Function",
@@ -300,7 +313,7 @@ def test_alarms_use_cdk_options_with_the_apps_defaults(bare: Bare) -> None:
     topic = sns.Topic(bare.stack, "Topic", enforce_ssl=True)
     alarms = Alarms(bare.stack, "Alarms", prefix="anigmaa-test", topic=topic)
     probe = cloudwatch.Metric(namespace="Test", metric_name="Probe")
-    alarms.add("above", probe, alarm(5, "fires above 5"))
+    alarms.add("above", probe, alarm(5, "fires above 5", missing=SILENCE_IS_IDLE))
     alarms.add(
         "below",
         probe,
@@ -345,6 +358,7 @@ def test_data_alarms_watch_every_cache_node_and_expose_their_panels(bare: Bare) 
         topic=topic.topic,
         database=database,
         max_connections=100,
+        memory_gib=1,
         cache=cache.replication_group,
         cache_nodes=3,
     )
@@ -352,9 +366,10 @@ def test_data_alarms_watch_every_cache_node_and_expose_their_panels(bare: Bare) 
     template = bare.template()
     template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
     names = sorted(r["Properties"]["AlarmName"] for r in template.find_resources("AWS::CloudWatch::Alarm").values())
+    database_kinds = ("cpu", "connections", "free-storage", "freeable-memory", "swap")
     assert names == sorted(
-        ["anigmaa-test-rds-cpu", "anigmaa-test-rds-connections", "anigmaa-test-rds-free-storage"]
-        + [f"anigmaa-test-redis-{kind}-{n}" for kind in ("cpu", "evictions") for n in (1, 2, 3)]
+        [f"anigmaa-test-rds-{kind}" for kind in database_kinds]
+        + [f"anigmaa-test-redis-{kind}-{n}" for kind in ("cpu", "evictions", "memory") for n in (1, 2, 3)]
     )
     [connections] = [a for a in data.alarms if a.node.id == "rds-connections"]
     assert bare.stack.resolve(connections.node.default_child.threshold) == 80  # type: ignore[union-attr]
@@ -418,7 +433,9 @@ def test_lambda_alarms_add_the_concurrency_alarm_only_with_a_reservation(bare: B
             alias=live.alias,
             version=live.version,
             api=api,
-            timeout_seconds=30,
+            access_log_group=logs.LogGroup(bare.stack, f"{name}AccessLog"),
+            metric_namespace="anigmaa/test",
+            timeout_seconds=24,
             reserved_concurrency=reserved,
         )
 
@@ -540,6 +557,8 @@ def _database_role(bare: Bare, code_dir: Path, **overrides: object) -> DatabaseR
         max_allocated_storage_gb=100,
         multi_az=True,
         backup_retention=Duration.days(7),
+        backup_window="18:00-18:30",
+        maintenance_window="sun:20:00-sun:20:30",
         deletion_protection=True,
         database_name="anigmaa",
         master_username="postgres",

@@ -193,27 +193,30 @@ def test_prod_figures_match_the_hand_calculation_from_the_committed_prices(prod:
     usage = Usage(requests=1e6)
     comparison = compare("prod", table, inventory.read(prod.outdir), inventory.read(ecs.outdir), usage, [1e6])
     lambda_total, ecs_total = comparison.totals(1e6)
-    # The seed-shaped prod: one NAT gateway, db.t3.micro Multi-AZ with 20 GB gp3, two
-    # cache.t3.micro, 512 MB x86_64 Lambda or two 0.25 vCPU / 0.5 GB tasks behind an ALB.
+    # Prod: a NAT gateway in each of two zones, db.t3.micro Multi-AZ with 20 GB gp3, two
+    # cache.t3.micro, 512 MB x86_64 Lambda or two 0.25 vCPU / 0.5 GB tasks behind an ALB,
+    # and the outside-in probe of the compute stack's own address every 5 minutes.
     shared = (
-        730 * 0.059 + 1 * 0.059  # NAT gateway hours, 1 GB through it
-        + 730 * 0.005  # its Elastic IP
+        2 * 730 * 0.059 + 1 * 0.059  # NAT gateway hours, 1 GB through them
+        + 2 * 730 * 0.005  # their Elastic IPs
         + 730 * 0.056 + 20 * 0.276  # RDS Multi-AZ instance and storage
         + 2 * 730 * 0.025  # Redis nodes
-        + 7 * 0.10  # the data stack's seven alarms
+        + 11 * 0.10  # the data stack's alarms: five on RDS, three on each Redis node
     )  # fmt: skip
+    probe = 730 * 12 * 0.0012  # 8,760 canary runs
     lambda_only = (
         0.20 + 1e6 * 0.1 * 0.5 * 0.0000166667 + 1.23  # requests, GB-seconds, HTTP API
         + 1e6 * 1100 / 2**30 * 0.70  # logs
-        # five alarms and three release alarms, two of them on two-metric expressions; the dashboard
-        + 10 * 0.10 + 3.0
+        # 15 alarm metrics: eight alarms on one, the 5XX, 4XX, 429 and release 5XX rates on two each,
+        # and the probe's; the dashboard; three custom metrics (429s, and the version's requests and 5XX)
+        + 15 * 0.10 + 3.0 + 3 * 0.30 + probe
     )  # fmt: skip
     ecs_only = (
         730 * 0.0252 + (1e6 / (730 * 3600) / 25) * 730 * 0.008  # ALB hours and LCUs
         + 2 * 730 * 0.005  # its two public addresses
         + 2 * 730 * (0.25 * 0.05056 + 0.5 * 0.00553)  # Fargate
         + 1e6 * 250 / 2**30 * (0.70 + 0.059)  # logs, sent through the NAT gateway
-        + 7 * 0.10 + 3.0
+        + 10 * 0.10 + 3.0 + probe  # seven alarms, the target 4XX rate on two metrics, the probe's
     )  # fmt: skip
     assert lambda_total == pytest.approx(shared + lambda_only, abs=0.005)
     assert ecs_total == pytest.approx(shared + ecs_only, abs=0.005)
@@ -291,6 +294,39 @@ def test_an_unknown_type_is_a_clear_error_not_a_zero(tmp_path: Path, stacks: dic
         shared_lines(inv, table, Usage(requests=1))
 
 
+def test_the_probe_is_priced_per_run_and_the_alarms_custom_metrics_per_metric(tmp_path: Path) -> None:
+    """8,760 runs at rate(5 minutes) over 730 h; one custom metric per name and dimensions, AWS's own free."""
+    canary = {"Type": "AWS::Synthetics::Canary", "Properties": {"Schedule": {"Expression": "rate(5 minutes)"}}}
+
+    def alarm(namespace: str, name: str, version: str = "1") -> dict[str, Any]:
+        dimensions = [{"Name": "Version", "Value": version}]
+        metric = {"Namespace": namespace, "MetricName": name, "Dimensions": dimensions}
+        return {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {"Metrics": [{"Id": "m", "MetricStat": {"Metric": metric}}]},
+        }
+
+    edge = {
+        "Probe": canary,
+        "A": alarm("anigmaa/backend", "ServerErrors"),
+        "B": alarm("anigmaa/backend", "ServerErrors"),  # the same metric twice: billed once
+        "C": alarm("anigmaa/backend", "Requests"),
+        "D": alarm("AWS/Lambda", "Errors"),
+        "E": alarm("CloudWatchSynthetics", "SuccessPercent"),
+    }
+    inv = inventory.read(_assembly(tmp_path / "a", {"Edge": edge}))
+    assert (inv.probe_runs_per_hour, inv.custom_metrics) == (12.0, 2)
+    lines = {
+        line.label: round(line.usd, 2)
+        for line in shared_lines(inv, prices.load(prices.default_path("ap-southeast-1")), Usage(requests=1))
+    }
+    assert lines["Outside-in probe, 8,760 canary runs"] == 10.51
+    assert lines["CloudWatch custom metrics x2"] == 0.6
+    hourly = {"Type": "AWS::Synthetics::Canary", "Properties": {"Schedule": {"Expression": "cron(0 * * * ? *)"}}}
+    with pytest.raises(CostError, match=r"^Edge/Probe: Schedule 'cron\(0 \* \* \* \? \*\)' is not a rate\(N minutes\)"):
+        inventory.read(_assembly(tmp_path / "b", {"Edge": {"Probe": hourly}}))
+
+
 def test_an_endpoint_or_function_the_report_cannot_read_is_an_error(tmp_path: Path) -> None:
     endpoint = {"Type": "AWS::EC2::VPCEndpoint", "Properties": {"VpcEndpointType": "Interface", "ServiceName": "ssm"}}
     with pytest.raises(CostError, match=r"^Network/Ssm: SubnetIds is None, not a literal list"):
@@ -339,7 +375,8 @@ def test_every_committed_figure_has_a_source_a_date_and_a_refreshable_usage_type
         assert price.date <= datetime.date.today().isoformat(), f"{key}: dated in the future"
         if price.confidence == "estimate":
             assert price.note, f"{key}: an estimate says how it was derived"
-        if key != "cloudwatch.dashboard_month":  # not in the Price List
+        # Not in the Price List, and no sourced usage type for a canary run: the refresh keeps them.
+        if key not in ("cloudwatch.dashboard_month", "cloudwatch.synthetics.canary_run"):
             assert raw[key]["usage_type"].startswith("APS1-"), key
             refresh.service_for(key)
 
@@ -548,13 +585,18 @@ def test_the_readme_cost_option_effects_are_the_models(synth: Callable[[str], Sy
         amount = changed.totals(volume)[mode] - seed_shape.totals(volume)[mode]
         return f"{'+' if amount > 0 else '-'}${abs(amount):.2f}"
 
-    nat_instance = {"nat_gateways": 0, "elastic_ips": 0, "nat_instances": ("t4g.nano",), "nat_instance_public_ips": 1}
+    nat_instance = {
+        "nat_gateways": 0,
+        "elastic_ips": 0,
+        "nat_instances": ("t4g.nano", "t4g.nano"),
+        "nat_instance_public_ips": 2,
+    }
     effects = {
         "nat_provider=instance": (
             f"{delta(1e6, 0, **nat_instance)} (ECS: {delta(1e6, 1, **nat_instance)}, "
             "its logs no longer pay NAT processing)"
         ),
-        "nat_gateways=2": delta(1e6, 0, nat_gateways=2, elastic_ips=2),
+        "nat_gateways=1": delta(1e6, 0, nat_gateways=1, elastic_ips=1),
         "lambda_architecture=arm64": (
             f"{delta(1e6, 0, function=replace(lam.function, architecture='arm64'))} "
             f"({delta(1e8, 0, function=replace(lam.function, architecture='arm64'))} at 100M)"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 
-from tests.conftest import Synth
+from tests.conftest import Synth, kept_log_group_name
 
 # The backend's secrets: not DB_PASSWORD, the master's (the task connects as anigmaa_app with IAM).
 SECRETS = ("JWT_SECRET", "REDIS_PASSWORD", "MIDTRANS_SERVER_KEY")
@@ -127,10 +127,12 @@ def test_execution_role_alone_decrypts_with_the_secrets_key_through_ssm_for_its_
 
 
 def test_roles_are_named_so_their_arns_survive_a_rebuild(ecs: Synth) -> None:
-    names = sorted(
-        r["Properties"]["RoleName"] for r in ecs.json("compute")["Resources"].values() if r["Type"] == "AWS::IAM::Role"
-    )
+    """The task's roles are named (others may grant them by ARN); the probe's is not: nothing outside names it."""
+    roles = {k: r["Properties"] for k, r in ecs.json("compute")["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
+    names = sorted(role["RoleName"] for role in roles.values() if "RoleName" in role)
     assert names == ["anigmaa-prod-ecs-execution", "anigmaa-prod-ecs-task"]
+    [unnamed] = [k for k, role in roles.items() if "RoleName" not in role]
+    assert unnamed.startswith("ProbeRole")
 
 
 def test_task_role_gets_the_same_narrow_bucket_access_as_the_function(ecs: Synth) -> None:
@@ -148,8 +150,10 @@ def test_task_role_gets_the_same_narrow_bucket_access_as_the_function(ecs: Synth
 
 def test_logs_go_to_a_log_group_with_retention(ecs: Synth) -> None:
     ecs.templates["compute"].has_resource_properties(
-        "AWS::Logs::LogGroup", {"LogGroupName": "/ecs/anigmaa-backend", "RetentionInDays": 90}
+        "AWS::Logs::LogGroup",
+        {"LogGroupName": kept_log_group_name("/ecs/anigmaa-backend"), "RetentionInDays": 90},
     )
+    ecs.templates["compute"].has_resource("AWS::Logs::LogGroup", {"DeletionPolicy": "Retain"})
     assert _container(ecs)["LogConfiguration"]["LogDriver"] == "awslogs"
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_cdk.assertions import Match
 
-from tests.conftest import EXAMPLE_LAYER_ARN, Synth
+from tests.conftest import EXAMPLE_LAYER_ARN, Synth, kept_log_group_name
 
 
 def _function(synth: Synth) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def test_function_follows_the_seed(prod: Synth) -> None:
             "Runtime": "provided.al2",
             "Handler": "bootstrap",
             "MemorySize": 512,
-            "Timeout": 30,
+            "Timeout": 24,
             "Architectures": ["x86_64"],
             "TracingConfig": {"Mode": "Active"},
             "VpcConfig": {
@@ -69,6 +69,7 @@ def test_environment_is_the_seeds_table_without_aws_region(prod: Synth) -> None:
         "DB_SSLMODE": "verify-full",
         "DB_SSLROOTCERT": "rds",
         "DB_MAX_CONNS": "2",
+        "REQUEST_DEADLINE_MS": "23000",
         "REDIS_PORT": "6379",
         "REDIS_TLS": "true",
         "STORAGE_TYPE": "s3",
@@ -158,11 +159,12 @@ def _roles_and_policies(synth: Synth, function_name: str) -> tuple[dict[str, Any
 
 
 def _log_group_id(synth: Synth, name: str) -> str:
+    """The logical ID of the kept log group whose name starts with ``name``."""
     resources = synth.json("compute")["Resources"]
     [log_id] = [
         str(k)
         for k, r in resources.items()
-        if r["Type"] == "AWS::Logs::LogGroup" and r["Properties"].get("LogGroupName") == name
+        if r["Type"] == "AWS::Logs::LogGroup" and r["Properties"].get("LogGroupName") == kept_log_group_name(name)
     ]
     return log_id
 
@@ -226,13 +228,31 @@ def test_function_reads_and_writes_exactly_its_bucket(prod: Synth) -> None:
 
 def test_log_group_is_explicit_retained_for_a_period_and_handed_to_the_function(prod: Synth) -> None:
     resources = prod.json("compute")["Resources"]
-    [log_id] = [
-        k
-        for k, r in resources.items()
-        if r["Type"] == "AWS::Logs::LogGroup" and r["Properties"]["LogGroupName"] == "/aws/lambda/anigmaa-backend"
-    ]
+    log_id = _log_group_id(prod, "/aws/lambda/anigmaa-backend")
     assert resources[log_id]["Properties"]["RetentionInDays"] == 90
     assert _function(prod)["Properties"]["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": {"Ref": log_id}}
+
+
+def test_every_log_group_of_the_stack_outlives_it_under_a_name_of_its_own(prod: Synth) -> None:
+    """A rollback deletes the compute stack: its logs stay, and a new stack's groups take new names."""
+    groups = {k: r for k, r in prod.json("compute")["Resources"].items() if r["Type"] == "AWS::Logs::LogGroup"}
+    names = {
+        "/aws/lambda/anigmaa-backend",
+        "/aws/lambda/anigmaa-prod-pre-traffic",
+        "/aws/apigateway/anigmaa",
+    }
+    assert len(groups) == len(names)
+    assert {_log_group_id(prod, name) for name in names} == set(groups)
+    for group in groups.values():
+        assert (group["DeletionPolicy"], group["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+
+def test_a_request_deadline_leaves_the_frame_a_second_to_answer_within_the_timeout(prod: Synth, custom: Synth) -> None:
+    """30 s of the HTTP API = 6 s of a cold start + the timeout; the frame answers 1 s before it."""
+    for synth, timeout in ((prod, 24), (custom, 20)):
+        function = _function(synth)["Properties"]
+        assert function["Timeout"] == timeout
+        assert function["Environment"]["Variables"]["REQUEST_DEADLINE_MS"] == str((timeout - 1) * 1000)
 
 
 def test_http_api_sends_everything_to_the_live_alias_with_payload_v2(prod: Synth) -> None:
@@ -254,7 +274,8 @@ def test_http_api_sends_everything_to_the_live_alias_with_payload_v2(prod: Synth
 def test_default_stage_throttles_at_what_the_reservation_serves_and_writes_json_access_logs(prod: Synth) -> None:
     template = prod.templates["compute"]
     template.has_resource_properties(
-        "AWS::Logs::LogGroup", {"LogGroupName": "/aws/apigateway/anigmaa", "RetentionInDays": 90}
+        "AWS::Logs::LogGroup",
+        {"LogGroupName": kept_log_group_name("/aws/apigateway/anigmaa"), "RetentionInDays": 90},
     )
     template.has_resource_properties(
         "AWS::ApiGatewayV2::Stage",

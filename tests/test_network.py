@@ -46,19 +46,33 @@ def test_subnet_sizes_follow_the_vpc_range(prod: Synth, custom: Synth) -> None:
     assert masks(custom) == [(False, "/24")] * 3 + [(True, "/26")] * 3
 
 
-def test_one_nat_gateway_by_default_in_a_public_subnet(prod: Synth, custom: Synth) -> None:
-    prod.templates["network"].resource_count_is("AWS::EC2::NatGateway", 1)
-    prod.templates["network"].has_resource_properties(
-        "AWS::EC2::NatGateway", {"SubnetId": {"Ref": Match.string_like_regexp("PublicSubnet1")}}
-    )
-    custom.templates["network"].resource_count_is("AWS::EC2::NatGateway", 2)
+def test_prod_has_a_nat_gateway_in_each_zone_and_each_private_subnet_uses_its_own(prod: Synth) -> None:
+    """Losing one zone leaves the other's functions and tasks their way out (SSM, Midtrans)."""
+    resources = prod.json("network")["Resources"]
+    gateways = {k: r for k, r in resources.items() if r["Type"] == "AWS::EC2::NatGateway"}
+    subnets = sorted(r["Properties"]["SubnetId"]["Ref"] for r in gateways.values())
+    assert [subnet.split("Subnet")[1][0] for subnet in subnets] == ["1", "2"]
+    assert all(subnet.startswith("NetworkVpcPublicSubnet") for subnet in subnets)
+    routes = {
+        r["Properties"]["RouteTableId"]["Ref"]: r["Properties"]["NatGatewayId"]["Ref"]
+        for r in resources.values()
+        if r["Type"] == "AWS::EC2::Route" and "NatGatewayId" in r["Properties"]
+    }
+    # Private subnet N's table routes to the gateway in public subnet N, in the same zone.
+    for table, gateway in routes.items():
+        zone = table.split("PrivateSubnet")[1][0]
+        assert resources[gateway]["Properties"]["SubnetId"]["Ref"].split("PublicSubnet")[1][0] == zone
+    assert len(routes) == 2
+    assert not [f for f in prod.findings if f.rule.endswith("anigmaa:nat-not-in-every-zone")]
 
 
-def test_private_subnets_route_to_the_internet_through_nat(prod: Synth) -> None:
-    prod.templates["network"].has_resource_properties(
-        "AWS::EC2::Route",
-        {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": Match.any_value()},
+def test_prod_with_fewer_nat_devices_than_zones_is_warned_at_every_synth(custom: Synth, dev: Synth) -> None:
+    [warning] = [f for f in custom.findings if f.rule.endswith("anigmaa:nat-not-in-every-zone")]
+    assert warning.message.startswith(
+        "nat_gateways: 2 for 3 zones in env=prod: the private subnets of ap-southeast-1c reach the internet "
+        "through another zone's NAT"
     )
+    assert not [f for f in dev.findings if f.rule.endswith("anigmaa:nat-not-in-every-zone")]  # not a prod
 
 
 def test_dev_reaches_the_internet_through_a_hardened_nat_instance(dev: Synth) -> None:

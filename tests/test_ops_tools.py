@@ -786,13 +786,66 @@ def _lambda(*, exists: bool, reserved: int = 0, limit: int = 1000, unreserved: i
     return lambda_client
 
 
-def run_preflight(*args: str, client: Any) -> tuple[int, str, str]:
+# Prod's alarms reach someone unless a test says otherwise (the refusal has tests of its own).
+ONCALL = ("-c", "alarm_email=oncall@anigmaa.example")
+
+
+def run_preflight(*args: str, client: Any, destination: tuple[str, ...] = ONCALL) -> tuple[int, str, str]:
     from tools.ops import preflight
 
     out, err = io.StringIO(), io.StringIO()
     with mock.patch("sys.stderr", err):
-        code = preflight.main(list(args), out=out, lambda_client=client)
+        code = preflight.main([*args, *destination], out=out, lambda_client=client)
     return code, out.getvalue(), err.getvalue()
+
+
+NO_DESTINATION = (
+    "preflight: alarm_email: no alarm destination in env=prod, so every alarm would reach no one; accepted: "
+    "alarm_email, alarm_https_parameter (an SSM parameter holding a paging service's HTTPS URL) or "
+    "alarm_topic_arns in cdk.json's environments.prod, or -c alarms_to_no_one=true to deploy without one\n"
+)
+
+
+def test_preflight_refuses_prod_whose_alarms_reach_no_one_in_either_mode() -> None:
+    for mode in (("-c", "compute=lambda"), ("-c", "compute=ecs", "-c", "ecs_allow_plain_http=true")):
+        code, _, err = run_preflight("--today", "2026-12-01", *mode, client=_lambda(exists=False), destination=())
+        assert (code, err) == (1, NO_DESTINATION)
+
+
+@pytest.mark.parametrize(
+    "destination",
+    [
+        ("-c", "alarms_to_no_one=true"),
+        ("-c", "alarm_topic_arns=arn:aws:sns:ap-southeast-1:123456789012:oncall"),
+        ("--env", "dev", "-c", "compute=ecs"),  # dev: no function to stub, and no destination needed
+    ],
+)
+def test_preflight_takes_a_destination_an_acknowledgement_or_dev(destination: tuple[str, ...]) -> None:
+    assert run_preflight("--today", "2026-12-01", client=_lambda(exists=False), destination=destination)[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("stored", "refused"),
+    [
+        (None, "alarm_https_parameter: /anigmaa/prod/ALARM_HTTPS_URL does not exist in SSM in ap-southeast-1"),
+        (("String", "http://events.example/plain"), "alarm_https_parameter: /anigmaa/prod/ALARM_HTTPS_URL is a String"),
+        (("SecureString", "https://events.example/x"), "alarm_https_parameter: /anigmaa/prod/ALARM_HTTPS_URL is a Se"),
+        (("String", "https://events.example/test-only"), ""),
+    ],
+)
+def test_preflight_checks_the_https_parameter_exists_and_holds_an_https_url_without_printing_it(
+    aws: None, stored: tuple[str, str] | None, refused: str
+) -> None:
+    name = "/anigmaa/prod/ALARM_HTTPS_URL"
+    if stored is not None:
+        boto3.client("ssm", region_name=REGION).put_parameter(Name=name, Type=stored[0], Value=stored[1])
+    args = ("--today", "2026-12-01")
+    code, _, err = run_preflight(
+        *args, client=_lambda(exists=False), destination=("-c", f"alarm_https_parameter={name}")
+    )
+    assert code == (1 if refused else 0)
+    assert err.startswith(f"preflight: {refused}") if refused else err == ""
+    assert "events.example" not in err
 
 
 def test_preflight_passes_a_deploy_the_account_can_take() -> None:

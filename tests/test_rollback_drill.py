@@ -168,10 +168,12 @@ def test_lambda_to_ecs_and_back_never_fails_loses_data_or_drops_the_domain(
     assert permanent_steps[2:] == ["deploy anigmaa-prod-network: no change", "deploy anigmaa-prod-data: no change"]
     if has_edge:
         edge_updates = [_unhashed(line) for line in account.log if line.startswith("deploy anigmaa-prod-edge")]
-        # Created once; then each move creates the other path's record (weight 100) before it
-        # removes this one's (CloudFormation deletes last), so the name always answers.
+        # Created once, with the outside-in probe of the domain, which no switch touches; then each move
+        # creates the other path's record (weight 100) before it removes this one's (CloudFormation
+        # deletes last), so the name always answers.
         assert edge_updates == [
-            "deploy anigmaa-prod-edge: ApiAliasRecord:WILL_CREATE",
+            "deploy anigmaa-prod-edge: Alarmsprobe:WILL_CREATE, ApiAliasRecord:WILL_CREATE, ProbeCanary:WILL_CREATE, "
+            "ProbeRole:WILL_CREATE",
             "deploy anigmaa-prod-edge: ApiAliasRecord:WILL_DESTROY, EcsAliasRecord:WILL_CREATE",
             "deploy anigmaa-prod-edge: ApiAliasRecord:WILL_CREATE, EcsAliasRecord:WILL_DESTROY",
         ]

@@ -28,6 +28,8 @@ def test_the_rehearsal_deploys_switches_splits_updates_and_refuses_what_cloudfor
     assert refused == [
         "refused: delete the ECS stack the record points at",
         "refused: compute=split without lambda_weight",
+        # Prod's alarms reach no one until the team commits a destination: the plan's preflight stops.
+        f"deploy.yml prod-plan as anigmaa-ci-plan-prod: {PLAN_STEPS[1]}",
         # The delivery path under IAM (what each role must not do, in AWS's words), and a swapped change set.
         "refused: the review role executes a change set",
         "refused: the review role deletes the deploy's change set",
@@ -58,6 +60,7 @@ def test_the_rehearsal_deploys_switches_splits_updates_and_refuses_what_cloudfor
                 and " as anigmaa-ci-" in line and "refused" not in line]  # fmt: skip
     assert delivery == [
         "review.yml live-diff as anigmaa-ci-review: cdk diff --method=change-set against prod",
+        f"deploy.yml prod-plan as anigmaa-ci-plan-prod: {PLAN_STEPS[0]}",  # before the refused preflight
         *[f"deploy.yml prod-plan as anigmaa-ci-plan-prod: {step}" for step in PLAN_STEPS],
         *[f"deploy.yml prod-plan as anigmaa-ci-plan-prod: {step}" for step in PLAN_STEPS],
         "deploy.yml prod as anigmaa-ci-deploy-prod: Execute the approved change sets",
@@ -67,4 +70,14 @@ def test_the_rehearsal_deploys_switches_splits_updates_and_refuses_what_cloudfor
     ]
     assert "      0 change set(s) executed, as approved" in lines  # the plan with nothing to change
     assert "rehearsal: no request left loopback (the proxy every other address goes through saw none)" in lines
-    assert any(line.startswith("rehearsal: 53 steps passed in ") for line in lines), result.stdout
+    # The outside-in probe of the stack's own address, then of the domain; a release keeps the version it replaced.
+    assert (
+        "      anigmaa-prod-lambda: probe rate(5 minutes), alarm anigmaa-prod-probe-lambda (missing runs breach)"
+        in lines
+    )
+    assert "      anigmaa-prod-edge: probe rate(5 minutes), alarm anigmaa-prod-probe (missing runs breach)" in lines
+    assert (
+        "      anigmaa-prod-lambda: live moved from version 1 to 2; version 1 kept, and update-alias moved live back "
+        "to it and forward again"
+    ) in lines
+    assert any(line.startswith("rehearsal: 55 steps passed in ") for line in lines), result.stdout

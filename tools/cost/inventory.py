@@ -7,6 +7,8 @@ Reading the templates (rather than cdk.json) means the report prices exactly wha
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +71,13 @@ class Inventory:
     dashboards: int
     compute_alarms: int  # alarm metrics in the compute stack
     compute_dashboards: int
+    # The outside-in probe's canary runs an hour (CloudWatch Synthetics bills each run), by where it lives.
+    probe_runs_per_hour: float = 0.0
+    compute_probe_runs_per_hour: float = 0.0
+    # Custom metrics the alarms watch (billed per metric-month): the frame's per-version counts and
+    # the access log's 429s; AWS's own metrics (AWS/…, CloudWatchSynthetics) are free.
+    custom_metrics: int = 0
+    compute_custom_metrics: int = 0
 
     @property
     def compute(self) -> str:
@@ -120,6 +129,15 @@ def _inventory(region: str, stacks: dict[str, dict[str, Any]]) -> Inventory:
             _billed_units(r) for where, r in of_type(kind) if (where.split("/", 1)[0] in compute_stacks) == compute
         )
 
+    def in_stacks(kind: str, *, compute: bool) -> list[tuple[str, Resource]]:
+        return [(w, r) for w, r in of_type(kind) if (w.split("/", 1)[0] in compute_stacks) == compute]
+
+    def probe_runs(*, compute: bool) -> float:
+        return sum(_runs_per_hour(w, r) for w, r in in_stacks("AWS::Synthetics::Canary", compute=compute))
+
+    def custom_metrics(*, compute: bool) -> int:
+        return len({m for _, r in in_stacks("AWS::CloudWatch::Alarm", compute=compute) for m in _custom_metrics(r)})
+
     nat_instances = [(w, r) for w, r in of_type("AWS::EC2::Instance") if _prop(r, "SourceDestCheck", True) is False]
     unpriced = [w for w, r in of_type("AWS::EC2::Instance") if (w, r) not in nat_instances]
     if unpriced:
@@ -150,7 +168,41 @@ def _inventory(region: str, stacks: dict[str, dict[str, Any]]) -> Inventory:
         dashboards=count("AWS::CloudWatch::Dashboard", compute=False),
         compute_alarms=count("AWS::CloudWatch::Alarm", compute=True),
         compute_dashboards=count("AWS::CloudWatch::Dashboard", compute=True),
+        probe_runs_per_hour=probe_runs(compute=False),
+        compute_probe_runs_per_hour=probe_runs(compute=True),
+        custom_metrics=custom_metrics(compute=False),
+        compute_custom_metrics=custom_metrics(compute=True),
     )
+
+
+_RATE = re.compile(r"rate\((?P<n>\d+) (?P<unit>minute|minutes|hour|hours)\)")
+
+
+def _runs_per_hour(where: str, canary: Resource) -> float:
+    """A canary's runs an hour, from its schedule's rate(); rate(0 minutes) runs it once, not monthly."""
+    expression = _prop(canary, "Schedule", {}).get("Expression")
+    found = _RATE.fullmatch(expression) if isinstance(expression, str) else None
+    if found is None:
+        raise CostError(f"{where}: Schedule {expression!r} is not a rate(N minutes); the report cannot price it")
+    n = int(found["n"])
+    if n == 0:
+        return 0.0
+    return 60 / n if found["unit"].startswith("minute") else 1 / n
+
+
+def _custom_metrics(alarm: Resource) -> set[str]:
+    """The custom metrics an alarm watches, each as one string (namespace, name, dimensions)."""
+    properties = alarm.get("Properties", {})
+    metrics = [properties] + [
+        m["MetricStat"]["Metric"] for m in properties.get("Metrics", []) if isinstance(m, dict) and "MetricStat" in m
+    ]
+    found = set()
+    for metric in metrics:
+        namespace = metric.get("Namespace")
+        if not isinstance(namespace, str) or namespace.startswith("AWS/") or namespace == "CloudWatchSynthetics":
+            continue
+        found.add(json.dumps([namespace, metric.get("MetricName"), metric.get("Dimensions", [])], sort_keys=True))
+    return found
 
 
 def _billed_units(resource: Resource) -> int:

@@ -146,7 +146,14 @@ def shared_lines(inv: Inventory, prices: PriceTable, usage: Usage) -> list[Line]
                 seed_item="ElastiCache",
             )
         )
-    lines += _monitoring("shared", inv.alarms, inv.dashboards, prices)
+    lines += _monitoring(
+        "shared",
+        inv.alarms,
+        inv.dashboards,
+        prices,
+        probe_runs_per_hour=inv.probe_runs_per_hour,
+        custom_metrics=inv.custom_metrics,
+    )
     return lines
 
 
@@ -188,7 +195,14 @@ def lambda_lines(inv: Inventory, prices: PriceTable, usage: Usage) -> list[Line]
             seed_item="API Gateway",
         ),
         _logs("lambda", n, usage.log_bytes_lambda, prices),
-        *_monitoring("lambda", inv.compute_alarms, inv.compute_dashboards, prices),
+        *_monitoring(
+            "lambda",
+            inv.compute_alarms,
+            inv.compute_dashboards,
+            prices,
+            probe_runs_per_hour=inv.compute_probe_runs_per_hour,
+            custom_metrics=inv.compute_custom_metrics,
+        ),
     ]
 
 
@@ -243,7 +257,14 @@ def ecs_lines(inv: Inventory, prices: PriceTable, usage: Usage) -> list[Line]:
                 ("natgateway.gb",),
             )
         )
-    return lines + _monitoring("ecs", inv.compute_alarms, inv.compute_dashboards, prices)
+    return lines + _monitoring(
+        "ecs",
+        inv.compute_alarms,
+        inv.compute_dashboards,
+        prices,
+        probe_runs_per_hour=inv.compute_probe_runs_per_hour,
+        custom_metrics=inv.compute_custom_metrics,
+    )
 
 
 def total(lines: list[Line]) -> float:
@@ -293,8 +314,29 @@ def _logs(group: str, requests: float, bytes_per_request: int, prices: PriceTabl
     )
 
 
-def _monitoring(group: str, alarms: int, dashboards: int, prices: PriceTable) -> list[Line]:
+def _monitoring(
+    group: str, alarms: int, dashboards: int, prices: PriceTable, *, probe_runs_per_hour: float, custom_metrics: int
+) -> list[Line]:
     lines = []
+    if probe_runs_per_hour:
+        runs = probe_runs_per_hour * prices.hours_per_month
+        lines.append(
+            Line(
+                group,
+                f"Outside-in probe, {runs:,.0f} canary runs",
+                runs * prices.usd("cloudwatch.synthetics.canary_run", "canary run"),
+                ("cloudwatch.synthetics.canary_run",),
+            )
+        )
+    if custom_metrics:
+        lines.append(
+            Line(
+                group,
+                f"CloudWatch custom metrics x{custom_metrics}",
+                custom_metrics * prices.usd("cloudwatch.metric_month", "custom metric"),
+                ("cloudwatch.metric_month",),
+            )
+        )
     if alarms:
         lines.append(
             Line(

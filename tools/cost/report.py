@@ -27,7 +27,7 @@ NOT_PRICED = (
     "(compute to the database, cache and NAT in another zone), interface-endpoint data, S3 storage and "
     "requests, ECR storage and image pulls through the NAT (ECS), VPC flow log and RDS enhanced-monitoring "
     "ingestion, CloudWatch Logs storage, KMS and SSM requests, Route 53 queries, T-class CPU credits "
-    "beyond the baseline, free tiers"
+    "beyond the baseline, the probe canary's own Lambda duration and artifacts, free tiers"
 )
 
 

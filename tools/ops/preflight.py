@@ -9,6 +9,10 @@ that would be deployed. Each failure is one line naming the setting that fixes i
 - AWS blocks creating `provided.al2` functions from 2027-02-01 and updating them from
   2027-03-03. Past those dates a deploy that would create (or update) such a function is
   refused. Synth stays free of the clock; this check is where the date is read.
+- Prod's alarms must reach someone: without `alarm_email`, `alarm_https_parameter` or
+  `alarm_topic_arns` the deploy is refused, unless `alarms_to_no_one=true` says so on purpose
+  (synth only warns). The SSM parameter `alarm_https_parameter` names must exist and hold an
+  https:// URL: CloudFormation resolves it mid-deploy, and a missing one fails the data stack there.
 """
 
 from __future__ import annotations
@@ -70,16 +74,60 @@ def runtime(config: AppConfig, exists: bool, today: datetime.date) -> str | None
     )
 
 
-def check(config: AppConfig, lambda_client: Any, today: datetime.date) -> list[str]:
-    """Every preflight problem of a deploy of ``config``."""
-    if "lambda" not in config.compute_paths:
-        return []  # the ECS path alone creates no function
-    exists, existing = _existing_reservation(lambda_client, config.function.function_name)
-    problems = [concurrency(config, lambda_client.get_account_settings(), existing), runtime(config, exists, today)]
+def alarm_destination(config: AppConfig) -> str | None:
+    """Whether prod's alarms would reach no one without saying so."""
+    alarms = config.alarms
+    if not config.is_prod or alarms.has_destination or alarms.to_no_one:
+        return None
+    return (
+        f"alarm_email: no alarm destination in env={config.env}, so every alarm would reach no one; accepted: "
+        "alarm_email, alarm_https_parameter (an SSM parameter holding a paging service's HTTPS URL) or "
+        "alarm_topic_arns in cdk.json's environments.prod, or -c alarms_to_no_one=true to deploy without one"
+    )
+
+
+def https_parameter(config: AppConfig, ssm_client: Any) -> str | None:
+    """Whether the SSM parameter alarm_https_parameter names exists and holds an https:// URL."""
+    name = config.alarms.https_parameter
+    if name is None:
+        return None
+    try:
+        parameter = ssm_client.get_parameter(Name=name)["Parameter"]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ParameterNotFound":
+            raise
+        return (
+            f"alarm_https_parameter: {name} does not exist in SSM in {config.region}; accepted: an existing String "
+            f"parameter: aws ssm put-parameter --type String --name {name} --value 'https://…'"
+        )
+    # Its value is a credential: never printed, only its type and scheme are checked.
+    if parameter.get("Type") != "String" or not str(parameter.get("Value", "")).startswith("https://"):
+        return (
+            f"alarm_https_parameter: {name} is a {parameter.get('Type')} parameter that does not hold an https:// URL; "
+            "accepted: a String parameter whose value starts with https:// (CloudFormation cannot resolve a "
+            "SecureString into a subscription)"
+        )
+    return None
+
+
+def check(config: AppConfig, lambda_client: Any, today: datetime.date, ssm_client: Any = None) -> list[str]:
+    """Every preflight problem of a deploy of ``config``. One of the configuration's own is said before any
+    AWS call, so it is said even where the credentials would fail."""
+    if (problem := alarm_destination(config)) is not None:
+        return [problem]
+    problems = []
+    if config.alarms.https_parameter is not None:
+        problems.append(https_parameter(config, ssm_client or client("ssm", config.region)))
+    if "lambda" in config.compute_paths:  # the ECS path alone creates no function
+        exists, existing = _existing_reservation(lambda_client, config.function.function_name)
+        settings = lambda_client.get_account_settings()
+        problems += [concurrency(config, settings, existing), runtime(config, exists, today)]
     return [problem for problem in problems if problem is not None]
 
 
-def main(argv: list[str] | None = None, out: TextIO = sys.stdout, lambda_client: Any = None) -> int:
+def main(
+    argv: list[str] | None = None, out: TextIO = sys.stdout, lambda_client: Any = None, ssm_client: Any = None
+) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.ops.preflight", description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="prod", help="environment in cdk.json (prod, dev)")
     parser.add_argument("-c", "--context", action="append", default=[], help="key=value, as cdk deploy gets it")
@@ -88,7 +136,8 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout, lambda_client:
     try:
         config = load_environment(args.env, ROOT, context=args.context)
         with one_line_errors():
-            problems = check(config, lambda_client or client("lambda", config.region), args.today)
+            lambda_client = lambda_client or client("lambda", config.region)
+            problems = check(config, lambda_client, args.today, ssm_client)
     except AwsError as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 1

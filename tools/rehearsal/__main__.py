@@ -274,13 +274,15 @@ def check_release(r: Rehearsal, env: str, outputs: dict[str, str], version: str)
         for alarm in alarms
         for metric in [alarm, *(query.get("MetricStat", {}).get("Metric", {}) for query in alarm.get("Metrics", []))]
         for dimension in metric.get("Dimensions", [])
-        if dimension["Name"] == "ExecutedVersion"
+        # Lambda's own metrics by the alias's ExecutedVersion; the frame's per-version 5XX by its Version.
+        if dimension["Name"] in ("ExecutedVersion", "Version")
     }
     if executed != {version}:
         raise RehearsalError(f"{name}: the release alarms watch version(s) {sorted(executed)}, not {version}")
-    versioned = {n for n in names if not n.endswith("-release-5xx-rate")}
-    if len(versioned) != 2 or not all(n.endswith(f"-v{version}") for n in versioned):
-        raise RehearsalError(f"{name}: the version's release alarms are {sorted(versioned)}, not named for v{version}")
+    if len(names) != 3 or not all(n.endswith(f"-v{version}") for n in names):
+        raise RehearsalError(
+            f"{name}: the version's release alarms are {sorted(names)}, not three named for v{version}"
+        )
     rollback = group.get("autoRollbackConfiguration", {})
     if not rollback.get("enabled") or "DEPLOYMENT_STOP_ON_ALARM" not in rollback.get("events", []):
         raise RehearsalError(f"{name}: auto-rollback {rollback}, expected enabled, on alarm among its events")
@@ -294,18 +296,28 @@ def check_release(r: Rehearsal, env: str, outputs: dict[str, str], version: str)
 
 
 def check_new_version(r: Rehearsal, env: str, before: str, after: str) -> None:
-    """An update published a new version, the alias serves it, and the one it replaced is gone."""
+    """An update published a new version, the alias serves it, and the one it replaced is kept, so going
+    back is one update-alias (README: Going back to the previous version), which is tried here."""
     config = load_environment(env, ROOT)
     name = config.stack_name("lambda")
     function = r.outputs(name, "FunctionName")["FunctionName"]
-    versions = {v["Version"] for v in r.client("lambda").list_versions_by_function(FunctionName=function)["Versions"]}
-    if not after.isdigit() or int(after) <= int(before) or versions != {"$LATEST", after}:
+    lambda_client = r.client("lambda")
+    versions = {v["Version"] for v in lambda_client.list_versions_by_function(FunctionName=function)["Versions"]}
+    if not after.isdigit() or int(after) <= int(before) or not {"$LATEST", before, after} <= versions:
         raise RehearsalError(
             f"{name}: {LIVE_ALIAS} moved from version {before} to {after}, versions {sorted(versions)} left; expected "
-            f"a newer version, and only it and $LATEST"
+            f"a newer version, and the one it replaced kept"
         )
     # No CodeDeploy deployment here: CloudFormation moved the alias itself (on AWS, the canary does).
-    r.log(f"      {name}: {LIVE_ALIAS} moved from version {before} to {after}; version {before} deleted in clean-up")
+    # The runbook's one command back, and forward again so the stack and the alias agree.
+    for version in (before, after):
+        lambda_client.update_alias(FunctionName=function, Name=LIVE_ALIAS, FunctionVersion=version)
+        if lambda_client.get_alias(FunctionName=function, Name=LIVE_ALIAS)["FunctionVersion"] != version:
+            raise RehearsalError(f"{name}: update-alias to version {version} did not move {LIVE_ALIAS}")
+    r.log(
+        f"      {name}: {LIVE_ALIAS} moved from version {before} to {after}; version {before} kept, and "
+        f"update-alias moved {LIVE_ALIAS} back to it and forward again"
+    )
 
 
 def check_ecs(r: Rehearsal, env: str) -> None:
@@ -368,6 +380,26 @@ def check_secrets_key(r: Rehearsal, env: str) -> None:
     if wrong:
         raise RehearsalError(f"SecureStrings of env={env} not under {alias} ({key['KeyId']}): {wrong}")
     r.log(f"      {env}: {len(names)} SecureStrings under {alias} (key {key['KeyId']}, rotation on)")
+
+
+def check_probe(r: Rehearsal, env: str, role: str) -> None:
+    """The outside-in probe of the stack of ``role`` (lambda without a domain, edge with one): its canary on
+    the configured schedule, its artifacts under the access-logs bucket, and its alarm on that canary."""
+    config = load_environment(env, ROOT)
+    name = config.stack_name(role)
+    canary = r.client("synthetics").get_canary(Name=name)["Canary"]
+    expected = f"rate({config.alarms.probe_interval_minutes} minutes)"
+    if canary["Schedule"]["Expression"] != expected or "/synthetics/" not in canary["ArtifactS3Location"]:
+        raise RehearsalError(
+            f"{name}: probe canary on {canary['Schedule']['Expression']}, artifacts {canary['ArtifactS3Location']}; "
+            f"expected {expected}, under synthetics/"
+        )
+    alarm_name = config.names.of("probe" if role == "edge" else f"probe-{role}")
+    [alarm] = r.client("cloudwatch").describe_alarms(AlarmNames=[alarm_name])["MetricAlarms"] or [None]
+    watched = {d["Value"] for d in (alarm or {}).get("Dimensions", []) if d["Name"] == "CanaryName"}
+    if alarm is None or watched != {name} or alarm["TreatMissingData"] != "breaching":
+        raise RehearsalError(f"{name}: no alarm {alarm_name} on the canary's runs that breaches when they stop")
+    r.log(f"      {name}: probe {expected}, alarm {alarm_name} (missing runs breach)")
 
 
 def check_data(r: Rehearsal, env: str) -> None:
@@ -449,6 +481,7 @@ def rehearse(r: Rehearsal) -> None:
     r.expect_stacks("prod on lambda", {network, data, on_lambda})
     check_data(r, "prod")
     check_lambda(r, "prod", memory=prod.function.memory_mb)
+    check_probe(r, "prod", "lambda")
 
     # The runbook, Lambda → ECS → Lambda, without a domain (prod then needs the acknowledgement).
     plain = ("-c", "ecs_allow_plain_http=true")
@@ -471,6 +504,7 @@ def rehearse(r: Rehearsal) -> None:
     r.expect_stacks("prod with a domain", {network, data, on_lambda, edge})
     check_lambda(r, "prod", memory=prod.function.memory_mb, domain=True)
     check_edge(r, zone_id, {"lambda": 100})
+    check_probe(r, "prod", "edge")
     r.deploy("runbook: Lambda → ECS, step 2 (domain)", *ecs, *domain, "--exclusively", "Ecs")
     r.deploy("runbook: Lambda → ECS, step 3 (move the domain)", *ecs, *domain, "--exclusively", "Edge")
     check_edge(r, zone_id, {"ecs": 100})
@@ -556,8 +590,13 @@ def rehearse_delivery(r: Rehearsal, domain: Sequence[str]) -> None:
     """The delivery path under IAM (README: the pipeline's threat model): the CI stack, deployed by hand,
     then each workflow job's AWS steps under its role with IAM enforced, and what each role must not do."""
     ci = ("-c", f"account={ACCOUNT}", "-c", f"github_repository={pipeline.REPOSITORY}")
+    # Where prod's alarms go: a topic the team already has (its chat or paging integration subscribes),
+    # committed to cdk.json before prod is deployed through the pipeline, whose preflight refuses it without.
+    oncall = r.client("sns").create_topic(Name="oncall")["TopicArn"]
+    committed = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))
+    committed["context"]["environments"]["prod"]["alarm_topic_arns"] = [oncall]
     # A change for the pipeline to carry through plan, approval and execution.
-    context = (*domain, *ci, "-c", "lambda_memory=2048")
+    context = (*domain, *ci, "-c", "lambda_memory=2048", "-c", f"alarm_topic_arns={oncall}")
     r.cdk("CI stack (deployed by hand, once per account)", "deploy", "--require-approval", "never", *context, "Ci/*")
     assembly = r.assemblies[context]
     arns = pipeline.ci_role_arns(["review", "plan-prod", "deploy-prod", "drift"])
@@ -573,6 +612,9 @@ def rehearse_delivery(r: Rehearsal, domain: Sequence[str]) -> None:
         if "MemorySize" not in live_diff or "2048" not in live_diff:
             raise RehearsalError(f"the review's live diff does not show MemorySize → 2048:\n{_tail(live_diff)}")
         plan = pipeline.read_job("deploy.yml", "prod-plan")
+        runner.run(plan, arns["plan-prod"], assembly, {"github.event.workflow_run.head_sha": first},
+                   fails_with="alarm_email: no alarm destination in env=prod")  # fmt: skip
+        runner.cdk_json = json.dumps(committed, indent=2) + "\n"
         outputs = runner.run(plan, arns["plan-prod"], assembly, {"github.event.workflow_run.head_sha": first})
         # moto lists every resource of a change set as a change, so each stack gets one here.
         planned = [e for e in pipeline.plan_of(assembly)["stacks"] if e["stack"] == lambda_stack]

@@ -17,6 +17,8 @@ behaves, as its documentation states it:
   creates, then updates, each in template order: a Lambda version was published before its
   function's update, and the one it replaced was deleted while the alias still served it), and
   forgets a deleted resource, so a later template that brings its logical ID back creates it;
+  a dropped resource whose DeletionPolicy is Retain is forgotten but left in place (stock moto
+  honours the policy only when a whole stack is deleted);
 - `UsePreviousValue` keeps a parameter's given value (an SSM parameter name stays a name);
 - `{{resolve:ssm-secure:NAME}}` and `{{resolve:ssm:NAME}}` are resolved from moto's SSM, and a
   change set (or stack) that names a missing parameter fails as CloudFormation fails:
@@ -385,8 +387,9 @@ def _update_resources(resources: Any, template: dict[str, Any], parameters: dict
     for _ in range(parsing.MAX_UPDATE_ATTEMPTS):
         for name in list(pending):
             parsed = resources._parsed_resources.get(name)
+            kept = old_resources[name].get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate")
             try:
-                if parsed is not None:
+                if parsed is not None and not kept:
                     resources._delete_resource(parsed, old_resources[name])
             except Exception as error:
                 last_error = error

@@ -10,7 +10,7 @@ what the template made:
   `ConfigurationEndPoint` `.Address`/`.Port`); the `AuthToken` goes to moto, which keeps only
   whether one is set, and is never kept here;
 - API Gateway v2 `Api`, `Integration`, `Route`, `Stage`, `DomainName` and `ApiMapping`;
-- CloudWatch `Alarm`, metric or metric-math;
+- CloudWatch `Alarm`, metric or metric-math, and a Synthetics `Canary` (registered, never run);
 - ACM `Certificate`, marked ISSUED at once: the rehearsal has no DNS to validate it against;
 - IAM `OIDCProvider` (the CI stack's GitHub provider; Ref and `Arn` its ARN), so the roles that
   trust it name its ARN;
@@ -78,6 +78,7 @@ from moto.moto_api._internal import mock_random
 from moto.rds.models import DBInstance, DBParameterGroup
 from moto.route53 import models as route53_models
 from moto.s3.models import FakeBucket, s3_backends
+from moto.synthetics.models import synthetics_backends
 from moto.utilities.id_generator import ExistingIds, ResourceIdentifier, Tags, moto_id
 from moto.utilities.utils import get_partition
 
@@ -713,6 +714,52 @@ class Alarm(_Model, CloudFormationModel):
 
     def _attribute(self, name: str) -> Any:
         return self.arn
+
+
+class Canary(_Model, CloudFormationModel):
+    """`AWS::Synthetics::Canary`, registered in moto's Synthetics (nothing runs it); Ref is its name, GetAtt `Id`
+    and `State`. moto has no UpdateCanary: an update sets the settings on its record."""
+
+    TYPE = "AWS::Synthetics::Canary"
+    NAME = "Name"
+    ATTRIBUTES = ("Id", "State")
+    CREATE_ONLY = frozenset({NAME})
+
+    def _backend(self) -> Any:
+        return synthetics_backends[self.account_id][self.region_name]
+
+    def _create(self, props: Props) -> None:
+        self.physical_resource_id = props.get(self.NAME) or self._own_name(21)
+        self._backend().create_canary(
+            name=self.physical_resource_id,
+            code=props["Code"],
+            artifact_s3_location=props["ArtifactS3Location"],
+            execution_role_arn=props["ExecutionRoleArn"],
+            schedule=props["Schedule"],
+            run_config=props.get("RunConfig", {}),
+            success_retention_period_in_days=props.get("SuccessRetentionPeriod", 31),
+            failure_retention_period_in_days=props.get("FailureRetentionPeriod", 31),
+            runtime_version=props["RuntimeVersion"],
+            vpc_config=props.get("VPCConfig"),
+            resources_to_replicate_tags=None,
+            provisioned_resource_cleanup=props.get("ProvisionedResourceCleanup"),
+            browser_configs=None,
+            tags={tag["Key"]: tag["Value"] for tag in props.get("Tags", [])},
+            artifact_config=props.get("ArtifactConfig"),
+        )
+
+    def _update(self, props: Props) -> None:
+        canary = self._backend().canaries[self.physical_resource_id]
+        canary.code, canary.schedule = props["Code"], props["Schedule"]
+        canary.artifact_s3_location, canary.execution_role_arn = props["ArtifactS3Location"], props["ExecutionRoleArn"]
+        canary.run_config, canary.runtime_version = props.get("RunConfig", {}), props["RuntimeVersion"]
+
+    def _delete(self) -> None:
+        self._backend().canaries.pop(self.physical_resource_id, None)
+
+    def _attribute(self, name: str) -> Any:
+        canary = self._backend().canaries[self.physical_resource_id]
+        return canary.id if name == "Id" else canary.state
 
 
 class Certificate(_Model, CloudFormationModel):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import time
@@ -132,11 +133,21 @@ def role_credentials(url: str, role_arn: str, claim: str) -> dict[str, str]:
     return iam.assume_with_web_identity(url, role_arn, claims(claim), session_name="GitHubActions")
 
 
-def _workdir(parent: Path) -> Path:
-    """A folder that looks like the checkout (links to its entries) so a step's files land outside it."""
+# Copied into a job's folder rather than linked: a tool finds the project (tools.ROOT) from where its
+# own files are, so with these copied it reads the folder's cdk.json, which a job may be given.
+_COPIED = ("tools", "config")
+
+
+def _workdir(parent: Path, cdk_json: str | None) -> Path:
+    """A folder that looks like the checkout (links to its entries) so a step's files land outside it;
+    with ``cdk_json``, the checkout as a commit that changed cdk.json would leave it."""
     folder = Path(tempfile.mkdtemp(prefix="job-", dir=parent))
     for entry in ROOT.iterdir():
-        if entry.name not in ("cdk.out", ".git"):
+        if entry.name in _COPIED:
+            shutil.copytree(entry, folder / entry.name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif entry.name == "cdk.json" and cdk_json is not None:
+            (folder / entry.name).write_text(cdk_json, encoding="utf-8")
+        elif entry.name not in ("cdk.out", ".git"):
             (folder / entry.name).symlink_to(entry)
     return folder
 
@@ -152,6 +163,8 @@ class JobRun:
     timings: list[tuple[str, float]]
     folder: Path | None = None
     """The last job's folder: what its steps wrote."""
+    cdk_json: str | None = None
+    """The cdk.json the jobs see, when not the checkout's (a setting the team commits first)."""
 
     def run(
         self,
@@ -165,7 +178,7 @@ class JobRun:
         """The job's steps after its credentials, in order; returns the job's outputs. With
         ``fails_with`` the job must stop at a step whose output holds that text."""
         credentials = role_credentials(self.url, role_arn, job.claim)
-        folder = self.folder = _workdir(self.workdir)
+        folder = self.folder = _workdir(self.workdir, self.cdk_json)
         step_outputs: dict[str, dict[str, str]] = {}
         label = f"{job.workflow} {job.name} as {role_arn.rsplit('/', 1)[-1]}"
         for step in job.steps:
@@ -227,7 +240,8 @@ def _written(folder: Path) -> list[Path]:
     found = []
     for directory, names, files in os.walk(folder):  # does not follow the links to the checkout
         found += [Path(directory) / name for name in files if not (Path(directory) / name).is_symlink()]
-        names[:] = [n for n in names if not (Path(directory) / n).is_symlink()]
+        copied = _COPIED if Path(directory) == folder else ()
+        names[:] = [n for n in names if not (Path(directory) / n).is_symlink() and n not in copied]
     return sorted(p for p in found if p.name not in ("github_output", "step_summary"))
 
 
