@@ -51,7 +51,7 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
     for key in ("ssm_prefix", "alarm_https_parameter"):
         if re.match(r"/(aws|ssm)", v[key], re.IGNORECASE):
             raise fail(key, v[key], "starts with a name AWS reserves", "a path not under /aws or /ssm")
-    alarms = _alarms(v)
+    alarms = _alarms(env, v)
     _windows(v)
     release_checks = _release_checks(v["lambda_release_checks"])
     max_connections = database_max_connections(v["db_instance_class"], v["db_max_connections"])
@@ -190,26 +190,55 @@ def _network(v: dict[str, Any]) -> NetworkConfig:
 MAX_ALARM_TOPICS = 4
 
 
-def _alarms(v: dict[str, Any]) -> AlarmConfig:
-    if len(v["alarm_topic_arns"]) > MAX_ALARM_TOPICS:
+# SSM's limits on a parameter name: 1011 characters, 15 levels below the root.
+SSM_NAME_MAX_LENGTH = 1011
+SSM_NAME_MAX_LEVELS = 15
+
+
+def _alarms(env: str, v: dict[str, Any]) -> AlarmConfig:
+    arns: tuple[str, ...] = v["alarm_topic_arns"]
+    if len(arns) > MAX_ALARM_TOPICS:
         raise ConfigError(
-            f"alarm_topic_arns: {len(v['alarm_topic_arns'])} topics, and an alarm notifies at most 5 (the "
-            f"environment's own and {MAX_ALARM_TOPICS} more); accepted: at most {MAX_ALARM_TOPICS}, or one topic "
-            "that fans out to the rest"
+            f"alarm_topic_arns: {len(arns)} topics, and an alarm notifies at most 5 (the environment's own and "
+            f"{MAX_ALARM_TOPICS} more); accepted: at most {MAX_ALARM_TOPICS}, or one topic that fans out to the rest"
         )
-    for arn in v["alarm_topic_arns"]:
+    own = Names.of_env(env).alarm_topic
+    for n, arn in enumerate(arns):
         if arn.split(":")[3] != v["region"]:
             raise fail("alarm_topic_arns", arn, f"is not in region {v['region']}", "topics in the region of the alarms")
-    return AlarmConfig(
+        if arn.rsplit(":", 1)[1] == own:
+            raise fail("alarm_topic_arns", arn, "is the environment's own topic, which every alarm notifies", "others")
+        if arn in arns[:n]:
+            raise fail("alarm_topic_arns", arn, "is named twice", "each topic once")
+    parameter = v["alarm_https_parameter"]
+    if len(parameter) > SSM_NAME_MAX_LENGTH or parameter.count("/") > SSM_NAME_MAX_LEVELS:
+        raise ConfigError(
+            f"alarm_https_parameter: a name of {len(parameter)} characters and {parameter.count('/')} levels is "
+            f"longer than SSM takes; accepted: at most {SSM_NAME_MAX_LENGTH} characters and "
+            f"{SSM_NAME_MAX_LEVELS} levels"
+        )
+    alarms = AlarmConfig(
         email=v["alarm_email"] or None,
-        https_parameter=v["alarm_https_parameter"] or None,
-        topic_arns=v["alarm_topic_arns"],
+        https_parameter=parameter or None,
+        topic_arns=arns,
         to_no_one=v["alarms_to_no_one"],
         probe_interval_minutes=v["probe_interval_minutes"],
     )
+    if alarms.to_no_one and alarms.has_destination:
+        raise ConfigError(
+            "alarms_to_no_one: true while alarm_email, alarm_https_parameter or alarm_topic_arns is set, so the "
+            "alarms do reach someone; accepted: false with a destination, true without one"
+        )
+    return alarms
 
 
 MAX_RELEASE_CHECKS = 10
+
+
+# A route check's longest path: ten of them stay far inside Lambda's 4 KB of environment.
+MAX_RELEASE_CHECK_PATH = 200
+# Query parameters that carry credentials: the template and the hook's log would show them.
+_CREDENTIAL_PARAMETER = re.compile(r"[?&](access_?token|token|api_?key|key|secret|password|signature|sig)=", re.I)
 
 
 def _release_checks(texts: tuple[str, ...]) -> tuple[RouteCheck, ...]:
@@ -218,7 +247,23 @@ def _release_checks(texts: tuple[str, ...]) -> tuple[RouteCheck, ...]:
             f"lambda_release_checks: {len(texts)} requests make the pre-traffic hook too slow to report; "
             f"accepted: at most {MAX_RELEASE_CHECKS}"
         )
-    return tuple(RouteCheck.parse(text) for text in texts)
+    checks = tuple(RouteCheck.parse(text) for text in texts)
+    for check in checks:
+        if len(check.path) > MAX_RELEASE_CHECK_PATH:
+            raise fail(
+                "lambda_release_checks",
+                f"{check.path[:40]}…",
+                f"is a path of {len(check.path)} characters",
+                f"paths of at most {MAX_RELEASE_CHECK_PATH}",
+            )
+        if _CREDENTIAL_PARAMETER.search(check.path):
+            raise fail(
+                "lambda_release_checks",
+                check.path,
+                "carries a credential in its query, which the template and the hook's log would show",
+                "read-only requests that need none (the hook sends no credentials)",
+            )
+    return checks
 
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

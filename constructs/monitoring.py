@@ -40,6 +40,10 @@ BACKEND_NAMESPACE = "anigmaa/backend"
 # A release counts the new version's 5XX share only from this many of its requests a minute: at a
 # 10 % canary that is 50 a minute overall, and one 5XX among them is already 20 %.
 RELEASE_MIN_REQUESTS = 5
+# Below that the share is never evaluated (1M requests a month is some 23 a minute, a canary's 10 %
+# about 2), so the new version's 5XX are counted too: this many in one minute roll it back. One may be
+# a client's aborted request; two in a minute of a canary's few is a pattern.
+RELEASE_SERVER_ERRORS = 2
 # A client-error share that is not noise: a JSON API behind JWTs answers a few percent 4XX (expired
 # tokens refreshed and retried, a 404 for a deleted event). A fifth of all requests for 15 minutes
 # is a broken client release, a rotated JWT secret or a removed route.
@@ -51,6 +55,9 @@ FREEABLE_MEMORY_FLOOR_BYTES = 256 * MIB
 SWAP_BOUND_BYTES = 256 * MIB
 # CloudWatch's limit of actions per alarm state: the environment's topic and four more.
 MAX_ALARM_ACTIONS = 5
+# Where CloudWatch Synthetics publishes each run's result, by CanaryName (`constructs.probe.Probe`).
+SYNTHETICS_NAMESPACE = "CloudWatchSynthetics"
+PROBE_PANEL = "Probe success (%)"
 
 
 class AlarmTopic(Construct):
@@ -235,7 +242,7 @@ class Alarms(Construct):
 
     def add_probe(self, name: str, success_percent: cloudwatch.IMetric) -> cloudwatch.Alarm:
         """The outside-in probe's alarm (`constructs.probe.Probe`): two runs in a row not all successful, or none."""
-        self.panels["Probe success (%)"] = [success_percent]
+        self.panels[PROBE_PANEL] = [success_percent]
         return self.add(
             name,
             success_percent,
@@ -273,6 +280,20 @@ def metric(namespace: str, name: str, dimensions: dict[str, str], statistic: str
     return cloudwatch.Metric(
         namespace=namespace, metric_name=name, dimensions_map=dimensions, statistic=statistic, period=FIVE_MINUTES
     )
+
+
+def probe_panel(canary_name: str, interval: Duration) -> Panels:
+    """A panel for the probe named ``canary_name`` that another stack runs and alarms on: the metric its
+    ``Probe.success_percent`` is (one datapoint a run), read by the canary's name, so the stack that
+    charts it refers to nothing of the stack that runs it, and neither exports anything for it."""
+    success_percent = cloudwatch.Metric(
+        namespace=SYNTHETICS_NAMESPACE,
+        metric_name="SuccessPercent",
+        dimensions_map={"CanaryName": canary_name},
+        statistic="Average",
+        period=interval,
+    )
+    return {f"{PROBE_PANEL}: {canary_name}": [success_percent]}
 
 
 class DataAlarms(Alarms):
@@ -391,11 +412,18 @@ class LambdaAlarms(Alarms):
     here exists only with traffic: missing data is idle, not down (the probe watches for down).
 
     The release alarms (``release``) are CodeDeploy's, per minute, and notify no one (the
-    steady-state alarms do). All three watch the new version alone, so the old version's traffic
+    steady-state alarms do). All four watch the new version alone, so the old version's traffic
     cannot dilute the new one's failures during a canary: its errors and p99 duration by the
-    alias's ``ExecutedVersion`` dimension, and its 5XX share from the frame's own per-request
-    metrics (``BACKEND_NAMESPACE``, by ``Version``). They carry the version in their names, so each
-    release gets new alarms and never inherits the state of the last one's.
+    alias's ``ExecutedVersion`` dimension, and its 5XX from the frame's own per-request metrics
+    (``BACKEND_NAMESPACE``, by ``Version``) twice over. ``release-5xx-rate`` is their share of its
+    requests, counted only from ``RELEASE_MIN_REQUESTS`` a minute: at a 10 % canary that needs some
+    50 requests a minute overall, more than this app's expected traffic. ``release-5xx-count``
+    fires on ``RELEASE_SERVER_ERRORS`` of them in any minute, so a canary of a few requests a
+    minute is judged too. (From some 200 of the new version's requests a minute, two 5XX are under
+    1 % and the count is the stricter of the two.) A night with no request to the new version
+    leaves both silent: the pre-traffic hook's checks are then all that judged it. They carry the
+    version in their names, so each release gets new alarms and never inherits the state of the
+    last one's.
     """
 
     def __init__(
@@ -495,6 +523,7 @@ class LambdaAlarms(Alarms):
         # The frame's own metrics: FunctionName and the version number, as it writes them.
         of_the_frame = {"FunctionName": function.function_name, "Version": version.version}
         of_version = f"-v{version.version}"
+        # Four of the ten alarms a deployment group may watch; with no actions, MAX_ALARM_ACTIONS is not theirs.
         self.release = [
             self.add(
                 "release-errors",
@@ -531,6 +560,19 @@ class LambdaAlarms(Alarms):
                     "more a minute) for 2 minutes (CodeDeploy rolls it back; lambda_deployment_alarms=false ships "
                     "a fix past it)",
                     2,
+                    missing=idle,
+                ),
+                notify=False,
+                suffix=of_version,
+            ),
+            self.add(
+                "release-5xx-count",
+                _frame_metric("ServerErrors", of_the_frame),
+                alarm(
+                    RELEASE_SERVER_ERRORS,
+                    f"A release: the new version answered 5XX {RELEASE_SERVER_ERRORS} or more times in a minute, "
+                    "at any traffic (CodeDeploy rolls it back; lambda_deployment_alarms=false ships a fix past it)",
+                    comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                     missing=idle,
                 ),
                 notify=False,

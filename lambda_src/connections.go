@@ -114,9 +114,9 @@ func poolConfig(cfg settings, tokens database.TokenFunc) (*pgxpool.Config, error
 	config.ConnConfig.ConnectTimeout = dbConnectTimeout
 	config.ConnConfig.RuntimeParams["idle_session_timeout"] = strconv.FormatInt(dbServerIdleTimeout.Milliseconds(), 10)
 	config.ConnConfig.RuntimeParams["application_name"] = "anigmaa-backend"
-	// No statement outlives the request that runs it, nor a transaction the request left
-	// open: the server enforces the deadline even for a query run without the request's
-	// context, or whose cancel request never left a frozen Lambda environment.
+	// The backstop behind the cancel at the deadline (deadline.go): the server ends any statement
+	// after the request deadline's length, and a transaction left idle as long, even one run
+	// without the request's context or whose cancel never left a frozen Lambda environment.
 	deadline := strconv.FormatInt(cfg.requestDeadline.Milliseconds(), 10)
 	config.ConnConfig.RuntimeParams["statement_timeout"] = deadline
 	config.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = deadline

@@ -15,19 +15,32 @@ import (
 // error instead of the answer, and a new runtime (a cold start) for the next request.
 const answerMargin = 500 * time.Millisecond
 
+// cancelGrace is how long the frame waits past the deadline for the handler to return
+// before it answers 504. The handler's context has ended, so pgx is sending PostgreSQL a
+// cancel request (a connection, TLS, the request, the server's acknowledgement: milliseconds
+// to tens of them); answered at once, Lambda may freeze the environment before it has left,
+// and the statement would run on until statement_timeout. A query on the request's context
+// returns after the cancel and a 100 ms pause of pgx's, so such a handler is usually seen to
+// return, and the cancel has left even if the grace ends in that pause. A handler deaf to its
+// context costs its request the grace, no more. It must fit well inside answerMargin, so
+// that the 504 still reaches Lambda before the invocation's own deadline.
+const cancelGrace = 200 * time.Millisecond
+
 // withDeadline bounds every request: the handler runs in a goroutine of its own with a
 // context that ends at the request's deadline, and if it has not returned by then, the
-// frame answers 504 itself. A panic in the handler is answered 500 and the process serves
-// on: aws-lambda-go would exit on it (a 502, and a cold start for the next request), and
-// net/http would drop the connection.
+// frame answers 504 itself, once the handler has returned or cancelGrace has passed. A
+// panic in the handler is answered 500 and the process serves on: aws-lambda-go would exit
+// on it (a 502, and a cold start for the next request), and net/http would drop the
+// connection.
 //
-// The handler writes through a guardedWriter, so that once the frame has answered, what
+// The handler writes through a guardedWriter, so that once the deadline has passed, what
 // it still writes is dropped and never reaches the response. A response must start
 // before the deadline: one a handler starts later (its own error, once its context has
-// ended) is dropped too, so such a request is the frame's 504 whichever goroutine gets
-// there first. When the status went out before the deadline, a response still held in
-// the process (Lambda's) is discarded and answered anew; on the wire (server mode) it is
-// aborted, so the client sees a broken response rather than one that looks whole.
+// ended) is dropped too, and so is a panic then (logged), so such a request is the frame's
+// 504 whichever goroutine gets there first. When the status went out before the deadline,
+// a response still held in the process (Lambda's) is discarded and answered anew; on the
+// wire (server mode) it is aborted, so the client sees a broken response rather than one
+// that looks whole.
 func withDeadline(limit time.Duration, logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -49,18 +62,46 @@ func withDeadline(limit time.Duration, logger *slog.Logger, next http.Handler) h
 		}()
 		timer := time.NewTimer(time.Until(deadline))
 		defer timer.Stop()
+		var returned bool
+		var failure *handlerPanic
 		select {
-		case failure := <-done:
-			if failure != nil {
-				answerPanic(w, r, guarded, failure, logger)
-			} else if !guarded.finish() {
-				answerDeadline(w, r, guarded, deadline.Sub(start), logger)
+		case failure = <-done:
+			returned = true
+			if failure == nil && guarded.finish() {
+				return
+			}
+			if failure != nil && time.Now().Before(deadline) {
+				answerPanic(w, r, takeBack(w, guarded), failure, logger)
+				return
 			}
 		case <-timer.C:
 			// The timer, not ctx: a client that hangs up cancels ctx, and is no 504.
-			answerDeadline(w, r, guarded, deadline.Sub(start), logger)
 		}
+		// Past the deadline the answer is the frame's 504, even to a handler that returned or
+		// panicked since (its panic is logged). The handler can write no more, but the cancel
+		// request of a query it is running must leave before the answer.
+		answered := takeBack(w, guarded)
+		if !returned {
+			returned, failure = awaitReturn(done, cancelGrace)
+		}
+		if failure != nil {
+			logPanic(r, failure, answered, logger)
+		}
+		answerDeadline(w, r, answered, returned, deadline.Sub(start), logger)
 	})
+}
+
+// awaitReturn waits up to grace for the handler to return, and reports whether it did and
+// the panic it ended with, if any.
+func awaitReturn(done <-chan *handlerPanic, grace time.Duration) (bool, *handlerPanic) {
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
+	select {
+	case failure := <-done:
+		return true, failure
+	case <-timer.C:
+		return false, nil
+	}
 }
 
 // requestDeadline is when the frame answers for a request that arrived at start: limit
@@ -79,11 +120,14 @@ type handlerPanic struct {
 	stack []byte
 }
 
-func answerDeadline(w http.ResponseWriter, r *http.Request, guarded *guardedWriter, budget time.Duration,
+// answerDeadline answers 504 for a handler past its deadline, or aborts the response when
+// answered is false (its status is on the wire). returned tells the log whether the handler
+// had returned by then: if not, it ignores its context, or its query's cancel took longer
+// than the grace (and may not have left a frozen Lambda environment).
+func answerDeadline(w http.ResponseWriter, r *http.Request, answered, returned bool, budget time.Duration,
 	logger *slog.Logger) {
-	answered := takeBack(w, guarded)
 	logger.Error("request deadline exceeded", "request_id", requestID(r.Context()), "method", r.Method,
-		"path", r.URL.Path, "deadline_ms", budget.Milliseconds(), "aborted", !answered)
+		"path", r.URL.Path, "deadline_ms", budget.Milliseconds(), "handler_returned", returned, "aborted", !answered)
 	if !answered {
 		panic(http.ErrAbortHandler)
 	}
@@ -91,25 +135,33 @@ func answerDeadline(w http.ResponseWriter, r *http.Request, guarded *guardedWrit
 		"message": "the server did not answer within its request deadline"})
 }
 
-func answerPanic(w http.ResponseWriter, r *http.Request, guarded *guardedWriter, failure *handlerPanic,
-	logger *slog.Logger) {
-	answered := takeBack(w, guarded)
+// answerPanic answers 500 for a handler that panicked before its deadline, or aborts the
+// response when answered is false.
+func answerPanic(w http.ResponseWriter, r *http.Request, answered bool, failure *handlerPanic, logger *slog.Logger) {
 	if failure.value == http.ErrAbortHandler {
-		// The handler's own way to abort (net/http logs no stack for it): honoured on the
-		// wire; a Lambda response cannot be broken off, so it is answered 500.
-		logger.Warn("handler aborted the response", "request_id", requestID(r.Context()), "method", r.Method,
-			"path", r.URL.Path)
+		// The handler's own way to abort: honoured on the wire; a Lambda response cannot be
+		// broken off, so it is answered 500.
 		answered = answered && reset(w)
-	} else {
-		logger.Error("handler panicked", "request_id", requestID(r.Context()), "method", r.Method,
-			"path", r.URL.Path, "panic", fmt.Sprint(failure.value), "stack", string(failure.stack),
-			"aborted", !answered)
 	}
+	logPanic(r, failure, answered, logger)
 	if !answered {
 		panic(http.ErrAbortHandler)
 	}
 	writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal_error",
 		"message": "the server failed to answer this request"})
+}
+
+// logPanic logs how the handler ended: its own abort (net/http logs no stack for it), or a
+// panic with its stack. answered is whether the frame can still answer.
+func logPanic(r *http.Request, failure *handlerPanic, answered bool, logger *slog.Logger) {
+	if failure.value == http.ErrAbortHandler {
+		logger.Warn("handler aborted the response", "request_id", requestID(r.Context()), "method", r.Method,
+			"path", r.URL.Path)
+		return
+	}
+	logger.Error("handler panicked", "request_id", requestID(r.Context()), "method", r.Method,
+		"path", r.URL.Path, "panic", fmt.Sprint(failure.value), "stack", string(failure.stack),
+		"aborted", !answered)
 }
 
 // takeBack ends the handler's access to the response and reports whether the frame can

@@ -81,7 +81,7 @@ func decodeError(t *testing.T, body []byte) map[string]string {
 	return answer
 }
 
-func TestASlowHandlerIsAnswered504AtTheDeadlineAndItsLaterWritesAreDropped(t *testing.T) {
+func TestAHandlerDeafToItsContextIsAnswered504AfterTheGraceAndItsLaterWritesAreDropped(t *testing.T) {
 	logger, logged := newLog()
 	release, late := make(chan struct{}), make(chan error, 1)
 	handler := withFrame(backend{deadline: 100 * time.Millisecond}, logger, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -99,9 +99,11 @@ func TestASlowHandlerIsAnswered504AtTheDeadlineAndItsLaterWritesAreDropped(t *te
 	if err := <-late; !errors.Is(err, http.ErrHandlerTimeout) {
 		t.Fatalf("a write after the deadline returned %v, want http.ErrHandlerTimeout", err)
 	}
-	if elapsed < 100*time.Millisecond || elapsed > 600*time.Millisecond {
-		t.Fatalf("answered after %v with a 100 ms deadline", elapsed)
+	// The grace is all it costs: the handler has not returned, and is not waited for.
+	if elapsed < 100*time.Millisecond+cancelGrace || elapsed > 250*time.Millisecond+cancelGrace {
+		t.Fatalf("answered after %v with a 100 ms deadline and a %v grace", elapsed, cancelGrace)
 	}
+	t.Logf("answered %v after the deadline", elapsed-100*time.Millisecond)
 	if response.Code != http.StatusGatewayTimeout || decodeError(t, response.Body.Bytes())["error"] != "deadline_exceeded" {
 		t.Fatalf("→ %d %s", response.Code, response.Body.String())
 	}
@@ -111,12 +113,123 @@ func TestASlowHandlerIsAnswered504AtTheDeadlineAndItsLaterWritesAreDropped(t *te
 	}
 	exceeded := logged.lines(t, "request deadline exceeded")
 	if len(exceeded) != 1 || exceeded[0]["request_id"] == "" || exceeded[0]["deadline_ms"] != float64(100) ||
-		exceeded[0]["level"] != "ERROR" {
+		exceeded[0]["level"] != "ERROR" || exceeded[0]["handler_returned"] != false {
 		t.Fatalf("deadline lines = %v", exceeded)
 	}
 	if requests := logged.lines(t, "request"); len(requests) != 1 || requests[0]["status"] != float64(504) ||
 		requests[0]["request_id"] != exceeded[0]["request_id"] {
 		t.Fatalf("request lines = %v", requests)
+	}
+}
+
+// cancelling returns cancelTime after its context ends, as a handler whose query pgx has had
+// PostgreSQL cancel does, and reports when it returned.
+func cancelling(cancelTime time.Duration, returned chan<- time.Time) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() { returned <- time.Now() }()
+		<-r.Context().Done()
+		time.Sleep(cancelTime)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "database"})
+	})
+}
+
+func TestAtTheDeadlineTheFrameWaitsForAHandlerThatReturnsOnItsContextThenAnswers504(t *testing.T) {
+	const deadline, cancelTime = 100 * time.Millisecond, 20 * time.Millisecond
+	for _, mode := range []string{"lambda", "server"} {
+		t.Run(mode, func(t *testing.T) {
+			logger, logged := newLog()
+			returned := make(chan time.Time, 1)
+			handler := withFrame(backend{deadline: deadline}, logger, cancelling(cancelTime, returned))
+			start := time.Now()
+			status := 0
+			if mode == "lambda" {
+				status = serveEvent(t, handler, event("GET", "/", "")).StatusCode
+			} else {
+				server := httptest.NewServer(handler)
+				defer server.Close()
+				response, err := server.Client().Get(server.URL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_ = response.Body.Close()
+				status = response.StatusCode
+			}
+			answered := time.Now()
+			if status != http.StatusGatewayTimeout {
+				t.Fatalf("→ %d", status)
+			}
+			// Waited for: the answer follows the handler's return, well inside the grace.
+			returnedAt := <-returned
+			late := answered.Sub(start) - deadline
+			if answered.Before(returnedAt) || late < cancelTime || late > cancelGrace*3/4 {
+				t.Fatalf("answered %v after the deadline, %v after the handler returned", late, answered.Sub(returnedAt))
+			}
+			t.Logf("answered %v after the deadline", late)
+			if exceeded := logged.lines(t, "request deadline exceeded"); len(exceeded) != 1 ||
+				exceeded[0]["handler_returned"] != true {
+				t.Fatalf("deadline lines = %v", exceeded)
+			}
+		})
+	}
+}
+
+func TestOnLambdaTheGraceEndsBeforeTheInvocationsOwnDeadline(t *testing.T) {
+	// A 1 s invocation: the request's deadline is 0.5 s, the grace follows it, and the
+	// answer must be back with Lambda before the invocation would time out.
+	const invocation = time.Second
+	release := make(chan struct{})
+	defer close(release)
+	handler := withFrame(backend{}, quiet, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		<-release // deaf to its context
+	}))
+	start := time.Now()
+	ctx, cancel := context.WithDeadline(context.Background(), start.Add(invocation))
+	defer cancel()
+	document, err := httpAPIHandler{handler: handler, logger: quiet}.Invoke(ctx, []byte(event("GET", "/", "")))
+	elapsed := time.Since(start)
+	if err != nil || !strings.Contains(string(document), `"statusCode":504`) {
+		t.Fatalf("→ %s, %v", document, err)
+	}
+	if elapsed < invocation-answerMargin+cancelGrace || elapsed > invocation-answerMargin/2 {
+		t.Fatalf("answered %v into a %v invocation", elapsed, invocation)
+	}
+	t.Logf("answered %v before the invocation's deadline", invocation-elapsed)
+}
+
+func TestAPanicInTheGraceIsLoggedAndTheAnswerStays504(t *testing.T) {
+	// A route that panics on its cancelled query: at once (as the frame's timer fires), or
+	// after the cancel's round trip (in the grace).
+	logger, logged := newLog()
+	var calls atomic.Int32
+	handler := withFrame(backend{deadline: 20 * time.Millisecond}, logger, http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+		if calls.Add(1)%2 == 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		panic("query cancelled")
+	}))
+	server := httptest.NewServer(handler)
+	defer server.Close()
+	const rounds = 10
+	for i := range rounds {
+		response, err := server.Client().Get(server.URL)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		_ = response.Body.Close()
+		if response.StatusCode != http.StatusGatewayTimeout {
+			t.Fatalf("request %d → %d", i, response.StatusCode)
+		}
+		if lambda := serveEvent(t, handler, event("GET", "/", "")); lambda.StatusCode != http.StatusGatewayTimeout {
+			t.Fatalf("invocation %d: %+v", i, lambda)
+		}
+	}
+	if lines := logged.lines(t, "handler panicked"); len(lines) != 2*rounds || lines[0]["panic"] != "query cancelled" ||
+		lines[0]["aborted"] != false {
+		t.Fatalf("%d panic lines, the first %v", len(lines), lines[0])
+	}
+	if exceeded := logged.lines(t, "request deadline exceeded"); len(exceeded) != 2*rounds {
+		t.Fatalf("%d deadline lines", len(exceeded))
 	}
 }
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_cdk import Duration
 from aws_cdk import aws_route53 as route53
 
 from config import AppConfig
 from constructs import Construct
-from constructs.monitoring import Alarms, BackendDashboard
+from constructs.monitoring import Alarms, BackendDashboard, Panels, probe_panel
 from stacks.configured_zones import ConfiguredZonesStack
 from stacks.permanent import DataOutputs, NetworkOutputs, PermanentResources
 
@@ -31,8 +32,21 @@ class ComputeStack(ConfiguredZonesStack):
     def build(self, config: AppConfig, network: NetworkOutputs, data: DataOutputs) -> None:
         raise NotImplementedError
 
-    def add_dashboard(self, path: str, alarms: Alarms, data: DataOutputs) -> BackendDashboard:
-        """``anigmaa-<env>-<path>``: this path's panels and alarms, then the database's and the cache's panels."""
+    def add_dashboard(self, path: str, alarms: Alarms, data: DataOutputs, config: AppConfig) -> BackendDashboard:
+        """``anigmaa-<env>-<path>``: this path's panels and alarms, then the database's and the cache's panels.
+
+        Without a domain the path's own probe is among its alarms' panels. With one, the edge stack's
+        probe watches the domain, and so this path: its panel comes before the database's, read by
+        the canary's name (the edge stack's, ``anigmaa-<env>-edge``), which adds no reference between
+        the stacks.
+        """
+        edge_probe: Panels = {}
+        if config.api.domain is not None and config.alarms.probe_interval_minutes:
+            edge_probe = probe_panel(config.stack_name("edge"), Duration.minutes(config.alarms.probe_interval_minutes))
         return BackendDashboard(
-            self, "Dashboard", dashboard_name=f"{data.alarm_prefix}-{path}", alarms=alarms, more_panels=data.data_panels
+            self,
+            "Dashboard",
+            dashboard_name=f"{data.alarm_prefix}-{path}",
+            alarms=alarms,
+            more_panels={**edge_probe, **data.data_panels},
         )

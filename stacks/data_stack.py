@@ -137,6 +137,16 @@ class DataStack(ConfiguredZonesStack):
                 f"env={config.env}: the alarms notify a topic no one is subscribed to; set alarm_email, "
                 "alarm_https_parameter or alarm_topic_arns, or alarms_to_no_one=true to accept it",
             )
+        for arn in config.alarms.topic_arns:
+            # Another account's topic (a central operations account's, say) is allowed, never silent: every
+            # alarm's name, state and reason go to whoever owns that account.
+            owner = arn.split(":")[4]
+            if config.account and owner != config.account:
+                Annotations.of(self).add_warning_v2(
+                    "anigmaa:alarm-topic-in-another-account",
+                    f"alarm_topic_arns: {arn} is in account {owner}, not {config.account}: every alarm's name, "
+                    "state and reason go to that account; name a topic of this account unless that is meant",
+                )
 
         # What the configuration turns off outside prod, and why that is accepted there.
         cheaper = f"off by configuration in env={config.env} to halve its cost; prod keeps it on"

@@ -87,7 +87,7 @@ class EcsStack(ComputeStack):
                 retention=Duration.days(config.log_retention_days),
             )
             alarms.add_probe("probe-ecs", probe.success_percent)
-        self.add_dashboard("ecs", alarms, data)
+        self.add_dashboard("ecs", alarms, data, config)
 
         if ingress.http_listener is not None and settings.allow_plain_http:
             Annotations.of(self).add_warning_v2(

@@ -138,7 +138,7 @@ class LambdaStack(ComputeStack):
                 retention=Duration.days(config.log_retention_days),
             )
             alarms.add_probe("probe-lambda", probe.success_percent)
-        self.add_dashboard("lambda", alarms, data)
+        self.add_dashboard("lambda", alarms, data, config)
         hook = PreTrafficHook(
             self,
             "PreTrafficHook",

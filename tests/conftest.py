@@ -177,6 +177,8 @@ def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
     # (Its own account: environments that share one share the CDK bootstrap roles, and are refused.)
     environments = {name: {**settings} for name, settings in CDK_CONTEXT["environments"].items()}
     environments["prod"]["account"], environments["dev"]["account"] = "111111111111", "222222222222"
+    # Alarms also to a central operations account's topic: allowed, and warned.
+    environments["prod"]["alarm_topic_arns"] = ["arn:aws:sns:ap-southeast-1:333333333333:central-oncall"]
     repository = {"github_repository": "anigmaa/anigmaa-infra", "github_repository_ids": "1/2"}
     configurations["prod-ci"] = {**base, "environments": environments, **repository}
     return configurations

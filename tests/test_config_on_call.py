@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from config import ConfigError, load_config
 from config.model import RouteCheck
 from config.rules import window_minutes
-from tests.conftest import CDK_CONTEXT, ROOT
+from tests.conftest import CDK_CONTEXT, ROOT, Synth
 
 
 def load(**overrides: Any) -> Any:
@@ -62,6 +63,35 @@ def test_alarm_destinations_are_read_and_say_whether_anyone_is_reached() -> None
             "/aws or /ssm",
         ),
         ({"probe_interval_minutes": "61"}, "probe_interval_minutes: 61 is out of range 0..60"),
+        (
+            {"alarm_topic_arns": "arn:aws:sns:ap-southeast-1:123456789012:anigmaa-prod-alarms"},
+            "alarm_topic_arns: 'arn:aws:sns:ap-southeast-1:123456789012:anigmaa-prod-alarms' is the environment's "
+            "own topic, which every alarm notifies; accepted: others",
+        ),
+        (
+            {"alarm_topic_arns": "arn:aws:sns:ap-southeast-1:123456789012:a,arn:aws:sns:ap-southeast-1:123456789012:a"},
+            "alarm_topic_arns: 'arn:aws:sns:ap-southeast-1:123456789012:a' is named twice; accepted: each topic once",
+        ),
+        (
+            {"alarm_email": "oncall@anigmaa.example", "alarms_to_no_one": "true"},
+            "alarms_to_no_one: true while alarm_email, alarm_https_parameter or alarm_topic_arns is set, so the "
+            "alarms do reach someone; accepted: false with a destination, true without one",
+        ),
+        (
+            {"alarm_https_parameter": "/a" * 16},
+            "alarm_https_parameter: a name of 32 characters and 16 levels is longer than SSM takes; accepted: at "
+            "most 1011 characters and 15 levels",
+        ),
+        (
+            {"lambda_release_checks": "GET /events?limit=1&api_key=x 200"},
+            "lambda_release_checks: '/events?limit=1&api_key=x' carries a credential in its query, which the "
+            "template and the hook's log would show; accepted: read-only requests that need none",
+        ),
+        (
+            {"lambda_release_checks": f"GET /{'a' * 300} 200"},
+            "lambda_release_checks: '/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…' is a path of 301 characters; "
+            "accepted: paths of at most 200",
+        ),
         (
             {"alarm_topic_arns": ",".join(f"arn:aws:sns:ap-southeast-1:123456789012:t{n}" for n in range(5))},
             "alarm_topic_arns: 5 topics, and an alarm notifies at most 5 (the environment's own and 4 more); "
@@ -154,3 +184,14 @@ def test_windows_too_short_malformed_or_overlapping_are_one_line(overrides: dict
     with pytest.raises(ConfigError) as error:
         load(**overrides)
     assert str(error.value).startswith(message)
+
+
+def test_a_topic_of_another_account_is_allowed_and_said_at_every_synth(
+    synth: Callable[[str], Synth], prod: Synth
+) -> None:
+    [warning] = [f for f in synth("prod-ci").findings if f.rule.endswith("anigmaa:alarm-topic-in-another-account")]
+    assert warning.message.startswith(
+        "alarm_topic_arns: arn:aws:sns:ap-southeast-1:333333333333:central-oncall is in account 333333333333, not "
+        "111111111111: every alarm's name, state and reason go to that account"
+    )
+    assert not [f for f in prod.findings if "alarm-topic-in-another-account" in f.rule]

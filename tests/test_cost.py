@@ -207,9 +207,9 @@ def test_prod_figures_match_the_hand_calculation_from_the_committed_prices(prod:
     lambda_only = (
         0.20 + 1e6 * 0.1 * 0.5 * 0.0000166667 + 1.23  # requests, GB-seconds, HTTP API
         + 1e6 * 1100 / 2**30 * 0.70  # logs
-        # 15 alarm metrics: eight alarms on one, the 5XX, 4XX, 429 and release 5XX rates on two each,
+        # 16 alarm metrics: nine alarms on one, the 5XX, 4XX, 429 and release 5XX rates on two each,
         # and the probe's; the dashboard; three custom metrics (429s, and the version's requests and 5XX)
-        + 15 * 0.10 + 3.0 + 3 * 0.30 + probe
+        + 16 * 0.10 + 3.0 + 3 * 0.30 + probe
     )  # fmt: skip
     ecs_only = (
         730 * 0.0252 + (1e6 / (730 * 3600) / 25) * 730 * 0.008  # ALB hours and LCUs

@@ -24,8 +24,8 @@ ALARMS = {
     "data": "rds-connections rds-cpu rds-free-storage rds-freeable-memory rds-swap redis-cpu-1 redis-cpu-2 "
     "redis-evictions-1 redis-evictions-2 redis-memory-1 redis-memory-2",
     "lambda": "api-4xx-rate api-5xx-rate api-throttled lambda-concurrency lambda-duration-p99 lambda-errors "
-    "lambda-throttles probe-lambda release-5xx-rate-v<version> release-duration-p99-v<version> "
-    "release-errors-v<version>",
+    "lambda-throttles probe-lambda release-5xx-count-v<version> release-5xx-rate-v<version> "
+    "release-duration-p99-v<version> release-errors-v<version>",
     "ecs": "alb-elb-5xx alb-no-healthy-targets alb-response-p99 alb-target-4xx-rate alb-target-5xx "
     "alb-unhealthy-targets probe-ecs service-cpu service-memory",
 }
@@ -355,6 +355,21 @@ def test_the_release_5xx_rate_is_the_new_versions_own_from_the_frames_metrics(pr
     assert "AlarmActions" not in rate  # CodeDeploy's, like the other release alarms
 
 
+def test_the_release_5xx_count_judges_a_canary_too_small_for_the_rate(prod: Synth) -> None:
+    """1M requests a month is some 23 a minute, a 10 % canary's share about 2: the rate, counted from 5 of the
+    new version's requests a minute, never evaluates. Two of its 5XX in any minute roll it back."""
+    alarms = _alarms(prod, "compute")
+    count = alarms["anigmaa-prod-release-5xx-count-v<version>"]
+    rate = alarms["anigmaa-prod-release-5xx-rate-v<version>"]
+    assert (count["Namespace"], count["MetricName"], count["Statistic"]) == ("anigmaa/backend", "ServerErrors", "Sum")
+    # The rate's own 5XX: the frame's, by FunctionName and Version.
+    assert count["Dimensions"] == _stats(rate)["errors"]["Metric"]["Dimensions"]
+    assert [d["Name"] for d in count["Dimensions"]] == ["FunctionName", "Version"]
+    assert _criteria(count) == (2, "GreaterThanOrEqualToThreshold", 1, 60, "notBreaching")
+    assert "AlarmActions" not in count
+    assert "OKActions" not in count
+
+
 def test_no_concurrency_alarm_without_reserved_concurrency(dev: Synth) -> None:
     assert "anigmaa-dev-lambda-concurrency" not in _alarms(dev, "compute")
 
@@ -504,6 +519,85 @@ def test_no_probe_in_dev(dev: Synth) -> None:
     for template in dev.templates.values():
         template.resource_count_is("AWS::Synthetics::Canary", 0)
     assert not [name for name in _alarms(dev, "compute") if "probe" in name]
+    assert _probe_panels(dev, "compute") == {}
+
+
+def _dashboard_widgets(synth: Synth, role: str) -> list[dict[str, Any]]:
+    """The widgets of a stack's one dashboard, each CloudFormation value of its body back where it stood."""
+    [board] = _resources(synth, role, "AWS::CloudWatch::Dashboard").values()
+    [separator, parts] = board["Properties"]["DashboardBody"]["Fn::Join"]
+    assert separator == ""
+    values: dict[str, Any] = {}
+    text = ""
+    for part in parts:
+        if not isinstance(part, str):
+            values[marker := f"<value {len(values)}>"] = part
+            part = marker
+        text += part
+
+    def restore(node: Any) -> Any:
+        if isinstance(node, str):
+            return values.get(node, node)
+        if isinstance(node, list):
+            return [restore(n) for n in node]
+        if isinstance(node, dict):
+            return {k: restore(v) for k, v in node.items()}
+        return node
+
+    return list(restore(json.loads(text)["widgets"]))
+
+
+def _probe_panels(synth: Synth, role: str) -> dict[str, list[list[Any]]]:
+    """The dashboard's graphs of a probe's SuccessPercent: their metrics by title."""
+    return {
+        widget["properties"]["title"]: widget["properties"]["metrics"]
+        for widget in _dashboard_widgets(synth, role)
+        if widget["type"] == "metric"
+        and any(metric[:2] == ["CloudWatchSynthetics", "SuccessPercent"] for metric in widget["properties"]["metrics"])
+    }
+
+
+@pytest.mark.parametrize("name", ["prod", "prod-ecs"])
+def test_without_a_domain_the_dashboard_charts_its_own_stacks_probe(synth: Callable[[str], Synth], name: str) -> None:
+    plain = synth(name)
+    [canary_id] = _canary_ids(plain)
+    assert _probe_panels(plain, "compute") == {
+        "Probe success (%)": [["CloudWatchSynthetics", "SuccessPercent", "CanaryName", {"Ref": canary_id}]]
+    }
+
+
+@pytest.mark.parametrize("name", ["prod-domain", "prod-domain-ecs", "prod-split50"])
+def test_with_a_domain_each_dashboard_charts_the_edge_stacks_probe_by_its_name(
+    synth: Callable[[str], Synth], name: str
+) -> None:
+    """The probe of the domain, the one that watches every path serving it, lives in the edge stack: each
+    compute stack's dashboard charts it by the canary's name, a string, with no reference to that stack."""
+    domain = synth(name)
+    edge_canary = _canary(domain, "edge")["Name"]
+    assert edge_canary == domain.config.stack_name("edge")
+    for path in domain.stacks.computes:
+        # The average over the probe's 5 minutes, as the edge stack's alarm reads it: the dashboard's defaults.
+        assert _probe_panels(domain, path) == {
+            f"Probe success (%): {edge_canary}": [["CloudWatchSynthetics", "SuccessPercent", "CanaryName", edge_canary]]
+        }
+        # No new reference: the compute stack imports from the permanent stacks only, and never waits for edge.
+        imports = {
+            json.dumps(value["Fn::ImportValue"])
+            for value in _all_values(domain.json(path))
+            if isinstance(value, dict) and "Fn::ImportValue" in value
+        }
+        assert all(i.startswith(('"anigmaa-prod-data:', '"anigmaa-prod-network:')) for i in imports), imports
+        assert domain.stack("edge") not in domain.stack(path).dependencies
+    assert "Export" not in json.dumps(domain.json("edge").get("Outputs", {}))
+
+
+def _all_values(node: Any) -> list[Any]:
+    """Every value in a template, nested ones too."""
+    found = [node]
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else []
+    for child in children:
+        found.extend(_all_values(child))
+    return found
 
 
 @pytest.mark.parametrize(

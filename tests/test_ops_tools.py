@@ -828,21 +828,26 @@ def test_preflight_takes_a_destination_an_acknowledgement_or_dev(destination: tu
     ("stored", "refused"),
     [
         (None, "alarm_https_parameter: /anigmaa/prod/ALARM_HTTPS_URL does not exist in SSM in ap-southeast-1"),
-        (("String", "http://events.example/plain"), "alarm_https_parameter: /anigmaa/prod/ALARM_HTTPS_URL is a String"),
         (("SecureString", "https://events.example/x"), "alarm_https_parameter: /anigmaa/prod/ALARM_HTTPS_URL is a Se"),
         (("String", "https://events.example/test-only"), ""),
     ],
 )
-def test_preflight_checks_the_https_parameter_exists_and_holds_an_https_url_without_printing_it(
+def test_preflight_checks_the_https_parameter_exists_as_a_string_without_reading_it(
     aws: None, stored: tuple[str, str] | None, refused: str
 ) -> None:
     name = "/anigmaa/prod/ALARM_HTTPS_URL"
+    ssm = boto3.client("ssm", region_name=REGION)
     if stored is not None:
-        boto3.client("ssm", region_name=REGION).put_parameter(Name=name, Type=stored[0], Value=stored[1])
-    args = ("--today", "2026-12-01")
-    code, _, err = run_preflight(
-        *args, client=_lambda(exists=False), destination=("-c", f"alarm_https_parameter={name}")
-    )
+        ssm.put_parameter(Name=name, Type=stored[0], Value=stored[1])
+    ssm.put_parameter(Name=f"{name}_OTHER", Type="String", Value="https://events.example/other")  # not it
+    ssm.get_parameter = mock.Mock(side_effect=AssertionError("the value is never read"))
+    from tools.ops import preflight
+
+    out, stderr = io.StringIO(), io.StringIO()
+    argv = ["--today", "2026-12-01", "-c", f"alarm_https_parameter={name}"]
+    with mock.patch("sys.stderr", stderr):
+        code = preflight.main(argv, out=out, lambda_client=_lambda(exists=False), ssm_client=ssm)
+    err = stderr.getvalue()
     assert code == (1 if refused else 0)
     assert err.startswith(f"preflight: {refused}") if refused else err == ""
     assert "events.example" not in err

@@ -105,8 +105,10 @@ def test_the_deployment_rolls_back_on_the_new_versions_alarms(prod: Synth) -> No
     _, group = _one(prod, "AWS::CodeDeploy::DeploymentGroup")
     alarms = _resources(prod, "AWS::CloudWatch::Alarm")
     watched = [alarm["Name"]["Ref"] for alarm in group["Properties"]["AlarmConfiguration"]["Alarms"]]
-    # Each named for the version it judges: the API-wide 5XX rate no longer holds a release back.
+    # Each named for the version it judges: the API-wide 5XX rate no longer holds a release back. Its 5XX
+    # are judged twice: as a share from 5 requests a minute, and as a count at any traffic.
     assert sorted(json.dumps(alarms[a]["Properties"]["AlarmName"]) for a in watched) == [
+        '{"Fn::Join": ["", ["anigmaa-prod-release-5xx-count-v", {"Fn::GetAtt": ["' + version_id + '", "Version"]}]]}',
         '{"Fn::Join": ["", ["anigmaa-prod-release-5xx-rate-v", {"Fn::GetAtt": ["' + version_id + '", "Version"]}]]}',
         '{"Fn::Join": ["", ["anigmaa-prod-release-duration-p99-v", {"Fn::GetAtt": ["'
         + version_id

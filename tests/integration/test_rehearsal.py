@@ -80,4 +80,8 @@ def test_the_rehearsal_deploys_switches_splits_updates_and_refuses_what_cloudfor
         "      anigmaa-prod-lambda: live moved from version 1 to 2; version 1 kept, and update-alias moved live back "
         "to it and forward again"
     ) in lines
+    assert (  # the paging service's URL reached SNS from its SSM parameter, and no template
+        "      arn:aws:sns:ap-southeast-1:123456789012:anigmaa-prod-alarms: https subscription to the URL in "
+        "/anigmaa/prod/ALARM_HTTPS_URL (resolved at deploy; not in the template)"
+    ) in lines
     assert any(line.startswith("rehearsal: 55 steps passed in ") for line in lines), result.stdout

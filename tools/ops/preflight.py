@@ -11,8 +11,9 @@ that would be deployed. Each failure is one line naming the setting that fixes i
   refused. Synth stays free of the clock; this check is where the date is read.
 - Prod's alarms must reach someone: without `alarm_email`, `alarm_https_parameter` or
   `alarm_topic_arns` the deploy is refused, unless `alarms_to_no_one=true` says so on purpose
-  (synth only warns). The SSM parameter `alarm_https_parameter` names must exist and hold an
-  https:// URL: CloudFormation resolves it mid-deploy, and a missing one fails the data stack there.
+  (synth only warns). The SSM parameter `alarm_https_parameter` names must exist as a String:
+  CloudFormation resolves it mid-deploy, and a missing one fails the data stack there. Its value,
+  a credential, is never read here.
 """
 
 from __future__ import annotations
@@ -87,25 +88,25 @@ def alarm_destination(config: AppConfig) -> str | None:
 
 
 def https_parameter(config: AppConfig, ssm_client: Any) -> str | None:
-    """Whether the SSM parameter alarm_https_parameter names exists and holds an https:// URL."""
+    """Whether the SSM parameter alarm_https_parameter names exists as a String.
+
+    Its metadata only (DescribeParameters, which the CI roles may call): the value is a paging
+    service's credential, and no role here reads it; CloudFormation does, at deploy.
+    """
     name = config.alarms.https_parameter
     if name is None:
         return None
-    try:
-        parameter = ssm_client.get_parameter(Name=name)["Parameter"]
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "ParameterNotFound":
-            raise
+    found = ssm_client.describe_parameters(ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [name]}])
+    [parameter] = found.get("Parameters") or [None]
+    if parameter is None:
         return (
             f"alarm_https_parameter: {name} does not exist in SSM in {config.region}; accepted: an existing String "
-            f"parameter: aws ssm put-parameter --type String --name {name} --value 'https://…'"
+            "parameter holding the HTTPS URL (README: Dashboards and alarms, Where alarms go)"
         )
-    # Its value is a credential: never printed, only its type and scheme are checked.
-    if parameter.get("Type") != "String" or not str(parameter.get("Value", "")).startswith("https://"):
+    if parameter.get("Type") != "String":
         return (
-            f"alarm_https_parameter: {name} is a {parameter.get('Type')} parameter that does not hold an https:// URL; "
-            "accepted: a String parameter whose value starts with https:// (CloudFormation cannot resolve a "
-            "SecureString into a subscription)"
+            f"alarm_https_parameter: {name} is a {parameter.get('Type')} parameter; accepted: a String parameter "
+            "(CloudFormation cannot resolve a SecureString into a subscription)"
         )
     return None
 

@@ -279,10 +279,9 @@ def check_release(r: Rehearsal, env: str, outputs: dict[str, str], version: str)
     }
     if executed != {version}:
         raise RehearsalError(f"{name}: the release alarms watch version(s) {sorted(executed)}, not {version}")
-    if len(names) != 3 or not all(n.endswith(f"-v{version}") for n in names):
-        raise RehearsalError(
-            f"{name}: the version's release alarms are {sorted(names)}, not three named for v{version}"
-        )
+    # Errors, p99 duration, 5XX rate and 5XX count (constructs/monitoring.py LambdaAlarms).
+    if len(names) != 4 or not all(n.endswith(f"-v{version}") for n in names):
+        raise RehearsalError(f"{name}: the version's release alarms are {sorted(names)}, not four named for v{version}")
     rollback = group.get("autoRollbackConfiguration", {})
     if not rollback.get("enabled") or "DEPLOYMENT_STOP_ON_ALARM" not in rollback.get("events", []):
         raise RehearsalError(f"{name}: auto-rollback {rollback}, expected enabled, on alarm among its events")
@@ -592,11 +591,16 @@ def rehearse_delivery(r: Rehearsal, domain: Sequence[str]) -> None:
     ci = ("-c", f"account={ACCOUNT}", "-c", f"github_repository={pipeline.REPOSITORY}")
     # Where prod's alarms go: a topic the team already has (its chat or paging integration subscribes),
     # committed to cdk.json before prod is deployed through the pipeline, whose preflight refuses it without.
+    # And a paging service's HTTPS URL, kept in an SSM String parameter the plan's preflight checks under its role
+    # (loopback and a closed port: nothing is ever posted to it here).
     oncall = r.client("sns").create_topic(Name="oncall")["TopicArn"]
+    paging = "/anigmaa/prod/ALARM_HTTPS_URL"
+    r.client("ssm").put_parameter(Name=paging, Type="String", Value="https://127.0.0.1:9/rehearsal-only")
     committed = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))
-    committed["context"]["environments"]["prod"]["alarm_topic_arns"] = [oncall]
+    committed["context"]["environments"]["prod"].update(alarm_topic_arns=[oncall], alarm_https_parameter=paging)
+    destinations = ("-c", f"alarm_topic_arns={oncall}", "-c", f"alarm_https_parameter={paging}")
     # A change for the pipeline to carry through plan, approval and execution.
-    context = (*domain, *ci, "-c", "lambda_memory=2048", "-c", f"alarm_topic_arns={oncall}")
+    context = (*domain, *ci, "-c", "lambda_memory=2048", *destinations)
     r.cdk("CI stack (deployed by hand, once per account)", "deploy", "--require-approval", "never", *context, "Ci/*")
     assembly = r.assemblies[context]
     arns = pipeline.ci_role_arns(["review", "plan-prod", "deploy-prod", "drift"])
@@ -653,6 +657,7 @@ def rehearse_delivery(r: Rehearsal, domain: Sequence[str]) -> None:
         outputs = runner.run(plan, arns["plan-prod"], assembly, {"github.event.workflow_run.head_sha": second})
         runner.run(prod, arns["deploy-prod"], assembly, {"needs.prod-plan.outputs.plan-digest": outputs["plan-digest"]})
         check_memory(r, equals=2048)
+        check_paging(r, paging)
 
         # Once more with nothing left to change: CloudFormation fails each change set as changing nothing,
         # the CLI leaves it, the plan records "unchanged" and deletes it, and the execution runs none.
@@ -676,6 +681,23 @@ def rehearse_delivery(r: Rehearsal, domain: Sequence[str]) -> None:
         r.log(f"      {line}")
     if record.unresolved:
         r.log(f"delivery: evaluated on * (no resource model): {', '.join(sorted(record.unresolved))}")
+
+
+def check_paging(r: Rehearsal, parameter: str) -> None:
+    """The alarm topic's HTTPS subscription posts to the URL the parameter holds, which no template names."""
+    config = load_environment("prod", ROOT)
+    sns = r.client("sns")
+    [topic] = [
+        t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(f":{config.names.alarm_topic}")
+    ]
+    url = r.client("ssm").get_parameter(Name=parameter)["Parameter"]["Value"]
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    if [(s["Protocol"], s["Endpoint"]) for s in subscriptions if s["Protocol"] == "https"] != [("https", url)]:
+        raise RehearsalError(f"{topic}: no https subscription to the URL in {parameter}: {subscriptions}")
+    data = r.client("cloudformation").get_template(StackName=config.stack_name("data"))["TemplateBody"]
+    if url in (data if isinstance(data, str) else json.dumps(data)):
+        raise RehearsalError(f"{config.stack_name('data')}: the paging URL is in the template")
+    r.log(f"      {topic}: https subscription to the URL in {parameter} (resolved at deploy; not in the template)")
 
 
 def check_memory(r: Rehearsal, *, equals: int | None = None, unchanged_from: int | None = None) -> None:

@@ -11,6 +11,7 @@ what the template made:
   whether one is set, and is never kept here;
 - API Gateway v2 `Api`, `Integration`, `Route`, `Stage`, `DomainName` and `ApiMapping`;
 - CloudWatch `Alarm`, metric or metric-math, and a Synthetics `Canary` (registered, never run);
+- SNS `Subscription` (the alarm topic's HTTPS one: its endpoint a resolved `{{resolve:ssm:…}}`);
 - ACM `Certificate`, marked ISSUED at once: the rehearsal has no DNS to validate it against;
 - IAM `OIDCProvider` (the CI stack's GitHub provider; Ref and `Arn` its ARN), so the roles that
   trust it name its ARN;
@@ -78,6 +79,7 @@ from moto.moto_api._internal import mock_random
 from moto.rds.models import DBInstance, DBParameterGroup
 from moto.route53 import models as route53_models
 from moto.s3.models import FakeBucket, s3_backends
+from moto.sns.models import sns_backends
 from moto.synthetics.models import synthetics_backends
 from moto.utilities.id_generator import ExistingIds, ResourceIdentifier, Tags, moto_id
 from moto.utilities.utils import get_partition
@@ -714,6 +716,34 @@ class Alarm(_Model, CloudFormationModel):
 
     def _attribute(self, name: str) -> Any:
         return self.arn
+
+
+class Subscription(_Model, CloudFormationModel):
+    """`AWS::SNS::Subscription` (moto models only the topic's inline ones); Ref is its ARN. `Endpoint`,
+    `Protocol` and `TopicArn` are create-only; a delivery policy is set as the API takes it (JSON text).
+    moto confirms at once and sends nothing on subscribe."""
+
+    TYPE = "AWS::SNS::Subscription"
+    CREATE_ONLY = frozenset({"Endpoint", "Protocol", "TopicArn", "Region"})
+
+    def _backend(self) -> Any:
+        return sns_backends[self.account_id][self.region_name]
+
+    def _create(self, props: Props) -> None:
+        subscription = self._backend().subscribe(props["TopicArn"], props["Endpoint"], props["Protocol"])
+        self.physical_resource_id = subscription.arn
+        self._update(props)
+
+    def _update(self, props: Props) -> None:
+        for name in ("DeliveryPolicy", "FilterPolicy", "RedrivePolicy"):
+            if name in props:
+                value = props[name]
+                self._backend().set_subscription_attributes(
+                    self.physical_resource_id, name, value if isinstance(value, str) else json.dumps(value)
+                )
+
+    def _delete(self) -> None:
+        self._backend().unsubscribe(self.physical_resource_id)
 
 
 class Canary(_Model, CloudFormationModel):
