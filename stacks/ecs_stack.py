@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import jsii
-from aws_cdk import Annotations, Aws, CfnOutput, Duration
+from aws_cdk import Annotations, Aws, CfnOutput
 from aws_cdk import aws_route53_targets as targets
 
 from config import APP_PORT, ECS_DB_MAX_CONNS, ECS_DEPLOY_MAX_PERCENT, AppConfig
@@ -11,11 +11,11 @@ from constructs.assets_bucket import ALB_LOG_PREFIX, grant_object_read_write
 from constructs.database_role import grant_connect
 from constructs.fargate_service import FargateBackendService, backend_image
 from constructs.monitoring import ServiceAlarms, import_topics
-from constructs.probe import Probe
 from constructs.secret_parameters import ecs_secrets
 from stacks import LAMBDA_SOURCE_DIR
 from stacks.backend_environment import backend_environment
 from stacks.compute import ComputeStack
+from stacks.outside_in import add_probe
 from stacks.permanent import DataOutputs, NetworkOutputs
 
 
@@ -76,17 +76,8 @@ class EcsStack(ComputeStack):
         )
         dns_name = ingress.load_balancer.load_balancer_dns_name
         # With a domain the edge stack probes it, whichever path serves it; without, the load balancer's address.
-        if config.alarms.probe_interval_minutes and config.api.domain is None:
-            probe = Probe(
-                self,
-                "Probe",
-                name=config.stack_name("ecs"),
-                url=f"http://{dns_name}/health/ready",
-                interval=Duration.minutes(config.alarms.probe_interval_minutes),
-                artifacts_bucket=data.access_logs_bucket,
-                retention=Duration.days(config.log_retention_days),
-            )
-            alarms.add_probe("probe-ecs", probe.success_percent)
+        if config.api.domain is None:
+            add_probe(self, config=config, data=data, alarms=alarms, role="ecs", url=f"http://{dns_name}/health/ready")
         self.add_dashboard("ecs", alarms, data, config)
 
         if ingress.http_listener is not None and settings.allow_plain_http:

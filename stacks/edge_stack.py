@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration
+from aws_cdk import CfnOutput
 from aws_cdk import aws_route53 as route53
 
 from config import AppConfig
 from constructs import Construct
 from constructs.monitoring import Alarms, import_topics
-from constructs.probe import Probe
 from stacks.configured_zones import ConfiguredZonesStack
+from stacks.outside_in import add_probe
 from stacks.permanent import DataOutputs
 
 # Each path's record: its logical ID and Route 53 set identifier never change, in any mode. The
@@ -83,16 +83,9 @@ class EdgeStack(ConfiguredZonesStack):
                 topic=data.alarm_topic,
                 also_notify=import_topics(self, config.alarms.topic_arns),
             )
-            probe = Probe(
-                self,
-                "Probe",
-                name=config.stack_name("edge"),
-                url=f"https://{domain.name}/health/ready",
-                interval=Duration.minutes(config.alarms.probe_interval_minutes),
-                artifacts_bucket=data.access_logs_bucket,
-                retention=Duration.days(config.log_retention_days),
+            add_probe(
+                self, config=config, data=data, alarms=alarms, role="edge", url=f"https://{domain.name}/health/ready"
             )
-            alarms.add_probe("probe", probe.success_percent)
 
 
 def record_weights(config: AppConfig) -> dict[str, int]:

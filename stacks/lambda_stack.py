@@ -15,12 +15,12 @@ from constructs.findings import accept
 from constructs.go_bundling import backend_code
 from constructs.http_api import ApiCustomDomain, LambdaHttpApi
 from constructs.monitoring import LambdaAlarms, import_topics
-from constructs.probe import Probe
 from constructs.release import AliasDeployment, LiveAlias, PreTrafficHook
 from constructs.secret_parameters import SecretParameters
 from stacks import LAMBDA_SOURCE_DIR
 from stacks.backend_environment import backend_environment, secret_parameter_variables
 from stacks.compute import ComputeStack
+from stacks.outside_in import add_probe
 from stacks.permanent import DataOutputs, NetworkOutputs
 
 BACKEND_ROLE_LOGICAL_ID = "BackendFunctionServiceRoleE32AFFE8"
@@ -127,17 +127,15 @@ class LambdaStack(ComputeStack):
             also_notify=import_topics(self, config.alarms.topic_arns),
         )
         # With a domain the edge stack probes it, whichever path serves it; without, the API's own endpoint.
-        if config.alarms.probe_interval_minutes and config.api.domain is None:
-            probe = Probe(
+        if config.api.domain is None:
+            add_probe(
                 self,
-                "Probe",
-                name=config.stack_name("lambda"),
+                config=config,
+                data=data,
+                alarms=alarms,
+                role="lambda",
                 url=f"{http.api.api_endpoint}/health/ready",
-                interval=Duration.minutes(config.alarms.probe_interval_minutes),
-                artifacts_bucket=data.access_logs_bucket,
-                retention=Duration.days(config.log_retention_days),
             )
-            alarms.add_probe("probe-lambda", probe.success_percent)
         self.add_dashboard("lambda", alarms, data, config)
         hook = PreTrafficHook(
             self,
