@@ -23,56 +23,12 @@ $(call refuse_spelling,cost,COST)
 $(call refuse_spelling,setup,SETUP)
 $(call refuse_spelling,base,BASE)
 CONTEXT ?=
-# CONTEXT holds -c key=value items (or --context key=value). The CDK CLI takes anything else quietly:
-# `-c lambda_memory` only warns "Context argument is not an assignment" and synthesizes at the default,
-# and a bare `lambda_memory=1024` becomes a stack pattern ("No stacks match"). So it is checked before
-# any set-up, split as the recipes' shell splits it (shlex: nothing in it is run, even under make -n).
-# make review reads no CONTEXT: it synthesizes cdk.json as the change leaves it, so any is refused there.
-define CONTEXT_CHECK
-import json, shlex, sys
-text, goals = sys.argv[1], sys.argv[2].split()
-def refuse(problem, accepted):
-    print(f"CONTEXT: {problem}; accepted: {accepted}")
-    sys.exit()
-def assignment(item):
-    key, equals, _ = item.partition("=")
-    return bool(equals and key) and not any(character.isspace() for character in key)
-try:
-    words = shlex.split(text)
-except ValueError as error:
-    refuse(f"{text} cannot be split as a shell would ({error})", "-c key=value items, quoted as in a shell")
-if "review" in goals:
-    refuse(f"{text} is not read by make review (it synthesizes every environment of cdk.json in both modes)",
-           "make review [BASE=ref] without CONTEXT, which is for synth, scan, diff, deploy and cost")
-fixed, bare, index = [], [], 0
-while index < len(words):
-    word = words[index]
-    if word in ("-c", "--context"):
-        item = words[index + 1] if index + 1 < len(words) else ""
-        if not assignment(item) or item.startswith("-"):
-            key = item.partition("=")[0] if item and not item.startswith("-") else "key"
-            refuse(f"{word} {item}".strip() + " is not an assignment (the CDK would only warn, and go on at the default)",
-                   f"{word} {key}=<value>")
-        fixed, index = fixed + [word, item], index + 2
-    elif word.startswith("--context=") and assignment(word.removeprefix("--context=")):
-        fixed, index = fixed + [word], index + 1
-    elif assignment(word) and not word.startswith("-"):
-        fixed, bare, index = fixed + ["-c", word], bare + [word], index + 1
-    else:
-        refuse(f"{word} is not a -c key=value item", "-c key=value items only (other cdk options: run npx cdk yourself)")
-if bare:
-    refuse(f"{bare[0]} has no -c before it (the CDK would take it for a stack: No stacks match)",
-           "CONTEXT=" + json.dumps(shlex.join(fixed)))
-endef
-define newline
-
-
-endef
+# CONTEXT holds -c key=value items; anything else the CDK CLI would take quietly (a warning, or "No stacks
+# match"), so it is checked before any set-up, with the system Python (tools/gates/context_args.py).
 ifneq ($(strip $(CONTEXT)),)
 ifneq ($(filter synth scan diff deploy cost review,$(MAKECMDGOALS)),)
-# printf, because make hands $(shell) to bash without the code's newlines; a check that cannot run stops too.
-CONTEXT_PROBLEM := $(shell $(PYTHON) -c "$$(printf '%b' '$(subst $(newline),\n,$(CONTEXT_CHECK))')" \
-    '$(subst ','\'',$(CONTEXT))' '$(MAKECMDGOALS)' || echo "CONTEXT: $(PYTHON) could not check it; accepted: -c key=value items")
+CONTEXT_PROBLEM := $(shell $(PYTHON) -m tools.gates.context_args '$(subst ','\'',$(CONTEXT))' '$(MAKECMDGOALS)' \
+    || echo "CONTEXT: $(PYTHON) could not check it; accepted: -c key=value items")
 ifneq ($(CONTEXT_PROBLEM),)
 $(error $(CONTEXT_PROBLEM))
 endif
