@@ -2,7 +2,8 @@
 
 - `tools.build`: the Go build behind the Lambda asset, the prebuilt zip, the synth benchmark.
 - `tools.gates`: what stands between a change and a deploy: the synth summary, cfn-lint and
-  checkov, the stateful guard, the template diff, and the one cloud-assembly reader they share.
+  checkov, the stateful guard, the template diff, make's CONTEXT check, and the one cloud-assembly
+  reader they share.
 - `tools.ops`: what operators run against a deployed environment: secrets, smoke test.
 - `tools.local`: the binary under the Lambda emulator with local PostgreSQL, Redis, SSM and S3,
   and its benchmarks.
