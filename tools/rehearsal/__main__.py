@@ -191,6 +191,7 @@ def check_lambda(r: Rehearsal, env: str, *, memory: int, domain: bool = False) -
         "DeploymentGroup",
         "ApiId",
         "FunctionLogGroup",
+        "ApiAccessLogGroup",
     )
     functions = r.client("lambda")
     function = functions.get_function_configuration(FunctionName=outputs["FunctionName"])
@@ -217,6 +218,11 @@ def check_lambda(r: Rehearsal, env: str, *, memory: int, domain: bool = False) -
     expected = (config.api.throttle_rate, config.api.throttle_burst)
     if (throttle.get("ThrottlingRateLimit"), throttle.get("ThrottlingBurstLimit")) != expected:
         raise RehearsalError(f"{name}: stage throttle {throttle}, expected {expected}")
+    # The API's own 429s, counted from its access log (the HTTP API publishes no 429 metric).
+    filters = r.client("logs").describe_metric_filters(logGroupName=outputs["ApiAccessLogGroup"])["metricFilters"]
+    counted = [f for f in filters for t in f["metricTransformations"] if t["metricName"] == "ThrottledRequests"]
+    if len(counted) != 1 or "429" not in counted[0]["filterPattern"]:
+        raise RehearsalError(f"{name}: no metric filter counting the access log's 429s: {filters}")
     deployment = check_release(r, env, outputs, version)
     if domain:
         r.outputs(name, "CustomDomainUrl")

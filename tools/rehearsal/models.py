@@ -11,7 +11,8 @@ what the template made:
   whether one is set, and is never kept here;
 - API Gateway v2 `Api`, `Integration`, `Route`, `Stage`, `DomainName` and `ApiMapping`;
 - CloudWatch `Alarm`, metric or metric-math, and a Synthetics `Canary` (registered, never run);
-- SNS `Subscription` (the alarm topic's HTTPS one: its endpoint a resolved `{{resolve:ssm:…}}`);
+- SNS `Subscription` (the alarm topic's HTTPS one: its endpoint a resolved `{{resolve:ssm:…}}`), and a
+  CloudWatch Logs `MetricFilter`;
 - ACM `Certificate`, marked ISSUED at once: the rehearsal has no DNS to validate it against;
 - IAM `OIDCProvider` (the CI stack's GitHub provider; Ref and `Arn` its ARN), so the roles that
   trust it name its ARN;
@@ -75,6 +76,7 @@ from moto.iam.models import iam_backends
 from moto.iam.policy_conditions import CONDITION_OPERATIONS
 from moto.kms.models import Key as KmsKey
 from moto.kms.models import kms_backends
+from moto.logs.models import logs_backends
 from moto.moto_api._internal import mock_random
 from moto.rds.models import DBInstance, DBParameterGroup
 from moto.route53 import models as route53_models
@@ -716,6 +718,39 @@ class Alarm(_Model, CloudFormationModel):
 
     def _attribute(self, name: str) -> Any:
         return self.arn
+
+
+class MetricFilter(_Model, CloudFormationModel):
+    """`AWS::Logs::MetricFilter` (the API's 429s counted from its access log); Ref is its name. Its log group
+    and name are create-only; anything else is put again in place (moto appends, so it is removed first)."""
+
+    TYPE = "AWS::Logs::MetricFilter"
+    NAME = "FilterName"
+    CREATE_ONLY = frozenset({NAME, "LogGroupName"})
+
+    def _backend(self) -> Any:
+        return logs_backends[self.account_id][self.region_name]
+
+    def _create(self, props: Props) -> None:
+        self.physical_resource_id = props.get(self.NAME) or self._own_name(512)
+        self.log_group = props["LogGroupName"]
+        self._put(props)
+
+    def _update(self, props: Props) -> None:
+        self._delete()
+        self._put(props)
+
+    def _put(self, props: Props) -> None:
+        transformations = [
+            {key[0].lower() + key[1:]: value for key, value in transformation.items()}
+            for transformation in props["MetricTransformations"]
+        ]
+        self._backend().put_metric_filter(
+            self.physical_resource_id, props["FilterPattern"], self.log_group, transformations
+        )
+
+    def _delete(self) -> None:
+        self._backend().delete_metric_filter(self.physical_resource_id, self.log_group)
 
 
 class Subscription(_Model, CloudFormationModel):
