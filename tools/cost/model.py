@@ -317,42 +317,14 @@ def _logs(group: str, requests: float, bytes_per_request: int, prices: PriceTabl
 def _monitoring(
     group: str, alarms: int, dashboards: int, prices: PriceTable, *, probe_runs_per_hour: float, custom_metrics: int
 ) -> list[Line]:
-    lines = []
-    if probe_runs_per_hour:
-        runs = probe_runs_per_hour * prices.hours_per_month
-        lines.append(
-            Line(
-                group,
-                f"Outside-in probe, {runs:,.0f} canary runs",
-                runs * prices.usd("cloudwatch.synthetics.canary_run", "canary run"),
-                ("cloudwatch.synthetics.canary_run",),
-            )
-        )
-    if custom_metrics:
-        lines.append(
-            Line(
-                group,
-                f"CloudWatch custom metrics x{custom_metrics}",
-                custom_metrics * prices.usd("cloudwatch.metric_month", "custom metric"),
-                ("cloudwatch.metric_month",),
-            )
-        )
-    if alarms:
-        lines.append(
-            Line(
-                group,
-                f"CloudWatch alarm metrics x{alarms}",
-                alarms * prices.usd("cloudwatch.alarm_month", "alarm"),
-                ("cloudwatch.alarm_month",),
-            )
-        )
-    if dashboards:
-        lines.append(
-            Line(
-                group,
-                f"CloudWatch dashboard x{dashboards}",
-                dashboards * prices.usd("cloudwatch.dashboard_month", "dashboard"),
-                ("cloudwatch.dashboard_month",),
-            )
-        )
-    return lines
+    """CloudWatch's lines: the probe's runs, custom metrics, alarm metrics and dashboards (those there are)."""
+    runs = probe_runs_per_hour * prices.hours_per_month
+    items = (
+        (f"Outside-in probe, {runs:,.0f} canary runs", runs, "cloudwatch.synthetics.canary_run", "canary run"),
+        (f"CloudWatch custom metrics x{custom_metrics}", custom_metrics, "cloudwatch.metric_month", "custom metric"),
+        (f"CloudWatch alarm metrics x{alarms}", alarms, "cloudwatch.alarm_month", "alarm"),
+        (f"CloudWatch dashboard x{dashboards}", dashboards, "cloudwatch.dashboard_month", "dashboard"),
+    )
+    return [
+        Line(group, label, quantity * prices.usd(key, what), (key,)) for label, quantity, key, what in items if quantity
+    ]
