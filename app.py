@@ -32,7 +32,11 @@ def main() -> int:
         accepted = " and ".join(needs)
         print(f"anigmaa-infra: go: not found on PATH; accepted: install Go to build {accepted}", file=sys.stderr)
         return 1
-    build_stacks(app, config)
+    try:
+        build_stacks(app, config)  # checks what only the stacks can: adopt_import's stack names and logical ids
+    except ConfigError as error:
+        print(f"anigmaa-infra: configuration error: {error}", file=sys.stderr)
+        return 1
     register_checks(app)
     try:
         app.synth()

@@ -36,7 +36,7 @@ from config.backend import (
 )
 from config.ci import load_ci
 from config.keys import COMPUTE_MODES, ENVIRONMENTS, KEYS, LAMBDA_WEIGHT, ROOT_KEYS, ConfigError, fail
-from config.model import AppConfig
+from config.model import AppConfig, ImportOverrides
 from config.rules import assemble
 
 __all__ = [
@@ -167,7 +167,49 @@ def load_config(context: Mapping[str, Any], project_root: Path) -> AppConfig:
 
     parsed = {key: KEYS[key].parse(key, value) for key, value in values.items()}
     config = assemble(env, compute, parsed, project_root)
-    return dataclasses.replace(config, lambda_weight=_lambda_weight(context, config), ci=load_ci(context))
+    return dataclasses.replace(
+        config,
+        lambda_weight=_lambda_weight(context, config),
+        ci=load_ci(context),
+        import_overrides=_import_overrides(context.get("adopt_import"), project_root),
+    )
+
+
+_IMPORT_FORM = (
+    'a JSON file {"<stack name>": {"<logical id>": {"<CloudFormation property>": value, or null to delete it}}}'
+)
+
+
+def _import_overrides(given: Any, project_root: Path) -> ImportOverrides | None:
+    """-c adopt_import=PATH: the properties that make the import template equal the live resources.
+
+    Read here, so a missing or malformed file stops the synth in one line before any construct
+    exists; its stack names and logical ids are checked against the stacks once they are built.
+    """
+    if given is None or given == "":
+        return None
+    if not isinstance(given, str):
+        raise fail("adopt_import", given, "is not a path", _IMPORT_FORM)
+    path = project_root / given
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise fail("adopt_import", given, "does not exist", _IMPORT_FORM) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise fail("adopt_import", given, f"cannot be read ({error.__class__.__name__})", _IMPORT_FORM) from None
+    except json.JSONDecodeError as error:
+        raise fail(
+            "adopt_import",
+            given,
+            f"is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})",
+            _IMPORT_FORM,
+        ) from None
+    if not isinstance(document, dict):
+        raise fail("adopt_import", given, "holds no object of stacks", _IMPORT_FORM)
+    for stack, resources in document.items():
+        if not isinstance(resources, dict) or not all(isinstance(p, dict) for p in resources.values()):
+            raise fail("adopt_import", given, f"has stack {stack!r} without an object of logical ids", _IMPORT_FORM)
+    return document
 
 
 def _lambda_weight(context: Mapping[str, Any], config: AppConfig) -> int | None:

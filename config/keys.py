@@ -10,6 +10,7 @@ differ. A key whose value is checked against other keys (`config.rules`) says so
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,17 +37,22 @@ ENVIRONMENTS = ("prod", "dev")
 # split: both compute paths at once, the domain's answers shared between them by weight (lambda_weight).
 COMPUTE_MODES = ("lambda", "ecs", "split")
 # The keys that choose what to build rather than how; they live at the context's root.
-# lambda_weight belongs to compute=split alone; the last three are account-wide, for the CI
-# stack only (config/ci.py).
+# lambda_weight belongs to compute=split alone, adopt_import to one `cdk import`; the last three
+# are account-wide, for the CI stack only (config/ci.py).
 ROOT_KEYS = (
     "env",
     "compute",
     "lambda_weight",
+    # A JSON file of property overrides applied during `cdk import` only (config.adopt_import).
+    "adopt_import",
     "environments",
     "github_repository",
     "github_repository_ids",
     "github_oidc_provider_arn",
 )
+
+# RDS and ElastiCache take 5 security groups by default: the app's own and 4 more.
+MAX_EXTRA_SECURITY_GROUPS = 4
 
 # How the private subnets reach the internet: managed NAT gateways, or EC2 NAT instances
 # (the CDK's NatProvider.instanceV2 on Amazon Linux 2023).
@@ -181,6 +187,87 @@ def _log_retention(key: str, value: Any) -> int:
     return days
 
 
+# AWS resource ids: the prefix, then 8 or 17 hexadecimal digits.
+def aws_id(prefix: str, example: str) -> Parser:
+    return pattern(rf"{prefix}-([0-9a-f]{{8}}|[0-9a-f]{{17}})", f"ids such as {example}")
+
+
+# What RDS and ElastiCache take as an identifier (stored lower-case; so accepted lower-case only, so the
+# names built from it, such as the exported logs' /aws/rds/instance/<id>/…, are the ones AWS uses).
+def identifier(longest: int, what: str, example: str) -> Parser:
+    return pattern(
+        rf"(?=.{{1,{longest}}}$)[a-z][a-z0-9]*(-[a-z0-9]+)*",
+        f"{what}: 1 to {longest} lower-case letters, digits and single hyphens, from a letter to a letter or "
+        f"digit, such as {example}",
+        allow_empty=True,
+    )
+
+
+_BUCKET_NAME = re.compile(r"(?=.{3,63}$)[a-z0-9]([a-z0-9.-]*[a-z0-9])?")
+# S3's general purpose bucket naming rules besides the characters: prefixes and suffixes S3 reserves.
+_BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def _bucket_name(key: str, value: Any) -> str:
+    accepted = BUCKET_NAME.accepted
+    if not isinstance(value, str):
+        raise fail(key, value, "is not text", accepted)
+    if value == "":
+        return value
+    if not _BUCKET_NAME.fullmatch(value):
+        raise fail(key, value, "is not an S3 bucket name", accepted)
+    if ".." in value or ".-" in value or "-." in value:
+        raise fail(key, value, "has a dot beside a dot or a hyphen", accepted)
+    if re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", value):
+        raise fail(key, value, "is formatted as an IP address", accepted)
+    if value.startswith(_BUCKET_RESERVED_PREFIXES) or value.endswith(_BUCKET_RESERVED_SUFFIXES):
+        raise fail(key, value, "starts or ends with a part S3 reserves", accepted)
+    return value
+
+
+BUCKET_NAME = Parser(
+    "an S3 bucket name: 3 to 63 lower-case letters, digits, dots and hyphens, from a letter or digit to a letter "
+    "or digit, not an IP address, no xn--, sthree- or amzn-s3-demo- prefix nor -s3alias, --ol-s3, .mrap, --x-s3 "
+    "or --table-s3 suffix; or empty",
+    _bucket_name,
+)
+
+# A load balancer's DNS name (an ALB's or an NLB's, dualstack. or not) and its Route 53 zone id.
+_ELB_DNS_NAME = re.compile(r"(dualstack\.)?[A-Za-z0-9][A-Za-z0-9-]*\.[a-z]{2}(-gov)?-[a-z]+-\d\.elb\.amazonaws\.com")
+_ZONE_ID = re.compile(r"Z[A-Z0-9]{12,31}")
+
+
+def _external_alb(key: str, value: Any) -> dict[str, str] | None:
+    """None for ``{}`` (or empty text, or null), or ``{"dns_name": …, "hosted_zone_id": …}``; from -c, JSON text.
+
+    cdk.json holds ``{}`` for none: a null there never reaches the app (the CDK drops null context values).
+    """
+    accepted = EXTERNAL_ALB.accepted
+    if value is None or value == "" or value == {}:
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise fail(key, value, "is not a JSON object", accepted) from None
+    if not isinstance(value, dict) or set(value) != {"dns_name", "hosted_zone_id"}:
+        raise fail(key, value, "is not an object of dns_name and hosted_zone_id", accepted)
+    dns_name, zone_id = value["dns_name"], value["hosted_zone_id"]
+    if not isinstance(dns_name, str) or not _ELB_DNS_NAME.fullmatch(dns_name):
+        raise fail(key, dns_name, "is not a load balancer's DNS name", accepted)
+    if not isinstance(zone_id, str) or not _ZONE_ID.fullmatch(zone_id):
+        raise fail(key, zone_id, "is not a Route 53 zone id", accepted)
+    return {"dns_name": dns_name, "hosted_zone_id": zone_id}
+
+
+EXTERNAL_ALB = Parser(
+    '{"dns_name": "<name>.<region>.elb.amazonaws.com", "hosted_zone_id": "<the load balancer\'s canonical '
+    'zone id, such as Z1LMS91P8CMLE5>"} (JSON text from -c), or {} for none',
+    _external_alb,
+)
+
+
 LOG_RETENTION_DAYS = ", ".join(str(days) for days in LOG_RETENTION)
 _TIME = r"([01]\d|2[0-3]):[0-5]\d"
 _DAY = r"(mon|tue|wed|thu|fri|sat|sun)"
@@ -237,6 +324,30 @@ KEYS: dict[str, Key] = {
         "EC2 type of the NAT instances (used when nat_provider is instance)",
     ),
     "ssm_endpoint": Key(BOOLEAN, "an SSM interface endpoint in each zone, so secrets are read without the NAT"),
+    "vpc_id": Key(
+        pattern(r"vpc-([0-9a-f]{8}|[0-9a-f]{17})", "a VPC id such as vpc-0123456789abcdef0", allow_empty=True),
+        "an existing VPC the app references instead of building its own (a takeover with cdk import): it "
+        "then adds only the flow log, the S3 gateway endpoint on the private route tables, the SSM endpoint "
+        "(ssm_endpoint) and the security groups; vpc_cidr is its range and nat_gateways counts its NAT gateways "
+        "(for the cost report and the one-NAT-per-zone warning); empty: the app builds the VPC",
+        rule="with public_subnet_ids, private_subnet_ids and private_route_table_ids; vpc_cidr the VPC's own "
+        "range (a private /16 to /28); nat_provider gateway",
+    ),
+    "public_subnet_ids": Key(
+        string_list(aws_id("subnet", "subnet-0123456789abcdef0")),
+        "the existing VPC's public subnets (where a load balancer goes)",
+        rule="with vpc_id only: one per availability zone, in availability_zones order",
+    ),
+    "private_subnet_ids": Key(
+        string_list(aws_id("subnet", "subnet-0123456789abcdef0")),
+        "the existing VPC's private subnets with a route out (Lambda, ECS, RDS, Redis)",
+        rule="with vpc_id only: one per availability zone, in availability_zones order",
+    ),
+    "private_route_table_ids": Key(
+        string_list(aws_id("rtb", "rtb-0123456789abcdef0")),
+        "the route table of each of private_subnet_ids (the S3 gateway endpoint is added to them)",
+        rule="with vpc_id only: one per private subnet, in the same order",
+    ),
     "db_instance_class": Key(
         pattern(r"db\.[a-z0-9]+\.[a-z0-9]+", "an RDS class such as db.t3.micro"), "RDS instance class"
     ),
@@ -287,6 +398,22 @@ KEYS: dict[str, Key] = {
         "address for /health/ready, billed per run); 0: no probe",
     ),
     "db_deletion_protection": Key(BOOLEAN, "RDS deletion protection"),
+    "db_instance_identifier": Key(
+        identifier(63, "an RDS instance identifier", "anigmaa-postgres"),
+        "the RDS instance's name, for an adopted instance (its live name); empty: CloudFormation names it. "
+        "Changing it on a deployed instance replaces the instance",
+    ),
+    "db_extra_security_group_ids": Key(
+        string_list(aws_id("sg", "sg-0123456789abcdef0")),
+        "existing security groups kept on the RDS instance beside the app's own (an adopted instance's, while "
+        "the clients they admit retire)",
+        rule=f"at most {MAX_EXTRA_SECURITY_GROUPS}, each once",
+    ),
+    "db_storage_encrypted": Key(
+        BOOLEAN,
+        "RDS storage encryption; false only to hold an adopted unencrypted instance, which cannot be encrypted "
+        "in place (warned at every synth, until it is moved to an encrypted copy)",
+    ),
     "db_backup_window": Key(
         pattern(_DAILY_WINDOW, "a daily UTC window hh:mm-hh:mm such as 18:00-18:30"),
         "when RDS takes its daily backup (UTC)",
@@ -313,6 +440,22 @@ KEYS: dict[str, Key] = {
         pattern(_WEEKLY_WINDOW, "a weekly UTC window ddd:hh:mm-ddd:hh:mm such as sun:18:30-sun:19:30"),
         "when ElastiCache may patch or fail over the nodes (UTC)",
         rule="60 minutes or more, apart from cache_snapshot_window and db_maintenance_window",
+    ),
+    "cache_replication_group_id": Key(
+        identifier(40, "an ElastiCache replication group id", "anigmaa-redis"),
+        "the ElastiCache replication group's name, for an adopted group (its live name); empty: CloudFormation "
+        "names it. Changing it on a deployed group replaces the group",
+    ),
+    "cache_extra_security_group_ids": Key(
+        string_list(aws_id("sg", "sg-0123456789abcdef0")),
+        "existing security groups kept on the replication group beside the app's own (an adopted group's, "
+        "while the clients they admit retire)",
+        rule=f"at most {MAX_EXTRA_SECURITY_GROUPS}, each once",
+    ),
+    "bucket_name": Key(
+        BUCKET_NAME,
+        "the assets bucket's name, for an adopted bucket (its live name); empty: CloudFormation names it. "
+        "Changing it on a deployed bucket makes a new, empty bucket",
     ),
     "lambda_memory": Key(integer(128, 10240), "Lambda memory in MB"),
     "lambda_timeout": Key(
@@ -424,6 +567,12 @@ KEYS: dict[str, Key] = {
         BOOLEAN,
         "accept plain HTTP on the ECS path without a domain in prod (warned at every synth)",
         rule="needed for compute=ecs without domain_name in prod, whatever termination_protection says",
+    ),
+    "external_alb": Key(
+        EXTERNAL_ALB,
+        "a load balancer outside the app that serves the ECS path (the one in place during a takeover): with "
+        "compute=ecs or split the domain's ecs record points at it, and the app builds no Ecs stack",
+        rule="with domain_name",
     ),
     "midtrans_client_key": Key(
         pattern(r"[A-Za-z0-9_-]{0,128}", "letters, digits, - and _ (the public client key)"),

@@ -7,9 +7,10 @@ imported only then, so the operations tools load the configuration without it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from config.backend import BACKEND_SECRET_NAMES, SECRET_NAMES
 from config.ci import CiConfig
@@ -29,11 +30,27 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class ExistingVpc:
+    """A VPC built outside the app (an adopted one), which the network stack references instead of building.
+
+    Its subnets are one per availability zone, in the zones' order; ``private_route_table_ids``
+    one per private subnet, in theirs.
+    """
+
+    vpc_id: str
+    public_subnet_ids: tuple[str, ...]
+    private_subnet_ids: tuple[str, ...]
+    private_route_table_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class NetworkConfig:
     """The VPC: its address range, availability zones, NAT and private endpoints.
 
     ``nat_gateways`` counts NAT devices (as the CDK's ``natGateways`` does): gateways, or
-    instances of ``nat_instance_type`` when ``nat_provider`` is ``instance``.
+    instances of ``nat_instance_type`` when ``nat_provider`` is ``instance``. With ``existing``
+    the VPC is referenced, not built: ``vpc_cidr`` is its range and ``nat_gateways`` counts its
+    NAT gateways (for the cost report and the one-NAT-per-zone warning).
     """
 
     vpc_cidr: str
@@ -42,6 +59,7 @@ class NetworkConfig:
     nat_provider: str
     nat_instance_type: str
     ssm_endpoint: bool
+    existing: ExistingVpc | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +77,11 @@ class DatabaseConfig:
     # UTC: hh:mm-hh:mm daily, ddd:hh:mm-ddd:hh:mm weekly (the form RDS takes).
     backup_window: str
     maintenance_window: str
+    # An adopted instance's: its live name (None: CloudFormation names it), the groups it keeps
+    # beside the app's own, and whether its storage is encrypted (false only for one adopted so).
+    instance_identifier: str | None = None
+    extra_security_group_ids: tuple[str, ...] = ()
+    storage_encrypted: bool = True
 
 
 @dataclass(frozen=True)
@@ -72,6 +95,9 @@ class CacheConfig:
     # UTC, in the form ElastiCache takes (daily snapshot, weekly maintenance).
     snapshot_window: str
     maintenance_window: str
+    # An adopted group's: its live name (None: CloudFormation names it) and the groups it keeps beside the app's own.
+    replication_group_id: str | None = None
+    extra_security_group_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -163,6 +189,14 @@ class ApiConfig:
 
 
 @dataclass(frozen=True)
+class ExternalLoadBalancer:
+    """A load balancer outside the app (an adopted one) that serves the ECS path: its DNS name and Route 53 zone."""
+
+    dns_name: str
+    hosted_zone_id: str
+
+
+@dataclass(frozen=True)
 class EcsConfig:
     """The Fargate rollback path: service size and where its image comes from."""
 
@@ -174,6 +208,8 @@ class EcsConfig:
     image_uri: str | None
     # Plain HTTP accepted without a domain in prod (ecs_allow_plain_http).
     allow_plain_http: bool
+    # The ECS path served by a load balancer outside the app: then no Ecs stack is built.
+    external_alb: ExternalLoadBalancer | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +240,10 @@ class BackendConfig:
     midtrans_is_production: bool
 
 
+# {stack name: {logical id: {CloudFormation property: value, or None to delete it}}}
+ImportOverrides = Mapping[str, Mapping[str, Mapping[str, Any]]]
+
+
 @dataclass(frozen=True)
 class AppConfig:
     """Everything the stacks need, validated."""
@@ -227,6 +267,15 @@ class AppConfig:
     lambda_weight: int | None = None
     # The account-wide CI settings, when a GitHub repository is named (config/ci.py).
     ci: CiConfig | None = None
+    # The assets bucket's name, for an adopted bucket (None: CloudFormation names it).
+    bucket_name: str | None = None
+    # -c adopt_import: CloudFormation property overrides for one `cdk import`, by stack, then logical id.
+    import_overrides: ImportOverrides | None = None
+
+    @property
+    def built_compute_paths(self) -> tuple[str, ...]:
+        """The compute paths whose stacks the app builds: `compute_paths` less ecs when external_alb serves it."""
+        return tuple(path for path in self.compute_paths if path != "ecs" or self.ecs.external_alb is None)
 
     @property
     def is_prod(self) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from config.backend import ECS_DB_MAX_CONNS, ECS_DEPLOY_MAX_PERCENT, LAMBDA_DB_MAX_CONNS
-from config.keys import KEYS, ConfigError, fail
+from config.keys import KEYS, MAX_EXTRA_SECURITY_GROUPS, ConfigError, fail
 from config.limits import (
     AWS_ZONES,
     DB_CLASS_MEMORY_GIB,
@@ -32,6 +32,8 @@ from config.model import (
     DatabaseConfig,
     DomainConfig,
     EcsConfig,
+    ExistingVpc,
+    ExternalLoadBalancer,
     LambdaConfig,
     NetworkConfig,
     RouteCheck,
@@ -69,6 +71,9 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
         v["api_throttle_burst"],
     )
     _plain_http(compute, env, v)
+    for key in ("db_extra_security_group_ids", "cache_extra_security_group_ids"):
+        _extra_security_groups(key, v[key])
+    external_alb = _external_alb(v)
     cpu = int(v["ecs_cpu"])
     _fargate_size(cpu, v["ecs_memory"])
 
@@ -94,11 +99,11 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
             max_connections=max_connections,
             backup_window=v["db_backup_window"],
             maintenance_window=v["db_maintenance_window"],
+            instance_identifier=v["db_instance_identifier"] or None,
+            extra_security_group_ids=v["db_extra_security_group_ids"],
+            storage_encrypted=v["db_storage_encrypted"],
         ),
-        # Every cache_<field> key is a field of CacheConfig, under the same name.
-        cache=CacheConfig(
-            **{key.removeprefix("cache_"): value for key, value in v.items() if key.startswith("cache_")}
-        ),
+        cache=_cache(v),
         function=LambdaConfig(
             function_name=names.function,
             memory_mb=v["lambda_memory"],
@@ -130,12 +135,21 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
             memory_mib=v["ecs_memory"],
             image_uri=v["ecs_image_uri"] or None,
             allow_plain_http=v["ecs_allow_plain_http"],
+            external_alb=external_alb,
         ),
         backend=BackendConfig(
             midtrans_client_key=v["midtrans_client_key"],
             midtrans_is_production=v["midtrans_is_production"],
         ),
+        bucket_name=v["bucket_name"] or None,
     )
+
+
+def _cache(v: dict[str, Any]) -> CacheConfig:
+    # Every cache_<field> key is a field of CacheConfig, under the same name.
+    fields: dict[str, Any] = {key.removeprefix("cache_"): value for key, value in v.items() if key.startswith("cache_")}
+    fields["replication_group_id"] = fields["replication_group_id"] or None  # "": CloudFormation names it
+    return CacheConfig(**fields)
 
 
 def _network(v: dict[str, Any]) -> NetworkConfig:
@@ -168,13 +182,18 @@ def _network(v: dict[str, Any]) -> NetworkConfig:
             f"nat_gateways: {v['nat_gateways']} is out of range 1..{len(azs)} "
             f"(one per availability zone; {len(azs)} zones are set)"
         )
+    existing = _existing_vpc(v)
     try:
         cidr = ipaddress.ip_network(v["vpc_cidr"])
     except ValueError:
         raise fail("vpc_cidr", v["vpc_cidr"], "is not a network address", VPC_CIDR_ACCEPTED) from None
     # Each zone gets a public /(N+6) and a private /(N+4) subnet; below /20 the public ones
-    # would be smaller than the /27 a load balancer needs.
-    if not (cidr.is_private and 16 <= cidr.prefixlen <= 20):
+    # would be smaller than the /27 a load balancer needs. An existing VPC is carved already:
+    # its range is whatever AWS allowed it (/16 to /28).
+    if existing is not None:
+        if not (cidr.is_private and 16 <= cidr.prefixlen <= 28):
+            raise fail("vpc_cidr", v["vpc_cidr"], "is not a private /16../28 range", EXISTING_VPC_CIDR_ACCEPTED)
+    elif not (cidr.is_private and 16 <= cidr.prefixlen <= 20):
         raise fail("vpc_cidr", v["vpc_cidr"], "is not a private /16../20 range", VPC_CIDR_ACCEPTED)
     return NetworkConfig(
         vpc_cidr=str(cidr),
@@ -183,7 +202,82 @@ def _network(v: dict[str, Any]) -> NetworkConfig:
         nat_provider=v["nat_provider"],
         nat_instance_type=v["nat_instance_type"],
         ssm_endpoint=v["ssm_endpoint"],
+        existing=existing,
     )
+
+
+EXISTING_VPC_CIDR_ACCEPTED = "the existing VPC's own range (vpc_id), a private IPv4 CIDR from /16 to /28"
+_EXISTING_VPC_KEYS = ("public_subnet_ids", "private_subnet_ids", "private_route_table_ids")
+
+
+def _existing_vpc(v: dict[str, Any]) -> ExistingVpc | None:
+    """vpc_id names a VPC to reference: then its subnets, one per zone, and their route tables are required."""
+    azs: tuple[str, ...] = v["availability_zones"]
+    if not v["vpc_id"]:
+        for key in _EXISTING_VPC_KEYS:
+            if v[key]:
+                raise fail(
+                    key, ",".join(v[key]), "is set without vpc_id", "empty, unless vpc_id names the VPC they are in"
+                )
+        return None
+    if v["nat_provider"] != "gateway":
+        raise ConfigError(
+            f"nat_provider: {v['nat_provider']!r} with vpc_id {v['vpc_id']!r}: the app builds no NAT in a VPC it "
+            "references; accepted: gateway (nat_gateways then counts the existing VPC's NAT gateways)"
+        )
+    seen: set[str] = set()
+    for key, wanted, per in (
+        ("public_subnet_ids", len(azs), "availability zone, in availability_zones order"),
+        ("private_subnet_ids", len(azs), "availability zone, in availability_zones order"),
+        ("private_route_table_ids", len(v["private_subnet_ids"]), "private subnet, in private_subnet_ids order"),
+    ):
+        ids: tuple[str, ...] = v[key]
+        if len(ids) != wanted:
+            raise ConfigError(
+                f"{key}: {len(ids)} ids with vpc_id {v['vpc_id']!r} for {wanted} {per.split(',')[0]}s; "
+                f"accepted: one per {per}"
+            )
+        for item in ids:
+            # A route table may serve several subnets; a subnet is either public or private, once.
+            if item in seen and key != "private_route_table_ids":
+                raise fail(key, item, "is named twice", "each subnet once")
+            seen.add(item)
+    return ExistingVpc(
+        vpc_id=v["vpc_id"],
+        public_subnet_ids=v["public_subnet_ids"],
+        private_subnet_ids=v["private_subnet_ids"],
+        private_route_table_ids=v["private_route_table_ids"],
+    )
+
+
+def _extra_security_groups(key: str, ids: tuple[str, ...]) -> None:
+    """RDS and ElastiCache take 5 groups by default: the app's own and MAX_EXTRA_SECURITY_GROUPS more."""
+    if len(ids) > MAX_EXTRA_SECURITY_GROUPS:
+        raise ConfigError(
+            f"{key}: {len(ids)} groups, and the resource takes 5 (the app's own and {MAX_EXTRA_SECURITY_GROUPS} "
+            f"more); accepted: at most {MAX_EXTRA_SECURITY_GROUPS}"
+        )
+    for n, group in enumerate(ids):
+        if group in ids[:n]:
+            raise fail(key, group, "is named twice", "each group once")
+
+
+def _external_alb(v: dict[str, Any]) -> ExternalLoadBalancer | None:
+    """A load balancer outside the app serves the ECS path through the domain's ecs record: no domain, no record."""
+    given: dict[str, str] | None = v["external_alb"]
+    if given is None:
+        return None
+    if not v["domain_name"]:
+        raise ConfigError(
+            f"external_alb: {given['dns_name']!r} has no domain_name whose ecs record could point at it; accepted: "
+            "set domain_name, hosted_zone_id and hosted_zone_name, or no external_alb"
+        )
+    region = given["dns_name"].split(".")[-4]
+    if region != v["region"]:
+        raise fail(
+            "external_alb", given["dns_name"], f"is not in region {v['region']}", "a load balancer of the region"
+        )
+    return ExternalLoadBalancer(dns_name=given["dns_name"], hosted_zone_id=given["hosted_zone_id"])
 
 
 # CloudWatch takes 5 actions per alarm state: the environment's own topic and 4 more.

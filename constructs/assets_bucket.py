@@ -87,13 +87,21 @@ class AssetsBucket(Construct):
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, access_logs: s3.IBucket, noncurrent_version_days: int = 90
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        access_logs: s3.IBucket,
+        noncurrent_version_days: int = 90,
+        bucket_name: str | None = None,
     ) -> None:
+        """``bucket_name``: an adopted bucket's live name (None: CloudFormation names it)."""
         super().__init__(scope, construct_id)
 
         self.bucket = _private_bucket(
             self,
             "Bucket",
+            bucket_name=bucket_name,
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix="s3/assets/",
             lifecycle_rules=[

@@ -19,6 +19,11 @@ class BackendVpc(Construct):
     hold Lambda, RDS and Redis. Availability zones are given, not looked up, so synth stays
     offline. `allow_outbound_from` lets the compute tiers use the NAT instances and the
     optional SSM endpoint; with NAT gateways it only opens the endpoint.
+
+    With ``existing_vpc`` (a VPC built elsewhere, referenced with ``Vpc.from_vpc_attributes``,
+    its private subnets typed PRIVATE_WITH_EGRESS) nothing of the VPC is built: no subnets, no
+    NAT (``nat_instance_type`` is refused). Only what the app adds to a VPC is: the S3 gateway
+    endpoint on the private subnets' route tables, the SSM endpoint and the flow log.
     """
 
     def __init__(
@@ -32,11 +37,56 @@ class BackendVpc(Construct):
         nat_instance_type: str | None,
         ssm_endpoint: bool,
         flow_log_retention: logs.RetentionDays,
+        existing_vpc: ec2.IVpc | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        prefix = ipaddress.ip_network(cidr).prefixlen
-
+        if existing_vpc is not None and nat_instance_type is not None:
+            raise ValueError("BackendVpc: an existing VPC has its own NAT; pass no nat_instance_type with it")
         self.nat_instances: ec2.NatInstanceProviderV2 | None = None
+        self.vpc: ec2.IVpc
+        if existing_vpc is None:
+            self.vpc = self._new_vpc(cidr, availability_zones, nat_gateways, nat_instance_type)
+        else:
+            self.vpc = existing_vpc
+            # The private subnets' traffic to S3 bypasses the NAT, as in a VPC of the app's own.
+            existing_vpc.add_gateway_endpoint(
+                "S3",
+                service=ec2.GatewayVpcEndpointAwsService.S3,
+                subnets=[ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)],
+            )
+
+        # SSM (the backend's secrets) over PrivateLink: reachable without the NAT, at an hourly
+        # price per zone. Only groups named in allow_outbound_from may use it.
+        self.ssm_endpoint: ec2.InterfaceVpcEndpoint | None = None
+        if ssm_endpoint:
+            self.ssm_endpoint = self.vpc.add_interface_endpoint(
+                "SsmEndpoint",
+                service=ec2.InterfaceVpcEndpointAwsService.SSM,
+                subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+                private_dns_enabled=True,
+                open=False,
+            )
+
+        # Named by CloudFormation: a kept group with a fixed name would block re-creating the stack.
+        self.flow_log_group = logs.LogGroup(
+            self,
+            "FlowLogGroup",
+            retention=flow_log_retention,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.vpc.add_flow_log(
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
+            traffic_type=ec2.FlowLogTrafficType.ALL,
+        )
+        accept(self.flow_log_group, LOGS_ENCRYPTION, checkov=["CKV_AWS_158"])
+        _accept_default_security_group_handler(Stack.of(self))
+
+    def _new_vpc(
+        self, cidr: str, availability_zones: list[str], nat_gateways: int, nat_instance_type: str | None
+    ) -> ec2.Vpc:
+        """The app's own VPC: public and private subnets in each zone, NAT, and the S3 gateway endpoint."""
+        prefix = ipaddress.ip_network(cidr).prefixlen
         if nat_instance_type is not None:
             # Amazon Linux 2023 with iptables masquerading. Nothing may connect in from the
             # internet, and nothing goes out but the HTTPS it forwards (added below); the
@@ -47,7 +97,7 @@ class BackendVpc(Construct):
                 associate_public_ip_address=True,
             )
 
-        self.vpc = ec2.Vpc(
+        vpc = ec2.Vpc(
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(cidr),
@@ -79,33 +129,7 @@ class BackendVpc(Construct):
             for instance in self.nat_instances.gateway_instances:
                 _harden_nat_instance(instance)
                 _accept_nat_instance(instance)
-
-        # SSM (the backend's secrets) over PrivateLink: reachable without the NAT, at an hourly
-        # price per zone. Only groups named in allow_outbound_from may use it.
-        self.ssm_endpoint: ec2.InterfaceVpcEndpoint | None = None
-        if ssm_endpoint:
-            self.ssm_endpoint = self.vpc.add_interface_endpoint(
-                "SsmEndpoint",
-                service=ec2.InterfaceVpcEndpointAwsService.SSM,
-                subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-                private_dns_enabled=True,
-                open=False,
-            )
-
-        # Named by CloudFormation: a kept group with a fixed name would block re-creating the stack.
-        self.flow_log_group = logs.LogGroup(
-            self,
-            "FlowLogGroup",
-            retention=flow_log_retention,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        self.vpc.add_flow_log(
-            "FlowLog",
-            destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
-            traffic_type=ec2.FlowLogTrafficType.ALL,
-        )
-        accept(self.flow_log_group, LOGS_ENCRYPTION, checkov=["CKV_AWS_158"])
-        _accept_default_security_group_handler(Stack.of(self))
+        return vpc
 
     def allow_outbound_from(self, name: str, group: ec2.ISecurityGroup) -> None:
         """Let ``group`` send HTTPS through the NAT instances and to the SSM endpoint, if there are any.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration, RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
@@ -9,6 +11,12 @@ from aws_cdk import aws_rds as rds
 
 from constructs import Construct
 from constructs.findings import accept, accept_deploy_time_function, managed_policy
+
+# Why an adopted unencrypted instance stays so for now, and what ends it.
+UNENCRYPTED_FOLLOW_UP = (
+    "RDS cannot encrypt an existing instance's storage in place; the follow-up is to snapshot it, copy the "
+    "snapshot encrypted, and restore the copy in a maintenance window"
+)
 
 # The PostgreSQL logs RDS can export: the server's own log, and the major-version upgrade's.
 EXPORTED_LOGS = ("postgresql", "upgrade")
@@ -44,7 +52,13 @@ class PostgresDatabase(Construct):
         port: int,
         log_retention: logs.RetentionDays,
         slow_statement_ms: int,
+        instance_identifier: str | None = None,
+        extra_security_groups: Sequence[ec2.ISecurityGroup] = (),
+        storage_encrypted: bool = True,
     ) -> None:
+        """``instance_identifier``, ``extra_security_groups`` and ``storage_encrypted=False`` hold an adopted
+        instance as it is: its live name, groups kept beside ``security_group``, and storage that cannot be
+        encrypted in place (its findings are accepted here, for that reason)."""
         super().__init__(scope, construct_id)
 
         self.instance = rds.DatabaseInstance(
@@ -57,7 +71,7 @@ class PostgresDatabase(Construct):
             instance_type=instance_type,
             vpc=vpc,
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-            security_groups=[security_group],
+            security_groups=[security_group, *extra_security_groups],
             publicly_accessible=False,
             port=port,
             database_name=database_name,
@@ -75,7 +89,7 @@ class PostgresDatabase(Construct):
             storage_type=rds.StorageType.GP3,
             allocated_storage=allocated_storage_gb,
             max_allocated_storage=max_allocated_storage_gb,
-            storage_encrypted=True,
+            storage_encrypted=storage_encrypted,
             multi_az=multi_az,
             backup_retention=backup_retention,
             # UTC, outside the team's busy hours; a Multi-AZ failover for maintenance happens in this window.
@@ -90,6 +104,7 @@ class PostgresDatabase(Construct):
             auto_minor_version_upgrade=True,
             deletion_protection=deletion_protection,
             removal_policy=RemovalPolicy.SNAPSHOT,
+            instance_identifier=instance_identifier,
         )
         # RDS creates the exported log groups itself, so their retention is set afterwards by the
         # CDK's log-retention function (a plain LogGroup here would collide with RDS's). They are
@@ -114,6 +129,13 @@ class PostgresDatabase(Construct):
             "The AWS-managed policy RDS documents for enhanced monitoring (publishing OS metrics to CloudWatch Logs).",
             nag=[managed_policy("AmazonRDSEnhancedMonitoringRole")],
         )
+        if not storage_encrypted:
+            accept(
+                self.instance,
+                f"{UNENCRYPTED_FOLLOW_UP} (db_storage_encrypted=false holds the adopted instance as it is).",
+                nag=["AwsSolutions-RDS2", "CloudFormation-Validate::W9008"],
+                checkov=["CKV_AWS_16"],
+            )
 
 
 def _accept_log_retention_function(stack: Stack) -> None:

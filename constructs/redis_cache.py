@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import RemovalPolicy, SecretValue
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticache as elasticache
@@ -34,7 +36,11 @@ class RedisCache(Construct):
         auth_token: SecretValue,
         port: int,
         description: str,
+        replication_group_id: str | None = None,
+        extra_security_group_ids: Sequence[str] = (),
     ) -> None:
+        """``replication_group_id`` and ``extra_security_group_ids`` hold an adopted group as it is: its live
+        name, and groups kept beside ``security_group``."""
         super().__init__(scope, construct_id)
 
         subnets = vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
@@ -54,7 +60,7 @@ class RedisCache(Construct):
             multi_az_enabled=failover,
             port=port,
             cache_subnet_group_name=self.subnet_group.ref,
-            security_group_ids=[security_group.security_group_id],
+            security_group_ids=[security_group.security_group_id, *extra_security_group_ids],
             transit_encryption_enabled=True,
             at_rest_encryption_enabled=True,
             # A {{resolve:ssm-secure:…}} reference: the token itself never enters the template.
@@ -63,6 +69,7 @@ class RedisCache(Construct):
             snapshot_window=snapshot_window if snapshot_retention_days else None,
             preferred_maintenance_window=maintenance_window,
             auto_minor_version_upgrade=True,
+            replication_group_id=replication_group_id,
         )
         # L1 resources default to Delete; keep a final snapshot on delete and on replacement.
         self.replication_group.apply_removal_policy(RemovalPolicy.SNAPSHOT)

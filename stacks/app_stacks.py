@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
-from aws_cdk import Annotations, App, Environment, Stack, Stage, Tags
+from aws_cdk import Annotations, App, CfnResource, Environment, Stack, Stage, Tags
 
-from config import AppConfig
+from config import AppConfig, ConfigError
+from config.model import ImportOverrides
 from stacks.ci_stack import CiStack
-from stacks.compute import ComputeStack
+from stacks.compute import ComputeStack, ExternalLoadBalancerTarget
 from stacks.data_stack import DataStack
 from stacks.ecs_stack import EcsStack
 from stacks.edge_stack import EdgeStack
@@ -90,7 +92,8 @@ def build_stacks(app: App, config: AppConfig) -> AppStacks:
     network, data = build_permanent_stacks(app, config)
     shared = PermanentResources(network=network.outputs, data=data.outputs)
     computes: dict[str, ComputeStack] = {}
-    for path in config.compute_paths:
+    # A path a load balancer outside the app serves (external_alb) has no stack here: the edge points at it.
+    for path in config.built_compute_paths:
         construct_id, stack_class, holds = COMPUTE_STACKS[path]
         computes[path] = stack_class(
             app,
@@ -104,11 +107,13 @@ def build_stacks(app: App, config: AppConfig) -> AppStacks:
         )
         _tag(computes[path], config)
         _warn_of_any_origin(computes[path], config)
-    if config.compute != "split":
+    if config.compute != "split" and config.compute in computes:
         _note_the_other_compute_stack(computes[config.compute], config)
 
     edge = None
     targets = {path: stack.alias_target for path, stack in computes.items() if stack.alias_target is not None}
+    if config.ecs.external_alb is not None and "ecs" in config.compute_paths:
+        targets["ecs"] = ExternalLoadBalancerTarget(config.ecs.external_alb)
     if targets:
         edge = EdgeStack(
             app,
@@ -122,6 +127,8 @@ def build_stacks(app: App, config: AppConfig) -> AppStacks:
             description=f"anigmaa {config.env}: the API domain's DNS records",
         )
         _tag(edge, config)
+        if "ecs" in targets and "ecs" not in computes:
+            _note_the_external_load_balancer(edge, config)
     if config.ci is not None:
         # Its own Stage, so `cdk deploy --all` (top-level stacks only) never selects it: `cdk deploy 'Ci/*'`.
         stage = Stage(app, "Ci", env=_environment(config))
@@ -135,7 +142,56 @@ def build_stacks(app: App, config: AppConfig) -> AppStacks:
             description=f"anigmaa: GitHub OIDC roles of {config.ci.repository} (deployed by hand, once per account)",
         )
         Tags.of(ci).add("project", "anigmaa")
+    if config.import_overrides is not None:
+        apply_import_overrides([network, data, *computes.values(), *([edge] if edge else [])], config.import_overrides)
     return AppStacks(network=network, data=data, computes=computes, edge=edge)
+
+
+def apply_import_overrides(stacks: list[Stack], overrides: ImportOverrides) -> None:
+    """-c adopt_import: set (or, for null, delete) each named CloudFormation property of each named resource.
+
+    Only for a `cdk import`, whose template must equal the live resource; the next plain deploy,
+    without it, brings the resource to the app's settings. A stack is named by its CloudFormation
+    name or its CDK id, a resource by its logical id in that stack's template.
+    """
+    by_name = {name: stack for stack in stacks for name in (stack.stack_name, stack.node.id)}
+    for stack_name, resources in overrides.items():
+        stack = by_name.get(stack_name)
+        if stack is None:
+            known = ", ".join(stack.stack_name for stack in stacks)
+            raise ConfigError(
+                f"adopt_import: stack {stack_name!r} is not in this app; accepted: one of {known} (or its CDK id)"
+            )
+        cfn_resources = {
+            str(stack.resolve(stack.get_logical_id(child))): child
+            for child in stack.node.find_all()
+            if isinstance(child, CfnResource) and Stack.of(child) is stack
+        }
+        for logical_id, properties in resources.items():
+            resource = cfn_resources.get(logical_id)
+            if resource is None:
+                close = difflib.get_close_matches(logical_id, sorted(cfn_resources), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ConfigError(
+                    f"adopt_import: {logical_id!r} is not a resource of {stack.stack_name}{hint}; accepted: a "
+                    "logical id of that stack's template"
+                )
+            for name, value in properties.items():
+                if value is None:
+                    resource.add_property_deletion_override(name)
+                else:
+                    resource.add_property_override(name, value)
+
+
+def _note_the_external_load_balancer(edge: Stack, config: AppConfig) -> None:
+    """The ECS path is served from outside the app: its record points there, and no Ecs stack is built."""
+    assert config.ecs.external_alb is not None
+    Annotations.of(edge).add_warning_v2(
+        "anigmaa:ecs-served-externally",
+        f"external_alb: the domain's ecs record points at {config.ecs.external_alb.dns_name}, a load balancer "
+        f"outside this app, and {config.stack_name('ecs')} is not built; remove external_alb once that load "
+        "balancer retires (compute=lambda, or the app's own Ecs stack)",
+    )
 
 
 def _note_the_other_compute_stack(compute: Stack, config: AppConfig) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import jsii
 from aws_cdk import Duration
 from aws_cdk import aws_route53 as route53
 
 from config import AppConfig
+from config.model import ExternalLoadBalancer
 from constructs import Construct
 from constructs.monitoring import Alarms, BackendDashboard, Panels, probe_panel
 from stacks.configured_zones import ConfiguredZonesStack
@@ -49,4 +51,25 @@ class ComputeStack(ConfiguredZonesStack):
             dashboard_name=f"{data.alarm_prefix}-{path}",
             alarms=alarms,
             more_panels={**edge_probe, **data.data_panels},
+        )
+
+
+@jsii.implements(route53.IAliasRecordTarget)
+class ExternalLoadBalancerTarget:
+    """Where the domain's ecs record points when a load balancer outside the app serves that path (external_alb).
+
+    Like the app's own load balancer target, it evaluates target health: Route 53 stops answering
+    with it while it has no healthy target and the other path can answer.
+    """
+
+    def __init__(self, load_balancer: ExternalLoadBalancer) -> None:
+        self.load_balancer = load_balancer
+
+    def bind(
+        self, record: route53.IRecordSet, zone: route53.IHostedZone | None = None
+    ) -> route53.AliasRecordTargetConfig:
+        return route53.AliasRecordTargetConfig(
+            dns_name=self.load_balancer.dns_name,
+            hosted_zone_id=self.load_balancer.hosted_zone_id,
+            evaluate_target_health=True,
         )

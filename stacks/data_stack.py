@@ -16,7 +16,7 @@ from constructs.assets_bucket import AccessLogsBucket, AssetsBucket
 from constructs.database_role import DatabaseRole, provider_code, provider_digest
 from constructs.findings import accept
 from constructs.monitoring import AlarmTopic, DataAlarms, import_topics
-from constructs.postgres_database import PostgresDatabase
+from constructs.postgres_database import UNENCRYPTED_FOLLOW_UP, PostgresDatabase
 from constructs.redis_cache import RedisCache
 from constructs.secret_parameters import SecretParameters
 from stacks import LAMBDA_SOURCE_DIR
@@ -72,6 +72,9 @@ class DataStack(ConfiguredZonesStack):
             port=DB_PORT,
             log_retention=config.log_retention,
             slow_statement_ms=SLOW_STATEMENT_MS,
+            instance_identifier=db.instance_identifier,
+            extra_security_groups=_existing_groups(self, "DatabaseExtraSecurityGroup", db.extra_security_group_ids),
+            storage_encrypted=db.storage_encrypted,
         )
         app_role = DatabaseRole(
             self,
@@ -104,11 +107,13 @@ class DataStack(ConfiguredZonesStack):
             auth_token=secrets.secure_value("REDIS_PASSWORD"),
             port=REDIS_PORT,
             description=f"anigmaa {config.env} Redis",
+            replication_group_id=cache_settings.replication_group_id,
+            extra_security_group_ids=cache_settings.extra_security_group_ids,
         )
         access_logs = AccessLogsBucket(
             self, "AccessLogs", retention_days=config.log_retention_days, region=config.region
         )
-        assets = AssetsBucket(self, "Assets", access_logs=access_logs.bucket)
+        assets = AssetsBucket(self, "Assets", access_logs=access_logs.bucket, bucket_name=config.bucket_name)
 
         prefix = config.names.prefix
         topic = AlarmTopic(
@@ -148,6 +153,13 @@ class DataStack(ConfiguredZonesStack):
                     "state and reason go to that account; name a topic of this account unless that is meant",
                 )
 
+        if not db.storage_encrypted:
+            Annotations.of(self).add_warning_v2(
+                "anigmaa:db-storage-unencrypted",
+                f"db_storage_encrypted: false in env={config.env}: the adopted database's storage, snapshots and "
+                f"backups are unencrypted. {UNENCRYPTED_FOLLOW_UP}, then set db_storage_encrypted to true",
+            )
+
         # What the configuration turns off outside prod, and why that is accepted there.
         cheaper = f"off by configuration in env={config.env} to halve its cost; prod keeps it on"
         if not db.multi_az:
@@ -184,3 +196,11 @@ class DataStack(ConfiguredZonesStack):
             database_app_user=app_role.role_name,
         )
         pin_exports(self, self.outputs)
+
+
+def _existing_groups(stack: DataStack, construct_id: str, group_ids: tuple[str, ...]) -> list[ec2.ISecurityGroup]:
+    """Security groups made outside the app (an adopted resource's), attached as they are: their rules stay theirs."""
+    return [
+        ec2.SecurityGroup.from_security_group_id(stack, f"{construct_id}{n}", group_id, mutable=False)
+        for n, group_id in enumerate(group_ids, start=1)
+    ]

@@ -1,5 +1,6 @@
 """Network stack: VPC, subnets, NAT, S3 endpoint, flow logs, the tier security groups, the
-custom domain's certificate and the secrets' KMS key."""
+custom domain's certificate and the secrets' KMS key. With vpc_id, an existing VPC is referenced
+instead, and only what the app adds to a VPC is built in it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from aws_cdk import Annotations, CfnOutput
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_route53 as route53
 
 from config import APP_PORT, DB_PORT, REDIS_PORT, AppConfig
@@ -15,6 +17,9 @@ from constructs.backend_network import BackendSecurityGroups, BackendVpc
 from constructs.secrets_key import SecretsKey
 from stacks.configured_zones import ConfiguredZonesStack
 from stacks.permanent import NetworkOutputs, pin_exports
+
+# The template's Metadata key that describes a referenced VPC (vpc_id), for tools/cost.
+EXISTING_VPC_METADATA = "anigmaa:existing-vpc"
 
 
 class NetworkStack(ConfiguredZonesStack):
@@ -33,6 +38,7 @@ class NetworkStack(ConfiguredZonesStack):
             nat_instance_type=settings.nat_instance_type if settings.nat_provider == "instance" else None,
             ssm_endpoint=settings.ssm_endpoint,
             flow_log_retention=config.log_retention,
+            existing_vpc=_existing_vpc(self, config),
         )
         groups = BackendSecurityGroups(
             self, "SecurityGroups", vpc=network.vpc, db_port=DB_PORT, redis_port=REDIS_PORT, app_port=APP_PORT
@@ -75,6 +81,37 @@ class NetworkStack(ConfiguredZonesStack):
             secrets_key=secrets_key.key,
         )
         pin_exports(self, self.outputs)
+
+
+def _existing_vpc(stack: NetworkStack, config: AppConfig) -> ec2.IVpc | None:
+    """The VPC vpc_id names (an adopted one), referenced by its ids: nothing is looked up at synth.
+
+    Its private subnets are PRIVATE_WITH_EGRESS, as the app's own are, so every selection of the
+    data and compute stacks finds them; each carries its route table for the S3 gateway endpoint.
+    """
+    settings = config.network
+    if settings.existing is None:
+        return None
+    vpc = ec2.Vpc.from_vpc_attributes(
+        stack,
+        "ExistingVpc",
+        vpc_id=settings.existing.vpc_id,
+        vpc_cidr_block=settings.vpc_cidr,
+        availability_zones=list(settings.availability_zones),
+        public_subnet_ids=list(settings.existing.public_subnet_ids),
+        private_subnet_ids=list(settings.existing.private_subnet_ids),
+        private_subnet_route_table_ids=list(settings.existing.private_route_table_ids),
+    )
+    # The cost report reads templates, not the configuration: the existing VPC's NAT gateways are billed too.
+    stack.template_options.metadata = {
+        EXISTING_VPC_METADATA: {"VpcId": vpc.vpc_id, "NatGateways": settings.nat_gateways}
+    }
+    for subnet in vpc.public_subnets:
+        Annotations.of(subnet).acknowledge_warning(
+            "@aws-cdk/aws-ec2:noSubnetRouteTableId",
+            "Nothing the app adds uses a public subnet's route table (the S3 endpoint is on the private ones).",
+        )
+    return vpc
 
 
 def _warn_of_a_zone_without_its_nat(stack: NetworkStack, config: AppConfig) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import Stack, Token
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
@@ -107,4 +107,6 @@ def pin_exports(stack: Stack, outputs: NetworkOutputs | DataOutputs) -> None:
         if pins is None or value is None:
             continue
         for exported in pins(value):
-            stack.export_value(exported)
+            # A literal (a referenced VPC's ids) reaches a compute stack as itself: nothing to export.
+            if Token.is_unresolved(exported):
+                stack.export_value(exported)

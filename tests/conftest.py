@@ -71,10 +71,11 @@ def synthesize(overrides: dict[str, Any], outdir: Path) -> Synth:
     register_checks(app)
     app.synth()
     templates = {"network": Template.from_stack(stacks.network), "data": Template.from_stack(stacks.data)}
-    # Each compute stack by its path (lambda, ecs); the one of a single mode as "compute" too.
+    # Each compute stack by its path (lambda, ecs); the one of a single mode as "compute" too (none when
+    # external_alb serves compute=ecs from outside the app).
     for path, stack in stacks.computes.items():
         templates[path] = Template.from_stack(stack)
-    if len(stacks.computes) == 1:
+    if config.compute in stacks.computes:
         templates["compute"] = templates[config.compute]
     if stacks.edge is not None:
         templates["edge"] = Template.from_stack(stacks.edge)

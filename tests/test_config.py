@@ -113,6 +113,17 @@ DOMAIN = {
     "hosted_zone_name": "anigmaa.example",
 }
 
+EXISTING_VPC = {
+    "vpc_id": "vpc-0123456789abcdef0",
+    "public_subnet_ids": "subnet-0aaaaaaaaaaaaaaa1,subnet-0aaaaaaaaaaaaaaa2",
+    "private_subnet_ids": "subnet-0bbbbbbbbbbbbbbb1,subnet-0bbbbbbbbbbbbbbb2",
+    "private_route_table_ids": "rtb-0ccccccccccccccc1,rtb-0ccccccccccccccc2",
+}
+EXTERNAL_ALB = {
+    "dns_name": "anigmaa-alb-123456789.ap-southeast-1.elb.amazonaws.com",
+    "hosted_zone_id": "Z1LMS91P8CMLE5",
+}
+
 BAD_INPUTS = [
     pytest.param({"env": "staging"}, r"^env: 'staging' is not a known environment; accepted: prod \| dev$", id="env"),
     pytest.param(
@@ -319,6 +330,124 @@ BAD_INPUTS = [
         {"midtrans_client_key": "key with spaces"},
         r"^midtrans_client_key: 'key with spaces' is malformed",
         id="midtrans-key",
+    ),
+    # The keys that hold adopted resources (tests/test_adopted.py synthesizes them all).
+    pytest.param({"vpc_id": "vpc-123"}, r"^vpc_id: 'vpc-123' is malformed; accepted: a VPC id such as", id="vpc-id"),
+    pytest.param(
+        {"private_subnet_ids": "subnet-0bbbbbbbbbbbbbbb1,subnet-0bbbbbbbbbbbbbbb2"},
+        r"^private_subnet_ids: 'subnet-0bbbbbbbbbbbbbbb1,subnet-0bbbbbbbbbbbbbbb2' is set without vpc_id; "
+        r"accepted: empty, unless vpc_id names the VPC they are in$",
+        id="subnets-without-vpc",
+    ),
+    pytest.param(
+        {**EXISTING_VPC, "public_subnet_ids": "subnet-0aaaaaaaaaaaaaaa1"},
+        r"^public_subnet_ids: 1 ids with vpc_id 'vpc-0123456789abcdef0' for 2 availability zones; "
+        r"accepted: one per availability zone, in availability_zones order$",
+        id="subnets-not-one-per-zone",
+    ),
+    pytest.param(
+        {**EXISTING_VPC, "private_route_table_ids": "rtb-0ccccccccccccccc1"},
+        r"^private_route_table_ids: 1 ids with vpc_id 'vpc-0123456789abcdef0' for 2 private subnets; "
+        r"accepted: one per private subnet, in private_subnet_ids order$",
+        id="route-tables-not-one-per-subnet",
+    ),
+    pytest.param(
+        {**EXISTING_VPC, "public_subnet_ids": "subnet-0aaaaaaaaaaaaaaa1,subnet-0bbbbbbbbbbbbbbb1"},
+        r"^private_subnet_ids: 'subnet-0bbbbbbbbbbbbbbb1' is named twice; accepted: each subnet once$",
+        id="subnet-twice",
+    ),
+    pytest.param(
+        {**EXISTING_VPC, "private_subnet_ids": "subnet-0bbbbbbbbbbbbbbb1,subnet-xyz"},
+        r"^private_subnet_ids: 'subnet-xyz' is malformed; accepted: ids such as subnet-0123456789abcdef0",
+        id="subnet-id",
+    ),
+    pytest.param(
+        {**EXISTING_VPC, "nat_provider": "instance"},
+        r"^nat_provider: 'instance' with vpc_id 'vpc-0123456789abcdef0': the app builds no NAT in a VPC it "
+        r"references; accepted: gateway",
+        id="nat-instance-in-existing-vpc",
+    ),
+    pytest.param(
+        {**EXISTING_VPC, "vpc_cidr": "8.8.8.0/24"},
+        r"^vpc_cidr: '8\.8\.8\.0/24' is not a private /16\.\./28 range; accepted: the existing VPC's own range",
+        id="existing-vpc-cidr",
+    ),
+    pytest.param(
+        {"db_instance_identifier": "Anigmaa-Postgres"},
+        r"^db_instance_identifier: 'Anigmaa-Postgres' is malformed; accepted: an RDS instance identifier: 1 to 63 "
+        r"lower-case letters",
+        id="db-identifier",
+    ),
+    pytest.param(
+        {"db_instance_identifier": "anigmaa--postgres"},
+        r"^db_instance_identifier: 'anigmaa--postgres' is malformed",
+        id="db-identifier-double-hyphen",
+    ),
+    pytest.param(
+        {"cache_replication_group_id": "a" * 41},
+        rf"^cache_replication_group_id: '{'a' * 41}' is malformed; accepted: an ElastiCache replication group id: "
+        r"1 to 40",
+        id="cache-id-too-long",
+    ),
+    pytest.param(
+        {"bucket_name": "Anigmaa_Assets"}, r"^bucket_name: 'Anigmaa_Assets' is not an S3 bucket name", id="bucket"
+    ),
+    pytest.param(
+        {"bucket_name": "192.168.1.1"}, r"^bucket_name: '192\.168\.1\.1' is formatted as an IP address", id="bucket-ip"
+    ),
+    pytest.param(
+        {"bucket_name": "assets--ol-s3"},
+        r"^bucket_name: 'assets--ol-s3' starts or ends with a part S3 reserves",
+        id="bucket-reserved",
+    ),
+    pytest.param(
+        {"db_extra_security_group_ids": "sg-01,sg-02"},
+        r"^db_extra_security_group_ids: 'sg-01' is malformed; accepted: ids such as sg-0123456789abcdef0",
+        id="db-extra-group-id",
+    ),
+    pytest.param(
+        {"cache_extra_security_group_ids": ",".join(f"sg-0000000{n}" for n in range(5))},
+        r"^cache_extra_security_group_ids: 5 groups, and the resource takes 5 \(the app's own and 4 more\); "
+        r"accepted: at most 4$",
+        id="cache-extra-groups-too-many",
+    ),
+    pytest.param(
+        {"db_extra_security_group_ids": "sg-00000001,sg-00000001"},
+        r"^db_extra_security_group_ids: 'sg-00000001' is named twice; accepted: each group once$",
+        id="db-extra-group-twice",
+    ),
+    pytest.param(
+        {"db_storage_encrypted": "no"}, r"^db_storage_encrypted: 'no' is not a boolean", id="db-storage-encrypted"
+    ),
+    pytest.param(
+        {"external_alb": EXTERNAL_ALB},
+        r"^external_alb: 'anigmaa-alb-123456789\.ap-southeast-1\.elb\.amazonaws\.com' has no domain_name whose "
+        r"ecs record could point at it; accepted: set domain_name, hosted_zone_id and hosted_zone_name, or no "
+        r"external_alb$",
+        id="external-alb-without-domain",
+    ),
+    pytest.param(
+        {**DOMAIN, "external_alb": "{not json"}, r"^external_alb: '\{not json' is not a JSON object", id="alb-json"
+    ),
+    pytest.param(
+        {**DOMAIN, "external_alb": {"dns_name": "example.com", "hosted_zone_id": "Z1LMS91P8CMLE5"}},
+        r"^external_alb: 'example\.com' is not a load balancer's DNS name",
+        id="alb-dns-name",
+    ),
+    pytest.param(
+        {**DOMAIN, "external_alb": {"dns_name": "a-1.ap-southeast-1.elb.amazonaws.com"}},
+        r"^external_alb: \{'dns_name': .*\} is not an object of dns_name and hosted_zone_id",
+        id="alb-fields",
+    ),
+    pytest.param(
+        {**DOMAIN, "external_alb": {"dns_name": "a-1.us-east-1.elb.amazonaws.com", "hosted_zone_id": "Z35SXDOTRQ7X7K"}},
+        r"^external_alb: 'a-1\.us-east-1\.elb\.amazonaws\.com' is not in region ap-southeast-1",
+        id="alb-region",
+    ),
+    pytest.param(
+        {"adopt_import": "no-such-file.json"},
+        r"^adopt_import: 'no-such-file\.json' does not exist; accepted: a JSON file \{",
+        id="import-missing",
     ),
 ]
 

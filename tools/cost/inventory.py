@@ -146,7 +146,12 @@ def _inventory(region: str, stacks: dict[str, dict[str, Any]]) -> Inventory:
     return Inventory(
         region=region,
         stacks=tuple(stacks),
-        nat_gateways=sum(1 for _ in of_type("AWS::EC2::NatGateway")),
+        # A referenced VPC's NAT gateways (vpc_id) are in no template: its stack's Metadata counts them.
+        nat_gateways=sum(1 for _ in of_type("AWS::EC2::NatGateway"))
+        + sum(
+            int(template.get("Metadata", {}).get("anigmaa:existing-vpc", {}).get("NatGateways", 0))
+            for template in stacks.values()
+        ),
         nat_instances=tuple(_literal(w, r, "InstanceType", str) for w, r in nat_instances),
         nat_instance_public_ips=sum(1 for _, r in nat_instances if _public_ip(r)),
         elastic_ips=sum(1 for _ in of_type("AWS::EC2::EIP")),

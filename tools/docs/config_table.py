@@ -5,6 +5,7 @@ Usage: python -m tools.docs.config_table
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
@@ -18,6 +19,8 @@ def _cell(value: Any) -> str:
         text = "true" if value else "false"
     elif isinstance(value, list):
         text = ", ".join(value) if value else "(none)"
+    elif isinstance(value, dict):
+        text = json.dumps(value) if value else "(none)"
     elif value == "":
         text = "(empty)"
     else:
