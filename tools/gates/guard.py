@@ -17,6 +17,10 @@ a template with a stateful resource and no copy fails until it is reviewed into 
 Besides a replacement or deletion, the guard fails on a stateful resource whose protection is
 weakened in place: DeletionPolicy or UpdateReplacePolicy from Retain or Snapshot to Delete, or
 DeletionProtection from true to false.
+
+An environment taken over with `cdk import` (a committed `.adopt/<env>/`, see `tools/gates/adoption.py`)
+may set its resources' live names and reference its live VPC: those imports and references are no
+loss, and the guard names them instead of failing.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from tools import ROOT
+from tools.gates import adoption
+from tools.gates.adoption import Adoption
 from tools.gates.assembly import AssemblyError, SynthError, synthesize, templates
 from tools.gates.template_diff import STATEFUL_TYPES, ResourceChange, diff_templates, stateful_losses
 
@@ -82,17 +88,31 @@ def stateful_resources(template: dict[str, Any]) -> list[str]:
     return sorted(k for k, r in template.get("Resources", {}).items() if r.get("Type") in STATEFUL_TYPES)
 
 
-def losses(baseline: Path, current: Path, label: str) -> list[ResourceChange]:
+def losses(baseline: Path, current: Path, label: str, takeover: Adoption | None = None) -> list[ResourceChange]:
     """Stateful resources that going from ``baseline`` to ``current`` would replace or delete.
 
     Only the templates of ``baseline`` are compared: a stack the baseline does not hold has
-    nothing stateful to lose (see `unreviewed`).
+    nothing stateful to lose (see `unreviewed`). What ``takeover`` imports or references is none.
     """
+    return _losses(baseline, current, label, takeover)[0]
+
+
+def _losses(
+    baseline: Path, current: Path, label: str, takeover: Adoption | None
+) -> tuple[list[ResourceChange], list[str]]:
+    """The losses, and what the takeover makes of the changes it explains (one line each)."""
     old, new = templates(baseline), templates(current)
     pairs: dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]] = {
         f"{label}/{name}": (old[name], new.get(name)) for name in sorted(old)
     }
-    return stateful_losses(diff_templates(pairs), pairs)
+    found, adopted = [], []
+    for loss in stateful_losses(diff_templates(pairs), pairs):
+        verdict = takeover.verdict(loss, pairs) if takeover else None
+        if verdict is None:
+            found.append(loss)
+        else:
+            adopted.append(f"{loss.stack}: {loss.type} {loss.logical_id} {verdict.text}")
+    return found, adopted
 
 
 def weakened(baseline: Path, current: Path, label: str) -> list[str]:
@@ -128,9 +148,18 @@ def unreviewed(baseline: Path, current: Path, label: str, only: tuple[str, ...] 
 
 def problems(variant: Variant, current: Path, label: str) -> list[str]:
     """Everything the guard refuses in one synth of ``variant``."""
-    found = [loss.describe() for loss in losses(variant.baseline, current, label)]
+    return check(variant, current, label)[0]
+
+
+def check(variant: Variant, current: Path, label: str, root: Path = ROOT) -> tuple[list[str], list[str]]:
+    """What the guard refuses in one synth of ``variant``, and what the takeover committed under
+    ``root``/.adopt/<env>/ imports or references instead (empty without one)."""
+    takeover = adoption.load(root, variant.env, variant.context)
+    lost, adopted = _losses(variant.baseline, current, label, takeover)
+    found = [loss.describe() for loss in lost]
     return (
-        found + weakened(variant.baseline, current, label) + unreviewed(variant.baseline, current, label, variant.only)
+        found + weakened(variant.baseline, current, label) + unreviewed(variant.baseline, current, label, variant.only),
+        adopted,
     )
 
 
@@ -173,15 +202,20 @@ def _synths(variant: Variant) -> dict[str, Path]:
 
 def _run(*, update: bool) -> int:
     found: list[str] = []
+    adopted: list[str] = []
     for variant in VARIANTS:
         synths = _synths(variant)
         if update:
             _update(variant, synths)
             continue
         for mode, folder in synths.items():
-            found += problems(variant, folder, f"{variant.name}-{mode}")
+            refused, taken_over = check(variant, folder, f"{variant.name}-{mode}")
+            found += refused
+            adopted += taken_over
     if update:
         return 0
+    for line in adopted:
+        print(f"guard: takeover: {line}")
     for problem in found:
         print(f"guard: {problem}", file=sys.stderr)
     if found:

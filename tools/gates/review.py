@@ -9,6 +9,10 @@ both compute modes, and compares each stack with the CDK's own diff library, as 
 does. Prints one Markdown report fit for a pull-request comment (also written to comment.md
 beside --out), and writes the whole of it to --out. No AWS credentials: nothing is looked up.
 
+An environment taken over with `cdk import` (a committed `.adopt/<env>/` in the working tree, see
+`tools/gates/adoption.py`) lists what it imports under Imported and the app's network it replaces
+with the live VPC under Referenced; neither is destructive.
+
 Exit status: 0, or 1 when a stateful resource would be replaced, deleted or unprotected
 (the guard's rule) unless --allow-destructive; 2 when the review itself could not run.
 """
@@ -33,9 +37,18 @@ from config import read_context
 from tools import ROOT
 from tools.cost import CostError, inventory, prices
 from tools.cost.model import Usage, ecs_lines, lambda_lines, shared_lines, total
+from tools.gates import adoption
+from tools.gates.adoption import IMPORTED, REFERENCED, Adoption, Verdict
 from tools.gates.assembly import SynthError, synthesize, templates
 from tools.gates.guard import weakened
-from tools.gates.template_diff import STATEFUL_TYPES, ResourceChange, StackDiff, diff_templates, stateful_losses
+from tools.gates.template_diff import (
+    STATEFUL_TYPES,
+    ResourceChange,
+    StackDiff,
+    Templates,
+    diff_templates,
+    stateful_losses,
+)
 
 MODES = ("lambda", "ecs")
 # GitHub refuses comments over 65,536 characters; the verdicts always fit, the details give way.
@@ -67,7 +80,9 @@ class Configuration:
 class StackReview:
     name: str
     added: list[str] = field(default_factory=list)
+    imported: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    referenced: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     modified: list[str] = field(default_factory=list)
     assets: list[str] = field(default_factory=list)
@@ -77,7 +92,8 @@ class StackReview:
 
     @property
     def changed(self) -> bool:
-        return any((self.added, self.removed, self.replaced, self.modified, self.assets, self.outputs))
+        sections = (self.added, self.imported, self.removed, self.referenced, self.replaced, self.modified)
+        return any((*sections, self.assets, self.outputs))
 
 
 @dataclass
@@ -217,7 +233,8 @@ def _monthly(assembly: Path, mode: str) -> tuple[float, dict[str, float]]:
     return total(lines), by_label
 
 
-def compare(configuration: Configuration, base: Path, head: Path) -> ConfigReview:
+def compare(configuration: Configuration, base: Path, head: Path, takeover: Adoption | None = None) -> ConfigReview:
+    """The review of one configuration; ``takeover``, the environment's committed `.adopt/`, if any."""
     old, new = templates(base), templates(head)
     pairs = {
         name.removesuffix(".template.json"): (old.get(name), new.get(name)) for name in sorted(set(old) | set(new))
@@ -225,9 +242,11 @@ def compare(configuration: Configuration, base: Path, head: Path) -> ConfigRevie
     releases = {name: _follow_the_version(pair) for name, pair in pairs.items()}
     pairs = {name: pair for name, (pair, _) in releases.items()}
     diffs = diff_templates(pairs)
-    destructive = [loss.describe() for loss in stateful_losses(diffs, pairs)]
+    destructive = [
+        loss.describe() for loss in stateful_losses(diffs, pairs) if not (takeover and takeover.verdict(loss, pairs))
+    ]
     destructive += weakened(base, head, configuration.label)
-    stacks = [_stack_review(d, pairs[d.name]) for d in diffs]
+    stacks = [_stack_review(d, pairs, takeover) for d in diffs]
     for stack in stacks:
         stack.assets += releases[stack.name][1]
     before, after = (
@@ -263,7 +282,8 @@ def _follow_the_version(pair: Pair) -> tuple[Pair, list[str]]:
     return (json.loads(text) if lines else old, new), lines
 
 
-def _stack_review(diff: StackDiff, pair: Pair) -> StackReview:
+def _stack_review(diff: StackDiff, pairs: Templates, takeover: Adoption | None = None) -> StackReview:
+    pair = pairs[diff.name]
     old_resources = (pair[0] or {}).get("Resources", {})
     new_resources = (pair[1] or {}).get("Resources", {})
     review = StackReview(diff.name)
@@ -274,7 +294,8 @@ def _stack_review(diff: StackDiff, pair: Pair) -> StackReview:
     for change in diff.resources:
         if change.type in _QUIET_TYPES or pair[0] is None or pair[1] is None:
             continue
-        review_line(review, change, old_resources.get(change.logical_id), new_resources.get(change.logical_id))
+        verdict = takeover.verdict(change, pairs) if takeover else None
+        review_line(review, change, old_resources.get(change.logical_id), new_resources.get(change.logical_id), verdict)
     for output in diff.outputs:
         review.outputs.append(f"`{output.logical_id}` {output.change}")
     security = diff.security
@@ -286,16 +307,24 @@ def _stack_review(diff: StackDiff, pair: Pair) -> StackReview:
     return review
 
 
-def review_line(review: StackReview, change: ResourceChange, old: Any, new: Any) -> None:
+def review_line(
+    review: StackReview, change: ResourceChange, old: Any, new: Any, verdict: Verdict | None = None
+) -> None:
+    """File ``change`` under its section; ``verdict``, what a takeover makes of it (`Adoption.verdict`)."""
     name = f"`{change.logical_id}` ({change.type})"
     stateful = " — stateful" if change.type in STATEFUL_TYPES else ""
-    if old is None:
+    if verdict is not None and verdict.kind == IMPORTED:
+        review.imported.append(f"{name} — {verdict.text}")
+    elif verdict is not None and verdict.kind == REFERENCED:
+        review.referenced.append(f"{name} — {verdict.text}")
+    elif old is None:
         review.added.append(name)
     elif new is None:
         review.removed.append(name + stateful)
     elif change.replaces_or_removes:
         causes = [p.name for p in change.properties if p.impact in ("WILL_REPLACE", "MAY_REPLACE")]
-        review.replaced.append(f"{name}{stateful}, because of {', '.join(causes) or 'its type'}")
+        rebuilt = f": {verdict.text}" if verdict else ""
+        review.replaced.append(f"{name}{stateful}, because of {', '.join(causes) or 'its type'}{rebuilt}")
     elif _only_assets(old, new):
         review.assets.append(_asset_line(change.logical_id, change.type, old, new))
     else:
@@ -368,8 +397,9 @@ def _details(r: ConfigReview) -> str:
         if not stack.changed and not stack.security:
             continue
         parts.append(f"#### {stack.name}")
-        sections = {"Added": stack.added, "Removed": stack.removed, "Replaced": stack.replaced,
-                    "Modified": stack.modified, "Assets": stack.assets, "Outputs": stack.outputs}  # fmt: skip
+        sections = {"Added": stack.added, "Imported": stack.imported, "Removed": stack.removed,
+                    "Referenced": stack.referenced, "Replaced": stack.replaced, "Modified": stack.modified,
+                    "Assets": stack.assets, "Outputs": stack.outputs}  # fmt: skip
         for title, items in sections.items():
             parts += [f"- {title}: {item}" for item in items]
         if stack.security:
@@ -404,7 +434,8 @@ def run(base_ref: str, work: Path) -> list[ConfigReview]:
         base_out = work / "base" / c.label.replace("/", "-")
         if not base_out.exists():
             base_out.mkdir(parents=True)  # a new environment: everything is added
-        reviews.append(compare(c, base_out, work / "head" / c.label.replace("/", "-")))
+        takeover = adoption.load(ROOT, c.env)
+        reviews.append(compare(c, base_out, work / "head" / c.label.replace("/", "-"), takeover))
     return reviews
 
 
