@@ -73,7 +73,7 @@ SCAN_VENV := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed
 PY_SOURCES := app.py config stacks constructs tools tests hook_src probe_src
 
-.PHONY: help setup deploy-setup synth-setup system-packages synth scan guard review rehearse baseline cost smoke test lint typecheck unit go-test diff deploy lambda-zip invoke-local bench clean
+.PHONY: help adopt setup deploy-setup synth-setup system-packages synth scan guard review rehearse baseline cost smoke test lint typecheck unit go-test diff deploy lambda-zip invoke-local bench clean
 
 help: ## List the targets
 	@echo "Usage: make TARGET [env=prod|dev] [CONTEXT=\"-c key=value ...\"]   (env in lower case, the others upper case)"
@@ -168,6 +168,10 @@ deploy: $(SYNTH_SETUP) ## Check credentials, secrets, quota and runtime dates, t
 	$(VENV)/bin/python -m tools.ops.ssm_secrets check --env $(env)
 	$(VENV)/bin/python -m tools.ops.preflight --env $(env) $(CONTEXT)
 	$(CDK) deploy --all -c env=$(env) $(CONTEXT)
+
+adopt: setup ## Plan taking over a Terraform production into env from STATE (terraform state pull's output): .adopt/<env>/
+	@test -n "$(STATE)" || { echo "make adopt: STATE=path/to/terraform.tfstate is required (terraform state pull > it)"; exit 2; }
+	$(VENV)/bin/python -m tools.adopt --state "$(STATE)" --env $(env) $(ADOPT)
 
 smoke: setup ## Check the deployed env end to end (function, API or ALB, domain)
 	$(VENV)/bin/python -m tools.ops.smoke --env $(env)
