@@ -19,6 +19,7 @@ template with this one. A live value the template leaves out therefore stays as 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -153,8 +154,9 @@ def make_plan(roles: Roles, resources: list[Resource], config: AppConfig, *, cac
         _cache(plan, roles, config, cache_fate)
     _bucket(plan, roles)
     _cutover(plan, roles)
+    kept_groups = {*plan.settings["db_extra_security_group_ids"], *plan.settings["cache_extra_security_group_ids"]}
     for resource in resources:
-        plan.fates.setdefault(resource.address, _other_fate(resource, roles))
+        plan.fates.setdefault(resource.address, _other_fate(resource, roles, kept_groups))
     plan.removed = sorted({_removed_address(r) for r in resources if plan.fates[r.address].kind == "imported"})
     return plan
 
@@ -472,7 +474,10 @@ def _db_parameter_group(plan: Plan, roles: Roles, major: str, overrides: dict[st
     _import(plan, "db_parameter_group", group, group.attributes["name"], "the database's parameter group")
     live = {p["name"]: str(p["value"]) for p in group.attributes.get("parameter") or []}
     if live != APP_DB_PARAMETERS:
-        _override(plan, "db_parameter_group", {"Parameters": live})
+        # A property override merges into the app's object, so each app parameter the live group lacks is
+        # deleted by its path (a literal dot escaped, CDK's override syntax): the import holds the live ones alone.
+        gone = {"Parameters." + name.replace(".", "\\."): None for name in APP_DB_PARAMETERS if name not in live}
+        _override(plan, "db_parameter_group", {"Parameters": live, **gone})
         _differ(
             plan,
             group.address,
@@ -757,9 +762,10 @@ def _cutover(plan: Plan, roles: Roles) -> None:
     )
 
 
-def _other_fate(resource: Resource, roles: Roles) -> Fate:
+def _other_fate(resource: Resource, roles: Roles, kept_groups: set[str]) -> Fate:
+    """The fate of a resource no role took; ``kept_groups``: the security groups the settings keep attached."""
     kind = resource.type
-    used, network_why, kept_groups = roles_network(roles)
+    used, network_why = roles_network(roles)
     rid = str(resource.attributes.get("id", ""))
     if kind in NETWORK_TYPES:
         if rid in used or kind in (
@@ -774,6 +780,8 @@ def _other_fate(resource: Resource, roles: Roles) -> Fate:
     if kind == "aws_security_group":
         if rid in kept_groups:
             return Fate("referenced", "kept attached beside the app's group until Terraform's ECS retires")
+        if rid in roles.cache_security_groups:
+            return Fate("left to Terraform", "on Terraform's cache, which the app's own replaces (--cache replace)")
         return Fate("left to Terraform", "not on the database or cache: goes with the Terraform compute it serves")
     if kind.startswith("aws_security_group_rule") or kind.startswith("aws_vpc_security_group_"):
         return Fate("left to Terraform", "a rule of a group Terraform keeps")
@@ -807,8 +815,8 @@ def _other_fate(resource: Resource, roles: Roles) -> Fate:
     return Fate("left to Terraform", "the app has no counterpart for it")
 
 
-def roles_network(roles: Roles) -> tuple[set[str], str, set[str]]:
-    """The network ids the app uses, why, and the security groups it keeps attached."""
+def roles_network(roles: Roles) -> tuple[set[str], str]:
+    """The network ids the app uses, and why."""
     private = {s.id for s in roles.private_subnets} | {s.route_table for s in roles.private_subnets}
     zones = {s.zone for s in roles.private_subnets}
     public = {s.id for s in roles.public_subnets if s.zone in zones} | {
@@ -816,12 +824,14 @@ def roles_network(roles: Roles) -> tuple[set[str], str, set[str]]:
     }
     vpc = {roles.vpc.attributes["id"]} if roles.vpc else set()
     why = "the network the app runs in, by id (vpc_id, the subnet and route table ids); Terraform keeps it"
-    return vpc | private | public, why, set(roles.db_security_groups) | set(roles.cache_security_groups)
+    return vpc | private | public, why
 
 
 def _removed_address(resource: Resource) -> str:
-    """What a ``removed`` block names: the resource without its instance key (Terraform takes no key there)."""
-    return f"{resource.module + '.' if resource.module else ''}{resource.type}.{resource.name}"
+    """What a ``removed`` block names: the resource without its instance key, in its module without the module's
+    (``module.db["main"]`` is ``module.db`` there: Terraform takes no instance key in ``from``)."""
+    module = re.sub(r"\[[^\]]*\]", "", resource.module)
+    return f"{module + '.' if module else ''}{resource.type}.{resource.name}"
 
 
 def _differ(plan: Plan, address: str, prop: str, live: str, app: str, effect: str, decision: str) -> None:
