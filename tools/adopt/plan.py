@@ -62,6 +62,7 @@ APP_DB_PARAMETERS = {
     "log_connections": "1",
     "log_disconnections": "1",
 }
+APP_DB_SUBNET_GROUP_DESCRIPTION = "Subnet group for Instance database"  # the CDK's, from the construct's id
 APP_BUCKET_LIFECYCLE = "noncurrent versions expire after 90 days, incomplete uploads after 7 (rule ExpireOldVersions)"
 
 NONE = "none"
@@ -398,7 +399,7 @@ def _database(plan: Plan, roles: Roles, config: AppConfig) -> None:
         "the app's group added; the live ones kept attached (db_extra_security_group_ids) until the ECS "
         "service that reaches the database through them retires",
     )
-    _db_subnet_group(plan, roles, overrides)
+    _db_subnet_group(plan, roles)
     _db_parameter_group(plan, roles, major, overrides)
     _override(plan, "database", overrides)
     plan.secrets.append(SecretCheck(config.secret_parameter_names["DB_PASSWORD"], address, "password"))
@@ -424,33 +425,16 @@ _DB_DECISIONS = {
 }
 
 
-def _db_subnet_group(plan: Plan, roles: Roles, overrides: dict[str, Any]) -> None:
+def _db_subnet_group(plan: Plan, roles: Roles) -> None:
     group = roles.db_subnet_group
-    if group is None:
-        # A default or outside group: the instance keeps it; the app's group cannot replace it in place.
-        name = roles.database.attributes.get("db_subnet_group_name")
-        _differ(
-            plan,
-            roles.database.address,
-            "DBSubnetGroupName",
-            str(name),
-            "the app's subnet group",
-            REPLACEMENT,
-            "refused: moving an instance to another subnet group replaces it; bring the group into the state",
-        )
-        return
+    # `_network` has refused a database whose subnet group is not in the state (its subnets are unknown).
+    assert group is not None, "the network step refuses a database without its subnet group"
     _import(plan, "db_subnet_group", group, group.attributes["name"], "the database's subnet group")
-    live = {"DBSubnetGroupDescription": group.attributes.get("description") or "Managed by Terraform"}
-    _override(plan, "db_subnet_group", live)
-    _differ(
-        plan,
-        group.address,
-        "DBSubnetGroupDescription",
-        live["DBSubnetGroupDescription"],
-        "Subnet group for Instance database",
-        IN_PLACE,
-        "the app's description",
-    )
+    live = group.attributes.get("description") or "Managed by Terraform"
+    if live != APP_DB_SUBNET_GROUP_DESCRIPTION:
+        _override(plan, "db_subnet_group", {"DBSubnetGroupDescription": live})
+        _differ(plan, group.address, "DBSubnetGroupDescription", live, APP_DB_SUBNET_GROUP_DESCRIPTION, IN_PLACE,
+                "the app's description")  # fmt: skip
 
 
 def _db_parameter_group(plan: Plan, roles: Roles, major: str, overrides: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ offline drill, the hook's tests and the guard cover those).
 
 from __future__ import annotations
 
+import argparse
 import json
 import secrets
 import subprocess
@@ -36,6 +37,7 @@ from tools.ops.aws import load_environment
 from tools.ops.smoke import stack_outputs
 from tools.rehearsal import iam, pipeline, server
 from tools.rehearsal.server import ACCOUNT, REGION, SKIPPED, Emulator, emulator
+from tools.rehearsal.takeover import TakeoverError, rehearse_takeover
 
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -60,11 +62,14 @@ class Rehearsal:
     log: Callable[[str], None]
     timings: list[tuple[str, float]] = field(default_factory=list)
     assemblies: dict[tuple[str, ...], Path] = field(default_factory=dict)
+    root: Path = ROOT
+    """Where every command runs: the checkout, or a copy of it with another cdk.json."""
 
     def environment(self) -> dict[str, str]:
         env = self.emulator.environment()
         env["PATH"] = f"{ROOT / '.venv' / 'bin'}:{env.get('PATH', '/usr/bin:/bin')}"
         env["JSII_NODE"] = str(ROOT / ".venv" / "bin" / "node")
+        env["CHECKPOINT_DISABLE"] = "1"  # terraform's version check (checkpoint.hashicorp.com)
         return env
 
     def client(self, service: str) -> Any:
@@ -76,7 +81,13 @@ class Rehearsal:
         """Run ``command``; it must succeed, or, with ``fails_with``, fail with that text in its output."""
         start = time.monotonic()
         result = subprocess.run(
-            list(command), cwd=ROOT, env=self.environment(), input=stdin, capture_output=True, text=True, check=False
+            list(command),
+            cwd=self.root,
+            env=self.environment(),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         elapsed = time.monotonic() - start
         self.timings.append((step, elapsed))
@@ -719,18 +730,30 @@ def check_memory(r: Rehearsal, *, equals: int | None = None, unchanged_from: int
 
 
 def main(argv: list[str] | None = None) -> int:
-    del argv
+    parser = argparse.ArgumentParser(prog="python -m tools.rehearsal", description="The deploy rehearsal on moto.")
+    parser.add_argument("--only", choices=("deploys", "takeover"), help="one part only (default: every part)")
+    only = parser.parse_args(argv).only
     started = time.monotonic()
 
     def log(line: str) -> None:
         print(line, flush=True)
 
     try:
-        with tempfile.TemporaryDirectory(prefix="anigmaa-rehearsal-") as work, emulator() as emu:
-            log(f"rehearsal: moto on {emu.url} (loopback), CDK CLI {CDK.name}, fake credentials")
-            rehearsal = Rehearsal(emu, Path(work), log)
-            rehearse(rehearsal)
-    except (RehearsalError, pipeline.PipelineError) as failure:
+        with tempfile.TemporaryDirectory(prefix="anigmaa-rehearsal-") as work:
+            timings: list[tuple[str, float]] = []
+            tripped = 0
+            if only != "takeover":
+                with emulator() as emu:
+                    log(f"rehearsal: moto on {emu.url} (loopback), CDK CLI {CDK.name}, fake credentials")
+                    rehearse(Rehearsal(emu, Path(work), log, timings))
+                    tripped += emu.tripwire.connections
+            if only != "deploys":
+                # A fresh account: the Terraform-era production the team runs before the app has any stack.
+                with emulator() as emu:
+                    log(f"rehearsal: the takeover from Terraform, on a fresh emulator at {emu.url}")
+                    rehearse_takeover(Rehearsal(emu, Path(work), log, timings))
+                    tripped += emu.tripwire.connections
+    except (RehearsalError, pipeline.PipelineError, TakeoverError) as failure:
         print(f"rehearsal: FAILED: {failure}", file=sys.stderr)
         return 1
     except Exception as error:  # an answer the checks did not expect (a boto3 error, a missing item): one line
@@ -740,9 +763,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rehearsal: interrupted; the emulator is stopped", file=sys.stderr)
         return 130
-    steps = len(rehearsal.timings)
-    if emu.tripwire.connections:
-        print(f"rehearsal: FAILED: {emu.tripwire.connections} connection(s) tried to leave loopback", file=sys.stderr)
+    steps = len(timings)
+    if tripped:
+        print(f"rehearsal: FAILED: {tripped} connection(s) tried to leave loopback", file=sys.stderr)
         return 1
     log("rehearsal: no request left loopback (the proxy every other address goes through saw none)")
     log(
@@ -759,7 +782,7 @@ def main(argv: list[str] | None = None) -> int:
     if SKIPPED.types:
         log(f"rehearsal: not modelled by the emulator, so not rehearsed: {', '.join(sorted(SKIPPED.types))}")
     log(f"rehearsal: {steps} steps passed in {time.monotonic() - started:.0f} s")
-    log(json.dumps({"slowest": sorted(rehearsal.timings, key=lambda t: -t[1])[:3]}))
+    log(json.dumps({"slowest": sorted(timings, key=lambda t: -t[1])[:3]}))
     return 0
 
 

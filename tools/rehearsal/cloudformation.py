@@ -36,6 +36,7 @@ behaves, as its documentation states it:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
@@ -359,7 +360,10 @@ def _update_resources(resources: Any, template: dict[str, Any], parameters: dict
                 _ = resources[name]  # the lazy map creates it
                 pending.remove(name)
                 continue
-            before = getattr(resources._parsed_resources.get(name), "physical_resource_id", None)
+            current = resources._parsed_resources.get(name)
+            before = getattr(current, "physical_resource_id", None)
+            with contextlib.suppress(AttributeError):  # what CloudFormation compares with: the previous template
+                current.previous_template = old_resources.get(name)
             try:
                 changed = parsing.parse_and_update_resource(
                     name,

@@ -1232,9 +1232,13 @@ def _update_parameter_group(
     region_name: str,
 ) -> DBParameterGroup:
     # Family and Description are create-only; moto has no update, and drops the resource from the stack.
+    # CloudFormation compares them with the previous template, never with the live group (an imported
+    # group keeps a live description the template does not have, and is not replaced for it).
     props = cloudformation_json["Properties"]
     group = original_resource
-    if (props["Family"], props["Description"]) != (group.family, group.description):
+    previous = (getattr(group, "previous_template", None) or {}).get("Properties") or {}
+    was = (previous.get("Family", group.family), previous.get("Description", group.description))
+    if (props["Family"], props["Description"]) != was:
         replacement = cls.create_from_cloudformation_json(
             new_resource_name, cloudformation_json, account_id, region_name
         )

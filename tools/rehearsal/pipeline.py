@@ -138,7 +138,7 @@ def role_credentials(url: str, role_arn: str, claim: str) -> dict[str, str]:
 _COPIED = ("tools", "config")
 
 
-def _workdir(parent: Path, cdk_json: str | None) -> Path:
+def checkout_copy(parent: Path, cdk_json: str | None) -> Path:
     """A folder that looks like the checkout (links to its entries) so a step's files land outside it;
     with ``cdk_json``, the checkout as a commit that changed cdk.json would leave it."""
     folder = Path(tempfile.mkdtemp(prefix="job-", dir=parent))
@@ -178,7 +178,7 @@ class JobRun:
         """The job's steps after its credentials, in order; returns the job's outputs. With
         ``fails_with`` the job must stop at a step whose output holds that text."""
         credentials = role_credentials(self.url, role_arn, job.claim)
-        folder = self.folder = _workdir(self.workdir, self.cdk_json)
+        folder = self.folder = checkout_copy(self.workdir, self.cdk_json)
         step_outputs: dict[str, dict[str, str]] = {}
         label = f"{job.workflow} {job.name} as {role_arn.rsplit('/', 1)[-1]}"
         for step in job.steps:
