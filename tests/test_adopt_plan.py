@@ -793,3 +793,30 @@ def test_the_import_template_is_the_live_configuration_where_the_plan_overrides_
             assert held.get(name) == value, f"{logical_id}.{name}"
     # The parameters of the import are the live group's alone: the deploy after it then sets the app's.
     assert resources["DatabaseInstanceParameterGroup047E0DCB"]["Properties"]["Parameters"] == DB_PARAMETERS
+
+
+def test_terraforms_s3_gateway_endpoint_is_named_before_the_network_stack_adds_its_own(
+    aws: str, states: dict[str, Path], production: SeedProduction, tmp_path: Path
+) -> None:
+    def with_an_endpoint(document: dict[str, Any]) -> None:
+        endpoint = {
+            "id": "vpce-0123456789abcdef0",
+            "vpc_id": production.vpc_id,
+            "service_name": f"com.amazonaws.{production.region}.s3",
+            "vpc_endpoint_type": "Gateway",
+            "route_table_ids": list(production.private_route_table_ids),
+        }
+        document["resources"].append(
+            {
+                "mode": "managed",
+                "type": "aws_vpc_endpoint",
+                "name": "s3",
+                "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+                "instances": [{"schema_version": 0, "attributes": endpoint, "sensitive_attributes": []}],
+            }
+        )
+
+    code, out = adopt(tmp_path / "out", edited(states["root"], tmp_path, with_an_endpoint))
+    assert code == 0
+    follow_ups = (out / "plan.md").read_text(encoding="utf-8").split("## Follow-ups", 1)[1]
+    assert "aws_vpc_endpoint.s3 is an S3 gateway endpoint on the live route tables" in follow_ups

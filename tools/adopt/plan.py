@@ -242,6 +242,12 @@ def _network(plan: Plan, roles: Roles, config: AppConfig) -> None:
             f"The network has {len(roles.nat_gateways)} NAT gateway(s) for {len(zones)} zones: losing that zone "
             "cuts the others off the internet; add one per zone in Terraform (it keeps the network)."
         )
+    for endpoint in roles.s3_gateway_endpoints:
+        plan.follow_ups.append(
+            f"{endpoint.address} is an S3 gateway endpoint on the live route tables; the network stack adds its own "
+            "on the private ones, and a route table takes one route per endpoint service: delete Terraform's "
+            "(or move it to other route tables) before deploying the network stack."
+        )
     plan.settings["db_extra_security_group_ids"] = roles.db_security_groups
     plan.settings["cache_extra_security_group_ids"] = roles.cache_security_groups
 

@@ -102,7 +102,7 @@ class Roles:
     load_balancer: Resource | None
     record: Resource | None
     zone: Resource | None
-    others: list[Resource] = field(default_factory=list)
+    s3_gateway_endpoints: list[Resource] = field(default_factory=list)
 
 
 def find_roles(resources: Sequence[Resource], picks: Mapping[str, str]) -> Roles:
@@ -157,6 +157,12 @@ def find_roles(resources: Sequence[Resource], picks: Mapping[str, str]) -> Roles
         zone=None,
     )
     roles.record, roles.load_balancer = _record_and_load_balancer(by_type)
+    roles.s3_gateway_endpoints = [
+        e
+        for e in by_type.get("aws_vpc_endpoint", [])
+        if str(e.attributes.get("service_name", "")).endswith(".s3")
+        and e.attributes.get("vpc_endpoint_type", "Gateway") == "Gateway"
+    ]
     if roles.record is not None:
         roles.zone = _named(by_type, "aws_route53_zone", "zone_id", roles.record.attributes.get("zone_id"))
     return roles
