@@ -188,6 +188,13 @@ def _import_overrides(given: Any, project_root: Path) -> ImportOverrides | None:
     """
     if given is None or given == "":
         return None
+    if "adopt_import" in read_context(project_root):
+        raise fail(
+            "adopt_import",
+            given,
+            "is set in cdk.json, where every deploy would take it",
+            "only -c adopt_import=FILE on the cdk import command line",
+        )
     if not isinstance(given, str):
         raise fail("adopt_import", given, "is not a path", _IMPORT_FORM)
     path = project_root / given

@@ -143,16 +143,24 @@ def build_stacks(app: App, config: AppConfig) -> AppStacks:
         )
         Tags.of(ci).add("project", "anigmaa")
     if config.import_overrides is not None:
-        apply_import_overrides([network, data, *computes.values(), *([edge] if edge else [])], config.import_overrides)
+        # The data stack alone holds imported resources (make adopt); no other stack is ever imported into.
+        apply_import_overrides([data], config.import_overrides)
     return AppStacks(network=network, data=data, computes=computes, edge=edge)
 
 
+# Overridden beside the properties: an import holds the live resources with Retain, so deleting the stack
+# that only imported them deletes nothing.
+RESOURCE_ATTRIBUTES = ("DeletionPolicy", "UpdateReplacePolicy")
+
+
 def apply_import_overrides(stacks: list[Stack], overrides: ImportOverrides) -> None:
-    """-c adopt_import: set (or, for null, delete) each named CloudFormation property of each named resource.
+    """-c adopt_import: set (or, for null, delete) each named CloudFormation property of each named resource,
+    and its DeletionPolicy or UpdateReplacePolicy where named.
 
     Only for a `cdk import`, whose template must equal the live resource; the next plain deploy,
-    without it, brings the resource to the app's settings. A stack is named by its CloudFormation
-    name or its CDK id, a resource by its logical id in that stack's template.
+    without it, brings the resource to the app's settings (`tools.ops.preflight` refuses a deploy
+    with it). A stack is named by its CloudFormation name or its CDK id, a resource by its logical
+    id in that stack's template.
     """
     by_name = {name: stack for stack in stacks for name in (stack.stack_name, stack.node.id)}
     for stack_name, resources in overrides.items():
@@ -160,7 +168,8 @@ def apply_import_overrides(stacks: list[Stack], overrides: ImportOverrides) -> N
         if stack is None:
             known = ", ".join(stack.stack_name for stack in stacks)
             raise ConfigError(
-                f"adopt_import: stack {stack_name!r} is not in this app; accepted: one of {known} (or its CDK id)"
+                f"adopt_import: stack {stack_name!r} is not one resources are imported into; accepted: {known} "
+                "(or its CDK id)"
             )
         cfn_resources = {
             str(stack.resolve(stack.get_logical_id(child))): child
@@ -177,7 +186,9 @@ def apply_import_overrides(stacks: list[Stack], overrides: ImportOverrides) -> N
                     "logical id of that stack's template"
                 )
             for name, value in properties.items():
-                if value is None:
+                if name in RESOURCE_ATTRIBUTES:
+                    resource.add_override(name, value)
+                elif value is None:
                     resource.add_property_deletion_override(name)
                 else:
                     resource.add_property_override(name, value)

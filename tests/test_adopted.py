@@ -184,8 +184,12 @@ def _build(overrides: dict[str, Any], tmp_path: Path) -> None:
     [
         (
             {"anigmaa-prod-cache": {}},
-            r"^adopt_import: stack 'anigmaa-prod-cache' is not in this app; accepted: one of anigmaa-prod-network, "
-            r"anigmaa-prod-data, anigmaa-prod-lambda \(or its CDK id\)$",
+            r"^adopt_import: stack 'anigmaa-prod-cache' is not one resources are imported into; accepted: "
+            r"anigmaa-prod-data \(or its CDK id\)$",
+        ),
+        (  # nothing is imported into the network stack: its template is never overridden
+            {"Network": {}},
+            r"^adopt_import: stack 'Network' is not one resources are imported into; accepted: anigmaa-prod-data",
         ),
         (
             {"Data": {"DatabaseInstanceAA8A5FDF": {"StorageEncrypted": False}}},
@@ -193,7 +197,7 @@ def _build(overrides: dict[str, Any], tmp_path: Path) -> None:
             r"'DatabaseInstanceAA8A5FDE'\?\); accepted: a logical id of that stack's template$",
         ),
     ],
-    ids=["unknown-stack", "unknown-logical-id"],
+    ids=["unknown-stack", "the-network-stack", "unknown-logical-id"],
 )
 def test_import_overrides_name_stacks_and_resources_of_the_app(
     overrides: dict[str, Any], message: str, tmp_path: Path
@@ -227,3 +231,14 @@ def test_the_cost_report_bills_the_existing_vpcs_nat_gateways(adopted: Synth) ->
 
     assert adopted.json("network")["Metadata"]["anigmaa:existing-vpc"] == {"VpcId": VPC_ID, "NatGateways": 2}
     assert read(adopted.outdir).nat_gateways == 2
+
+
+def test_the_import_overrides_are_refused_from_cdk_json(tmp_path: Path) -> None:
+    """Only on the command line of one cdk import: in cdk.json, every deploy would take them."""
+    document = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))
+    document["context"]["adopt_import"] = "import-overrides.json"
+    (tmp_path / "cdk.json").write_text(json.dumps(document), encoding="utf-8")
+    (tmp_path / "import-overrides.json").write_text("{}", encoding="utf-8")
+    context = {**document["context"], "env": "prod"}
+    with pytest.raises(ConfigError, match=r"^adopt_import: 'import-overrides.json' is set in cdk.json, where every "):
+        load_config(context, tmp_path)

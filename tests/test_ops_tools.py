@@ -257,6 +257,7 @@ def test_the_hidden_prompt_asks_twice_and_rejects_a_mismatch() -> None:
 
 
 def test_missing_credentials_are_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # no credentials another test's session resolved
     for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
@@ -727,6 +728,7 @@ def test_missing_credentials_are_one_line_that_says_so(
 ) -> None:
     from tools.ops import credentials
 
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # no credentials another test's session resolved
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     # No files to read and no instance metadata to ask: nothing leaves this machine.
@@ -910,3 +912,16 @@ def test_preflight_asks_nothing_of_lambda_for_the_ecs_path() -> None:
     with Stubber(lambda_client):  # no responses queued: any call fails the test
         args = ("--today", "2027-06-01", "-c", "compute=ecs", "-c", "ecs_allow_plain_http=true")
         assert run_preflight(*args, client=lambda_client)[0] == 0
+
+
+def test_preflight_refuses_a_deploy_with_the_import_overrides(tmp_path: Path) -> None:
+    overrides = tmp_path / "import-overrides.json"
+    overrides.write_text(json.dumps({"Data": {"AssetsBucket252B3DF7": {"LoggingConfiguration": None}}}))
+    code, _, err = run_preflight(
+        "--today", "2026-12-01", "-c", f"adopt_import={overrides}", client=_lambda(exists=False)
+    )
+    assert (code, err) == (
+        1,
+        "preflight: adopt_import is for cdk import alone: a deploy with it puts Terraform's values back on the "
+        "imported resources; accepted: the deploy without -c adopt_import\n",
+    )

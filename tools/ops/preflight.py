@@ -136,6 +136,11 @@ def main(
     args = parser.parse_args(argv)
     try:
         config = load_environment(args.env, ROOT, context=args.context)
+        if config.import_overrides is not None:
+            raise AwsError(
+                "adopt_import is for cdk import alone: a deploy with it puts Terraform's values back on the imported "
+                "resources; accepted: the deploy without -c adopt_import"
+            )
         with one_line_errors():
             lambda_client = lambda_client or client("lambda", config.region)
             problems = check(config, lambda_client, args.today, ssm_client)
