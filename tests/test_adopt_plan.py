@@ -154,7 +154,11 @@ def states(production: SeedProduction, tmp_path_factory: pytest.TempPathFactory)
 
 
 def _point_at(patch: pytest.MonkeyPatch, server: Emulator, region: str) -> None:
-    """Every boto3 call of the tool to the emulator, with fake credentials and nothing from the machine."""
+    """Every boto3 call of the tool to the emulator, with fake credentials and nothing from the machine.
+
+    boto3's default session keeps the credentials it first resolves: a fresh one for the test, dropped after,
+    so no later test finds these (and sends a request to AWS with them)."""
+    patch.setattr(boto3, "DEFAULT_SESSION", None)
     for key in list(os.environ):
         if key.startswith("AWS_") or "PROXY" in key.upper():
             patch.delenv(key)
@@ -790,7 +794,13 @@ def test_the_import_template_is_the_live_configuration_where_the_plan_overrides_
         for name, value in properties.items():
             if "." in name:
                 continue  # a path into a property (the parameters), checked whole below
+            if name == "DeletionPolicy":
+                assert resources[logical_id]["DeletionPolicy"] == value == "Retain", logical_id
+                continue
             assert held.get(name) == value, f"{logical_id}.{name}"
+    # Deleting the stack that only imported them deletes nothing: the app's Snapshot policy comes with the deploy.
+    for logical_id in _json(root_plan / "resource-mapping-Data.json"):
+        assert resources[logical_id]["DeletionPolicy"] == "Retain", logical_id
     # The parameters of the import are the live group's alone: the deploy after it then sets the app's.
     assert resources["DatabaseInstanceParameterGroup047E0DCB"]["Properties"]["Parameters"] == DB_PARAMETERS
 
@@ -820,3 +830,64 @@ def test_terraforms_s3_gateway_endpoint_is_named_before_the_network_stack_adds_i
     assert code == 0
     follow_ups = (out / "plan.md").read_text(encoding="utf-8").split("## Follow-ups", 1)[1]
     assert "aws_vpc_endpoint.s3 is an S3 gateway endpoint on the live route tables" in follow_ups
+
+
+def test_every_change_the_plan_promises_is_one_the_import_holds_back(
+    aws: str, states: dict[str, Path], tmp_path: Path
+) -> None:
+    """The deploy after the import compares templates: a property imported with the app's value is never changed.
+    So each in-place difference must be imported with its live value (or without the property)."""
+
+    def weaker(document: dict[str, Any]) -> None:
+        set_attributes(
+            document, "aws_db_instance", backup_retention_period=1, max_allocated_storage=0, deletion_protection=False
+        )
+
+    code, out = adopt(tmp_path / "out", edited(states["root"], tmp_path, weaker))
+    assert code == 0
+    overrides = _json(out / "import-overrides.json")[DATA_STACK]
+    held_as = dict(re.findall(r"^\| `([^`]+)` \| imported \| \S+ `(\w+)` \|", (out / "plan.md").read_text(), re.M))
+    plan = (out / "plan.md").read_text(encoding="utf-8").split("## Live differences", 1)[1].split("## Secrets")[0]
+    rows = [line.split(" | ") for line in plan.splitlines() if line.startswith("| `")]
+    promised = [(row[0].strip("| `"), row[1], row[4]) for row in rows if row[4].startswith("in place")]
+    assert {(address, prop) for address, prop, _ in promised} >= {
+        ("aws_db_instance.anigmaa_db", "BackupRetentionPeriod"),
+        ("aws_db_instance.anigmaa_db", "MaxAllocatedStorage"),
+        ("aws_db_instance.anigmaa_db", "DeletionProtection"),
+    }
+    for address, prop, _ in promised:
+        held_back = overrides.get(held_as[address], {})
+        assert all(name in held_back for name in prop.split("/")), f"{address} {prop}: not in the import overrides"
+    assert overrides["DatabaseInstanceAA8A5FDE"]["BackupRetentionPeriod"] == 1
+    assert overrides["DatabaseInstanceAA8A5FDE"]["MaxAllocatedStorage"] is None
+    assert overrides["DatabaseInstanceAA8A5FDE"]["DeletionProtection"] is False
+
+
+def test_an_instance_beside_the_taken_over_one_is_refused_not_forgotten(
+    aws: str, states: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A removed block takes no instance key: forgetting one bucket of a for_each would forget its siblings."""
+
+    def two_buckets(document: dict[str, Any]) -> None:
+        [entry] = entries(document, "aws_s3_bucket")
+        [instance] = entry["instances"]
+        sibling = copy.deepcopy(instance)
+        sibling["attributes"].update(bucket="anigmaa-backups-0001", id="anigmaa-backups-0001")
+        entry["instances"] = [{**instance, "index_key": "uploads"}, {**sibling, "index_key": "backups"}]
+
+    state = edited(states["root"], tmp_path, two_buckets)
+    code, _ = adopt(tmp_path / "out", state, "--pick", 'bucket=aws_s3_bucket.anigmaa_uploads["uploads"]')
+    [line] = capsys.readouterr().err.splitlines()
+    assert code == 2
+    assert line.startswith('adopt: aws_s3_bucket.anigmaa_uploads["backups"] is not taken over, but a removed block')
+
+
+def test_a_state_without_the_live_password_is_refused_unless_checked_by_hand(
+    aws: str, states: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = edited(states["root"], tmp_path, lambda d: set_attributes(d, "aws_db_instance", password=None))
+    code, out = adopt(tmp_path / "out", state)
+    assert code == 1
+    assert "the state holds no password of aws_db_instance.anigmaa_db" in capsys.readouterr().err
+    assert not (out / "resource-mapping-Data.json").exists()
+    assert adopt(tmp_path / "checked", state, "--no-secret-check")[0] == 0

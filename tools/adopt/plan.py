@@ -67,7 +67,7 @@ APP_BUCKET_LIFECYCLE = "noncurrent versions expire after 90 days, incomplete upl
 
 NONE = "none"
 IN_PLACE = "in place, no interruption"
-REBOOT = "in place, at the next reboot"
+REBOOT = "in place, may reboot the instance (an outage while it reboots)"
 REPLACEMENT = "replacement"
 
 
@@ -104,7 +104,7 @@ class SecretCheck:
     parameter: str
     address: str  # the Terraform resource whose secret it must hold
     attribute: str  # that secret's attribute
-    result: str = "not checked"  # matches | differs | missing | not checked
+    result: str = "not checked"  # matches | differs | missing | not in the state | not checked (--no-secret-check)
 
     @property
     def holds(self) -> str:
@@ -142,6 +142,13 @@ class Plan:
             for s in self.secrets
             if s.result in ("differs", "missing")
         ]
+        lines += [
+            f"the state holds no {s.holds}, so the plan cannot tell whether {s.parameter} holds it: a wrong value "
+            "would change the live secret at the deploy after the import; check it by hand, then plan with "
+            "--no-secret-check"
+            for s in self.secrets
+            if s.result == "not in the state"
+        ]
         return lines
 
 
@@ -158,7 +165,15 @@ def make_plan(roles: Roles, resources: list[Resource], config: AppConfig, *, cac
     kept_groups = {*plan.settings["db_extra_security_group_ids"], *plan.settings["cache_extra_security_group_ids"]}
     for resource in resources:
         plan.fates.setdefault(resource.address, _other_fate(resource, roles, kept_groups))
-    plan.removed = sorted({_removed_address(r) for r in resources if plan.fates[r.address].kind == "imported"})
+    taken = {_removed_address(r) for r in resources if plan.fates[r.address].kind == "imported"}
+    for resource in resources:
+        if _removed_address(resource) in taken and plan.fates[resource.address].kind != "imported":
+            raise PlanError(
+                f"{resource.address} is not taken over, but a removed block for {_removed_address(resource)} "
+                "would make Terraform forget it too (removed blocks take no instance keys); accepted: each taken-over "
+                "resource alone under its address: move it out with a moved block in Terraform first"
+            )
+    plan.removed = sorted(taken)
     return plan
 
 
@@ -185,6 +200,8 @@ def _import(plan: Plan, role: str, resource: Resource, identifier: str, why: str
     logical_id, _, key = LOGICAL_IDS[role]
     plan.fates[resource.address] = Fate("imported", why, DATA, logical_id)
     plan.mappings.setdefault(DATA, {})[logical_id] = {key: identifier}
+    # Kept, never deleted (nor snapshot-and-deleted), while the stack is only an import: deleting it is the way back.
+    _override(plan, role, {"DeletionPolicy": "Retain"})
 
 
 def _override(plan: Plan, role: str, values: Mapping[str, Any]) -> None:
@@ -301,9 +318,13 @@ def _database(plan: Plan, roles: Roles, config: AppConfig) -> None:
             f"{identifier} runs PostgreSQL {major}, env={config.env} had {config.database.engine_version}: "
             f"db_engine_version={major} keeps it; a major upgrade later is in place, with minutes of downtime."
         )
+    # Each property the deploy after the import changes in place is imported with its live value: otherwise the
+    # import's template would already hold the app's, and that deploy, which compares templates, would change nothing.
+    overrides: dict[str, Any] = {}
     if a.get("max_allocated_storage"):
         plan.settings["db_max_allocated_storage"] = a["max_allocated_storage"]
     else:
+        overrides["MaxAllocatedStorage"] = None
         _differ(
             plan,
             address,
@@ -317,6 +338,7 @@ def _database(plan: Plan, roles: Roles, config: AppConfig) -> None:
     live_retention = int(a.get("backup_retention_period") or 0)
     plan.settings["db_backup_retention_days"] = max(live_retention, config.database.backup_retention_days)
     if live_retention < config.database.backup_retention_days:
+        overrides["BackupRetentionPeriod"] = live_retention
         _differ(
             plan,
             address,
@@ -327,6 +349,10 @@ def _database(plan: Plan, roles: Roles, config: AppConfig) -> None:
             "kept the app's longer retention",
         )
     plan.settings["db_deletion_protection"] = bool(a.get("deletion_protection")) or config.database.deletion_protection
+    if plan.settings["db_deletion_protection"] and not a.get("deletion_protection"):
+        overrides["DeletionProtection"] = False
+        _differ(plan, address, "DeletionProtection", "false", "true", IN_PLACE,
+                "on: the instance cannot be deleted, by a stack or by hand, until it is turned off")  # fmt: skip
     if not encrypted:
         plan.settings["db_storage_encrypted"] = False
         _differ(
@@ -363,7 +389,6 @@ def _database(plan: Plan, roles: Roles, config: AppConfig) -> None:
             NONE,
             "kept on: the app does not set it, so the deploy leaves it as it is",
         )
-    overrides: dict[str, Any] = {}
     live_values: dict[str, Any] = {
         "StorageType": a.get("storage_type"),
         "PubliclyAccessible": a.get("publicly_accessible"),
@@ -457,8 +482,8 @@ def _db_parameter_group(plan: Plan, roles: Roles, major: str, overrides: dict[st
             str(live_name),
             "the app's parameter group",
             REBOOT,
-            "the app's group (rds.force_ssl and the logging parameters); the instance shows "
-            "pending-reboot until its next reboot or maintenance window",
+            "the app's group (rds.force_ssl and the logging parameters); CloudFormation documents that applying "
+            "a parameter group may reboot the instance: deploy the data stack in a maintenance window",
         )
         return
     _import(plan, "db_parameter_group", group, group.attributes["name"], "the database's parameter group")
@@ -833,7 +858,7 @@ def check_secret(check: SecretCheck, live: Sensitive | None, value: str | None) 
     if value is None:
         result = "missing"
     elif live is None:
-        result = "not checked"
+        result = "not in the state"
     else:
         result = "matches" if live.matches(value) else "differs"
     return replace(check, result=result)
