@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import struct
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aws_cdk import App, Stack
@@ -19,6 +19,10 @@ from stacks.app_stacks import AppStacks, build_stacks
 from stacks.checks import register_checks
 from tools.gates.guard import EXAMPLE_DOMAIN
 from tools.gates.synth_summary import Finding, findings
+
+if TYPE_CHECKING:
+    from tools.rehearsal.server import Emulator
+    from tools.rehearsal.terraform_seed import SeedProduction, SeedSecrets
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
@@ -228,3 +232,47 @@ def ecs(synth: Callable[[str], Synth]) -> Synth:
 @pytest.fixture(scope="session")
 def custom_ecs(synth: Callable[[str], Synth]) -> Synth:
     return synth("prod-custom-ecs")
+
+
+# The seed-shaped Terraform production (tools.rehearsal.terraform_seed): its secrets, obviously test-only.
+def seed_secrets() -> SeedSecrets:
+    from tools.rehearsal.terraform_seed import SeedSecrets
+
+    return SeedSecrets(
+        db_password="test-only-seed-db-password-0000",
+        redis_auth_token="testOnlySeedRedisToken000000000",
+        jwt_secret="test-only-seed-jwt-secret-00000000000000",
+        midtrans_server_key="test-only-seed-midtrans-key-0000",
+    )
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Emulator]:
+    """The rehearsal's emulator (moto with the project's extensions) on loopback: one per test module."""
+    from tools.rehearsal.server import emulator
+
+    with emulator() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def production(server: Emulator) -> SeedProduction:
+    """The seed's Terraform-era production, made in this module's emulator."""
+    from tools.rehearsal.server import REGION
+    from tools.rehearsal.terraform_seed import create
+
+    return create(server.url, REGION, secrets=seed_secrets())
+
+
+@pytest.fixture(scope="module")
+def states(production: SeedProduction, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Its Terraform state, as terraform state pull prints it, in both layouts (network at the root, in a module)."""
+    from tools.adopt.state import read
+    from tools.rehearsal.terraform_seed import write_state
+
+    folder = tmp_path_factory.mktemp("seed-states")
+    paths = {layout: folder / f"{layout}.tfstate" for layout in ("root", "module")}
+    for layout, path in paths.items():
+        written = write_state(production, path, secrets=seed_secrets(), layout=layout)  # type: ignore[arg-type]
+        assert sorted(written) == sorted(r.address for r in read(path))
+    return paths

@@ -22,28 +22,25 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.conftest import CDK_CONTEXT, ROOT, Synth, synthesize
+from tests.conftest import CDK_CONTEXT, ROOT, Synth, seed_secrets, synthesize
 from tools.adopt.__main__ import main
 from tools.adopt.plan import APP_DATABASE, APP_DB_PARAMETERS, LOGICAL_IDS, make_plan
 from tools.adopt.roles import find_roles
 from tools.adopt.state import read
 from tools.ops.aws import load_environment
-from tools.rehearsal.server import FAKE_CREDENTIALS, REGION, Emulator, emulator
+from tools.rehearsal.server import FAKE_CREDENTIALS, REGION, Emulator
 from tools.rehearsal.terraform_seed import (
     DB,
     DB_PARAMETERS,
     REDIS,
     VPC_CIDR,
     SeedProduction,
-    SeedSecrets,
-    create,
-    write_state,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse")
 
 # Fresh random values each run: any of them in a written file is a leak, whatever it looks like.
-SECRETS = SeedSecrets.generate()
+SECRETS = seed_secrets()
 DATA_STACK = "anigmaa-prod-data"  # the data stack's CloudFormation name in prod
 DB_PARAMETER = "/anigmaa/prod/DB_PASSWORD"
 REDIS_PARAMETER = "/anigmaa/prod/REDIS_PASSWORD"
@@ -131,26 +128,6 @@ def expected_settings(production: SeedProduction) -> dict[str, Any]:
 
 
 # --- the emulator, the production, its states --------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Emulator]:
-    with emulator() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def production(server: Emulator) -> SeedProduction:
-    return create(server.url, REGION, secrets=SECRETS)
-
-
-@pytest.fixture(scope="module")
-def states(production: SeedProduction, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("adopt-states")
-    paths = {layout: folder / f"{layout}.tfstate" for layout in ("root", "module")}
-    for layout, path in paths.items():
-        write_state(production, path, secrets=SECRETS, layout=layout)  # type: ignore[arg-type]
-    return paths
 
 
 def _point_at(patch: pytest.MonkeyPatch, server: Emulator, region: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import boto3
@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tools.rehearsal import iam
-from tools.rehearsal.server import ACCOUNT, FAKE_CREDENTIALS, REGION, Emulator, emulator
+from tools.rehearsal.server import ACCOUNT, FAKE_CREDENTIALS, REGION, Emulator
 
 TEMPLATE = json.dumps({"Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}})
 TRUST = {
@@ -28,12 +28,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:Tried to parse"),  # the placeholder template's resource
     pytest.mark.filterwarnings(r"ignore:Exception\(_ServiceError\)"),  # as iam.install() says
 ]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Emulator]:
-    with emulator() as running:
-        yield running
 
 
 def admin(server: Emulator, service: str) -> Any:

@@ -7,14 +7,13 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tools.rehearsal.server import ACCOUNT, Emulator, client, emulator
+from tools.rehearsal.server import ACCOUNT, Emulator, client
 
 pytestmark = [pytest.mark.filterwarnings("ignore:Tried to parse")]
 
@@ -26,12 +25,6 @@ MODIFIED = (
     "You have modified resources [{}] in your template that are not being imported. "
     "Update, create or delete operations cannot be executed during import operations."
 )
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Emulator]:
-    with emulator() as running:
-        yield running
 
 
 @dataclass(frozen=True)

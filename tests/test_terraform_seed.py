@@ -7,25 +7,19 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import seed_secrets
 from tools.adopt.state import Sensitive, read
-from tools.rehearsal.server import REGION, Emulator, client, emulator
-from tools.rehearsal.terraform_seed import SeedProduction, SeedSecrets, create, write_state
+from tools.rehearsal.server import Emulator, client
+from tools.rehearsal.terraform_seed import SeedProduction
 
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse")
 
-# Test-only values, obviously not real.
-SECRETS = SeedSecrets(
-    db_password="test-only-seed-db-password-0000",
-    redis_auth_token="testOnlySeedRedisToken000000000",
-    jwt_secret="test-only-seed-jwt-secret-00000000000000",
-    midtrans_server_key="test-only-seed-midtrans-key-0000",
-)
+SECRETS = seed_secrets()
 NETWORK_ROOT = [
     "aws_vpc.anigmaa_vpc",
     "aws_internet_gateway.anigmaa_igw",
@@ -88,27 +82,6 @@ SSM_MODULE = [
     for key in ("DB_PASSWORD", "JWT_SECRET", "MIDTRANS_SERVER_KEY", "REDIS_PASSWORD")
 ]
 EXPECTED = {"root": NETWORK_ROOT + REST + SSM_ROOT, "module": NETWORK_MODULE + REST + SSM_MODULE}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Emulator]:
-    with emulator() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def production(server: Emulator) -> SeedProduction:
-    return create(server.url, REGION, secrets=SECRETS)
-
-
-@pytest.fixture(scope="module")
-def states(production: SeedProduction, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("seed-states")
-    paths = {layout: folder / f"{layout}.tfstate" for layout in ("root", "module")}
-    for layout, path in paths.items():
-        written = write_state(production, path, secrets=SECRETS, layout=layout)  # type: ignore[arg-type]
-        assert sorted(written) == sorted(r.address for r in read(path))
-    return paths
 
 
 def _strip_sensitive(document: dict[str, Any]) -> dict[str, Any]:
