@@ -8,6 +8,8 @@ behaves, as its documentation states it:
   (none here), which the CLI and the runbook call;
 - a stack with termination protection refuses deletion, and an export another stack imports
   refuses deletion, by `DeleteStack` or by an update that drops it ("Export … is in use");
+- a resource that fails to delete leaves its stack `DELETE_FAILED`, holding that resource (moto
+  answered the error and forgot the stack);
 - on the change-set path, a change set sees the region's exports, and executing it renews the
   stack's outputs and registers its exports (stock moto does neither);
 - change sets are found by name within their stack: the CLI names every one alike;
@@ -278,7 +280,28 @@ def _delete_stack(original: Any, self: Any, name_or_stack_id: str) -> None:
                 raise ValidationError(
                     message=f"Export {export.name} cannot be deleted as it is in use by {', '.join(users)}"
                 )
-    original(self, name_or_stack_id)
+    targets = [stack for stack in self.stacks.values() if name_or_stack_id in (stack.name, stack.stack_id)]
+    try:
+        original(self, name_or_stack_id)
+    except Exception as error:
+        # CloudFormation accepts the request and the stack ends DELETE_FAILED, still holding what it could not
+        # delete (moto lost the stack): a backup vault with recovery points, say.
+        for stack in targets:
+            if stack.stack_id not in self.stacks:
+                self.stacks[stack.stack_id] = stack
+                stack.status = "DELETE_FAILED"
+                resources = stack.resource_map
+                kept = ("Retain", "RetainExceptOnCreate")
+                left = ", ".join(
+                    sorted(
+                        name
+                        for name in resources._parsed_resources
+                        if resources._resource_json_map.get(name, {}).get("DeletionPolicy") not in kept
+                    )
+                )
+                reason = f"The following resource(s) failed to delete: [{left}]. {error}"
+                stack._add_stack_event("DELETE_FAILED", reason)
+        return
     # A deleted stack's change sets go with it.
     for change_set_id in [i for i, c in self.change_sets.items() if c.stack_id not in self.stacks]:
         del self.change_sets[change_set_id]

@@ -43,6 +43,16 @@ and `Version` its number, deleting the resource deletes that version (so the one
 replaces goes in the stack's clean-up), and version numbers are never reused, as in Lambda (moto
 counts the versions left); a Route 53 record set is updated and deleted alone, not with every
 record of its name (weighted records share one).
+
+A stack's `AWS::RDS::DBInstance` is the instance its identifier names, as CloudFormation tracks a
+resource by its physical ID (for a DB instance, the identifier: "Ref returns the DB instance name",
+aws-resource-rds-dbinstance.html). moto's stack holds the Python object instead, so an instance
+renamed aside by ModifyDBInstance (`NewDBInstanceIdentifier`) stayed the stack's, and another instance
+renamed to the identifier was not. Here, before the stack reads (Ref, GetAtt, outputs,
+DescribeStackResources), updates or deletes it, the resource is bound again to the instance that
+holds the identifier now (the restore-and-promote swap: the restored instance becomes the stack's);
+when none does, deleting the stack deletes nothing of it. moto's rename keeps the endpoint with the
+identifier (`<identifier>.aaaaaaaaaa.<region>.rds.amazonaws.com`), as RDS does.
 """
 
 from __future__ import annotations
@@ -78,7 +88,7 @@ from moto.kms.models import Key as KmsKey
 from moto.kms.models import kms_backends
 from moto.logs.models import logs_backends
 from moto.moto_api._internal import mock_random
-from moto.rds.models import DBInstance, DBParameterGroup
+from moto.rds.models import DBInstance, DBParameterGroup, rds_backends
 from moto.route53 import models as route53_models
 from moto.s3.models import FakeBucket, s3_backends
 from moto.sns.models import sns_backends
@@ -105,7 +115,8 @@ _installed = False
 
 
 def install() -> None:
-    """Register the CloudFormation models and attribute fixes below with moto (idempotent)."""
+    """Register the CloudFormation models and attribute fixes below with moto (idempotent); after
+    `cloudformation.install()`, whose stack update this wraps."""
     global _installed
     if not _installed:
         _installed = True
@@ -119,6 +130,8 @@ def install() -> None:
         )
         _add_attributes(FakeTargetGroup, {"TargetGroupFullName": lambda tg: tg.arn.split(":", 5)[5]})
         _add_attributes(DBInstance, {"DbiResourceId": lambda instance: instance.dbi_resource_id})
+        _wrap_create(DBInstance, None, _record_identifier)
+        _track_db_instances_by_identifier()
         setattr(DBParameterGroup, "physical_resource_id", property(lambda group: group.name))  # noqa: B010
         setattr(DBParameterGroup, "update_from_cloudformation_json", classmethod(_update_parameter_group))  # noqa: B010
         route53_models.create_route53_zone_id = _hosted_zone_id
@@ -1221,6 +1234,61 @@ def _bucket_permission(bucket: FakeBucket, action: str, resource: str) -> Permis
     statements = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
     document["Statement"] = [s for s in statements if set(s.get("Condition", {})) <= CONDITION_OPERATIONS.keys()]
     return IAMPolicy(json.dumps(document)).is_action_permitted(action, resource)
+
+
+def _record_identifier(instance: DBInstance, props: Props, account_id: str, region_name: str) -> None:
+    # The physical ID the stack keeps: the identifier the instance was created with.
+    instance._stack_identifier = instance.db_instance_identifier  # type: ignore[attr-defined]
+
+
+# What the stack keeps about its DB instance, carried to the instance that holds its identifier now.
+_STACK_ATTRIBUTES = ("logical_resource_id", "cf_resource_type", "_template_properties", "previous_template")
+
+
+def _bind_by_identifier(resources: parsing.ResourceMap, name: str) -> bool:
+    """Bind the stack's DB instance `name` (any other resource is left) to the instance that holds its
+    identifier now; False when no instance does."""
+    parsed = resources._parsed_resources.get(name)
+    if not isinstance(parsed, DBInstance):
+        return True
+    # An imported instance was not created by the stack: its identifier is the one it has when first seen.
+    identifier = getattr(parsed, "_stack_identifier", None) or parsed.db_instance_identifier
+    live = rds_backends[resources._account_id][resources._region_name].databases.get(identifier)
+    if live is None:
+        return False
+    if live is not parsed:
+        for attribute in _STACK_ATTRIBUTES:
+            if hasattr(parsed, attribute):
+                setattr(live, attribute, getattr(parsed, attribute))
+        resources._parsed_resources[name] = live
+    live._stack_identifier = identifier  # type: ignore[attr-defined]
+    return True
+
+
+def _track_db_instances_by_identifier() -> None:
+    resource_map = parsing.ResourceMap
+    own_get, own_update, own_delete = resource_map.__getitem__, resource_map.update, resource_map.delete
+
+    def get(resources: parsing.ResourceMap, key: str) -> Any:
+        _bind_by_identifier(resources, key)
+        return own_get(resources, key)
+
+    def update(resources: parsing.ResourceMap, *args: Any, **kwargs: Any) -> Any:
+        for name in list(resources._parsed_resources):
+            _bind_by_identifier(resources, name)
+        return own_update(resources, *args, **kwargs)
+
+    def delete(resources: parsing.ResourceMap) -> None:
+        for name in list(resources._parsed_resources):
+            if not _bind_by_identifier(resources, name):
+                # Its identifier names no instance: gone, as far as CloudFormation can tell (it never follows
+                # the instance that was renamed away).
+                resources._parsed_resources.pop(name)
+        own_delete(resources)
+
+    setattr(resource_map, "__getitem__", get)  # noqa: B010
+    setattr(resource_map, "update", update)  # noqa: B010
+    setattr(resource_map, "delete", delete)  # noqa: B010
 
 
 def _update_parameter_group(

@@ -100,12 +100,13 @@ class Emulator:
 
 
 def install_extensions() -> None:
-    """The CloudFormation fixes, the resource models, resource import and drift detection moto lacks, and
-    IAM enforcement (off until switched on)."""
-    from tools.rehearsal import cloudformation, drift, iam, lambda_settings, models, resource_import
+    """The CloudFormation fixes, the resource models (AWS Backup's among them), resource import and drift
+    detection moto lacks, and IAM enforcement (off until switched on)."""
+    from tools.rehearsal import backup, cloudformation, drift, iam, lambda_settings, models, resource_import
 
     cloudformation.install()
     models.install()
+    backup.install()
     resource_import.install()
     drift.install()
     lambda_settings.install()
