@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from aws_cdk import ArnFormat, CustomResource, Duration, Stack
+from aws_cdk import ArnFormat, CustomResource, Duration, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -148,15 +148,33 @@ def provider_digest(source_dir: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def grant_connect(scope: Construct, grantee: iam.IGrantable, *, resource_id: str, user: str) -> iam.Grant:
-    """Allow ``rds-db:connect`` as database ``user`` only, on the instance whose DbiResourceId is ``resource_id``.
+def grant_connect(scope: Construct, grantee: iam.IGrantable, *, user: str) -> iam.Grant:
+    """Allow ``rds-db:connect`` as database ``user`` only, on the instances of ``scope``'s account and region.
 
-    The ARN is formatted in ``scope``'s stack: ``arn:<partition>:rds-db:<region>:<account>:dbuser:<id>/<user>``.
+    Any instance, not one DbiResourceId: `tools.ops.restore promote` makes a restored instance the
+    data stack's (the rename swap), and a restored instance has a new DbiResourceId, which the
+    stack's export cannot follow while the compute stacks import it; a grant on the old id would
+    lock the backend out of its own database at 3 a.m. What still confines it: the user exists
+    only on this app's databases, and each database admits only its environment's security groups.
+    The ARN is formatted in ``scope``'s stack: ``arn:<partition>:rds-db:<region>:<account>:dbuser:*/<user>``.
     """
     arn = Stack.of(scope).format_arn(
         service="rds-db",
         resource="dbuser",
-        resource_name=f"{resource_id}/{user}",
+        resource_name=f"*/{user}",
         arn_format=ArnFormat.COLON_RESOURCE_NAME,
     )
-    return iam.Grant.add_to_principal(grantee=grantee, actions=["rds-db:connect"], resource_arns=[arn])
+    grant = iam.Grant.add_to_principal(grantee=grantee, actions=["rds-db:connect"], resource_arns=[arn])
+    role = grantee.grant_principal
+    policy = role.node.try_find_child("DefaultPolicy") if isinstance(role, iam.Role) else None
+    if policy is not None:
+        stack = Stack.of(scope)
+        account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
+        accept(
+            policy,
+            f"rds-db:connect as {user} alone, on the account's instances: a restored instance promoted under the "
+            "live identifier has a new DbiResourceId, which the data stack's export cannot follow while the "
+            "compute stacks import it; each instance admits only its own environment's security groups.",
+            nag=[f"AwsSolutions-IAM5[Resource::arn:aws:rds-db:{stack.region}:{account}:dbuser:*/{user}]"],
+        )
+    return grant

@@ -64,7 +64,7 @@ class EcsStack(ComputeStack):
             access_logs_prefix=ALB_LOG_PREFIX,
         )
         grant_object_read_write(data.bucket, backend.task_role)
-        grant_connect(self, backend.task_role, resource_id=data.database_resource_id, user=data.database_app_user)
+        grant_connect(self, backend.task_role, user=data.database_app_user)
         alarms = ServiceAlarms(
             self,
             "Alarms",

@@ -91,7 +91,7 @@ class LambdaStack(ComputeStack):
         )
         secrets.grant_get(backend.function)
         grant_object_read_write(data.bucket, backend.function)
-        grant_connect(self, backend.function, resource_id=data.database_resource_id, user=data.database_app_user)
+        grant_connect(self, backend.function, user=data.database_app_user)
 
         live = LiveAlias(
             self,

@@ -625,10 +625,10 @@ def test_database_role_takes_the_master_password_only(tmp_path: Path) -> None:
         _database_role(bare, tmp_path / "code", master_password=both)
 
 
-def test_grant_connect_names_one_database_user_on_one_instance(tmp_path: Path) -> None:
+def test_grant_connect_names_one_database_user_on_the_accounts_instances(tmp_path: Path) -> None:
     bare = Bare(tmp_path / "out")
     role = iam.Role(bare.stack, "Reader", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-    grant_connect(bare.stack, role, resource_id="db-ABCDEFGHIJKLMNOP", user="anigmaa_app")
+    grant_connect(bare.stack, role, user="anigmaa_app")
     bare.template().has_resource_properties(
         "AWS::IAM::Policy",
         {
@@ -637,7 +637,7 @@ def test_grant_connect_names_one_database_user_on_one_instance(tmp_path: Path) -
                     {
                         "Action": "rds-db:connect",
                         "Effect": "Allow",
-                        "Resource": "arn:aws:rds-db:ap-southeast-1:123456789012:dbuser:db-ABCDEFGHIJKLMNOP/anigmaa_app",
+                        "Resource": "arn:aws:rds-db:ap-southeast-1:123456789012:dbuser:*/anigmaa_app",
                     }
                 ]
             }
