@@ -58,6 +58,11 @@ MAX_EXTRA_SECURITY_GROUPS = 4
 # (the CDK's NatProvider.instanceV2 on Amazon Linux 2023).
 NAT_PROVIDERS = ("gateway", "instance")
 
+# The database's and the cache's storage key: the services' own AWS-managed keys, or the environment's one.
+DATA_ENCRYPTION_KEYS = ("aws-managed", "customer-managed")
+# AWS Backup Vault Lock: compliance (immutable after its grace period), governance (removable with permission), none.
+VAULT_LOCK_MODES = ("compliance", "governance", "off")
+
 
 class ConfigError(ValueError):
     """A configuration value was rejected; the message is one line for the user."""
@@ -413,6 +418,50 @@ KEYS: dict[str, Key] = {
         BOOLEAN,
         "RDS storage encryption; false only to hold an adopted unencrypted instance, which cannot be encrypted "
         "in place (warned at every synth, until it is moved to an encrypted copy)",
+    ),
+    "db_encryption_key": Key(
+        choice(DATA_ENCRYPTION_KEYS),
+        "the KMS key of the database's and the cache's storage: RDS's and ElastiCache's AWS-managed keys, or one "
+        "customer-managed key of the environment (alias/anigmaa-<env>-data), which a copy to another account "
+        "needs (snapshots under aws/rds cannot be shared). Choose customer-managed before a new environment's "
+        "first deploy: changing it on a deployed database or cache replaces them, which the guard refuses",
+    ),
+    "backup": Key(
+        BOOLEAN,
+        "AWS Backup of the database and the assets bucket: daily and continuous (point-in-time) recovery points "
+        "in the vault anigmaa-<env>-backup, copied to backup_copy_region and backup_copy_account_vault_arn",
+    ),
+    "backup_retention_days": Key(
+        integer(1, 3650), "days AWS Backup keeps each daily recovery point in the environment's own vault"
+    ),
+    "backup_pitr_days": Key(
+        integer(1, 35), "days of continuous backup: the window a point-in-time restore reaches back (AWS: 1 to 35)"
+    ),
+    "backup_copy_region": Key(
+        pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region name such as ap-southeast-3", allow_empty=True),
+        "the region of the copy vault anigmaa-<env>-backup-copy (the BackupCopy stack, same account) each recovery "
+        "point is copied to; empty: no copy in another region",
+        rule="not region; one of AWS_ZONES in config/limits.py",
+    ),
+    "backup_copy_retention_days": Key(
+        integer(1, 3650), "days the copies in backup_copy_region (and in backup_copy_account_vault_arn) are kept"
+    ),
+    "backup_copy_account_vault_arn": Key(
+        pattern(
+            r"arn:aws[a-z-]*:backup:[a-z0-9-]+:\d{12}:backup-vault:[A-Za-z0-9_.-]{2,50}",
+            "a backup vault ARN such as arn:aws:backup:ap-southeast-1:210987654321:backup-vault:anigmaa-prod",
+            allow_empty=True,
+        ),
+        "a vault in another account each recovery point is also copied to (its access policy must allow this "
+        "account backup:CopyIntoBackupVault); empty: none",
+        rule="another account than account, in region (RDS copies go to another account or another region, not "
+        "both at once); db_encryption_key customer-managed",
+    ),
+    "backup_vault_lock": Key(
+        choice(VAULT_LOCK_MODES),
+        "AWS Backup Vault Lock on both vaults: compliance (immutable once its 3-day grace ends: no one, root "
+        "included, can delete a recovery point or shorten retention), governance (only principals allowed "
+        "backup:DeleteBackupVaultLockConfiguration can lift it), or off",
     ),
     "db_backup_window": Key(
         pattern(_DAILY_WINDOW, "a daily UTC window hh:mm-hh:mm such as 18:00-18:30"),

@@ -82,6 +82,13 @@ class DatabaseConfig:
     instance_identifier: str | None = None
     extra_security_group_ids: tuple[str, ...] = ()
     storage_encrypted: bool = True
+    # aws-managed (aws/rds, aws/elasticache) or customer-managed (the environment's data key, the cache's too).
+    encryption_key: str = "aws-managed"
+
+    @property
+    def customer_managed_key(self) -> bool:
+        """Whether the database and the cache are encrypted with the environment's own data key."""
+        return self.encryption_key == "customer-managed"
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,30 @@ class CacheConfig:
     # An adopted group's: its live name (None: CloudFormation names it) and the groups it keeps beside the app's own.
     replication_group_id: str | None = None
     extra_security_group_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BackupConfig:
+    """AWS Backup of the database and the assets bucket, and where the copies go.
+
+    ``copy_region`` holds the copy vault (the BackupCopy stack, same account; None: no copy in
+    another region), ``copy_account_vault_arn`` a vault in another account (None: none). ``lock`` is
+    the Vault Lock mode of both vaults: compliance, governance or off.
+    """
+
+    retention_days: int
+    pitr_days: int
+    copy_region: str | None
+    copy_retention_days: int
+    copy_account_vault_arn: str | None
+    lock: str
+
+
+# The daily rule starts at this hour (UTC) and may start within the hour after. It stays an hour clear of
+# db_backup_window and db_maintenance_window (config.rules): RDS runs one backup or maintenance action at a
+# time, and a snapshot job that meets another waits or fails. 22:00 UTC is 05:00 in Jakarta, 06:00 in Singapore.
+BACKUP_DAILY_HOUR_UTC = 22
+BACKUP_START_WINDOW_MINUTES = 60
 
 
 @dataclass(frozen=True)
@@ -271,6 +302,8 @@ class AppConfig:
     bucket_name: str | None = None
     # -c adopt_import: CloudFormation property overrides for one `cdk import`, by stack, then logical id.
     import_overrides: ImportOverrides | None = None
+    # AWS Backup of the database and the bucket (backup=true); None: no plan, no vault.
+    backup: BackupConfig | None = None
 
     @property
     def built_compute_paths(self) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ Two families, both keyed by the environment:
   in prod and suffixed elsewhere: ``anigmaa-backend`` / ``anigmaa-backend-dev`` (function,
   ECS service), ``anigmaa`` / ``anigmaa-dev`` (HTTP API, ECS cluster);
 - the names this app adds, which start with ``anigmaa-<env>-``: stacks, the alarm topic,
-  alarms, dashboards, roles, the secrets key's alias (``alias/anigmaa-<env>-secrets``). The
+  alarms, dashboards, roles, the keys' aliases (``alias/anigmaa-<env>-secrets``), the backup plan and vaults. The
   alarm topic accepts alarms named with that prefix only.
 
 Renaming any of them replaces the resource: change nothing here without a reviewed diff.
@@ -30,6 +30,15 @@ class Names:
     alarm_topic: str
     # The customer-managed KMS key the SecureStrings are encrypted with (the network stack's).
     secrets_key_alias: str
+    # The database's and the cache's key (db_encryption_key customer-managed; the data stack's).
+    data_key_alias: str
+    # AWS Backup: the plan and the vault in the environment's region (the data stack's), the copy vault in
+    # backup_copy_region (the BackupCopy stack's), and the aliases of the keys each vault is encrypted with.
+    backup_plan: str
+    backup_vault: str
+    backup_copy_vault: str
+    backup_key_alias: str
+    backup_copy_key_alias: str
 
     @classmethod
     def of_env(cls, env: str) -> Names:
@@ -48,6 +57,12 @@ class Names:
             service_log_group=f"/ecs/{backend}",
             alarm_topic=f"{prefix}-alarms",
             secrets_key_alias=f"alias/{prefix}-secrets",
+            data_key_alias=f"alias/{prefix}-data",
+            backup_plan=f"{prefix}-backup",
+            backup_vault=f"{prefix}-backup",
+            backup_copy_vault=f"{prefix}-backup-copy",
+            backup_key_alias=f"alias/{prefix}-backup",
+            backup_copy_key_alias=f"alias/{prefix}-backup-copy",
         )
 
     def of(self, role: str) -> str:

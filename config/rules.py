@@ -24,10 +24,13 @@ from config.limits import (
     RDS_MIN_WINDOW_MINUTES,
 )
 from config.model import (
+    BACKUP_DAILY_HOUR_UTC,
+    BACKUP_START_WINDOW_MINUTES,
     AlarmConfig,
     ApiConfig,
     AppConfig,
     BackendConfig,
+    BackupConfig,
     CacheConfig,
     DatabaseConfig,
     DomainConfig,
@@ -76,6 +79,14 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
     external_alb = _external_alb(v)
     cpu = int(v["ecs_cpu"])
     _fargate_size(cpu, v["ecs_memory"])
+    if v["db_encryption_key"] == "customer-managed" and not v["db_storage_encrypted"]:
+        raise fail(
+            "db_encryption_key",
+            "customer-managed",
+            "is given with db_storage_encrypted false (an instance can be given a key only when it is encrypted)",
+            "aws-managed while db_storage_encrypted is false",
+        )
+    backup = _backup(v)
 
     names = Names.of_env(env)
     return AppConfig(
@@ -102,6 +113,7 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
             instance_identifier=v["db_instance_identifier"] or None,
             extra_security_group_ids=v["db_extra_security_group_ids"],
             storage_encrypted=v["db_storage_encrypted"],
+            encryption_key=v["db_encryption_key"],
         ),
         cache=_cache(v),
         function=LambdaConfig(
@@ -142,6 +154,7 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
             midtrans_is_production=v["midtrans_is_production"],
         ),
         bucket_name=v["bucket_name"] or None,
+        backup=backup,
     )
 
 
@@ -405,6 +418,67 @@ def _windows(v: dict[str, Any]) -> None:
             raise ConfigError(
                 f"{second}: {v[second]!r} overlaps {first} {v[first]!r} ({why}); accepted: windows apart (UTC)"
             )
+
+
+def _backup(v: dict[str, Any]) -> BackupConfig | None:
+    """AWS Backup's plan: copies elsewhere than the source, and a daily rule clear of RDS's own windows."""
+    region, copy_region, arn = v["region"], v["backup_copy_region"], v["backup_copy_account_vault_arn"]
+    if copy_region == region:
+        raise fail(
+            "backup_copy_region",
+            copy_region,
+            "is region itself, where the copy would share the source's blast radius",
+            "another region, or empty",
+        )
+    if copy_region and copy_region not in AWS_ZONES:
+        near = difflib.get_close_matches(copy_region, list(AWS_ZONES), n=3, cutoff=0.6)
+        hint = f" (near it: {', '.join(near)})" if near else ""
+        raise fail("backup_copy_region", copy_region, f"is not a region the app knows{hint}", "a region of AWS_ZONES")
+    if arn:
+        _, _, _, vault_region, vault_account, _ = arn.split(":", 5)
+        if vault_account == v["account"]:
+            raise fail(
+                "backup_copy_account_vault_arn",
+                arn,
+                f"is in this account ({vault_account}), whose credentials could delete it",
+                "a vault in another account (a copy within this one goes to backup_copy_region)",
+            )
+        if vault_region != region:
+            raise fail(
+                "backup_copy_account_vault_arn",
+                arn,
+                f"is in {vault_region}, and AWS Backup copies RDS to another account or another region, not both at "
+                "once",
+                f"a vault of the other account in {region}",
+            )
+        if v["db_encryption_key"] != "customer-managed":
+            raise fail(
+                "backup_copy_account_vault_arn",
+                arn,
+                "needs the database on a customer-managed key: snapshots under aws/rds cannot be shared with another "
+                "account",
+                "db_encryption_key customer-managed (a new environment), or no account vault",
+            )
+    if not v["backup"]:
+        return None
+    # The daily rule's start window and an hour either side must miss RDS's backup and maintenance windows.
+    start, end = (BACKUP_DAILY_HOUR_UTC - 1) % 24, (BACKUP_DAILY_HOUR_UTC + 1 + BACKUP_START_WINDOW_MINUTES // 60) % 24
+    kept_clear = window_minutes(f"{start:02d}:00-{end:02d}:00")
+    for key in ("db_backup_window", "db_maintenance_window"):
+        if window_minutes(v[key]) & kept_clear:
+            raise ConfigError(
+                f"{key}: {v[key]!r} is within an hour of AWS Backup's daily start at {BACKUP_DAILY_HOUR_UTC:02d}:00 "
+                "UTC (RDS runs one backup or maintenance at a time); accepted: a window outside "
+                f"{start:02d}:00-{end:02d}:00 UTC"
+            )
+    return BackupConfig(
+        retention_days=v["backup_retention_days"],
+        pitr_days=v["backup_pitr_days"],
+        copy_region=copy_region or None,
+        copy_retention_days=v["backup_copy_retention_days"],
+        copy_account_vault_arn=arn or None,
+        lock=v["backup_vault_lock"],
+    )
 
 
 def _storage(v: dict[str, Any]) -> None:

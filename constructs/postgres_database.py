@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from aws_cdk import Duration, RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 
@@ -55,10 +56,12 @@ class PostgresDatabase(Construct):
         instance_identifier: str | None = None,
         extra_security_groups: Sequence[ec2.ISecurityGroup] = (),
         storage_encrypted: bool = True,
+        storage_encryption_key: kms.IKey | None = None,
     ) -> None:
         """``instance_identifier``, ``extra_security_groups`` and ``storage_encrypted=False`` hold an adopted
         instance as it is: its live name, groups kept beside ``security_group``, and storage that cannot be
-        encrypted in place (its findings are accepted here, for that reason)."""
+        encrypted in place (its findings are accepted here, for that reason). ``storage_encryption_key``: a
+        customer-managed key instead of ``aws/rds`` (changing it replaces the instance)."""
         super().__init__(scope, construct_id)
 
         self.instance = rds.DatabaseInstance(
@@ -90,6 +93,7 @@ class PostgresDatabase(Construct):
             allocated_storage=allocated_storage_gb,
             max_allocated_storage=max_allocated_storage_gb,
             storage_encrypted=storage_encrypted,
+            storage_encryption_key=storage_encryption_key,
             multi_az=multi_az,
             backup_retention=backup_retention,
             # UTC, outside the team's busy hours; a Multi-AZ failover for maintenance happens in this window.

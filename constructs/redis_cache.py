@@ -38,9 +38,11 @@ class RedisCache(Construct):
         description: str,
         replication_group_id: str | None = None,
         extra_security_group_ids: Sequence[str] = (),
+        kms_key_id: str | None = None,
     ) -> None:
         """``replication_group_id`` and ``extra_security_group_ids`` hold an adopted group as it is: its live
-        name, and groups kept beside ``security_group``."""
+        name, and groups kept beside ``security_group``. ``kms_key_id``: a customer-managed key for the data at
+        rest instead of ElastiCache's own (changing it replaces the group)."""
         super().__init__(scope, construct_id)
 
         subnets = vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
@@ -63,6 +65,7 @@ class RedisCache(Construct):
             security_group_ids=[security_group.security_group_id, *extra_security_group_ids],
             transit_encryption_enabled=True,
             at_rest_encryption_enabled=True,
+            kms_key_id=kms_key_id,
             # A {{resolve:ssm-secure:…}} reference: the token itself never enters the template.
             auth_token=auth_token.unsafe_unwrap(),
             snapshot_retention_limit=snapshot_retention_days,

@@ -9,6 +9,7 @@ from aws_cdk import Annotations, App, CfnResource, Environment, Stack, Stage, Ta
 
 from config import AppConfig, ConfigError
 from config.model import ImportOverrides
+from stacks.backup_copy_stack import BackupCopyStack
 from stacks.ci_stack import CiStack
 from stacks.compute import ComputeStack, ExternalLoadBalancerTarget
 from stacks.data_stack import DataStack
@@ -33,6 +34,8 @@ class AppStacks:
     data: DataStack
     computes: dict[str, ComputeStack]
     edge: EdgeStack | None
+    # The copy vault in backup_copy_region (backup with a copy region only).
+    backup_copy: BackupCopyStack | None = None
 
     @property
     def compute(self) -> ComputeStack:
@@ -87,9 +90,33 @@ def build_permanent_stacks(app: App, config: AppConfig) -> tuple[NetworkStack, D
     return network, data
 
 
+def build_backup_copy_stack(app: App, config: AppConfig, data: DataStack) -> BackupCopyStack | None:
+    """With backup and a copy region: the copy vault's stack, in that region, which the data stack deploys after.
+
+    A top-level stack like the others, so `cdk deploy --all` deploys it (first); only the order links the two,
+    as the data stack names the vault by its ARN.
+    """
+    if config.backup is None or config.backup.copy_region is None:
+        return None
+    copy = BackupCopyStack(
+        app,
+        "BackupCopy",
+        config=config,
+        env=Environment(account=config.account, region=config.backup.copy_region),
+        stack_name=config.stack_name("backup-copy"),
+        description=f"anigmaa {config.env}: the AWS Backup copy vault, outside {config.region}",
+        termination_protection=config.termination_protection,
+    )
+    _tag(copy, config)
+    data.add_stack_dependency(copy, "the backup plan copies into this stack's vault")
+    return copy
+
+
 def build_stacks(app: App, config: AppConfig) -> AppStacks:
-    """Add the permanent stacks, the selected compute stack and, with a domain, the edge stack."""
+    """Add the permanent stacks, the backup copy stack, the selected compute stack and, with a domain, the edge
+    stack."""
     network, data = build_permanent_stacks(app, config)
+    backup_copy = build_backup_copy_stack(app, config, data)
     shared = PermanentResources(network=network.outputs, data=data.outputs)
     computes: dict[str, ComputeStack] = {}
     # A path a load balancer outside the app serves (external_alb) has no stack here: the edge points at it.
@@ -145,7 +172,7 @@ def build_stacks(app: App, config: AppConfig) -> AppStacks:
     if config.import_overrides is not None:
         # The data stack alone holds imported resources (make adopt); no other stack is ever imported into.
         apply_import_overrides([data], config.import_overrides)
-    return AppStacks(network=network, data=data, computes=computes, edge=edge)
+    return AppStacks(network=network, data=data, computes=computes, edge=edge, backup_copy=backup_copy)
 
 
 # Overridden beside the properties: an import holds the live resources with Retain, so deleting the stack

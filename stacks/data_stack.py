@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Annotations, Duration
+from aws_cdk import aws_backup as backup
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rds as rds
 
 from config import DB_APP_USER, DB_MASTER_USER, DB_NAME, DB_PORT, REDIS_PORT, AppConfig
 from config.limits import DB_CLASS_MEMORY_GIB
+from config.model import BACKUP_DAILY_HOUR_UTC, BACKUP_START_WINDOW_MINUTES
 from constructs import Construct
 from constructs.assets_bucket import AccessLogsBucket, AssetsBucket
+from constructs.backup_plan import DataBackupPlan
+from constructs.backup_vault import LockedBackupVault
+from constructs.data_key import DataKey
 from constructs.database_role import DatabaseRole, provider_code, provider_digest
 from constructs.findings import accept
 from constructs.monitoring import AlarmTopic, DataAlarms, import_topics
@@ -20,6 +25,7 @@ from constructs.postgres_database import UNENCRYPTED_FOLLOW_UP, PostgresDatabase
 from constructs.redis_cache import RedisCache
 from constructs.secret_parameters import SecretParameters
 from stacks import LAMBDA_SOURCE_DIR
+from stacks.backup_copy_stack import copy_vault_arn
 from stacks.configured_zones import ConfiguredZonesStack
 from stacks.permanent import DataOutputs, pin_exports
 
@@ -51,6 +57,20 @@ class DataStack(ConfiguredZonesStack):
         db, cache_settings = config.database, config.cache
 
         secrets = SecretParameters(self, "Secrets", names=config.secret_parameter_names)
+        data_key = None
+        if db.customer_managed_key:
+            backup_settings = config.backup
+            data_key = DataKey(
+                self,
+                "DataKey",
+                alias_name=config.names.data_key_alias,
+                description=f"anigmaa {config.env}: encrypts the database, the cache and their snapshots",
+                copy_account=(
+                    backup_settings.copy_account_vault_arn.split(":")[4]
+                    if backup_settings and backup_settings.copy_account_vault_arn
+                    else None
+                ),
+            ).key
         database = PostgresDatabase(
             self,
             "Database",
@@ -75,6 +95,7 @@ class DataStack(ConfiguredZonesStack):
             instance_identifier=db.instance_identifier,
             extra_security_groups=_existing_groups(self, "DatabaseExtraSecurityGroup", db.extra_security_group_ids),
             storage_encrypted=db.storage_encrypted,
+            storage_encryption_key=data_key,
         )
         app_role = DatabaseRole(
             self,
@@ -109,11 +130,14 @@ class DataStack(ConfiguredZonesStack):
             description=f"anigmaa {config.env} Redis",
             replication_group_id=cache_settings.replication_group_id,
             extra_security_group_ids=cache_settings.extra_security_group_ids,
+            kms_key_id=data_key.key_arn if data_key else None,
         )
         access_logs = AccessLogsBucket(
             self, "AccessLogs", retention_days=config.log_retention_days, region=config.region
         )
         assets = AssetsBucket(self, "Assets", access_logs=access_logs.bucket, bucket_name=config.bucket_name)
+        if config.backup is not None:
+            self._backups(config, database.instance, assets.bucket.bucket_arn)
 
         prefix = config.names.prefix
         topic = AlarmTopic(
@@ -196,6 +220,50 @@ class DataStack(ConfiguredZonesStack):
             database_app_user=app_role.role_name,
         )
         pin_exports(self, self.outputs)
+
+    def _backups(self, config: AppConfig, instance: rds.IDatabaseInstance, bucket_arn: str) -> None:
+        """The vault, the plan and its selection: the database, and the bucket beside it.
+
+        The bucket is selected although it is versioned: its old versions sit in the same account and
+        region as the live objects, and the same credentials that can delete an object can delete its
+        versions (or the bucket). The vault's copies, under a lock and in another region, are what outlives
+        those credentials.
+        """
+        settings = config.backup
+        assert settings is not None
+        vault = LockedBackupVault(
+            self,
+            "BackupVault",
+            vault_name=config.names.backup_vault,
+            key_alias=config.names.backup_key_alias,
+            lock=settings.lock,
+            min_retention_days=min(settings.retention_days, settings.pitr_days),
+        )
+        copy_vaults: list[backup.IBackupVault] = []
+        if settings.copy_region:
+            copy_vaults.append(
+                backup.BackupVault.from_backup_vault_arn(self, "CopyVault", copy_vault_arn(self, config))
+            )
+        if settings.copy_account_vault_arn:
+            copy_vaults.append(
+                backup.BackupVault.from_backup_vault_arn(self, "AccountCopyVault", settings.copy_account_vault_arn)
+            )
+        DataBackupPlan(
+            self,
+            "Backup",
+            plan_name=config.names.backup_plan,
+            vault=vault.vault,
+            resources=[
+                backup.BackupResource.from_rds_database_instance(instance),
+                backup.BackupResource.from_arn(bucket_arn),
+            ],
+            retention_days=settings.retention_days,
+            pitr_days=settings.pitr_days,
+            copy_vaults=copy_vaults,
+            copy_retention_days=settings.copy_retention_days,
+            daily_hour_utc=BACKUP_DAILY_HOUR_UTC,
+            start_window=Duration.minutes(BACKUP_START_WINDOW_MINUTES),
+        )
 
 
 def _existing_groups(stack: DataStack, construct_id: str, group_ids: tuple[str, ...]) -> list[ec2.ISecurityGroup]:

@@ -33,6 +33,8 @@ CLI_CONTEXT = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metad
 # An obviously fake zone id and domain: nothing here is looked up or deployed.
 EXAMPLE_ZONE_ID = "Z0EXAMPLE0ZONE0ID0000"
 EXAMPLE_LAYER_ARN = "arn:aws:lambda:ap-southeast-1:123456789012:layer:example-deps:3"
+# Another account's backup vault, in the environment's region.
+EXAMPLE_ACCOUNT_VAULT_ARN = "arn:aws:backup:ap-southeast-1:210987654321:backup-vault:anigmaa-prod-vault"
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,14 @@ def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
             "db_instance_class": "db.t4g.micro",
             "cache_node_type": "cache.t4g.micro",
         },
+    }
+    # Backups also copied to another account's vault, under a governance lock: the data key it needs on the
+    # database and the cache (a new environment's choice).
+    configurations["prod-backup-account"] = {
+        **base,
+        "db_encryption_key": "customer-managed",
+        "backup_copy_account_vault_arn": EXAMPLE_ACCOUNT_VAULT_ARN,
+        "backup_vault_lock": "governance",
     }
     # Each configuration again with compute=ecs: the rollback path, and the other side of the drill.
     # The guard's domain variant (tools/gates/guard.py EXAMPLE_DOMAIN), to compare with baseline/prod-domain.

@@ -39,8 +39,10 @@ def test_permanent_stacks_are_termination_protected_in_prod_only(prod: Synth, de
 def test_dependencies_point_from_compute_to_the_permanent_stacks_only(prod: Synth) -> None:
     stacks = prod.stacks
     assert set(stacks.compute.dependencies) == {stacks.network, stacks.data}
-    assert set(stacks.data.dependencies) == {stacks.network}
-    assert stacks.network.dependencies == []
+    # The backup copy vault's stack deploys first (the plan copies into it), and depends on nothing.
+    assert stacks.backup_copy is not None
+    assert set(stacks.data.dependencies) == {stacks.network, stacks.backup_copy}
+    assert stacks.network.dependencies == stacks.backup_copy.dependencies == []
 
 
 @pytest.mark.parametrize("name", ["prod", "prod-custom"])
@@ -62,7 +64,12 @@ def test_permanent_stacks_do_not_change_with_the_compute_stack(
 def test_two_synths_write_byte_identical_templates(prod: Synth, tmp_path: Path) -> None:
     again = synthesize({}, tmp_path)
     templates = sorted(p.name for p in prod.outdir.glob("*.template.json"))
-    assert templates == ["Data.template.json", "Lambda.template.json", "Network.template.json"]
+    assert templates == [
+        "BackupCopy.template.json",
+        "Data.template.json",
+        "Lambda.template.json",
+        "Network.template.json",
+    ]
     match, mismatch, errors = filecmp.cmpfiles(prod.outdir, again.outdir, templates, shallow=False)
     assert (mismatch, errors) == ([], [])
     assert match == templates

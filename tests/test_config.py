@@ -107,6 +107,18 @@ def test_every_key_has_a_value_in_both_environments() -> None:
         assert set(CDK_CONTEXT["environments"][env]) == set(KEYS)
 
 
+def test_prod_backs_up_outside_its_region_under_a_compliance_lock_and_dev_does_not() -> None:
+    backup = load().backup
+    assert backup is not None
+    assert (backup.retention_days, backup.pitr_days, backup.copy_retention_days) == (35, 14, 35)
+    assert (backup.copy_region, backup.copy_account_vault_arn, backup.lock) == ("ap-southeast-3", None, "compliance")
+    # Both may be deployed already: a key change would replace the database, so they stay on the AWS-managed keys.
+    assert load().database.encryption_key == load(env="dev").database.encryption_key == "aws-managed"
+    assert load(env="dev").backup is None
+    # The daily rule's hour is checked against RDS's windows only when there is a plan.
+    assert load(env="dev", db_backup_window="21:30-22:00").backup is None
+
+
 DOMAIN = {
     "domain_name": "api.anigmaa.example",
     "hosted_zone_id": "Z0EXAMPLE0ZONE0ID0000",
@@ -448,6 +460,89 @@ BAD_INPUTS = [
         {"adopt_import": "no-such-file.json"},
         r"^adopt_import: 'no-such-file\.json' does not exist; accepted: a JSON file \{",
         id="import-missing",
+    ),
+    pytest.param({"backup": "yes"}, r"^backup: 'yes' is not a boolean; accepted: true \| false$", id="backup-bool"),
+    pytest.param({"backup_pitr_days": "36"}, r"^backup_pitr_days: 36 is out of range 1\.\.35$", id="backup-pitr"),
+    pytest.param(
+        {"backup_retention_days": "0"}, r"^backup_retention_days: 0 is out of range 1\.\.3650$", id="backup-days"
+    ),
+    pytest.param(
+        {"backup_copy_retention_days": "x"},
+        r"^backup_copy_retention_days: 'x' is not a whole number",
+        id="backup-copy-days",
+    ),
+    pytest.param(
+        {"backup_vault_lock": "legal-hold"},
+        r"^backup_vault_lock: 'legal-hold' is not known; accepted: compliance \| governance \| off$",
+        id="backup-lock",
+    ),
+    pytest.param(
+        {"db_encryption_key": "aws/rds"},
+        r"^db_encryption_key: 'aws/rds' is not known; accepted: aws-managed \| customer-managed$",
+        id="db-key",
+    ),
+    pytest.param(
+        {"db_encryption_key": "customer-managed", "db_storage_encrypted": "false"},
+        r"^db_encryption_key: 'customer-managed' is given with db_storage_encrypted false",
+        id="db-key-unencrypted",
+    ),
+    pytest.param(
+        {"backup_copy_region": "ap-southeast-1"},
+        r"^backup_copy_region: 'ap-southeast-1' is region itself, where the copy would share the source's blast "
+        r"radius; accepted: another region, or empty$",
+        id="backup-copy-same-region",
+    ),
+    pytest.param(
+        {"backup_copy_region": "ap-southeast-9"},
+        r"^backup_copy_region: 'ap-southeast-9' is not a region the app knows \(near it: .*\); accepted: a region of "
+        r"AWS_ZONES$",
+        id="backup-copy-unknown-region",
+    ),
+    pytest.param(
+        {"backup_copy_region": "Jakarta"},
+        r"^backup_copy_region: 'Jakarta' is malformed; accepted: an AWS region name such as ap-southeast-3, or empty$",
+        id="backup-copy-region-form",
+    ),
+    pytest.param(
+        {"backup_copy_account_vault_arn": "arn:aws:backup:ap-southeast-1:210987654321:vault/x"},
+        r"^backup_copy_account_vault_arn: '.*' is malformed; accepted: a backup vault ARN such as",
+        id="backup-account-vault-form",
+    ),
+    pytest.param(
+        {
+            "account": "210987654321",
+            "db_encryption_key": "customer-managed",
+            "backup_copy_account_vault_arn": "arn:aws:backup:ap-southeast-1:210987654321:backup-vault:copies",
+        },
+        r"^backup_copy_account_vault_arn: '.*' is in this account \(210987654321\), whose credentials could delete "
+        r"it; accepted: a vault in another account",
+        id="backup-account-vault-same-account",
+    ),
+    pytest.param(
+        {
+            "db_encryption_key": "customer-managed",
+            "backup_copy_account_vault_arn": "arn:aws:backup:ap-southeast-3:210987654321:backup-vault:copies",
+        },
+        r"^backup_copy_account_vault_arn: '.*' is in ap-southeast-3, and AWS Backup copies RDS to another account "
+        r"or another region, not both at once; accepted: a vault of the other account in ap-southeast-1$",
+        id="backup-account-vault-other-region",
+    ),
+    pytest.param(
+        {"backup_copy_account_vault_arn": "arn:aws:backup:ap-southeast-1:210987654321:backup-vault:copies"},
+        r"^backup_copy_account_vault_arn: '.*' needs the database on a customer-managed key: snapshots under aws/rds "
+        r"cannot be shared with another account; accepted: db_encryption_key customer-managed",
+        id="backup-account-vault-aws-managed-key",
+    ),
+    pytest.param(
+        {"db_backup_window": "21:30-22:00"},
+        r"^db_backup_window: '21:30-22:00' is within an hour of AWS Backup's daily start at 22:00 UTC \(RDS runs one "
+        r"backup or maintenance at a time\); accepted: a window outside 21:00-00:00 UTC$",
+        id="backup-start-near-rds-backup",
+    ),
+    pytest.param(
+        {"db_maintenance_window": "mon:23:00-mon:23:30"},
+        r"^db_maintenance_window: 'mon:23:00-mon:23:30' is within an hour of AWS Backup's daily start",
+        id="backup-start-near-maintenance",
     ),
 ]
 

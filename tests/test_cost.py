@@ -202,6 +202,11 @@ def test_prod_figures_match_the_hand_calculation_from_the_committed_prices(prod:
         + 730 * 0.056 + 20 * 0.276  # RDS Multi-AZ instance and storage
         + 2 * 730 * 0.025  # Redis nodes
         + 11 * 0.10  # the data stack's alarms: five on RDS, three on each Redis node
+        # AWS Backup of the 20 GB database and a 5 GB bucket, 2% changing a day: daily (35 days) and continuous
+        # (14) in the region, two copies a day kept 35 days in ap-southeast-3, and the changes they carry there
+        + (20 * 0.095 + 5 * 0.05) * ((1 + 34 * 0.02) + (1 + 13 * 0.02) + (1 + 68 * 0.02))
+        + 2 * 730 / 24 * 0.02 * 25 * 0.09
+        + 3 * 1.0  # KMS keys: the secrets key, the backup vault's, the copy vault's
     )  # fmt: skip
     probe = 730 * 12 * 0.0012  # 8,760 canary runs
     lambda_only = (

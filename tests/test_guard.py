@@ -20,6 +20,7 @@ KEPT_TYPES = (
     "AWS::S3::Bucket",
     "AWS::Logs::LogGroup",
     "AWS::KMS::Key",
+    "AWS::Backup::BackupVault",
 )
 
 
@@ -49,6 +50,9 @@ def test_prod_keeps_its_data_when_stacks_go(prod: Synth) -> None:
         "AWS::RDS::DBInstance": ("Snapshot", "Snapshot"),
         "AWS::ElastiCache::ReplicationGroup": ("Snapshot", "Snapshot"),
         "AWS::S3::Bucket": ("Retain", "Retain"),
+        # AWS Backup's vault and its key: a deleted key would leave every recovery point in it unreadable.
+        "AWS::Backup::BackupVault": ("Retain", "Retain"),
+        "AWS::KMS::Key": ("Retain", "Retain"),
     }
 
 
@@ -73,10 +77,11 @@ def test_nothing_stateful_is_replaced_deleted_or_unprotected_against_the_baselin
 
 
 def test_the_baseline_holds_one_copy_of_each_stateful_template() -> None:
-    """The compute stacks hold nothing stateful (they import it); the domain variant adds its record."""
+    """The compute stacks hold nothing stateful (they import it); the domain variant adds its record, and prod's
+    backups their copy vault in another region."""
     held = {v.name: sorted(p.name for p in v.baseline.iterdir()) for v in VARIANTS}
     assert held == {
-        "prod": ["Data.template.json", "Network.template.json"],
+        "prod": ["BackupCopy.template.json", "Data.template.json", "Network.template.json"],
         "prod-domain": ["Edge.template.json", "Network.template.json"],
         "dev": ["Data.template.json", "Network.template.json"],
     }

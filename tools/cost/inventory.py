@@ -51,6 +51,20 @@ class FargateTasks:
 
 
 @dataclass(frozen=True)
+class Backups:
+    """What the AWS Backup plan keeps: days per rule, where it copies, what it selects."""
+
+    daily_days: int  # 0: no daily rule
+    continuous_days: int  # 0: no continuous rule
+    copy_region: str | None  # the copy vault's region (None: no copy to another region)
+    copy_days: int
+    copies_per_day: int  # rules that copy to copy_region, each once a day
+    account_copies: bool  # also copied to a vault in another account (billed there)
+    database: bool
+    bucket: bool
+
+
+@dataclass(frozen=True)
 class Inventory:
     """The billable resources of one assembly (one environment, one compute mode)."""
 
@@ -78,6 +92,9 @@ class Inventory:
     # the access log's 429s; AWS's own metrics (AWS/…, CloudWatchSynthetics) are free.
     custom_metrics: int = 0
     compute_custom_metrics: int = 0
+    # The AWS Backup plan of the data stack (None: none), and the customer-managed KMS keys in every stack.
+    backups: Backups | None = None
+    kms_keys: int = 0
 
     @property
     def compute(self) -> str:
@@ -101,10 +118,19 @@ def read(assembly: Path) -> Inventory:
         raise CostError(str(error)) from None
     if not artifacts:
         raise CostError(f"{assembly}: the assembly holds no stacks")
-    regions = {stack.region for stack in artifacts}
+    # A stack of backup vaults alone (BackupCopy) lives in another region on purpose; the rest share one.
+    regions = {stack.region for stack in artifacts if not _vaults_only(stack.template)}
     if len(regions) != 1 or "unknown-region" in regions:
         raise CostError(f"{assembly}: stacks are not in one known region ({sorted(regions)})")
     return _inventory(regions.pop(), {stack.construct_id: stack.template for stack in artifacts})
+
+
+VAULT_STACK_TYPES = frozenset({"AWS::Backup::BackupVault", "AWS::KMS::Key", "AWS::KMS::Alias", "AWS::CDK::Metadata"})
+
+
+def _vaults_only(template: dict[str, Any]) -> bool:
+    types = {r.get("Type") for r in template.get("Resources", {}).values()}
+    return "AWS::Backup::BackupVault" in types and types <= VAULT_STACK_TYPES
 
 
 def _inventory(region: str, stacks: dict[str, dict[str, Any]]) -> Inventory:
@@ -177,6 +203,70 @@ def _inventory(region: str, stacks: dict[str, dict[str, Any]]) -> Inventory:
         compute_probe_runs_per_hour=probe_runs(compute=True),
         custom_metrics=custom_metrics(compute=False),
         compute_custom_metrics=custom_metrics(compute=True),
+        backups=_backups(
+            region,
+            list(of_type("AWS::Backup::BackupPlan")),
+            list(of_type("AWS::Backup::BackupSelection")),
+            buckets={where.split("/", 1)[1] for where, _ in of_type("AWS::S3::Bucket")},
+        ),
+        kms_keys=sum(1 for _ in of_type("AWS::KMS::Key")),
+    )
+
+
+_ARN_REGION = re.compile(r"arn:aws[a-z-]*:backup:(?P<region>[a-z0-9-]+):(?P<account>\d{12})?")
+
+
+def _copy_region(where: str, destination: Any) -> str:
+    """The region of a copy action's destination vault: a literal ARN, or one joined around the account token."""
+    text = destination if isinstance(destination, str) else json.dumps(destination)
+    found = _ARN_REGION.search(text)
+    if found is None:
+        raise CostError(
+            f"{where}: DestinationBackupVaultArn {destination!r} names no region; the report cannot price it"
+        )
+    return found["region"]
+
+
+def _backups(
+    region: str, plans: list[tuple[str, Resource]], selections: list[tuple[str, Resource]], *, buckets: set[str]
+) -> Backups | None:
+    """The one plan's rules (retention, continuous or not, copies) and what its selections cover
+    (``buckets``: the logical ids of the assembly's buckets, which a selection names by Fn::GetAtt)."""
+    if not plans:
+        return None
+    if len(plans) > 1:
+        raise CostError(f"{plans[1][0]}: more than one backup plan; the report prices one")
+    where, plan = plans[0]
+    daily = continuous = copy_days = copies_per_day = 0
+    copy_region: str | None = None
+    account_copies = False
+    for rule in _prop(plan, "BackupPlan", {}).get("BackupPlanRule", []):
+        days = int(rule.get("Lifecycle", {}).get("DeleteAfterDays", 0))
+        if rule.get("EnableContinuousBackup"):
+            continuous = max(continuous, days)
+        else:
+            daily = max(daily, days)
+        for action in rule.get("CopyActions", []):
+            destination = _copy_region(where, action.get("DestinationBackupVaultArn"))
+            if destination == region:
+                account_copies = True  # the same region: a vault of another account, billed there
+                continue
+            copy_region, copies_per_day = destination, copies_per_day + 1
+            copy_days = max(copy_days, int(action.get("Lifecycle", {}).get("DeleteAfterDays", 0)))
+    items = [item for _, r in selections for item in _prop(r, "BackupSelection", {}).get("Resources", [])]
+    selected = json.dumps(items)
+    bucket = ":s3:::" in selected or any(
+        isinstance(item, dict) and (item.get("Fn::GetAtt") or [None])[0] in buckets for item in items
+    )
+    return Backups(
+        daily_days=daily,
+        continuous_days=continuous,
+        copy_region=copy_region,
+        copy_days=copy_days,
+        copies_per_day=copies_per_day,
+        account_copies=account_copies,
+        database=":db:" in selected,
+        bucket=bucket,
     )
 
 

@@ -36,12 +36,17 @@ class Usage:
     nat_gb: float = 1.0  # outbound traffic through NAT a month (Midtrans, AWS APIs)
     log_bytes_lambda: int = 1100  # access log + platform start/report + app line, per request
     log_bytes_ecs: int = 250  # the app's request line (ALB access logs go to S3)
+    bucket_gb: float = 5.0  # the assets bucket's current objects, for its backups
+    daily_change: float = 0.02  # the share of the database and the bucket that changes a day (incremental backups)
 
     def __post_init__(self) -> None:
-        for name in ("requests", "avg_ms", "response_kb", "nat_gb", "log_bytes_lambda", "log_bytes_ecs"):
+        names = ("requests", "avg_ms", "response_kb", "nat_gb", "log_bytes_lambda", "log_bytes_ecs", "bucket_gb")
+        for name in (*names, "daily_change"):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise CostError(f"{name}: {value} is not a usable amount; accepted: a finite number >= 0")
+        if self.daily_change > 1:
+            raise CostError(f"daily_change: {self.daily_change} is more than all of the data; accepted: 0..1")
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,16 @@ def shared_lines(inv: Inventory, prices: PriceTable, usage: Usage) -> list[Line]
                 seed_item="ElastiCache",
             )
         )
+    lines += backup_lines(inv, prices, usage)
+    if inv.kms_keys:
+        lines.append(
+            Line(
+                "shared",
+                f"KMS keys x{inv.kms_keys} (first year)",
+                inv.kms_keys * prices.usd("kms.key_month", "KMS key"),
+                ("kms.key_month",),
+            )
+        )
     lines += _monitoring(
         "shared",
         inv.alarms,
@@ -154,6 +169,65 @@ def shared_lines(inv: Inventory, prices: PriceTable, usage: Usage) -> list[Line]
         probe_runs_per_hour=inv.probe_runs_per_hour,
         custom_metrics=inv.custom_metrics,
     )
+    return lines
+
+
+def stored_gb(size_gb: float, days: int, daily_change: float, per_day: int = 1) -> float:
+    """What ``days`` of incremental recovery points of ``size_gb`` hold: one full, then the day's changes."""
+    return size_gb * (1 + per_day * daily_change * max(days - 1, 0))
+
+
+def backup_lines(inv: Inventory, prices: PriceTable, usage: Usage) -> list[Line]:
+    """AWS Backup: the recovery points in the region, their copies in the copy region, the transfer between.
+
+    The database counts at its allocated storage (an upper bound), the bucket at ``usage.bucket_gb``.
+    RDS recovery points (snapshots and continuous) are billed at RDS's backup-storage rate, S3's at AWS
+    Backup's. A copy of a continuous recovery point is a snapshot, so each rule that copies adds a day's
+    changes to the copy vault and to the transfer.
+    """
+    b = inv.backups
+    if b is None:
+        return []
+    sizes: list[tuple[str, float, str]] = []
+    if b.database and inv.database is not None:
+        sizes.append(("RDS", float(inv.database.storage_gb), "rds.backup.gb_month"))
+    if b.bucket:
+        sizes.append(("S3", usage.bucket_gb, "backup.s3.warm.gb_month"))
+    lines = []
+    for what, size, key in sizes:
+        for kind, days in (("daily", b.daily_days), ("continuous", b.continuous_days)):
+            if days:
+                gb = stored_gb(size, days, usage.daily_change)
+                lines.append(
+                    Line(
+                        "shared",
+                        f"AWS Backup, {what} {kind}, {gb:,.1f} GB ({days} days)",
+                        gb * prices.usd(key, f"{what} backup storage"),
+                        (key,),
+                    )
+                )
+    if b.copy_region and b.copies_per_day:
+        for what, size, key in sizes:
+            gb = stored_gb(size, b.copy_days, usage.daily_change, b.copies_per_day)
+            lines.append(
+                Line(
+                    "shared",
+                    f"AWS Backup copies in {b.copy_region}, {what} {gb:,.1f} GB ({b.copy_days} days, "
+                    f"{prices.region} rates)",
+                    gb * prices.usd(key, f"{what} backup storage"),
+                    (key,),
+                )
+            )
+        days_a_month = prices.hours_per_month / 24
+        transfer = b.copies_per_day * days_a_month * usage.daily_change * sum(size for _, size, _ in sizes)
+        lines.append(
+            Line(
+                "shared",
+                f"Cross-region copy transfer, {transfer:,.1f} GB",
+                transfer * prices.usd("datatransfer.interregion.gb", "inter-region data transfer"),
+                ("datatransfer.interregion.gb",),
+            )
+        )
     return lines
 
 

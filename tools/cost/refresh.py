@@ -56,6 +56,9 @@ SERVICES: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("lambda.", "AWSLambda", {}),
     ("apigateway.", "AmazonApiGateway", {}),
     ("cloudwatch.", "AmazonCloudWatch", {}),
+    ("backup.", "AWSBackup", {}),
+    ("datatransfer.", "AWSDataTransfer", {}),
+    ("kms.", "awskms", {}),
 )
 
 GetProducts = Callable[..., dict[str, Any]]

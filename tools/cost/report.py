@@ -127,6 +127,7 @@ def render(c: Comparison) -> str:
         f"(access log, platform start/report, app line) and {u.log_bytes_ecs} B on ECS; traffic spread "
         "evenly over the month; ECS runs its deployed task count (no autoscaling); on-demand prices, "
         "no free tier, no Savings Plans.",
+        *_backup_assumptions(c),
         f"Not priced: {NOT_PRICED}.",
         "The seed's own rates would put the HTTP API alone at $35,000 for 1M requests; it bills per million.",
     ]
@@ -136,6 +137,30 @@ def render(c: Comparison) -> str:
             f"{', '.join(sorted(estimates))}. See --sources, and refresh with python -m tools.cost.refresh."
         )
     return "\n".join(lines)
+
+
+def _backup_assumptions(c: Comparison) -> list[str]:
+    """What the backup lines assume, when the assembly has a plan."""
+    b, db = c.lambda_inventory.backups, c.lambda_inventory.database
+    if b is None:
+        return []
+    sizes = []
+    if b.database and db is not None:
+        sizes.append(f"the database at its allocated {db.storage_gb} GB")
+    if b.bucket:
+        sizes.append(f"a {c.usage.bucket_gb:g} GB assets bucket")
+    copies = (
+        f"; copies in {b.copy_region} priced at {c.prices.region}'s rates, {b.copies_per_day} a day (one per rule; "
+        "a copy of a continuous recovery point is a snapshot)"
+        if b.copy_region
+        else ""
+    )
+    account = "; a copy to another account is stored on that account's bill" if b.account_copies else ""
+    return [
+        f"Backups: {' and '.join(sizes)}, {c.usage.daily_change:.0%} of each changing a day (a recovery point or "
+        f"copy after the first holds only the changes){copies}{account}; no RDS free backup allowance (the "
+        "instance's own automated backups use it)."
+    ]
 
 
 def render_sources(c: Comparison) -> str:

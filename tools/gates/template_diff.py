@@ -34,6 +34,7 @@ STATEFUL_TYPES = frozenset(
         "AWS::Route53::RecordSet",
         "AWS::SNS::Topic",  # replacing it drops the e-mail subscription
         "AWS::KMS::Key",  # the SecureStrings' key: a new one leaves them under the old, which no role may use
+        "AWS::Backup::BackupVault",  # a new vault starts empty: the recovery points stay in the old one
     }
 )
 REPLACING = frozenset({"WILL_REPLACE", "MAY_REPLACE"})
