@@ -12,6 +12,10 @@ Change sets are told apart by name, which CloudFormation exposes to IAM as
 `cdk diff --method=change-set` gives its own), the plan only `deploy-*`, and only the deploy
 role executes, and only `deploy-*`. So a pull request's workflow cannot touch the change sets
 prod's approval executes.
+
+Every ARN names its region: the roles reach the regions the environment's stacks deploy to, its
+`region` (the CI stack's own, `Aws.REGION`) and, with a BackupCopy stack, `backup_copy_region`
+(`Reach.regions`), one resource per region in each statement, and no other region.
 """
 
 from __future__ import annotations
@@ -76,51 +80,69 @@ DATA_READS = [
 ]
 
 
-def bootstrap_role(kind: str) -> str:
-    """The ARN of one of the CDK bootstrap roles (deploy, file-publishing, image-publishing, lookup, cfn-exec)."""
-    return f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/cdk-{QUALIFIER}-{kind}-role-{Aws.ACCOUNT_ID}-{Aws.REGION}"
+def bootstrap_role(kind: str, region: str) -> str:
+    """The ARN of one of the CDK bootstrap roles (deploy, file-publishing, image-publishing, lookup, cfn-exec) of
+    ``region``'s bootstrap: IAM is global, so each region's roles carry its name."""
+    return f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/cdk-{QUALIFIER}-{kind}-role-{Aws.ACCOUNT_ID}-{region}"
 
 
-def stack_arn(name_pattern: str) -> str:
-    """Stacks by name; the trailing wildcard is the id CloudFormation appends."""
-    return f"arn:{Aws.PARTITION}:cloudformation:{Aws.REGION}:{Aws.ACCOUNT_ID}:stack/{name_pattern}/*"
+def stack_arn(name_pattern: str, region: str) -> str:
+    """Stacks by name in ``region``; the trailing wildcard is the id CloudFormation appends."""
+    return f"arn:{Aws.PARTITION}:cloudformation:{region}:{Aws.ACCOUNT_ID}:stack/{name_pattern}/*"
 
 
 @dataclass(frozen=True)
 class Reach:
-    """What of one environment the CI roles may reach: its stacks, its parameters, its function."""
+    """What of one environment the CI roles may reach: its stacks in each of its regions, its parameters, its
+    function."""
 
     env: str
     stack_pattern: str
     ssm_prefix: str
     function_name: str
     secrets_key_alias: str
+    # The regions the environment's stacks deploy to, its own first: `Aws.REGION` (the CI stack's, which
+    # is the environment's `region`; its function and secrets key are there), then backup_copy_region's.
+    regions: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.regions or len(set(self.regions)) != len(self.regions):
+            raise ValueError(f"Reach.regions: {self.regions!r}; accepted: the environment's regions, each once")
 
     @property
-    def stacks(self) -> str:
-        return stack_arn(self.stack_pattern)
+    def home(self) -> str:
+        """The environment's own region, where its function and secrets are."""
+        return self.regions[0]
+
+    @property
+    def stacks(self) -> list[str]:
+        """The environment's stacks, one ARN per region."""
+        return [stack_arn(self.stack_pattern, region) for region in self.regions]
 
     def function(self, qualifier: str | None = None) -> str:
         name = f"{self.function_name}:{qualifier}" if qualifier else self.function_name
-        return f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{name}"
+        return f"arn:{Aws.PARTITION}:lambda:{self.home}:{Aws.ACCOUNT_ID}:function:{name}"
 
 
-def may_assume(sid: str, *kinds: str) -> iam.PolicyStatement:
-    """Assuming these CDK bootstrap roles, and no other role."""
+def may_assume(sid: str, reach: Reach, *kinds: str) -> iam.PolicyStatement:
+    """Assuming these CDK bootstrap roles of each of the environment's regions, and no other role."""
     return iam.PolicyStatement(
-        sid=sid, actions=["sts:AssumeRole", "sts:TagSession"], resources=[bootstrap_role(k) for k in kinds]
+        sid=sid,
+        actions=["sts:AssumeRole", "sts:TagSession"],
+        resources=[bootstrap_role(k, region) for k in kinds for region in reach.regions],
     )
 
 
 def read_stacks(reach: Reach) -> iam.PolicyStatement:
-    return iam.PolicyStatement(sid="ReadStacks", actions=READ_STACKS, resources=[reach.stacks])
+    return iam.PolicyStatement(sid="ReadStacks", actions=READ_STACKS, resources=reach.stacks)
 
 
-def named(names: str) -> list[str]:
+def named(names: str, regions: Sequence[str]) -> list[str]:
     """The values `cloudformation:ChangeSetName` may take for change sets named ``names``: the name, or
-    the change set's ARN when a request names it by ARN (as `cdk diff` deletes its own, and as the
-    pipeline executes), which AWS does not document either way."""
-    return [names, f"arn:{Aws.PARTITION}:cloudformation:{Aws.REGION}:{Aws.ACCOUNT_ID}:changeSet/{names}/*"]
+    the change set's ARN in one of ``regions`` when a request names it by ARN (as `cdk diff` deletes its
+    own, and as the pipeline executes), which AWS does not document either way."""
+    arns = [f"arn:{Aws.PARTITION}:cloudformation:{r}:{Aws.ACCOUNT_ID}:changeSet/{names}/*" for r in regions]
+    return [names, *arns]
 
 
 def change_sets_named(sid: str, reach: Reach, names: str, actions: Sequence[str]) -> iam.PolicyStatement:
@@ -128,63 +150,75 @@ def change_sets_named(sid: str, reach: Reach, names: str, actions: Sequence[str]
     return iam.PolicyStatement(
         sid=sid,
         actions=list(actions),
-        resources=[reach.stacks],
-        conditions={"StringLike": {"cloudformation:ChangeSetName": named(names)}},
+        resources=reach.stacks,
+        conditions={"StringLike": {"cloudformation:ChangeSetName": named(names, reach.regions)}},
     )
 
 
-def only_change_sets_named(names: str) -> iam.PolicyStatement:
+def only_change_sets_named(reach: Reach, names: str) -> iam.PolicyStatement:
     """An explicit deny for any other name (a request without the name is denied too)."""
     return iam.PolicyStatement(
         sid="OnlyTheseChangeSets",
         effect=iam.Effect.DENY,
         actions=["cloudformation:CreateChangeSet", "cloudformation:DeleteChangeSet", "cloudformation:ExecuteChangeSet"],
         resources=["*"],
-        conditions={"StringNotLike": {"cloudformation:ChangeSetName": named(names)}},
+        conditions={"StringNotLike": {"cloudformation:ChangeSetName": named(names, reach.regions)}},
     )
 
 
-def staging_bucket() -> str:
-    return f"arn:{Aws.PARTITION}:s3:::cdk-{QUALIFIER}-assets-{Aws.ACCOUNT_ID}-{Aws.REGION}"
+def staging_bucket(region: str) -> str:
+    """The CDK bootstrap's staging bucket of ``region``."""
+    return f"arn:{Aws.PARTITION}:s3:::cdk-{QUALIFIER}-assets-{Aws.ACCOUNT_ID}-{region}"
 
 
-def stage_templates() -> list[iam.PolicyStatement]:
+def staging_buckets(reach: Reach, objects: str = "") -> list[str]:
+    """The staging bucket of each of the environment's regions, or with ``objects`` (`/*.json`) its objects."""
+    return [f"{staging_bucket(region)}{objects}" for region in reach.regions]
+
+
+def stage_templates(reach: Reach) -> list[iam.PolicyStatement]:
     """What `cdk diff --method=change-set` needs to hand CloudFormation a template: it stages each in the
     bootstrap bucket first (`<hash>.json`), with the caller's credentials when no publishing role can
     be assumed. Templates only: code (`.zip`) and images stay out of a pull request's reach, and
     every deploy checks the template CloudFormation got against the assembly's (tools.ops.change_sets)."""
     return [
         iam.PolicyStatement(
-            sid="StagingBucket", actions=["s3:GetBucketLocation", "s3:ListBucket"], resources=[staging_bucket()]
+            sid="StagingBucket", actions=["s3:GetBucketLocation", "s3:ListBucket"], resources=staging_buckets(reach)
         ),
         iam.PolicyStatement(
-            sid="StageTemplates", actions=["s3:GetObject", "s3:PutObject"], resources=[f"{staging_bucket()}/*.json"]
+            sid="StageTemplates", actions=["s3:GetObject", "s3:PutObject"], resources=staging_buckets(reach, "/*.json")
         ),
     ]
 
 
-def cli_reads() -> list[iam.PolicyStatement]:
-    """What the CDK CLI reads with a role's own credentials: the bootstrap version and stack."""
+def bootstrap_version(region: str) -> str:
+    """The parameter the CDK bootstrap of ``region`` keeps its version in."""
+    return f"arn:{Aws.PARTITION}:ssm:{region}:{Aws.ACCOUNT_ID}:parameter/cdk-bootstrap/{QUALIFIER}/version"
+
+
+def cli_reads(reach: Reach) -> list[iam.PolicyStatement]:
+    """What the CDK CLI reads with a role's own credentials in each region it deploys to: the bootstrap
+    version and stack."""
     return [
         iam.PolicyStatement(
             sid="BootstrapVersion",
             actions=["ssm:GetParameter", "ssm:GetParameters"],
-            resources=[
-                f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:parameter/cdk-bootstrap/{QUALIFIER}/version"
-            ],
+            resources=[bootstrap_version(region) for region in reach.regions],
         ),
         iam.PolicyStatement(
-            sid="BootstrapStack", actions=["cloudformation:DescribeStacks"], resources=[stack_arn("CDKToolkit")]
+            sid="BootstrapStack",
+            actions=["cloudformation:DescribeStacks"],
+            resources=[stack_arn("CDKToolkit", region) for region in reach.regions],
         ),
     ]
 
 
-def pass_execution_role() -> iam.PolicyStatement:
-    """A change set names the CloudFormation execution role; only CloudFormation may receive it."""
+def pass_execution_role(reach: Reach) -> iam.PolicyStatement:
+    """A change set names the CloudFormation execution role of its region; only CloudFormation may receive it."""
     return iam.PolicyStatement(
         sid="PassExecutionRole",
         actions=["iam:PassRole"],
-        resources=[bootstrap_role("cfn-exec")],
+        resources=[bootstrap_role("cfn-exec", region) for region in reach.regions],
         conditions={"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
     )
 
@@ -204,7 +238,8 @@ def never_execute() -> iam.PolicyStatement:
 
 
 def preflight_reads(reach: Reach) -> list[iam.PolicyStatement]:
-    """`tools.ops.ssm_secrets check` (metadata, never a value) and `tools.ops.preflight`."""
+    """`tools.ops.ssm_secrets check` (metadata, never a value) and `tools.ops.preflight`: in the environment's
+    own region, where its secrets and function are."""
     return [
         # DescribeParameters has no resource-level permissions: it lists names and metadata, no values.
         iam.PolicyStatement(sid="SecretsExist", actions=["ssm:DescribeParameters"], resources=["*"]),
@@ -212,7 +247,7 @@ def preflight_reads(reach: Reach) -> list[iam.PolicyStatement]:
         iam.PolicyStatement(
             sid="SecretsKey",
             actions=["kms:DescribeKey"],
-            resources=[f"arn:{Aws.PARTITION}:kms:{Aws.REGION}:{Aws.ACCOUNT_ID}:key/*"],
+            resources=[f"arn:{Aws.PARTITION}:kms:{reach.home}:{Aws.ACCOUNT_ID}:key/*"],
             conditions={"StringEquals": {"kms:RequestAlias": reach.secrets_key_alias}},
         ),
         iam.PolicyStatement(sid="FunctionSettings", actions=["lambda:GetFunction"], resources=[reach.function()]),
@@ -295,10 +330,10 @@ class ReviewRole(GitHubRole):
                     REVIEW_CHANGE_SETS,
                     ["cloudformation:CreateChangeSet", "cloudformation:DeleteChangeSet"],
                 ),
-                only_change_sets_named(REVIEW_CHANGE_SETS),
-                *cli_reads(),
-                *stage_templates(),
-                pass_execution_role(),
+                only_change_sets_named(reach, REVIEW_CHANGE_SETS),
+                *cli_reads(reach),
+                *stage_templates(reach),
+                pass_execution_role(reach),
                 never_execute(),
             ],
         )
@@ -318,7 +353,7 @@ class PlanRole(GitHubRole):
             description=f"Prepares env={reach.env}'s deploy-* change sets for approval, from the GitHub "
             f"Environment {reach.env}-plan",
             statements=[
-                may_assume("Publishing", "file-publishing", "image-publishing"),
+                may_assume("Publishing", reach, "file-publishing", "image-publishing"),
                 read_stacks(reach),
                 change_sets_named(
                     "PlanChangeSets",
@@ -326,13 +361,13 @@ class PlanRole(GitHubRole):
                     DEPLOY_CHANGE_SETS,
                     ["cloudformation:CreateChangeSet", "cloudformation:DeleteChangeSet"],
                 ),
-                only_change_sets_named(DEPLOY_CHANGE_SETS),
-                *cli_reads(),
+                only_change_sets_named(reach, DEPLOY_CHANGE_SETS),
+                *cli_reads(reach),
                 # CloudFormation reads a staged template with the caller's credentials.
                 iam.PolicyStatement(
-                    sid="StagedTemplates", actions=["s3:GetObject"], resources=[f"{staging_bucket()}/*"]
+                    sid="StagedTemplates", actions=["s3:GetObject"], resources=staging_buckets(reach, "/*")
                 ),
-                pass_execution_role(),
+                pass_execution_role(reach),
                 never_execute(),
                 *preflight_reads(reach),
             ],
@@ -354,17 +389,17 @@ class DeployRole(GitHubRole):
             description=f"Deploys env={reach.env} through the CDK bootstrap roles, from the GitHub Environment "
             f"{reach.env}",
             statements=[
-                may_assume("BootstrapRoles", "deploy", "file-publishing", "image-publishing"),
+                may_assume("BootstrapRoles", reach, "deploy", "file-publishing", "image-publishing"),
                 read_stacks(reach),
                 change_sets_named("ExecuteApproved", reach, DEPLOY_CHANGE_SETS, ["cloudformation:ExecuteChangeSet"]),
-                only_change_sets_named(DEPLOY_CHANGE_SETS),
+                only_change_sets_named(reach, DEPLOY_CHANGE_SETS),
                 # A stack the approved change set creates gets the protection its template asks for.
                 iam.PolicyStatement(
                     sid="TerminationProtection",
                     actions=["cloudformation:UpdateTerminationProtection"],
-                    resources=[reach.stacks],
+                    resources=reach.stacks,
                 ),
-                *cli_reads(),
+                *cli_reads(reach),
                 *preflight_reads(reach),
                 iam.PolicyStatement(
                     sid="SmokeTest", actions=["lambda:InvokeFunction"], resources=[reach.function(LIVE_ALIAS)]
@@ -396,9 +431,9 @@ class DriftRole(GitHubRole):
                         "cloudformation:DescribeStacks",
                         "cloudformation:GetTemplate",
                     ],
-                    resources=[reach.stacks],
+                    resources=reach.stacks,
                 ),
-                *cli_reads(),
+                *cli_reads(reach),
                 iam.PolicyStatement(sid="NeverReadData", effect=iam.Effect.DENY, actions=DATA_READS, resources=["*"]),
                 iam.PolicyStatement(
                     sid="NeverChange",

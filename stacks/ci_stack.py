@@ -7,14 +7,16 @@ its roles CloudFormation cannot update it: they may assume only the CDK bootstra
 deploy role has no `cloudformation:SetStackPolicy`, so the stack policy the README sets refuses
 those updates; that role can delete stacks, so the provider and the roles are retained. One
 account holds one environment's roles: environments sharing an account share its bootstrap
-roles, and are refused (config/ci.py). What each role may do is in `constructs/ci_roles.py`.
+roles, and are refused (config/ci.py). The roles reach the regions the environment deploys to:
+its `region`, which is this stack's, and `backup_copy_region` where the BackupCopy stack is (the
+account's bootstrap in each). What each role may do is in `constructs/ci_roles.py`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Aws, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 
 from config import AppConfig
@@ -41,6 +43,7 @@ class CiStack(Stack):
             ssm_prefix=config.ssm_prefix,
             function_name=config.function.function_name,
             secrets_key_alias=config.names.secrets_key_alias,
+            regions=deploy_regions(config),
         )
         self.review = ReviewRole(self, "Review", provider_arn=provider_arn, ci=ci, reach=reach)
         self.deploy: dict[str, iam.Role] = {}
@@ -50,3 +53,10 @@ class CiStack(Stack):
             if protected:
                 self.plan[env] = PlanRole(self, f"Plan{env.title()}", provider_arn=provider_arn, ci=ci, reach=reach)
         self.drift = DriftRole(self, "Drift", provider_arn=provider_arn, ci=ci, reach=reach)
+
+
+def deploy_regions(config: AppConfig) -> tuple[str, ...]:
+    """The regions the environment's stacks deploy to: this stack's own (its `region`), then backup_copy_region's
+    when the BackupCopy stack exists (stacks/app_stacks.py `build_backup_copy_stack`), by name."""
+    copy_region = config.backup.copy_region if config.backup is not None else None
+    return (Aws.REGION, *([copy_region] if copy_region else []))

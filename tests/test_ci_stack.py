@@ -4,18 +4,20 @@ repository, may assume only the CDK bootstrap roles, and are never selected by a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import Stack
+from aws_cdk import Aws, Stack
 from aws_cdk.assertions import Template
 
 from config import ConfigError, load_config
 from config.ci import load_ci
 from stacks.app_stacks import build_stacks
 from stacks.checks import register_checks
+from stacks.ci_stack import deploy_regions
 from tests.conftest import CDK_CONTEXT, ROOT, Synth, new_app
 from tools.rehearsal.iam import identity_verdict
 
@@ -131,19 +133,31 @@ def _resolve(value: Any) -> Any:
     return value
 
 
-def _arn(service: str, resource: str) -> str:
-    return f"arn:aws:{service}:ap-southeast-1:{ACCOUNT}:{resource}"
+# Prod's regions (cdk.json): its own, the CI stack's, and backup_copy_region, where the BackupCopy stack is.
+HOME, COPY, ELSEWHERE = "ap-southeast-1", "ap-southeast-3", "ap-southeast-2"
+
+
+def _arn(service: str, resource: str, region: str = HOME) -> str:
+    return f"arn:aws:{service}:{region}:{ACCOUNT}:{resource}"
 
 
 LAMBDA_STACK = _arn("cloudformation", "stack/anigmaa-prod-lambda/1f2e")
+COPY_STACK = _arn("cloudformation", "stack/anigmaa-prod-backup-copy/3c4d", COPY)
+ELSEWHERE_STACK = _arn("cloudformation", "stack/anigmaa-prod-backup-copy/3c4d", ELSEWHERE)
 CI_STACK = _arn("cloudformation", "stack/anigmaa-ci/1f2e")
 SECRET = _arn("ssm", "parameter/anigmaa/prod/DB_PASSWORD")
 LIVE_ALIAS = _arn("lambda", "function:anigmaa-backend:live")
-STAGING = f"arn:aws:s3:::cdk-hnb659fds-assets-{ACCOUNT}-ap-southeast-1"
 
 
-def _bootstrap(kind: str) -> str:
-    return f"arn:aws:iam::{ACCOUNT}:role/cdk-hnb659fds-{kind}-role-{ACCOUNT}-ap-southeast-1"
+def _staging(region: str = HOME) -> str:
+    return f"arn:aws:s3:::cdk-hnb659fds-assets-{ACCOUNT}-{region}"
+
+
+STAGING = _staging()
+
+
+def _bootstrap(kind: str, region: str = HOME) -> str:
+    return f"arn:aws:iam::{ACCOUNT}:role/cdk-hnb659fds-{kind}-role-{ACCOUNT}-{region}"
 
 
 def _named(change_set: str) -> dict[str, list[str]]:
@@ -229,6 +243,62 @@ PERMISSIONS = [
     ("drift", "sts:AssumeRole", _bootstrap("lookup"), {}, "deny"),
     ("drift", "s3:GetObjectVersion", "arn:aws:s3:::anigmaa-prod-assets/uploads/a.png", {}, "deny"),
     ("drift", "ecr:BatchGetImage", _arn("ecr", "repository/anigmaa"), {}, "deny"),
+    # The copy region, where the BackupCopy stack deploys: the same rights as in the home region, no more.
+    ("review", "cloudformation:CreateChangeSet", COPY_STACK, _named("cdk-diff-change-set-5f1c"), "allow"),
+    (
+        "review",
+        "cloudformation:DeleteChangeSet",
+        COPY_STACK,
+        _named(_arn("cloudformation", "changeSet/cdk-diff-change-set-5f1c/9a8b", COPY)),
+        "allow",
+    ),
+    ("review", "cloudformation:CreateChangeSet", COPY_STACK, _named("deploy-0123"), "deny"),
+    ("review", "s3:PutObject", f"{_staging(COPY)}/5d1e.json", {}, "allow"),
+    ("review", "s3:PutObject", f"{_staging(COPY)}/5d1e.zip", {}, ""),
+    (
+        "review",
+        "iam:PassRole",
+        _bootstrap("cfn-exec", COPY),
+        {"iam:passedtoservice": ["cloudformation.amazonaws.com"]},
+        "allow",
+    ),
+    ("plan-prod", "cloudformation:CreateChangeSet", COPY_STACK, _named("deploy-0123"), "allow"),
+    ("plan-prod", "sts:AssumeRole", _bootstrap("file-publishing", COPY), {}, "allow"),
+    ("plan-prod", "s3:GetObject", f"{_staging(COPY)}/5d1e.json", {}, "allow"),
+    ("plan-prod", "ssm:GetParameter", _arn("ssm", "parameter/cdk-bootstrap/hnb659fds/version", COPY), {}, "allow"),
+    ("plan-prod", "lambda:GetFunction", _arn("lambda", "function:anigmaa-backend", COPY), {}, ""),
+    (
+        "deploy-prod",
+        "cloudformation:ExecuteChangeSet",
+        COPY_STACK,
+        _named(_arn("cloudformation", "changeSet/deploy-0123/9a8b", COPY)),
+        "allow",
+    ),
+    ("deploy-prod", "sts:AssumeRole", _bootstrap("deploy", COPY), {}, "allow"),
+    (
+        "deploy-prod",
+        "cloudformation:DescribeStacks",
+        _arn("cloudformation", "stack/CDKToolkit/5e6f", COPY),
+        {},
+        "allow",
+    ),
+    ("deploy-prod", "cloudformation:UpdateTerminationProtection", COPY_STACK, {}, "allow"),
+    ("deploy-prod", "lambda:InvokeFunction", _arn("lambda", "function:anigmaa-backend:live", COPY), {}, ""),
+    ("drift", "cloudformation:DetectStackDrift", COPY_STACK, {}, "allow"),
+    # …and no third region.
+    ("review", "cloudformation:CreateChangeSet", ELSEWHERE_STACK, _named("cdk-diff-change-set-5f1c"), ""),
+    ("review", "s3:PutObject", f"{_staging(ELSEWHERE)}/5d1e.json", {}, ""),
+    ("plan-prod", "cloudformation:CreateChangeSet", ELSEWHERE_STACK, _named("deploy-0123"), ""),
+    ("plan-prod", "sts:AssumeRole", _bootstrap("file-publishing", ELSEWHERE), {}, ""),
+    ("deploy-prod", "sts:AssumeRole", _bootstrap("deploy", ELSEWHERE), {}, ""),
+    (
+        "deploy-prod",
+        "cloudformation:ExecuteChangeSet",
+        ELSEWHERE_STACK,
+        _named(_arn("cloudformation", "changeSet/deploy-0123/9a8b", ELSEWHERE)),
+        "deny",
+    ),
+    ("drift", "cloudformation:DetectStackDrift", ELSEWHERE_STACK, {}, ""),
 ]
 
 
@@ -241,6 +311,56 @@ def test_each_role_may_do_what_its_job_runs_and_no_more(
     template, _ = ci
     statements = _resolve(_statements(_roles(template)[f"anigmaa-ci-{role}"]))
     assert identity_verdict(statements, action, resource, context) == verdict
+
+
+# The region in an ARN (`arn:aws:cloudformation:REGION:…`), or ending a CDK bootstrap role's or bucket's name.
+REGION_IN = re.compile(r"arn:aws:[a-z0-9-]+:([^:]+):|cdk-hnb659fds-(?:[a-z-]+-role|assets)-\d{12}-([^/\"]+)")
+
+
+def _regions(value: Any) -> set[str]:
+    return {a or b for a, b in REGION_IN.findall(json.dumps(value))}
+
+
+def test_each_role_reaches_exactly_the_regions_prod_deploys_to(ci: tuple[dict[str, Any], Path]) -> None:
+    """Its region and backup_copy_region (the BackupCopy stack's): bootstrap roles, stacks, change sets, staging
+    bucket and bootstrap version in each; the function and the secrets key in its own region only."""
+    template, _ = ci
+    for name, role in _roles(template).items():
+        statements = {s["Sid"]: _resolve(s) for s in _statements(role)}
+        assert set().union(*map(_regions, statements.values())) == {HOME, COPY}, name
+        for sid, statement in statements.items():
+            resources = _as_list(statement["Resource"])
+            if sid in ("FunctionSettings", "SecretsKey", "SmokeTest"):
+                assert _regions(resources) == {HOME}, (name, sid)
+            elif resources != ["*"]:
+                # One resource per region: the same ARNs, but for the region.
+                per_region = {r: sorted(x for x in resources if _regions(x) == {r}) for r in (HOME, COPY)}
+                assert len(resources) == 2 * len(per_region[HOME]), (name, sid)
+                assert [x.replace(HOME, COPY) for x in per_region[HOME]] == per_region[COPY], (name, sid)
+    review = {s["Sid"]: _resolve(s) for s in _statements(_roles(template)["anigmaa-ci-review"])}
+    assert review["StagingBucket"]["Resource"] == [_staging(HOME), _staging(COPY)]
+    assert review["ReadStacks"]["Resource"] == [
+        _arn("cloudformation", "stack/anigmaa-prod-*/*", region) for region in (HOME, COPY)
+    ]
+    deploy = {s["Sid"]: _resolve(s) for s in _statements(_roles(template)["anigmaa-ci-deploy-prod"])}
+    assert deploy["BootstrapRoles"]["Resource"] == [
+        _bootstrap(kind, region)
+        for kind in ("deploy", "file-publishing", "image-publishing")
+        for region in (HOME, COPY)
+    ]
+
+
+def test_an_environment_without_a_copy_region_is_reached_in_its_own_region_only() -> None:
+    """The CI stack's own region, as `Aws.REGION`: the template of such an environment is as before the copy region."""
+    accounts = with_accounts("111111111111", "222222222222")
+    prod = load_config({**CDK_CONTEXT, **REPOSITORY, **accounts}, ROOT)
+    assert deploy_regions(prod) == (Aws.REGION, COPY)
+    dev = load_config({**CDK_CONTEXT, **REPOSITORY, **accounts, "env": "dev"}, ROOT)
+    assert dev.backup is None
+    assert deploy_regions(dev) == (Aws.REGION,)
+    without = load_config({**CDK_CONTEXT, **REPOSITORY, **accounts, "backup_copy_region": ""}, ROOT)
+    assert without.backup is not None
+    assert deploy_regions(without) == (Aws.REGION,)
 
 
 def test_only_the_drift_role_has_a_managed_policy(ci: tuple[dict[str, Any], Path]) -> None:
@@ -268,7 +388,12 @@ def test_deploy_all_never_selects_the_ci_stack(ci: tuple[dict[str, Any], Path]) 
         for name, a in manifest["artifacts"].items()
         if a["type"] == "aws:cloudformation:stack"
     }
-    assert top == {"anigmaa-prod-network", "anigmaa-prod-data", "anigmaa-prod-lambda"}  # never anigmaa-ci
+    assert top == {
+        "anigmaa-prod-network",
+        "anigmaa-prod-data",
+        "anigmaa-prod-lambda",
+        "anigmaa-prod-backup-copy",
+    }  # never anigmaa-ci
     assert manifest["artifacts"]["assembly-Ci"]["type"] == "cdk:cloud-assembly"
     nested = json.loads((outdir / "assembly-Ci" / "manifest.json").read_text())
     assert [
