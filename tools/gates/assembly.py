@@ -88,6 +88,14 @@ def load_json(path: Path) -> Any:
         raise AssemblyError(f"{path}: not valid JSON ({error.msg}, line {error.lineno})") from None
 
 
+def region_of(artifact: dict[str, Any]) -> str:
+    """The region a stack artifact deploys to, from its ``environment`` (aws://ACCOUNT/REGION), or "" when it
+    names none (an environment-agnostic stack: the CLI deploys it to AWS_REGION)."""
+    environment = str(artifact.get("environment", ""))
+    region = environment.removeprefix("aws://").partition("/")[2]
+    return "" if region in ("", "unknown-region") else region
+
+
 def read_stacks(assembly: Path) -> list[StackArtifact]:
     """The stacks of ``assembly``, in manifest order."""
     manifest_path = assembly / "manifest.json"
@@ -103,7 +111,7 @@ def read_stacks(assembly: Path) -> list[StackArtifact]:
             StackArtifact(
                 construct_id=construct_id,
                 stack_name=properties.get("stackName", construct_id),
-                region=artifact.get("environment", "").rsplit("/", 1)[-1],
+                region=region_of(artifact),
                 template_file=template_file,
                 template=load_json(template_file),
             )

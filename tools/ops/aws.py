@@ -4,7 +4,7 @@ errors turned into one line a person can act on."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,24 @@ def client(service: str, region: str) -> Any:
     """A boto3 client with short timeouts, so a wrong network fails fast."""
     config = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"})
     return boto3.client(service, region_name=region, config=config)
+
+
+class RegionalClients:
+    """One client of ``service`` per region, each made once, when first asked for: a tool that reaches each
+    stack in its own region. A stack whose environment names no region ("") goes to ``default_region``, as
+    the CDK CLI sends it (AWS_REGION)."""
+
+    def __init__(self, service: str, default_region: str, make: Callable[[str, str], Any] = client) -> None:
+        self.service = service
+        self.default_region = default_region
+        self._make = make
+        self._made: dict[str, Any] = {}
+
+    def __call__(self, region: str = "") -> Any:
+        region = region or self.default_region
+        if region not in self._made:
+            self._made[region] = self._make(self.service, region)
+        return self._made[region]
 
 
 @contextlib.contextmanager

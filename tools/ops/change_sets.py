@@ -20,6 +20,13 @@ name changes, and must still be the plan's (name, stack, template, parameters) a
 an `after` stack gets its change set now, from the approved template, checked the same way. Each
 is executed by ARN and waited for before the next. Only ChangeSetNotFound means "none"; every
 other error fails, and nothing after a refusal runs. Every refusal is one line.
+
+Each stack's change set is made, looked up, checked and executed in that stack's own region, the one
+its artifact's `environment` (aws://ACCOUNT/REGION) names in the assembly's manifest.json, as the CLI
+deploys it; `--region` (AWS_REGION) is only for a stack that names none. plan.json records each
+stack's `region`; `execute` refuses a plan whose regions are not the assembly's. A plan without
+regions (made before they were recorded) is read as all in `--region`, which holds for an assembly in
+that one region and is refused for any other.
 """
 
 from __future__ import annotations
@@ -41,8 +48,8 @@ from typing import Any, TextIO
 from botocore.exceptions import ClientError
 
 from tools import ROOT
-from tools.gates.assembly import AssemblyError, load_json
-from tools.ops.aws import AwsError, client, one_line_errors
+from tools.gates.assembly import AssemblyError, load_json, region_of
+from tools.ops.aws import AwsError, RegionalClients, one_line_errors
 
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 # What the plan job's CLI step says when a stack uses an export an earlier, unexecuted change set adds.
@@ -65,6 +72,7 @@ class Stack:
     artifact_id: str
     display_name: str
     stack_name: str
+    region: str
     template_file: str
     template: dict[str, Any]
     termination_protection: bool
@@ -82,8 +90,9 @@ def template_digest(template: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def stacks_in_order(assembly: Path) -> list[Stack]:
-    """The assembly's top-level stacks in dependency order (the order `cdk deploy --all` deploys them)."""
+def stacks_in_order(assembly: Path, default_region: str = "") -> list[Stack]:
+    """The assembly's top-level stacks in dependency order (the order `cdk deploy --all` deploys them), each
+    with its region (``default_region`` for a stack whose environment names none)."""
     artifacts = load_json(assembly / "manifest.json").get("artifacts", {})
     stacks = {k: a for k, a in artifacts.items() if a.get("type") == "aws:cloudformation:stack"}
     ordered: list[str] = []
@@ -108,6 +117,7 @@ def stacks_in_order(assembly: Path) -> list[Stack]:
                 artifact_id=artifact_id,
                 display_name=stacks[artifact_id].get("displayName", artifact_id),
                 stack_name=properties.get("stackName", artifact_id),
+                region=region_of(stacks[artifact_id]) or default_region,
                 template_file=properties["templateFile"],
                 template=load_json(assembly / properties["templateFile"]),
                 termination_protection=bool(properties.get("terminationProtection", False)),
@@ -211,25 +221,29 @@ def _headline(output: str) -> str:
     return (errors or lines or ["no output"])[-1][:400]
 
 
-def plan(cloudformation: Any, assembly: Path, name: str, prepare: Prepare = prepare_with_cli) -> dict[str, Any]:
-    """Prepare ``name`` for each stack and describe what was prepared (plan.json's content)."""
+def plan(clients: RegionalClients, assembly: Path, name: str, prepare: Prepare = prepare_with_cli) -> dict[str, Any]:
+    """Prepare ``name`` for each stack, in its region, and describe what was prepared (plan.json's content)."""
     entries: list[dict[str, Any]] = []
-    pending: dict[str, set[str]] = {}  # stack → the exports its pending change set's template declares
-    for stack in stacks_in_order(assembly):
-        entry: dict[str, Any] = {"stack": stack.stack_name, "id": stack.display_name,
+    # stack → its region and the exports its pending change set's template declares (an export is regional)
+    pending: dict[str, tuple[str, set[str]]] = {}
+    for stack in stacks_in_order(assembly, clients.default_region):
+        cloudformation = clients(stack.region)
+        entry: dict[str, Any] = {"stack": stack.stack_name, "id": stack.display_name, "region": stack.region,
                                  "template_sha256": stack.template_sha256}  # fmt: skip
         result = prepare(assembly, stack, name)
         output = result.stdout + result.stderr
         if result.returncode != 0:
             missing = MISSING_EXPORT.search(output)
-            # Deferred only when a change set before it adds that very export; any other missing export fails.
-            adding = [other for other, exports in pending.items() if missing and missing.group(1) in exports]
+            # Deferred only when a change set before it, in its region, adds that very export; any other
+            # missing export fails.
+            adding = [other for other, (region, exports) in pending.items()
+                      if region == stack.region and missing and missing.group(1) in exports]  # fmt: skip
             if not adding:
                 raise AwsError(
                     f"{stack.stack_name}: cdk deploy --method=prepare-change-set failed: {_headline(output)}"
                 )
             entry.update(status="after", after=adding, reason=_headline(output))
-            pending[stack.stack_name] = exports_of(stack.template)
+            pending[stack.stack_name] = (stack.region, exports_of(stack.template))
             entries.append(entry)
             continue
         change_set = prepared(cloudformation, name, stack.stack_name)
@@ -248,7 +262,7 @@ def plan(cloudformation: Any, assembly: Path, name: str, prepare: Prepare = prep
                 )
             entry.update(status="prepared", arn=arn, parameters=parameters_of(change_set),
                          changes=summary_of(change_set))  # fmt: skip
-            pending[stack.stack_name] = exports_of(stack.template)
+            pending[stack.stack_name] = (stack.region, exports_of(stack.template))
         entries.append(entry)
     return {"name": name, "stacks": entries}
 
@@ -256,18 +270,21 @@ def plan(cloudformation: Any, assembly: Path, name: str, prepare: Prepare = prep
 def plan_markdown(content: dict[str, Any]) -> str:
     """What the approver approves, for the job's summary."""
     lines = [f"## Approving executes exactly these ({content['name']})", ""]
+    # A plan in one region reads as it always did; one across regions names each stack's.
+    several = len({entry.get("region") for entry in content["stacks"]}) > 1
     for entry in content["stacks"]:
+        stack = f"**{entry['stack']}**" + (f" ({entry.get('region')})" if several else "")
         if entry["status"] == "unchanged":
-            lines.append(f"- **{entry['stack']}**: no changes")
+            lines.append(f"- {stack}: no changes")
             continue
         if entry["status"] == "after":
             lines.append(
-                f"- **{entry['stack']}**: prepared after {', '.join(entry['after'])} executes (it uses an export "
+                f"- {stack}: prepared after {', '.join(entry['after'])} executes (it uses an export "
                 f"that change adds), from the template `sha256:{entry['template_sha256'][:16]}…`; any other "
                 "template is refused"
             )
             continue
-        lines.append(f"- **{entry['stack']}**: `{entry['arn']}`")
+        lines.append(f"- {stack}: `{entry['arn']}`")
         lines += [f"  - {change}" for change in entry["changes"]]
     return "\n".join(lines) + "\n"
 
@@ -279,8 +296,9 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def check_plan(content: dict[str, Any], stacks: Sequence[Stack]) -> None:
-    """The assembly holds exactly the planned stacks and templates."""
+def check_plan(content: dict[str, Any], stacks: Sequence[Stack], default_region: str = "") -> None:
+    """The assembly holds exactly the planned stacks and templates, each in the planned region (a plan that
+    records no regions was made by the version that made every change set in ``default_region``)."""
     planned = [(e["stack"], e["template_sha256"]) for e in content["stacks"]]
     present = [(s.stack_name, s.template_sha256) for s in stacks]
     if planned != present:
@@ -290,6 +308,12 @@ def check_plan(content: dict[str, Any], stacks: Sequence[Stack]) -> None:
         raise RefusedError(
             f"the assembly is not the planned one ({', '.join(differs) or 'order'}); nothing was executed"
         )
+    for entry, stack in zip(content["stacks"], stacks, strict=True):
+        region = entry.get("region", default_region)
+        if region != stack.region:
+            how = "planned in" if "region" in entry else "but a plan without regions (an earlier version's) reads as"
+            raise RefusedError(f"the assembly is not the planned one ({stack.stack_name} is in {stack.region}, {how} "
+                               f"{region}); nothing was executed: run the plan again")  # fmt: skip
 
 
 def verify(cloudformation: Any, change_set: dict[str, Any] | None, entry: dict[str, Any], name: str, what: str) -> str:
@@ -329,27 +353,29 @@ def wait(cloudformation: Any, stack_name: str, token: str, log: Callable[[str], 
 
 
 def execute(
-    cloudformation: Any,
+    clients: RegionalClients,
     assembly: Path,
     content: dict[str, Any],
     log: Callable[[str], None],
     prepare: Prepare = prepare_with_cli,
 ) -> int:
-    """Execute the plan as approved; returns how many change sets ran."""
-    stacks = stacks_in_order(assembly)
-    check_plan(content, stacks)
+    """Execute the plan as approved, each stack's change set in its region; returns how many change sets ran."""
+    stacks = stacks_in_order(assembly, clients.default_region)
+    check_plan(content, stacks, clients.default_region)
     by_name = {s.stack_name: s for s in stacks}
     name = content["name"]
     # Every planned change set is checked before the first runs, so a swapped one stops the whole plan
     # (and each is checked again just before it runs).
     for entry in content["stacks"]:
         if entry["status"] == "prepared":
+            cloudformation = clients(by_name[entry["stack"]].region)
             change_set = describe(cloudformation, entry["arn"])
             if change_set is None or change_set.get("ExecutionStatus") != "EXECUTE_COMPLETE":
                 verify(cloudformation, change_set, entry, name, entry["arn"])
     executed = 0
     for entry in content["stacks"]:
         stack = by_name[entry["stack"]]
+        cloudformation = clients(stack.region)
         if entry["status"] == "unchanged":
             log(f"{stack.stack_name}: no changes (as planned)")
             continue
@@ -398,7 +424,11 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     execute_parser.add_argument("--digest", required=True, help="the plan's SHA-256, as the plan job output it")
     for sub in (plan_parser, execute_parser):
         sub.add_argument("--app", type=Path, default=ROOT / "cdk.out", help="the cloud assembly (cdk.out)")
-        sub.add_argument("--region", default=os.environ.get("AWS_REGION", "ap-southeast-1"))
+        sub.add_argument(
+            "--region",
+            default=os.environ.get("AWS_REGION", "ap-southeast-1"),
+            help="for a stack that names no region (the others: their own)",
+        )
     args = parser.parse_args(argv)
 
     def log(line: str) -> None:
@@ -407,21 +437,21 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
 
     try:
         with one_line_errors():
-            cloudformation = client("cloudformation", args.region)
+            clients = RegionalClients("cloudformation", args.region)
             if args.command == "plan":
-                _plan_command(cloudformation, args, log)
+                _plan_command(clients, args, log)
             else:
-                _execute_command(cloudformation, args, log)
+                _execute_command(clients, args, log)
             return 0
     except (AwsError, AssemblyError) as error:
         print(f"change sets: {error}", file=sys.stderr)
         return 1
 
 
-def _plan_command(cloudformation: Any, args: argparse.Namespace, log: Callable[[str], None]) -> None:
+def _plan_command(clients: RegionalClients, args: argparse.Namespace, log: Callable[[str], None]) -> None:
     if not args.name.startswith("deploy-"):
         raise AwsError(f"--name {args.name}: accepted: deploy-<commit> (the deploy role executes only those)")
-    content = plan(cloudformation, args.app, args.name)
+    content = plan(clients, args.app, args.name)
     args.out.write_text(json.dumps(content, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     if args.summary:
         with args.summary.open("a", encoding="utf-8") as summary:
@@ -433,7 +463,7 @@ def _plan_command(cloudformation: Any, args: argparse.Namespace, log: Callable[[
     log(f"plan {args.out} sha256 {file_digest(args.out)}: {counts}")
 
 
-def _execute_command(cloudformation: Any, args: argparse.Namespace, log: Callable[[str], None]) -> None:
+def _execute_command(clients: RegionalClients, args: argparse.Namespace, log: Callable[[str], None]) -> None:
     if not args.plan.is_file():
         raise RefusedError(f"--plan {args.plan}: no such file; nothing was executed")
     if file_digest(args.plan) != args.digest:
@@ -441,7 +471,7 @@ def _execute_command(cloudformation: Any, args: argparse.Namespace, log: Callabl
             f"--plan {args.plan} is not the approved plan (sha256 differs from --digest); nothing was executed"
         )
     content = json.loads(args.plan.read_text(encoding="utf-8"))
-    executed = execute(cloudformation, args.app, content, log)
+    executed = execute(clients, args.app, content, log)
     log(f"{executed} change set(s) executed, as approved")
 
 

@@ -6,7 +6,9 @@ A deployed stack is diffed with `cdk diff --method=change-set` (CloudFormation's
 replacements included, through a `cdk-diff-change-set-*` change set the CLI deletes). A stack not
 deployed yet is diffed from its template (`--method=template`): for it the CLI's change set would
 create an empty stack that the CLI then deletes, which the review role may not do (it never
-deletes a stack). Exit status: the CLI's, the worse of the two.
+deletes a stack). Each stack is looked up in its own region, the one its artifact's `environment`
+names in the assembly (`--region`, AWS_REGION, only for a stack that names none), as the CLI diffs it.
+Exit status: the CLI's, the worse of the two.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from botocore.exceptions import ClientError
 
 from tools import ROOT
 from tools.gates.assembly import AssemblyError
-from tools.ops.aws import AwsError, client, one_line_errors
+from tools.ops.aws import AwsError, RegionalClients, one_line_errors
 from tools.ops.change_sets import CDK, stacks_in_order
 
 Run = Callable[[Sequence[str]], int]
@@ -40,9 +42,9 @@ def deployed(cloudformation: Any, stack_name: str) -> bool:
     return str(stack["StackStatus"]) not in ("REVIEW_IN_PROGRESS", "DELETE_COMPLETE")
 
 
-def live_diff(cloudformation: Any, assembly: Path, run: Run, log: Callable[[str], None]) -> int:
-    stacks = stacks_in_order(assembly)
-    existing = [s.display_name for s in stacks if deployed(cloudformation, s.stack_name)]
+def live_diff(clients: RegionalClients, assembly: Path, run: Run, log: Callable[[str], None]) -> int:
+    stacks = stacks_in_order(assembly, clients.default_region)
+    existing = [s.display_name for s in stacks if deployed(clients(s.region), s.stack_name)]
     new = [s.display_name for s in stacks if s.display_name not in existing]
     status = 0
     base = [str(CDK), "diff", "--app", str(assembly), "--no-color"]
@@ -61,11 +63,16 @@ def _run(command: Sequence[str]) -> int:
 def main(argv: list[str] | None = None, run: Run = _run) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.ops.live_diff", description=__doc__.splitlines()[0])
     parser.add_argument("--app", type=Path, default=ROOT / "cdk.out", help="the cloud assembly (cdk.out)")
-    parser.add_argument("--region", default=os.environ.get("AWS_REGION", "ap-southeast-1"))
+    parser.add_argument(
+        "--region",
+        default=os.environ.get("AWS_REGION", "ap-southeast-1"),
+        help="for a stack that names no region (the others: their own)",
+    )
     args = parser.parse_args(argv)
     try:
         with one_line_errors():
-            return live_diff(client("cloudformation", args.region), args.app, run, lambda line: print(line, flush=True))
+            clients = RegionalClients("cloudformation", args.region)
+            return live_diff(clients, args.app, run, lambda line: print(line, flush=True))
     except (AwsError, AssemblyError) as error:
         print(f"live diff: {error}", file=sys.stderr)
         return 1
