@@ -118,6 +118,22 @@ def test_the_rehearsal_deploys_switches_splits_updates_and_refuses_what_cloudfor
         "takeover: all on Lambda",
         "takeover: 7 resources imported, none replaced, 3 objects kept, the record moved to Lambda",
     ]
+    recovery = [line.split(" (")[0].removeprefix("ok    ") for line in lines if line.startswith("ok    recovery: ")]
+    assert recovery == [
+        "recovery: restore bucket",
+        "recovery: restore bucket to the time noted",
+        "recovery: restore db beside, to a time",
+        "recovery: promote, the plan",
+        "recovery: promote --yes",
+        "recovery: deploy --all after the promote",
+    ]
+    assert any(
+        line.startswith("      anigmaa-prod-data: plan with 2 rules (1 continuous), 1 selection(s), copies to ")
+        and line.endswith(" in ap-southeast-3 (locked)")
+        for line in lines
+    )
+    promoted = " is the restored instance, the function's host its endpoint; the old one kept as "
+    assert any(promoted in line for line in lines)
     # The removed blocks are validated where the terraform CLI is (this machine's image has it).
-    steps = 77 if TERRAFORM else 75
+    steps = 83 if TERRAFORM else 81
     assert any(line.startswith(f"rehearsal: {steps} steps passed in ") for line in lines), result.stdout

@@ -30,12 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from config import BACKEND_SECRET_NAMES, SECRET_NAMES
+from config import BACKEND_SECRET_NAMES, SECRET_NAMES, AppConfig
 from config.backend import LIVE_ALIAS
 from tools import ROOT
 from tools.ops.aws import load_environment
 from tools.ops.smoke import stack_outputs
 from tools.rehearsal import iam, pipeline, server
+from tools.rehearsal.recovery import RecoveryError, rehearse_recovery
 from tools.rehearsal.server import ACCOUNT, REGION, SKIPPED, Emulator, emulator
 from tools.rehearsal.takeover import TakeoverError, rehearse_takeover
 
@@ -479,13 +480,20 @@ def _load_balancer(r: Rehearsal, ecs_stack: str) -> str:
 # ---------------------------------------------------------------------- the steps
 
 
+def deploy_regions(config: AppConfig) -> list[str]:
+    """The regions an environment's stacks go to: its own, and the backup copies' (bootstrapped both)."""
+    copy = config.backup.copy_region if config.backup else None
+    return [config.region, *([copy] if copy else [])]
+
+
 def rehearse(r: Rehearsal) -> None:
     prod = load_environment("prod", ROOT)
     network, data = prod.stack_name("network"), prod.stack_name("data")
     on_lambda, on_ecs, edge = prod.stack_name("lambda"), prod.stack_name("ecs"), prod.stack_name("edge")
     ecs = ("-c", "compute=ecs", "-c", f"ecs_image_uri={ECS_IMAGE}")
 
-    r.cdk("cdk bootstrap", "bootstrap", f"aws://{ACCOUNT}/{REGION}")
+    # Both regions prod deploys to: its own and the backup copies' (README, Prerequisites).
+    r.cdk("cdk bootstrap", "bootstrap", *(f"aws://{ACCOUNT}/{region}" for region in deploy_regions(prod)))
     # The secrets' key comes with the network stack: deployed first, then the secrets are put under it.
     r.deploy("deploy the network stack (prod): the secrets' key", "--exclusively", "Network")
     for name in SECRET_NAMES:
@@ -498,6 +506,7 @@ def rehearse(r: Rehearsal) -> None:
     check_data(r, "prod")
     check_lambda(r, "prod", memory=prod.function.memory_mb)
     check_probe(r, "prod", "lambda")
+    rehearse_recovery(r)  # docs/recovery.md: the bucket and the database back as they were, on the live names
 
     # The runbook, Lambda → ECS → Lambda, without a domain (prod then needs the acknowledgement).
     plain = ("-c", "ecs_allow_plain_http=true")
@@ -753,7 +762,7 @@ def main(argv: list[str] | None = None) -> int:
                     log(f"rehearsal: the takeover from Terraform, on a fresh emulator at {emu.url}")
                     rehearse_takeover(Rehearsal(emu, Path(work), log, timings))
                     tripped += emu.tripwire.connections
-    except (RehearsalError, pipeline.PipelineError, TakeoverError) as failure:
+    except (RehearsalError, pipeline.PipelineError, TakeoverError, RecoveryError) as failure:
         print(f"rehearsal: FAILED: {failure}", file=sys.stderr)
         return 1
     except Exception as error:  # an answer the checks did not expect (a boto3 error, a missing item): one line

@@ -128,6 +128,14 @@ def install() -> None:
         "update_from_cloudformation_json",
         classmethod(functools.partial(_update_bucket, own_bucket_update)),
     )
+    if not getattr(FakeBucket, "_creates_settings", False):
+        own_bucket_create = FakeBucket.create_from_cloudformation_json
+        setattr(  # noqa: B010
+            FakeBucket,
+            "create_from_cloudformation_json",
+            classmethod(functools.partial(_create_bucket, own_bucket_create)),
+        )
+        FakeBucket._creates_settings = True  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------- finding what exists
@@ -728,6 +736,30 @@ _BUCKET_SETTINGS = (
     "VersioningConfiguration",
     "PublicAccessBlockConfiguration",
 )
+
+
+# Put when a stack creates a bucket, which moto's create leaves out. Not the logging: CloudFormation creates the
+# target bucket's policy after the bucket that logs to it, and moto checks that policy when logging is put.
+_CREATED_SETTINGS = ("LifecycleConfiguration", "VersioningConfiguration", "PublicAccessBlockConfiguration")
+
+
+def _create_bucket(
+    own: Callable[..., FakeBucket],
+    cls: type[FakeBucket],
+    resource_name: str,
+    cloudformation_json: Props,
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> FakeBucket:
+    """moto's create (encryption and tags), then the versioning, lifecycle and public access block it ignores."""
+    bucket = own(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    backend = s3_backends[account_id][get_partition(region_name)]
+    properties = cloudformation_json.get("Properties", {})
+    for name in _CREATED_SETTINGS:
+        if name in properties:
+            _put_bucket_setting(backend, bucket, name, properties[name])
+    return bucket
 
 
 def _update_bucket(

@@ -29,13 +29,13 @@ FAKE_CREDENTIALS = {
 }
 
 
-def client(url: str, service: str, credentials: Mapping[str, str] = FAKE_CREDENTIALS) -> Any:
-    """A boto3 client of the emulator at ``url``, signing with ``credentials`` (environment-variable names:
-    the administrator's by default, or a role session's with its AWS_SESSION_TOKEN)."""
+def client(url: str, service: str, credentials: Mapping[str, str] = FAKE_CREDENTIALS, *, region: str = REGION) -> Any:
+    """A boto3 client of the emulator at ``url`` in ``region``, signing with ``credentials`` (environment-variable
+    names: the administrator's by default, or a role session's with its AWS_SESSION_TOKEN)."""
     return boto3.client(
         service,
         endpoint_url=url,
-        region_name=REGION,
+        region_name=region,
         aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
         aws_session_token=credentials.get("AWS_SESSION_TOKEN"),
