@@ -868,3 +868,9 @@ def test_a_state_without_the_live_password_is_refused_unless_checked_by_hand(
     assert "the state holds no password of aws_db_instance.anigmaa_db" in capsys.readouterr().err
     assert not (out / "resource-mapping-Data.json").exists()
     assert adopt(tmp_path / "checked", state, "--no-secret-check")[0] == 0
+
+
+def test_an_encrypted_database_is_told_how_to_reach_a_customer_managed_key(root_plan: Path) -> None:
+    follow_ups = (root_plan / "plan.md").read_text(encoding="utf-8").split("## Follow-ups", 1)[1]
+    assert "keeps its key: a copy of its backups to another account (backup_copy_account_vault_arn)" in follow_ups
+    assert "docs/recovery.md" in follow_ups

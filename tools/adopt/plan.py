@@ -379,6 +379,13 @@ def _database(plan: Plan, roles: Roles, config: AppConfig) -> None:
             NONE,
             "kept: the template names no key, so CloudFormation never sends one",
         )
+    if encrypted:
+        plan.follow_ups.append(
+            f"{identifier} keeps its key: a copy of its backups to another account (backup_copy_account_vault_arn) "
+            "needs a customer-managed one, and a key is fixed at creation: move it with a snapshot copied under "
+            "the key, restored and taken over (docs/recovery.md, moving an existing database onto a "
+            "customer-managed key)."
+        )
     if a.get("performance_insights_enabled"):
         _differ(
             plan,
