@@ -81,7 +81,8 @@ class DataOutputs:
     alarm_prefix: str = unexported("a plain string, the same in every stack")
     # The database's and the cache's metrics, by dashboard panel; their ids are pinned above.
     data_panels: Panels = unexported("metrics whose tokens are database_id and cache_id")
-    # The instance's DbiResourceId: the compute roles may rds-db:connect as database_app_user on it only.
+    # The instance's DbiResourceId. No compute stack reads it any more (grant_connect allows rds-db:connect on
+    # any of the account's instances: a promoted restore has a new one); the export stays for stacks deployed before.
     database_resource_id: str = pinned(_itself)
     # The role the backend logs in as (IAM tokens), created by the data stack at deploy time.
     database_app_user: str = unexported("a plain string, the same in every stack")

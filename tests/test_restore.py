@@ -7,23 +7,29 @@ the default security group, subnet group and parameter group, and single-AZ), re
 minutes ago) and no automated backup RestoreWindow (so the window is the documented fallback:
 not before the instance's creation, nor more than BackupRetentionPeriod days back); it renames
 at once (AWS: about 10 minutes of unavailability per rename); S3's LastModified has a second's
-precision in both.
+precision in both. moto gives every DB instance the same DbiResourceId (AWS: each its own) and
+reports a point-in-time restore as a read replica of its source (AWS: an instance of its own): the
+`aws` fixture answers as AWS does. moto reports no PendingModifiedValues: a test sets them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import json
+import shlex
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID as ACCOUNT
 from moto.elasticache.models import CacheCluster, elasticache_backends
+from moto.rds.models import DBInstance, RDSBackend, rds_backends
 
 from tools.ops import restore
 
@@ -46,6 +52,25 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test-only-not-a-key")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-only-not-a-secret")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    # moto gives every instance the same DbiResourceId; AWS gives each its own, and promote compares them.
+    numbers = itertools.count()
+    created = DBInstance.__init__
+
+    def own_resource_id(self: DBInstance, *args: Any, **kwargs: Any) -> None:
+        created(self, *args, **kwargs)
+        self.dbi_resource_id = f"db-TESTONLY{next(numbers):016d}"
+
+    monkeypatch.setattr(DBInstance, "__init__", own_resource_id)
+    # moto keeps SourceDBInstanceIdentifier on a point-in-time restore and so reports it as a read replica of its
+    # source; AWS's restore is an instance of its own (a replica is made by CreateDBInstanceReadReplica only).
+    restore_to_time = RDSBackend.restore_db_instance_to_point_in_time
+
+    def standalone(self: RDSBackend, *args: Any, **kwargs: Any) -> DBInstance:
+        restored = restore_to_time(self, *args, **kwargs)
+        restored.source_db_instance_identifier = None
+        return restored
+
+    monkeypatch.setattr(RDSBackend, "restore_db_instance_to_point_in_time", standalone)
     with mock_aws():
         boto3.setup_default_session(region_name=REGION)
         yield
@@ -164,6 +189,14 @@ def run(*args: str, clock: Callable[[], datetime] = lambda: NOW) -> tuple[int, s
     return code, out.getvalue(), err.getvalue()
 
 
+def rename(identifier: str, new_identifier: str) -> str:
+    """The command that renames ``identifier`` at once, as the tool prints it."""
+    return (
+        f"aws rds modify-db-instance --region {REGION} --db-instance-identifier {identifier} "
+        f"--new-db-instance-identifier {new_identifier} --apply-immediately"
+    )
+
+
 def refusal(err: str) -> str:
     """The refusal, which must be exactly one line."""
     assert err.endswith("\n"), err
@@ -263,10 +296,15 @@ def test_restore_a_snapshot_gets_the_groups_that_moto_and_aws_would_otherwise_de
     restored = describe(f"{LIVE}-restored-{restore.stamp(NOW)}")
     # moto, like AWS, gives a snapshot's restore the default groups unless told: these came from the tool.
     assert_copied(restored, database)
-    assert {t["Key"]: t["Value"] for t in restored["TagList"]}[restore.RESTORED_FROM_TAG] == "before-migration"
+    tags = {t["Key"]: t["Value"] for t in restored["TagList"]}
+    # Tagged with the instance the snapshot is of, which promote checks, and the snapshot.
+    assert (tags[restore.RESTORED_FROM_TAG], tags[restore.RESTORED_TO_TAG]) == (LIVE, "snapshot before-migration")
     [modify] = calls["ModifyDBInstance"]
     assert modify["MaxAllocatedStorage"] == 100  # the snapshot restore does not take it
     assert LIVE in identifiers()
+    code, text, err = run("promote", "--env", "prod", "--restored", restored["DBInstanceIdentifier"])
+    assert code == 0, err
+    assert "nothing changed" in text
 
 
 def test_restore_a_backup_recovery_point_of_the_instance(database: dict[str, Any]) -> None:
@@ -307,10 +345,35 @@ def test_a_time_outside_the_window_is_refused_in_one_line_naming_the_window(
     assert identifiers() == {LIVE}
 
 
-def test_a_time_without_a_zone_is_refused(database: dict[str, Any]) -> None:
-    code, _, err = run("db", "--env", "prod", "--to", "2026-12-03T02:15:00")
+@pytest.mark.parametrize(
+    ("given", "example"), [("2026-12-03T02:15:00", "2026-12-03T02:15:00Z"), ("2026-12-03", "2026-12-03T00:00:00Z")]
+)
+def test_a_time_without_a_zone_is_refused_with_an_example_that_is_accepted(
+    database: dict[str, Any], given: str, example: str
+) -> None:
+    code, _, err = run("db", "--env", "prod", "--to", given)
     assert code == 1
-    assert "has no zone" in refusal(err)
+    assert refusal(err).endswith(f"has no zone: give it in UTC, e.g. {example}\n")
+    assert restore.parse_time(example) == datetime.fromisoformat(example)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["db", "--latest"],
+        ["promote", "--restored", "copy"],
+        ["bucket", "--to", "2026-12-03T02:15:00Z"],
+        ["cache", "--snapshot", "nightly"],
+    ],
+)
+def test_every_command_requires_env(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        restore.main(command)
+    assert exit_.value.code == 2  # argparse's status for a usage error
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("restore: ")
+    assert "--env" in err
 
 
 def test_an_existing_name_is_refused(database: dict[str, Any]) -> None:
@@ -381,11 +444,115 @@ def test_promote_refuses_a_copy_that_is_not_available(database: dict[str, Any], 
     assert identifiers() == {LIVE, "copy"}
 
 
-def test_promote_refuses_the_live_instance_itself(database: dict[str, Any]) -> None:
-    code, _, err = run("promote", "--env", "prod", "--restored", LIVE, "--yes")
+@pytest.mark.parametrize("given", ["identifier", "upper case", "ARN"])
+def test_promote_refuses_the_live_instance_itself_however_named(database: dict[str, Any], given: str) -> None:
+    # RDS identifiers are case-insensitive, and RDS takes an ARN for one: each names the live instance.
+    name = {"identifier": LIVE, "upper case": LIVE.upper(), "ARN": database["DBInstanceArn"]}[given]
+    code, _, err = run("promote", "--env", "prod", "--restored", name, "--yes")
     assert code == 1
-    assert refusal(err) == f"restore: --restored {LIVE} is the live instance itself: name the restored one\n"
+    assert f"restore: --restored {name} is the live instance" in refusal(err)
     assert identifiers() == {LIVE}
+    assert describe(LIVE)["TagList"] == database["TagList"]
+
+
+def test_promote_refuses_an_instance_with_the_live_resource_id(
+    database: dict[str, Any], network: dict[str, Any]
+) -> None:
+    # moto gives every instance the same DbiResourceId (the `aws` fixture gives each its own, as AWS does):
+    # here the copy has the live one's again, and only that says it is the live instance.
+    restored_copy(network, "copy")
+    rds_backends[ACCOUNT][REGION].databases["copy"].dbi_resource_id = database["DbiResourceId"]
+    code, _, err = run("promote", "--env", "prod", "--restored", "copy", "--yes")
+    assert code == 1
+    assert refusal(err) == f"restore: --restored copy is the live instance {LIVE} itself: name the restored one\n"
+    assert identifiers() == {LIVE, "copy"}
+
+
+def test_promote_by_arn_or_upper_case_renames_the_described_identifiers(
+    database: dict[str, Any], calls: dict[str, list[dict[str, Any]]]
+) -> None:
+    assert run("db", "--env", "prod", "--latest", "--name", "copy")[0] == 0
+    code, _, err = run("promote", "--env", "prod", "--restored", "COPY", "--yes")
+    assert code == 0, err
+    aside = f"{LIVE}-before-{restore.stamp(NOW)}"
+    assert identifiers() == {LIVE, aside}
+    renames = [
+        (c["DBInstanceIdentifier"], c["NewDBInstanceIdentifier"])
+        for c in calls["ModifyDBInstance"]
+        if "NewDBInstanceIdentifier" in c
+    ]
+    assert renames == [(LIVE, aside), ("copy", LIVE)]
+
+
+@pytest.mark.parametrize(
+    ("changes", "says"),
+    [
+        (
+            {"Tags": [{"Key": restore.RESTORED_FROM_TAG, "Value": "another-database"}]},
+            f"copy is tagged {restore.RESTORED_FROM_TAG}=another-database, not {LIVE}",
+        ),
+        ({"Tags": []}, f"copy is tagged {restore.RESTORED_FROM_TAG}=(none), not {LIVE}"),
+        ({"EnableIAMDatabaseAuthentication": False}, "in IAM database authentication, which no deploy would set"),
+        (
+            {"DBParameterGroupName": None},
+            "--db-parameter-group-name anigmaa-postgres17 --apply-immediately, then aws rds reboot-db-instance",
+        ),
+        ({"DeletionProtection": False}, "--deletion-protection --apply-immediately"),
+    ],
+)
+def test_promote_refuses_an_instance_that_is_not_a_restore_like_the_live_one(
+    database: dict[str, Any], network: dict[str, Any], changes: dict[str, Any], says: str
+) -> None:
+    restored_copy(network, "copy", **changes)
+    code, _, err = run("promote", "--env", "prod", "--restored", "copy", "--yes")
+    assert code == 1
+    line = refusal(err)
+    assert says in line
+    assert line.endswith("; nothing was renamed\n")
+    assert identifiers() == {LIVE, "copy"}
+
+
+def test_promote_refuses_other_security_groups_and_says_how_to_give_it_the_live_ones(
+    database: dict[str, Any], network: dict[str, Any]
+) -> None:
+    restored_copy(network, "copy", VpcSecurityGroupIds=network["groups"][:1])
+    code, _, err = run("promote", "--env", "prod", "--restored", "copy", "--yes")
+    assert code == 1
+    line = refusal(err)
+    assert f"copy differs from {LIVE} in VPC security groups" in line
+    command = line.split(" with ", 1)[1].removesuffix("; nothing was renamed\n")
+    words = shlex.split(command)
+    groups = words[words.index("--vpc-security-group-ids") + 1 : words.index("--apply-immediately")]
+    boto3.client("rds").modify_db_instance(
+        DBInstanceIdentifier="copy", VpcSecurityGroupIds=groups, ApplyImmediately=True
+    )
+    code, _, err = run("promote", "--env", "prod", "--restored", "copy")
+    assert code == 0, err
+
+
+def test_promote_refuses_a_read_replica(database: dict[str, Any]) -> None:
+    boto3.client("rds").create_db_instance_read_replica(DBInstanceIdentifier="replica", SourceDBInstanceIdentifier=LIVE)
+    # moto's replica copies its source's DbiResourceId; AWS gives it its own.
+    rds_backends[ACCOUNT][REGION].databases["replica"].dbi_resource_id = "db-TESTONLYREPLICA"
+    code, _, err = run("promote", "--env", "prod", "--restored", "replica", "--yes")
+    assert code == 1
+    assert f"replica is a read replica of {LIVE}, not a restore" in refusal(err)
+    assert identifiers() == {LIVE, "replica"}
+
+
+@pytest.mark.parametrize("pending_on", ["copy", LIVE])
+def test_promote_refuses_while_a_change_is_pending(
+    database: dict[str, Any], network: dict[str, Any], pending_on: str
+) -> None:
+    restored_copy(network, "copy")
+    # moto reports no PendingModifiedValues: give one instance some, as AWS would after a deferred modification.
+    # (moto's model has no such attribute, and its response renders it when set.)
+    instance = rds_backends[ACCOUNT][REGION].databases[pending_on]
+    setattr(instance, "pending_modified_values", {"DBInstanceClass": "db.t3.small"})  # noqa: B010
+    code, _, err = run("promote", "--env", "prod", "--restored", "copy", "--yes")
+    assert code == 1
+    assert f"{pending_on} has changes pending (DBInstanceClass)" in refusal(err)
+    assert identifiers() == {LIVE, "copy"}
 
 
 def test_promote_refuses_when_the_aside_name_is_taken(database: dict[str, Any], network: dict[str, Any]) -> None:
@@ -407,8 +574,14 @@ def test_promote_without_yes_prints_the_plan_and_changes_nothing(database: dict[
     assert f"2. rename copy → {LIVE}" in text
     assert "about 10 minutes" in text
     assert "DbiResourceId" in text
+    assert "on any of the account's instances" in text
+    assert "until the compute stacks' grant is updated" not in text
+    # Before step 1: the renames that finish or undo a swap that stops halfway.
+    assert rename("copy", LIVE) in text
+    assert rename(aside, LIVE) in text
     assert "nothing changed: run again with --yes" in text
     assert identifiers() == {LIVE, "copy"}
+    assert restore.PROMOTED_ASIDE_FROM_TAG not in {t["Key"] for t in describe(LIVE)["TagList"]}
 
 
 def test_promote_with_yes_swaps_the_names_and_keeps_the_old_instance(database: dict[str, Any]) -> None:
@@ -422,9 +595,58 @@ def test_promote_with_yes_swaps_the_names_and_keeps_the_old_instance(database: d
     assert {t["Key"]: t["Value"] for t in promoted["TagList"]}[restore.RESTORED_FROM_TAG] == LIVE
     assert promoted["Endpoint"]["Address"] == database["Endpoint"]["Address"]
     assert restore.RESTORED_FROM_TAG not in {t["Key"] for t in kept["TagList"]}
+    kept_tags = {t["Key"]: t["Value"] for t in kept["TagList"]}
+    assert (kept_tags[restore.PROMOTED_ASIDE_FROM_TAG], kept_tags[restore.PROMOTED_ASIDE_FOR_TAG]) == (LIVE, "copy")
     assert kept["Endpoint"]["Address"].startswith(f"{aside}.")
     assert kept["DeletionProtection"] is True
     assert f"go back:  python -m tools.ops.restore promote --env prod --restored {aside} --yes" in text
+
+    # Going back: the instance put aside is no restore, but the promote's tag says where it was.
+    later = NOW + timedelta(minutes=30)
+    code, text, err = run("promote", "--env", "prod", "--restored", aside, "--yes", clock=lambda: later)
+    assert code == 0, err
+    assert describe(LIVE)["DbiResourceId"] == database["DbiResourceId"]
+    assert identifiers() == {LIVE, f"{LIVE}-before-{restore.stamp(later)}"}
+
+
+def test_a_promote_stopped_halfway_is_named_by_every_command_with_the_renames_that_finish_or_undo_it(
+    database: dict[str, Any], calls: dict[str, list[dict[str, Any]]]
+) -> None:
+    assert run("db", "--env", "prod", "--latest", "--name", "copy")[0] == 0
+    restored = describe("copy")["DbiResourceId"]
+
+    def fail_step_two(params: dict[str, Any], **_: Any) -> None:
+        if params.get("NewDBInstanceIdentifier") == LIVE:
+            raise ClientError({"Error": {"Code": "ExpiredToken", "Message": "expired"}}, "ModifyDBInstance")
+
+    session = boto3.DEFAULT_SESSION
+    assert session is not None
+    session.events.register("provide-client-params.rds.ModifyDBInstance", fail_step_two)
+    aside = f"{LIVE}-before-{restore.stamp(NOW)}"
+    finish = rename("copy", LIVE)
+    undo = rename(aside, LIVE)
+    code, text, err = run("promote", "--env", "prod", "--restored", "copy", "--yes")
+    assert code == 1
+    assert text.index(finish) < text.index(f"renaming {LIVE} → {aside}")  # printed before step 1
+    line = refusal(err)
+    assert f"the promote stopped after step 1: finish the swap with {finish}, or undo step 1 with {undo}" in line
+    session.events.unregister("provide-client-params.rds.ModifyDBInstance", fail_step_two)
+    assert identifiers() == {aside, "copy"}
+
+    # The next run of any command names what is aside and the same renames, instead of "does not exist".
+    for command in (["promote", "--restored", "copy"], ["db", "--latest"]):
+        code, _, err = run(*command, "--env", "prod")
+        assert code == 1
+        line = refusal(err)
+        assert f"the data stack's instance {LIVE} does not exist in {REGION}, but {aside} does" in line
+        assert f"finish the swap: {finish}; or undo its step 1: {undo}" in line
+    assert identifiers() == {aside, "copy"}
+
+    # The printed command finishes it.
+    boto3.client("rds").modify_db_instance(
+        DBInstanceIdentifier="copy", NewDBInstanceIdentifier=LIVE, ApplyImmediately=True
+    )
+    assert describe(LIVE)["DbiResourceId"] == restored
 
 
 # ---------------------------------------------------------------------------- bucket
@@ -450,6 +672,20 @@ def bucket(aws: None, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, S3Clock]:
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    # The assets bucket's rule (constructs/assets_bucket.py): old versions expire after 90 days.
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=BUCKET,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "ExpireOldVersions",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": ""},
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": 90},
+                }
+            ]
+        },
+    )
     data_stack({restore.BUCKET_ID: BUCKET})
     return s3, clock
 
@@ -506,6 +742,8 @@ def test_bucket_restore_puts_back_the_state_at_that_time_and_deletes_no_version(
     assert s3.head_object(Bucket=BUCKET, Key="events/1.jpg")["Metadata"] == {"owner": "ops"}
     assert "restored 3, unchanged 0, created later 2, skipped 0" in text
     assert "created later  events/3.jpg  (left as it is)" in text
+    assert text.startswith("versions: the lifecycle deletes a version 90 days after it stops being current: one ")
+    assert "is gone and cannot be restored" in text
     # Running it again finds nothing to do.
     code, text, _ = run("bucket", "--env", "prod", "--to", restore.iso(at), clock=lambda: clock.now.replace(tzinfo=UTC))
     assert "restored 0, unchanged 3, created later 2" in text
@@ -561,6 +799,41 @@ def test_bucket_restore_pages_through_every_version(
     assert len(calls["ListObjectVersions"]) > 5
     assert "restored 3, unchanged 0, created later 2" in text
     assert {k: v for k, v in state(s3).items() if k in then} == then
+
+
+def test_a_key_deleted_and_written_within_one_second_is_ambiguous_unless_the_write_is_current(
+    bucket: tuple[Any, S3Clock], calls: dict[str, list[dict[str, Any]]]
+) -> None:
+    s3, clock = bucket
+    for key in ("kept.txt", "overwritten.txt"):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"first")
+    clock.advance()
+    # Within one second (S3's precision): deleted, then written again.
+    written = {}
+    for key in ("kept.txt", "overwritten.txt"):
+        s3.delete_object(Bucket=BUCKET, Key=key)
+        written[key] = s3.put_object(Bucket=BUCKET, Key=key, Body=b"second")["VersionId"]
+    clock.advance()
+    at = clock.now.replace(tzinfo=UTC)
+    clock.advance()
+    s3.put_object(Bucket=BUCKET, Key="overwritten.txt", Body=b"third")
+    clock.advance()
+    code, text, err = run(
+        "bucket", "--env", "prod", "--to", restore.iso(at), clock=lambda: clock.now.replace(tzinfo=UTC)
+    )
+    assert code == 0, err
+    # kept.txt: its write is the current version, so the last of that second: unchanged, not "created later".
+    assert "kept.txt" not in text
+    [line] = [line for line in text.splitlines() if "overwritten.txt" in line]
+    assert line.startswith("ambiguous      overwritten.txt  (changed more than once within ")
+    assert (
+        f"aws s3api get-object --bucket {BUCKET} --key overwritten.txt --version-id {written['overwritten.txt']} FILE"
+        in line
+    )
+    assert "or it was deleted then" in line
+    assert "restored 0, unchanged 1, created later 0, skipped 0, ambiguous 1" in text
+    assert "CopyObject" not in calls
+    assert state(s3) == {"kept.txt": b"second", "overwritten.txt": b"third"}
 
 
 def test_bucket_refuses_a_future_time(bucket: tuple[Any, S3Clock]) -> None:

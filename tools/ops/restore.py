@@ -5,12 +5,18 @@ Usage:
                                              | --recovery-point ARN) [--name NEW_ID] [--no-wait]
       a new instance beside the live one, with the live one's settings; prints how to reach it
   python -m tools.ops.restore promote --env prod --restored ID [--yes]
-      the rename swap: live X → X-before-<UTC yyyymmddhhmm>, then ID → X; without --yes, the plan only
+      the rename swap: live X → X-before-<UTC yyyymmddhhmm>, then ID → X; without --yes, the plan only.
+      ID must be a restore of X (tag anigmaa:restored-from) or an instance an earlier promote put aside (tag
+      anigmaa:promoted-aside-from), not a replica, with no change pending and X's security groups, IAM
+      authentication, parameter group and deletion protection. The plan prints the renames that finish or undo
+      a swap stopped halfway; while X is missing, every command names them.
   python -m tools.ops.restore bucket --env prod --to 2026-12-03T02:15:00Z [--prefix P] [--dry-run]
-      every key put back to the version that was current then, as a new version; nothing deleted
+      every key put back to the version that was current then, as a new version; nothing deleted. A key changed
+      twice within one second around then is reported ambiguous, with the commands to pick a version by hand
   python -m tools.ops.restore cache --env prod --snapshot NAME
       prints the command that creates a new replication group from a snapshot; runs nothing
 
+--env is required: every command acts on one environment's stacks, named on purpose.
 The live resources are the data stack's (``anigmaa-<env>-data``): each is found through the
 stack's export of its pinned logical ID (``ExportsOutputRef<logical id>…``), else the stack's
 resource of that logical ID. Every refusal is one line on stderr (exit 1), and names what to
@@ -118,6 +124,10 @@ BUCKET_ID = "AssetsBucket252B3DF7"
 
 RESTORED_FROM_TAG = "anigmaa:restored-from"
 RESTORED_TO_TAG = "anigmaa:restored-to"
+# Put on the live instance by promote just before it is renamed aside: the identifier it had, and the instance
+# promoted in its place. The first lets it be promoted back; the second names the rename that finishes the swap.
+PROMOTED_ASIDE_FROM_TAG = "anigmaa:promoted-aside-from"
+PROMOTED_ASIDE_FOR_TAG = "anigmaa:promoted-aside-for"
 # RDS's limit on an identifier's length.
 MAX_IDENTIFIER = 63
 # How long a restore or a rename may take before the tool gives up waiting (it changes nothing then).
@@ -138,6 +148,31 @@ REPLACEMENT_PROPERTIES: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] 
     ("KmsKeyId", lambda i: i.get("KmsKeyId")),
     ("Port", lambda i: i.get("DbInstancePort") or i.get("Endpoint", {}).get("Port")),
     ("DBSubnetGroupName", lambda i: i.get("DBSubnetGroup", {}).get("DBSubnetGroupName")),
+)
+# What the template gives the instance and no deploy would put back on a promoted one (CloudFormation updates a
+# property only when its template value changes, and the swap changes no template): how to read each setting,
+# and the aws rds modify-db-instance flags that give it the live one's value.
+TEMPLATE_SETTINGS: tuple[tuple[str, Callable[[dict[str, Any]], Any], Callable[[Any], list[str]]], ...] = (
+    (
+        "VPC security groups",
+        lambda i: sorted(g["VpcSecurityGroupId"] for g in i.get("VpcSecurityGroups", [])),
+        lambda groups: ["--vpc-security-group-ids", *groups],
+    ),
+    (
+        "IAM database authentication",
+        lambda i: bool(i.get("IAMDatabaseAuthenticationEnabled")),
+        lambda on: ["--enable-iam-database-authentication" if on else "--no-enable-iam-database-authentication"],
+    ),
+    (
+        "parameter group",
+        lambda i: sorted(g["DBParameterGroupName"] for g in i.get("DBParameterGroups", [])),
+        lambda groups: ["--db-parameter-group-name", *groups[:1]],
+    ),
+    (
+        "deletion protection",
+        lambda i: bool(i.get("DeletionProtection")),
+        lambda on: ["--deletion-protection" if on else "--no-deletion-protection"],
+    ),
 )
 
 Clock = Callable[[], datetime]
@@ -163,7 +198,7 @@ def parse_time(text: str) -> datetime:
     except ValueError:
         raise AwsError(f"--to {text!r} is not an ISO 8601 time; accepted: e.g. 2026-12-03T02:15:00Z") from None
     if moment.tzinfo is None:
-        raise AwsError(f"--to {text!r} has no zone: give it in UTC, e.g. {text}Z")
+        raise AwsError(f"--to {text!r} has no zone: give it in UTC, e.g. {iso(moment.replace(tzinfo=UTC))}")
     return moment.astimezone(UTC)
 
 
@@ -220,6 +255,67 @@ def user_tags(instance: dict[str, Any]) -> list[dict[str, str]]:
     return [t for t in instance.get("TagList", []) if not t["Key"].startswith("aws:")]
 
 
+def tag(instance: dict[str, Any], key: str) -> str | None:
+    """The value of the tag ``key`` on ``instance`` (None: no such tag)."""
+    return next((t["Value"] for t in instance.get("TagList", []) if t["Key"] == key), None)
+
+
+def rename_command(region: str, identifier: str, new_identifier: str) -> str:
+    """The aws rds command that renames ``identifier`` to ``new_identifier`` at once."""
+    return shlex.join(
+        [
+            "aws",
+            "rds",
+            "modify-db-instance",
+            "--region",
+            region,
+            "--db-instance-identifier",
+            identifier,
+            "--new-db-instance-identifier",
+            new_identifier,
+            "--apply-immediately",
+        ]
+    )
+
+
+def aside_name(live_id: str, now: datetime) -> str:
+    """Where promote renames the live instance: ``<live>-before-<UTC yyyymmddhhmm>``."""
+    return beside(live_id, f"-before-{stamp(now)}")
+
+
+def require_live(rds: Any, live_id: str, region: str) -> dict[str, Any]:
+    """The live instance, described; when it is missing because a promote stopped halfway, a refusal that names
+    the instance renamed aside and the commands that finish the swap or undo its first rename."""
+    live = describe_instance(rds, live_id)
+    if live is not None:
+        return live
+    prefix = beside(live_id, f"-before-{'0' * 12}")[:-12]  # the aside name less its yyyymmddhhmm
+    aside = sorted(
+        (
+            dict(i)
+            for page in rds.get_paginator("describe_db_instances").paginate()
+            for i in page["DBInstances"]
+            if i["DBInstanceIdentifier"].lower().startswith(prefix.lower())
+        ),
+        key=lambda i: str(i["DBInstanceIdentifier"]),
+    )
+    missing = f"the data stack's instance {live_id} does not exist in {region}"
+    if not aside:
+        raise AwsError(missing)
+    newest = aside[-1]["DBInstanceIdentifier"]
+    promoted = tag(aside[-1], PROMOTED_ASIDE_FOR_TAG)
+    finish = (
+        rename_command(region, promoted, live_id)
+        if promoted
+        else f"rename the restored instance to it ({rename_command(region, 'RESTORED_ID', live_id)})"
+    )
+    raise AwsError(
+        f"{missing}, but {', '.join(i['DBInstanceIdentifier'] for i in aside)} "
+        f"{'does' if len(aside) == 1 else 'do'}: a promote stopped halfway (or is still renaming: wait 10 minutes "
+        f"and run again); finish the swap: {finish}; or undo its step 1: {rename_command(region, newest, live_id)}"
+    )
+
+
 # ---------------------------------------------------------------------------- db
 
 
@@ -272,6 +368,17 @@ def recovery_point_snapshot(arn: str, live: dict[str, Any]) -> str:
             "first (aws backup start-copy-job) and restore the copy"
         )
     return arn
+
+
+def snapshot_source(rds: Any, snapshot: str) -> str | None:
+    """The identifier of the instance ``snapshot`` was taken of (None when RDS does not describe it: the restore
+    then says whether it exists). Tagged as ``anigmaa:restored-from``, which promote checks."""
+    kind = {"SnapshotType": "awsbackup"} if "awsbackup:" in snapshot else {}
+    try:
+        found = rds.describe_db_snapshots(DBSnapshotIdentifier=snapshot, **kind)["DBSnapshots"]
+    except rds.exceptions.ClientError:  # not found, or an ARN or kind DescribeDBSnapshots does not take
+        return None
+    return str(found[0]["DBInstanceIdentifier"]) if found else None
 
 
 def restore_settings(live: dict[str, Any], *, restored_from: str, restored_to: str) -> dict[str, Any]:
@@ -364,9 +471,7 @@ def restore_db(
     sleep: Sleep = time.sleep,
 ) -> dict[str, Any]:
     """Restore beside ``live_id``; returns the new instance as last described."""
-    live = describe_instance(rds, live_id)
-    if live is None:
-        raise AwsError(f"the data stack's instance {live_id} does not exist in {config.region}")
+    live = require_live(rds, live_id, config.region)
     target = name or beside(live_id, f"-restored-{stamp(now)}")
     if describe_instance(rds, target) is not None:
         raise AwsError(f"DB instance {target} already exists: choose another --name; nothing was restored")
@@ -382,7 +487,7 @@ def restore_db(
                 "nothing was restored"
             )
     elif source.snapshot is not None:
-        restored_from = source.snapshot
+        restored_from = snapshot_source(rds, source.snapshot) or source.snapshot
     settings = restore_settings(live, restored_from=restored_from, restored_to=source.describe())
 
     if source.snapshot is not None:
@@ -470,26 +575,71 @@ def replacement_differences(restored: dict[str, Any], live: dict[str, Any]) -> l
     return differences
 
 
+def unfit(restored: dict[str, Any], live: dict[str, Any], region: str) -> str | None:
+    """Why ``restored`` may not take ``live``'s place, or None: it is a restore of it (or the instance an earlier
+    promote renamed aside), with no change pending, and with the settings the template gives the live one."""
+    restored_id, live_id = restored["DBInstanceIdentifier"], live["DBInstanceIdentifier"]
+    source = restored.get("ReadReplicaSourceDBInstanceIdentifier")
+    if source:
+        return f"{restored_id} is a read replica of {source}, not a restore of {live_id}: restore one (restore db)"
+    for instance in (restored, live):
+        pending = instance.get("PendingModifiedValues") or {}
+        if pending:
+            identifier = instance["DBInstanceIdentifier"]
+            return (
+                f"{identifier} has changes pending ({', '.join(sorted(pending))}), which a rename with "
+                "ApplyImmediately would apply as well: let them apply first (aws rds describe-db-instances "
+                f"--db-instance-identifier {identifier} shows them under PendingModifiedValues)"
+            )
+    origin, aside_from = tag(restored, RESTORED_FROM_TAG), tag(restored, PROMOTED_ASIDE_FROM_TAG)
+    if live_id.lower() not in ((origin or "").lower(), (aside_from or "").lower()):
+        return (
+            f"{restored_id} is tagged {RESTORED_FROM_TAG}={origin or '(none)'}, not {live_id}: it is neither a "
+            f"restore of the live instance (restore db makes one) nor an instance an earlier promote renamed aside "
+            f"({PROMOTED_ASIDE_FROM_TAG}={live_id})"
+        )
+    differences = [
+        (label, read(live), flags) for label, read, flags in TEMPLATE_SETTINGS if read(restored) != read(live)
+    ]
+    if differences:
+        words = ["aws", "rds", "modify-db-instance", "--region", region, "--db-instance-identifier", restored_id]
+        for _, wanted, flags in differences:
+            words += flags(wanted)
+        reboot = (
+            ", then aws rds reboot-db-instance --db-instance-identifier " + restored_id
+            if any(label == "parameter group" for label, _, _ in differences)
+            else ""
+        )
+        return (
+            f"{restored_id} differs from {live_id} in {', '.join(label for label, _, _ in differences)}, which no "
+            "deploy would set (the template does not change): give it the live one's with "
+            f"{shlex.join([*words, '--apply-immediately'])}{reboot}"
+        )
+    return None
+
+
 def promote(
     rds: Any,
     config: AppConfig,
     live_id: str,
-    restored_id: str,
+    restored_name: str,
     *,
     yes: bool,
     out: TextIO,
     now: datetime,
     sleep: Sleep = time.sleep,
 ) -> None:
-    """The rename swap: ``live_id`` aside, then ``restored_id`` to ``live_id``. Refuses before changing anything."""
-    if restored_id == live_id:
-        raise AwsError(f"--restored {restored_id} is the live instance itself: name the restored one")
-    restored = describe_instance(rds, restored_id)
+    """The rename swap: ``live_id`` aside, then ``restored_name`` to ``live_id``. Refuses before changing anything."""
+    if restored_name.lower() == live_id.lower():
+        raise AwsError(f"--restored {restored_name} is the live instance itself: name the restored one")
+    restored = describe_instance(rds, restored_name)
     if restored is None:
-        raise AwsError(f"no DB instance {restored_id} in {config.region}: restore one first (restore db)")
-    live = describe_instance(rds, live_id)
-    if live is None:
-        raise AwsError(f"the data stack's instance {live_id} does not exist in {config.region}")
+        raise AwsError(f"no DB instance {restored_name} in {config.region}: restore one first (restore db)")
+    live = require_live(rds, live_id, config.region)
+    # RDS takes an identifier in any case, or an ARN: from here on, every call names them as RDS describes them.
+    restored_id, live_id = restored["DBInstanceIdentifier"], live["DBInstanceIdentifier"]
+    if restored_id.lower() == live_id.lower() or restored.get("DbiResourceId") == live.get("DbiResourceId"):
+        raise AwsError(f"--restored {restored_name} is the live instance {live_id} itself: name the restored one")
     for instance in (restored, live):
         if instance["DBInstanceStatus"] != "available":
             identifier = instance["DBInstanceIdentifier"]
@@ -497,16 +647,21 @@ def promote(
                 f"{identifier} is {instance['DBInstanceStatus']}, not available: wait for it "
                 f"(aws rds wait db-instance-available --db-instance-identifier {identifier}); nothing was renamed"
             )
+    why = unfit(restored, live, config.region)
+    if why:
+        raise AwsError(f"{why}; nothing was renamed")
     differences = replacement_differences(restored, live)
     if differences:
         raise AwsError(
             f"{restored_id} differs from {live_id} in {'; '.join(differences)}: the next deploy would replace the "
             "instance with a new, empty one; nothing was renamed"
         )
-    aside = beside(live_id, f"-before-{stamp(now)}")
+    aside = aside_name(live_id, now)
     if describe_instance(rds, aside) is not None:
         raise AwsError(f"DB instance {aside} already exists: wait a minute for a new name; nothing was renamed")
 
+    finish = rename_command(config.region, restored_id, live_id)
+    undo = rename_command(config.region, aside, live_id)
     old_resource, new_resource = live.get("DbiResourceId"), restored.get("DbiResourceId")
     plan = [
         f"plan: promote {restored_id} to {live_id}, the data stack's instance",
@@ -519,24 +674,50 @@ def promote(
         'effective", "in about 10 minutes", and that it reboots: from step 1 until step 2 is available the '
         "database answers nothing; plan on 20 to 30 minutes, and stop writes before step 1 (what is written to "
         f"{live_id} after the restored time stays in {aside} only)",
-        f"  IAM login: the backend logs in as its app role with IAM tokens granted on the instance's DbiResourceId, "
-        f"which is {old_resource} for {live_id} and {new_resource} for {restored_id}; the grant names the old one "
-        "until the compute stacks' grant is updated to the new resource id (the data stack's export changes on its "
-        "next deploy, which CloudFormation refuses while a compute stack imports it)",
+        "  IAM login: the compute roles may rds-db:connect as the app's database user on any of the account's "
+        "instances in the region (grant_connect in constructs/database_role.py), not on one DbiResourceId, so the "
+        f"new one ({new_resource}; {live_id}'s is {old_resource}) changes nothing; the database user comes with "
+        "the restored data",
         f"  {live_id} is kept as {aside}, deletion protection "
         f"{'on' if live.get('DeletionProtection') else 'OFF (turn it on to keep it safe)'}; nothing is deleted",
+        "  if it stops halfway (step 2 fails, Ctrl-C, credentials expire while waiting), finish the swap with",
+        f"    {finish}",
+        "  or undo step 1 with",
+        f"    {undo}",
     ]
     out.write("\n".join(plan) + "\n")
     if not yes:
         out.write("nothing changed: run again with --yes to do it\n")
         return
 
+    # Tags stay with a renamed instance: these say, on the instance aside, where it was and what took its place.
+    rds.add_tags_to_resource(
+        ResourceName=live["DBInstanceArn"],
+        Tags=[
+            {"Key": PROMOTED_ASIDE_FROM_TAG, "Value": live_id},
+            {"Key": PROMOTED_ASIDE_FOR_TAG, "Value": restored_id},
+        ],
+    )
     rds.modify_db_instance(DBInstanceIdentifier=live_id, NewDBInstanceIdentifier=aside, ApplyImmediately=True)
     out.write(f"renaming {live_id} → {aside}\n")
-    wait_available(rds, aside, sleep)
-    rds.modify_db_instance(DBInstanceIdentifier=restored_id, NewDBInstanceIdentifier=live_id, ApplyImmediately=True)
-    out.write(f"renaming {restored_id} → {live_id}\n")
-    promoted = wait_available(rds, live_id, sleep)
+    step_two_started = False
+    try:
+        with one_line_errors():
+            wait_available(rds, aside, sleep)
+            rds.modify_db_instance(
+                DBInstanceIdentifier=restored_id, NewDBInstanceIdentifier=live_id, ApplyImmediately=True
+            )
+            step_two_started = True
+            out.write(f"renaming {restored_id} → {live_id}\n")
+            promoted = wait_available(rds, live_id, sleep)
+    except AwsError as error:
+        then = (
+            f"step 2 was started: wait for {live_id} (aws rds wait db-instance-available --db-instance-identifier "
+            f"{live_id}); to go back, promote {aside} once it is"
+            if step_two_started
+            else f"the promote stopped after step 1: finish the swap with {finish}, or undo step 1 with {undo}"
+        )
+        raise AwsError(f"{error}; {then}") from None
     kept = describe_instance(rds, aside) or {}
     out.write(
         f"promoted: {live_id} is now the restored data at {promoted['Endpoint']['Address']}; the old instance is "
@@ -585,9 +766,47 @@ def bucket_versions(s3: Any, bucket: str, prefix: str) -> dict[str, list[Version
                 Version(m["Key"], m["VersionId"], m["LastModified"], m["IsLatest"], True)
             )
     for versions in by_key.values():
-        # Newest first; S3 keeps a second's precision, and within one second a delete marker counts as the later.
-        versions.sort(key=lambda v: (v.modified, v.deleted), reverse=True)
+        # Newest first. S3 keeps a second's precision: within one second the order is unknown (restore_bucket
+        # reports such a key as ambiguous rather than guess).
+        versions.sort(key=lambda v: v.modified, reverse=True)
     return by_key
+
+
+def noncurrent_expiry(s3: Any, bucket: str) -> str:
+    """What the bucket's lifecycle says of old versions, as a sentence."""
+    try:
+        rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket).get("Rules", [])
+    except s3.exceptions.ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "Error")
+        if code != "NoSuchLifecycleConfiguration":
+            return f"a version older than the lifecycle's noncurrent expiry (unread: {code}) is gone"
+        rules = []
+    days = [
+        r["NoncurrentVersionExpiration"]["NoncurrentDays"]
+        for r in rules
+        if r.get("Status") == "Enabled" and r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")
+    ]
+    if not days:
+        return "no lifecycle rule expires old versions"
+    return (
+        f"the lifecycle deletes a version {min(days)} days after it stops being current: one replaced or deleted "
+        "longer ago is gone and cannot be restored (a key whose versions up to --to are all gone shows as created "
+        "later)"
+    )
+
+
+def ambiguous(versions: list[Version], at: datetime) -> list[Version]:
+    """The versions within the newest second up to ``at`` whose order S3 cannot tell, when they differ (a delete
+    and a write, or two different writes, in one second) and none of them is the current one (which is the last
+    of them); else []."""
+    then = next((v for v in versions if v.modified <= at), None)
+    if then is None:
+        return []
+    tied = [v for v in versions if v.modified == then.modified]
+    states = {"deleted" if v.deleted else (v.etag or v.version_id) for v in tied}
+    if len(states) < 2 or any(v.latest for v in tied):
+        return []
+    return tied
 
 
 def restore_bucket(s3: Any, bucket: str, at: datetime, *, prefix: str, dry_run: bool, out: TextIO) -> dict[str, int]:
@@ -595,11 +814,29 @@ def restore_bucket(s3: Any, bucket: str, at: datetime, *, prefix: str, dry_run: 
     status = s3.get_bucket_versioning(Bucket=bucket).get("Status")
     if status not in ("Enabled", "Suspended"):
         raise AwsError(f"bucket {bucket} has never had versioning on: there is no earlier version to put back")
+    out.write(f"versions: {noncurrent_expiry(s3, bucket)}\n")
     verb = "would restore" if dry_run else "restored"
-    counts = {"restored": 0, "unchanged": 0, "created later": 0, "skipped": 0}
+    counts = {"restored": 0, "unchanged": 0, "created later": 0, "skipped": 0, "ambiguous": 0}
     for key, versions in sorted(bucket_versions(s3, bucket, prefix).items()):
         current = next((v for v in versions if v.latest), versions[0])
+        if tied := ambiguous(versions, at):
+            counts["ambiguous"] += 1
+            picks = " or ".join(
+                f"aws s3api get-object --bucket {bucket} --key {shlex.quote(key)} --version-id {v.version_id} FILE"
+                for v in tied
+                if not v.deleted
+            )
+            deleted = "; or it was deleted then" if any(v.deleted for v in tied) else ""
+            out.write(
+                f"ambiguous      {key}  (changed more than once within {iso(tied[0].modified)}, and S3 keeps a "
+                f"second's precision: left as it is; pick by hand: {picks}{deleted}; then aws s3 cp FILE "
+                f"s3://{bucket}/{key})\n"
+            )
+            continue
         then = next((v for v in versions if v.modified <= at), None)
+        if then is not None:
+            # The current version is the last of its key: within its second, it is the one current then.
+            then = next((v for v in versions if v.latest and v.modified == then.modified), then)
         if then is None or then.deleted:
             # Absent at that time: created (or re-created) since; left as it is.
             if not current.deleted:
@@ -756,7 +993,7 @@ def _parser() -> argparse.ArgumentParser:
     cache = commands.add_parser("cache", help="print the command that restores a cache snapshot")
     cache.add_argument("--snapshot", required=True, help="the ElastiCache snapshot's name")
     for sub in (db, promote_parser, bucket, cache):
-        sub.add_argument("--env", default="prod", help="environment in cdk.json (prod, dev)")
+        sub.add_argument("--env", required=True, help="environment in cdk.json (prod, dev)")
     return parser
 
 
@@ -770,9 +1007,7 @@ def run(args: argparse.Namespace, out: TextIO, clock: Clock, sleep: Sleep) -> in
             rds = client("rds", config.region)
             live_id = live_name(cloudformation, stack, DATABASE_ID, "database")
             if args.recovery_point:
-                live = describe_instance(rds, live_id)
-                if live is None:
-                    raise AwsError(f"the data stack's instance {live_id} does not exist in {config.region}")
+                live = require_live(rds, live_id, config.region)
                 source = Source(snapshot=recovery_point_snapshot(args.recovery_point, live))
             else:
                 at = parse_time(args.to) if args.to else None
