@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from config.limits import (
+    BACKUP_MIN_RETENTION_DAYS,
     ELASTICACHE_NODE_TYPES,
     FRAME_ANSWER_SECONDS,
     HTTP_API_MAX_TIMEOUT_SECONDS,
@@ -62,6 +63,10 @@ NAT_PROVIDERS = ("gateway", "instance")
 DATA_ENCRYPTION_KEYS = ("aws-managed", "customer-managed")
 # AWS Backup Vault Lock: compliance (immutable after its grace period), governance (removable with permission), none.
 VAULT_LOCK_MODES = ("compliance", "governance", "off")
+# The rule of each backup retention key: the lock's minimum is fixed (config/limits.py says why).
+_LOCKED_RETENTION = (
+    f"with backup and backup_vault_lock not off: at least {BACKUP_MIN_RETENTION_DAYS}, the lock's minimum"
+)
 
 
 class ConfigError(ValueError):
@@ -362,7 +367,11 @@ KEYS: dict[str, Key] = {
         integer(20, 65536), "RDS storage autoscaling ceiling in GiB", rule="at least db_allocated_storage"
     ),
     "db_multi_az": Key(BOOLEAN, "RDS Multi-AZ standby"),
-    "db_backup_retention_days": Key(integer(1, 35), "RDS automated backup retention"),
+    "db_backup_retention_days": Key(
+        integer(1, 35),
+        "RDS automated backup retention",
+        rule="with backup: equal to backup_pitr_days (AWS Backup's continuous backup sets it, and RDS refuses another)",
+    ),
     "db_max_connections": Key(
         integer(0, 5000),
         "PostgreSQL's max_connections, for the connections alarm; 0: estimate from the class",
@@ -432,10 +441,14 @@ KEYS: dict[str, Key] = {
         "in the vault anigmaa-<env>-backup, copied to backup_copy_region and backup_copy_account_vault_arn",
     ),
     "backup_retention_days": Key(
-        integer(1, 3650), "days AWS Backup keeps each daily recovery point in the environment's own vault"
+        integer(1, 3650),
+        "days AWS Backup keeps each daily recovery point in the environment's own vault",
+        rule=_LOCKED_RETENTION,
     ),
     "backup_pitr_days": Key(
-        integer(1, 35), "days of continuous backup: the window a point-in-time restore reaches back (AWS: 1 to 35)"
+        integer(1, 35),
+        "days of continuous backup: the window a point-in-time restore reaches back (AWS: 1 to 35)",
+        rule=_LOCKED_RETENTION,
     ),
     "backup_copy_region": Key(
         pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region name such as ap-southeast-3", allow_empty=True),
@@ -444,7 +457,9 @@ KEYS: dict[str, Key] = {
         rule="not region; one of AWS_ZONES in config/limits.py",
     ),
     "backup_copy_retention_days": Key(
-        integer(1, 3650), "days the copies in backup_copy_region (and in backup_copy_account_vault_arn) are kept"
+        integer(1, 3650),
+        "days the copies in backup_copy_region (and in backup_copy_account_vault_arn) are kept",
+        rule=_LOCKED_RETENTION,
     ),
     "backup_copy_account_vault_arn": Key(
         pattern(

@@ -125,6 +125,11 @@ PROBE_MAX_INTERVAL_MINUTES = 60
 # snapshot and maintenance windows.
 RDS_MIN_WINDOW_MINUTES = 30
 ELASTICACHE_MIN_WINDOW_MINUTES = 60
+# The vault lock's MinRetentionDays on both backup vaults, and so the shortest retention any backup rule or
+# copy may keep (config.rules). Fixed, never derived from the retention keys: a compliance lock is immutable
+# after its lock date, and a minimum that followed them would turn a later change of backup_pitr_days,
+# backup_retention_days or backup_copy_retention_days into a LockConfiguration change every deploy fails on.
+BACKUP_MIN_RETENTION_DAYS = 7
 
 # Each region's availability zone letters (ap-southeast-1 → a, b, c: ap-southeast-1a, …), from AWS's
 # list of AZ IDs (docs.aws.amazon.com/global-infrastructure/latest/regions/aws-availability-zones.html),

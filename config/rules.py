@@ -15,6 +15,7 @@ from config.backend import ECS_DB_MAX_CONNS, ECS_DEPLOY_MAX_PERCENT, LAMBDA_DB_M
 from config.keys import KEYS, MAX_EXTRA_SECURITY_GROUPS, ConfigError, fail
 from config.limits import (
     AWS_ZONES,
+    BACKUP_MIN_RETENTION_DAYS,
     DB_CLASS_MEMORY_GIB,
     DB_HEADROOM_SHARE,
     DB_RESERVED_CONNECTIONS,
@@ -461,6 +462,23 @@ def _backup(v: dict[str, Any]) -> BackupConfig | None:
             )
     if not v["backup"]:
         return None
+    if v["backup_vault_lock"] != "off":
+        for key in ("backup_retention_days", "backup_pitr_days", "backup_copy_retention_days"):
+            if v[key] < BACKUP_MIN_RETENTION_DAYS:
+                raise ConfigError(
+                    f"{key}: {v[key]} is below the vault lock's fixed minimum of {BACKUP_MIN_RETENTION_DAYS} days "
+                    "(the lock refuses a recovery point kept less, and its minimum cannot follow the retention: "
+                    f"a compliance lock is immutable); accepted: {BACKUP_MIN_RETENTION_DAYS} or more, or "
+                    "backup_vault_lock off"
+                )
+    # Continuous backup takes over the instance's BackupRetentionPeriod, and RDS then refuses any other value.
+    if v["db_backup_retention_days"] != v["backup_pitr_days"]:
+        raise ConfigError(
+            f"db_backup_retention_days: {v['db_backup_retention_days']} differs from backup_pitr_days "
+            f"{v['backup_pitr_days']}: AWS Backup's continuous backup sets the instance's retention to its own, and "
+            f"RDS then refuses any other (CloudFormation would drift, a deploy fail); accepted: "
+            f"{v['backup_pitr_days']}, as backup_pitr_days"
+        )
     # The daily rule's start window and an hour either side must miss RDS's backup and maintenance windows.
     start, end = (BACKUP_DAILY_HOUR_UTC - 1) % 24, (BACKUP_DAILY_HOUR_UTC + 1 + BACKUP_START_WINDOW_MINUTES // 60) % 24
     kept_clear = window_minutes(f"{start:02d}:00-{end:02d}:00")

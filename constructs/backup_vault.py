@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_backup as backup
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
 
 from constructs import Construct
+from constructs.data_key import SHARED_USE
 
 # Compliance mode's grace: AWS Backup enforces a 72-hour cooling-off before a lock becomes immutable, so
 # ChangeableForDays must be 3 or more. Until then `aws backup delete-backup-vault-lock-configuration` undoes a
 # mistake; from then on no one, the account's root included, can lift the lock or delete a recovery point early.
 COMPLIANCE_GRACE_DAYS = 3
 LOCK_MODES = ("compliance", "governance", "off")
+# What the vault tells its topic. AWS Backup no longer sends BACKUP_JOB_FAILED nor RESTORE_JOB_FAILED (deprecated
+# events: accepted, never delivered), and the supported BACKUP_JOB_COMPLETED and RESTORE_JOB_COMPLETED come for
+# every job, successful or not: backup job failures reach the topic through EventBridge (`BackupFailureAlerts`).
+# A copy job is reported by the vault it copies from.
+FAILURE_EVENTS = (
+    backup.BackupVaultEvents.COPY_JOB_FAILED,
+    backup.BackupVaultEvents.S3_BACKUP_OBJECT_FAILED,
+    backup.BackupVaultEvents.S3_RESTORE_OBJECT_FAILED,
+)
 
 
 class LockedBackupVault(Construct):
@@ -25,7 +37,12 @@ class LockedBackupVault(Construct):
     can lift it), or ``off``. ``min_retention_days`` is the shortest retention any rule or copy gives the
     points it puts here: the lock refuses a job that would keep one less, so a deployer who shortens the
     retention later cannot make the vault drop points early. No maximum is set: a compliance lock can never
-    be widened, and a longer retention chosen later must still be possible.
+    be widened, and a longer retention chosen later must still be possible. Pass a fixed value, never one
+    derived from the rules' retention: after a compliance lock's date any change of it fails the deploy.
+
+    ``notification_topic`` (None: none) hears of `FAILURE_EVENTS`; it must be in the vault's region.
+    ``copy_account`` (None: none) is another account whose vault receives copies of what this one holds:
+    it may use the vault's key to copy them (a recovery point of S3 is encrypted with it).
     """
 
     def __init__(
@@ -37,6 +54,8 @@ class LockedBackupVault(Construct):
         key_alias: str,
         lock: str,
         min_retention_days: int,
+        notification_topic: sns.ITopic | None = None,
+        copy_account: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         if lock not in LOCK_MODES:
@@ -50,7 +69,16 @@ class LockedBackupVault(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
         """The vault's key. Its policy is the CDK's default (the account root, so IAM decides): AWS Backup uses
-        it with the permissions of the role running the job."""
+        it with the permissions of the role running the job, and ``copy_account`` with its own."""
+        if copy_account:
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="CopiesToAnotherAccount",
+                    principals=[iam.AccountPrincipal(copy_account)],
+                    actions=list(SHARED_USE),
+                    resources=["*"],
+                )
+            )
         lock_configuration = None
         if lock != "off":
             lock_configuration = backup.LockConfiguration(
@@ -63,6 +91,9 @@ class LockedBackupVault(Construct):
             backup_vault_name=vault_name,
             encryption_key=self.key,
             lock_configuration=lock_configuration,
+            # The CDK lets backup.amazonaws.com publish to the topic (its policy).
+            notification_topic=notification_topic,
+            notification_events=list(FAILURE_EVENTS) if notification_topic else None,
             removal_policy=RemovalPolicy.RETAIN,
         )
         """The vault; other stacks name it by its ARN, built from its name."""

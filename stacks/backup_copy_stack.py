@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk import ArnFormat, Stack
 
 from config import AppConfig
+from config.limits import BACKUP_MIN_RETENTION_DAYS
 from constructs import Construct
 from constructs.backup_vault import LockedBackupVault
 
@@ -28,7 +29,9 @@ class BackupCopyStack(Stack):
             vault_name=config.names.backup_copy_vault,
             key_alias=config.names.backup_copy_key_alias,
             lock=config.backup.lock,
-            min_retention_days=config.backup.copy_retention_days,
+            min_retention_days=BACKUP_MIN_RETENTION_DAYS,
+            # No notifications: an SNS topic must be in the vault's region, and the alarm topic is in the data
+            # stack's. A copy job is reported by the vault it copies from (COPY_JOB_FAILED on the data stack's).
         )
 
 

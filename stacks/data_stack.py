@@ -9,12 +9,14 @@ from aws_cdk import aws_backup as backup
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rds as rds
+from aws_cdk import aws_sns as sns
 
 from config import DB_APP_USER, DB_MASTER_USER, DB_NAME, DB_PORT, REDIS_PORT, AppConfig
-from config.limits import DB_CLASS_MEMORY_GIB
+from config.limits import BACKUP_MIN_RETENTION_DAYS, DB_CLASS_MEMORY_GIB
 from config.model import BACKUP_DAILY_HOUR_UTC, BACKUP_START_WINDOW_MINUTES
 from constructs import Construct
 from constructs.assets_bucket import AccessLogsBucket, AssetsBucket
+from constructs.backup_alerts import BackupFailureAlerts
 from constructs.backup_plan import DataBackupPlan
 from constructs.backup_vault import LockedBackupVault
 from constructs.data_key import DataKey
@@ -65,11 +67,7 @@ class DataStack(ConfiguredZonesStack):
                 "DataKey",
                 alias_name=config.names.data_key_alias,
                 description=f"anigmaa {config.env}: encrypts the database, the cache and their snapshots",
-                copy_account=(
-                    backup_settings.copy_account_vault_arn.split(":")[4]
-                    if backup_settings and backup_settings.copy_account_vault_arn
-                    else None
-                ),
+                copy_account=_account_of(backup_settings.copy_account_vault_arn if backup_settings else None),
             ).key
         database = PostgresDatabase(
             self,
@@ -136,8 +134,6 @@ class DataStack(ConfiguredZonesStack):
             self, "AccessLogs", retention_days=config.log_retention_days, region=config.region
         )
         assets = AssetsBucket(self, "Assets", access_logs=access_logs.bucket, bucket_name=config.bucket_name)
-        if config.backup is not None:
-            self._backups(config, database.instance, assets.bucket.bucket_arn)
 
         prefix = config.names.prefix
         topic = AlarmTopic(
@@ -148,6 +144,8 @@ class DataStack(ConfiguredZonesStack):
             https_parameter=config.alarms.https_parameter,
             alarm_name_prefix=prefix,
         )
+        if config.backup is not None:
+            self._backups(config, database.instance, assets.bucket.bucket_arn, topic.topic)
         data_alarms = DataAlarms(
             self,
             "DataAlarms",
@@ -221,8 +219,8 @@ class DataStack(ConfiguredZonesStack):
         )
         pin_exports(self, self.outputs)
 
-    def _backups(self, config: AppConfig, instance: rds.IDatabaseInstance, bucket_arn: str) -> None:
-        """The vault, the plan and its selection: the database, and the bucket beside it.
+    def _backups(self, config: AppConfig, instance: rds.IDatabaseInstance, bucket_arn: str, topic: sns.ITopic) -> None:
+        """The vault, the plan and its selection: the database, and the bucket beside it; failures to ``topic``.
 
         The bucket is selected although it is versioned: its old versions sit in the same account and
         region as the live objects, and the same credentials that can delete an object can delete its
@@ -237,8 +235,11 @@ class DataStack(ConfiguredZonesStack):
             vault_name=config.names.backup_vault,
             key_alias=config.names.backup_key_alias,
             lock=settings.lock,
-            min_retention_days=min(settings.retention_days, settings.pitr_days),
+            min_retention_days=BACKUP_MIN_RETENTION_DAYS,
+            notification_topic=topic,
+            copy_account=_account_of(settings.copy_account_vault_arn),
         )
+        BackupFailureAlerts(self, "BackupFailures", topic=topic)
         copy_vaults: list[backup.IBackupVault] = []
         if settings.copy_region:
             copy_vaults.append(
@@ -264,6 +265,11 @@ class DataStack(ConfiguredZonesStack):
             daily_hour_utc=BACKUP_DAILY_HOUR_UTC,
             start_window=Duration.minutes(BACKUP_START_WINDOW_MINUTES),
         )
+
+
+def _account_of(vault_arn: str | None) -> str | None:
+    """The account of another account's vault (backup_copy_account_vault_arn), which may use the keys to copy."""
+    return vault_arn.split(":")[4] if vault_arn else None
 
 
 def _existing_groups(stack: DataStack, construct_id: str, group_ids: tuple[str, ...]) -> list[ec2.ISecurityGroup]:

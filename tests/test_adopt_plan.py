@@ -114,7 +114,8 @@ def expected_settings(production: SeedProduction) -> dict[str, Any]:
         "db_multi_az": True,
         "db_backup_window": DB["backup_window"],
         "db_maintenance_window": DB["maintenance_window"],
-        "db_backup_retention_days": DB["backup_retention_period"],
+        # The app's longer one (backup_pitr_days, which AWS Backup's continuous rule holds RDS to), not the seed's 7.
+        "db_backup_retention_days": 14,
         "db_deletion_protection": True,
         "cache_replication_group_id": production.replication_group_id,
         "cache_engine_version": REDIS["engine_version"],

@@ -109,8 +109,8 @@ def test_the_vault_has_its_own_rotated_key_a_compliance_lock_and_outlives_the_st
     vault = resources["BackupVault68B95C06"]
     assert vault["Properties"]["BackupVaultName"] == "anigmaa-prod-backup"
     assert vault["Properties"]["EncryptionKeyArn"] == {"Fn::GetAtt": ["BackupVaultKey74395416", "Arn"]}
-    # The shortest retention a rule gives a point here (continuous, 14 days); 3 days before it is immutable.
-    assert vault["Properties"]["LockConfiguration"] == {"ChangeableForDays": 3, "MinRetentionDays": 14}
+    # A fixed minimum, whatever the rules keep (a compliance lock cannot change after its date); 3 days' grace.
+    assert vault["Properties"]["LockConfiguration"] == {"ChangeableForDays": 3, "MinRetentionDays": 7}
     key = resources["BackupVaultKey74395416"]
     assert key["Properties"]["EnableKeyRotation"] is True
     for resource in (vault, key):
@@ -119,6 +119,46 @@ def test_the_vault_has_its_own_rotated_key_a_compliance_lock_and_outlives_the_st
         "AWS::KMS::Alias",
         {"AliasName": "alias/anigmaa-prod-backup", "TargetKeyId": {"Fn::GetAtt": ["BackupVaultKey74395416", "Arn"]}},
     )
+
+
+def test_failed_jobs_reach_the_alarm_topic(prod: Synth) -> None:
+    data = prod.templates["data"]
+    resources = prod.json("data")["Resources"]
+    [topic_id] = [k for k, r in resources.items() if r["Type"] == "AWS::SNS::Topic"]
+    # The supported failure events only: BACKUP_JOB_FAILED and RESTORE_JOB_FAILED are deprecated, never sent.
+    assert resources["BackupVault68B95C06"]["Properties"]["Notifications"] == {
+        "BackupVaultEvents": ["COPY_JOB_FAILED", "S3_BACKUP_OBJECT_FAILED", "S3_RESTORE_OBJECT_FAILED"],
+        "SNSTopicArn": {"Ref": topic_id},
+    }
+    # A backup job's failure comes through EventBridge.
+    data.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.backup"],
+                "detail-type": ["Backup Job State Change"],
+                "detail": {"state": ["FAILED", "ABORTED", "EXPIRED"]},
+            },
+            "State": "ENABLED",
+            "Targets": [Match.object_like({"Arn": {"Ref": topic_id}})],
+        },
+    )
+    # Both services may publish to the topic (the CDK's statement, as AWS Backup documents it), besides the alarms.
+    [policy] = data.find_resources("AWS::SNS::TopicPolicy").values()
+    allowed = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert all(s["Action"] == "sns:Publish" and s["Resource"] == {"Ref": topic_id} for s in allowed)
+    services = [s["Principal"]["Service"] for s in allowed]
+    assert sorted(name for entry in services for name in ([entry] if isinstance(entry, str) else entry)) == [
+        "backup.amazonaws.com",
+        "cloudwatch.amazonaws.com",
+        "events.amazonaws.com",
+    ]
+
+
+def test_continuous_backup_and_rds_keep_one_retention(prod: Synth) -> None:
+    """AWS Backup sets the instance's retention to the continuous rule's, and RDS refuses any other value."""
+    instance = prod.json("data")["Resources"]["DatabaseInstanceAA8A5FDE"]["Properties"]
+    assert instance["BackupRetentionPeriod"] == _rules(prod)["Continuous"]["Lifecycle"]["DeleteAfterDays"] == 14
 
 
 def test_the_copy_stack_holds_only_the_copy_vault_in_the_copy_region(prod: Synth, copy_template: Template) -> None:
@@ -140,7 +180,9 @@ def test_the_copy_stack_holds_only_the_copy_vault_in_the_copy_region(prod: Synth
             "Properties": {
                 "BackupVaultName": "anigmaa-prod-backup-copy",
                 "EncryptionKeyArn": {"Fn::GetAtt": ["CopyVaultKeyD618E163", "Arn"]},
-                "LockConfiguration": {"ChangeableForDays": 3, "MinRetentionDays": 35},
+                "LockConfiguration": {"ChangeableForDays": 3, "MinRetentionDays": 7},
+                # Its region has no alarm topic: the data stack's vault reports the copy jobs.
+                "Notifications": Match.absent(),
                 "BackupVaultTags": {"project": "anigmaa", "environment": "prod"},
             },
             "DeletionPolicy": "Retain",
@@ -189,8 +231,14 @@ def test_a_copy_to_another_account_needs_and_shares_the_customer_managed_data_ke
         ]
     # Governance: a minimum retention, and no date after which the lock cannot be lifted.
     account.templates["data"].has_resource_properties(
-        "AWS::Backup::BackupVault", {"LockConfiguration": {"MinRetentionDays": 14, "ChangeableForDays": Match.absent()}}
+        "AWS::Backup::BackupVault", {"LockConfiguration": {"MinRetentionDays": 7, "ChangeableForDays": Match.absent()}}
     )
+    # The vault's key too: a copy of the bucket's recovery points is encrypted with it.
+    [vault_key] = [r for k, r in data.items() if k.startswith("BackupVaultKey") and r["Type"] == "AWS::KMS::Key"]
+    [vault_shared] = [
+        s for s in vault_key["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "CopiesToAnotherAccount"
+    ]
+    assert vault_shared == {**shared, "Resource": "*"}
 
 
 def test_dev_has_no_backup_and_its_data_template_is_unchanged(dev: Synth) -> None:

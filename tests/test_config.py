@@ -117,6 +117,13 @@ def test_prod_backs_up_outside_its_region_under_a_compliance_lock_and_dev_does_n
     assert load(env="dev").backup is None
     # The daily rule's hour is checked against RDS's windows only when there is a plan.
     assert load(env="dev", db_backup_window="21:30-22:00").backup is None
+    # RDS's own retention is the continuous rule's once AWS Backup manages it; without a plan it is free.
+    assert load().database.backup_retention_days == 14
+    assert load(env="dev").database.backup_retention_days == 1
+    # The lock's fixed minimum binds only a locked vault.
+    unlocked = load(backup_vault_lock="off", backup_pitr_days=1, db_backup_retention_days=1, backup_retention_days=1)
+    assert unlocked.backup is not None
+    assert unlocked.backup.pitr_days == 1
 
 
 DOMAIN = {
@@ -470,6 +477,29 @@ BAD_INPUTS = [
         {"backup_copy_retention_days": "x"},
         r"^backup_copy_retention_days: 'x' is not a whole number",
         id="backup-copy-days",
+    ),
+    pytest.param(
+        {"backup_pitr_days": "5", "db_backup_retention_days": "5"},
+        r"^backup_pitr_days: 5 is below the vault lock's fixed minimum of 7 days \(.*a compliance lock is "
+        r"immutable\); accepted: 7 or more, or backup_vault_lock off$",
+        id="backup-pitr-below-lock",
+    ),
+    pytest.param(
+        {"backup_retention_days": "6"},
+        r"^backup_retention_days: 6 is below the vault lock's fixed minimum of 7 days",
+        id="backup-days-below-lock",
+    ),
+    pytest.param(
+        {"backup_copy_retention_days": "1", "backup_vault_lock": "governance"},
+        r"^backup_copy_retention_days: 1 is below the vault lock's fixed minimum of 7 days",
+        id="backup-copy-days-below-lock",
+    ),
+    pytest.param(
+        {"db_backup_retention_days": "7"},
+        r"^db_backup_retention_days: 7 differs from backup_pitr_days 14: AWS Backup's continuous backup sets the "
+        r"instance's retention to its own, and RDS then refuses any other \(CloudFormation would drift, a deploy "
+        r"fail\); accepted: 14, as backup_pitr_days$",
+        id="backup-db-retention-differs",
     ),
     pytest.param(
         {"backup_vault_lock": "legal-hold"},

@@ -43,7 +43,8 @@ def test_postgres_follows_the_seed_and_keeps_its_data_in_prod(prod: Synth) -> No
                 "PubliclyAccessible": False,
                 "MultiAZ": True,
                 "DeletionProtection": True,
-                "BackupRetentionPeriod": 7,
+                # The seed's 7 days, raised to backup_pitr_days: AWS Backup's continuous rule sets it (test_backup).
+                "BackupRetentionPeriod": 14,
                 "DeleteAutomatedBackups": False,
                 "StorageType": "gp3",
                 "AllowMajorVersionUpgrade": True,
