@@ -61,6 +61,7 @@ import contextlib
 import copy
 import json
 import re
+import secrets
 import string
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Self
@@ -88,7 +89,7 @@ from moto.kms.models import Key as KmsKey
 from moto.kms.models import kms_backends
 from moto.logs.models import logs_backends
 from moto.moto_api._internal import mock_random
-from moto.rds.models import DBInstance, DBParameterGroup, rds_backends
+from moto.rds.models import DBInstance, DBParameterGroup, RDSBackend, rds_backends
 from moto.route53 import models as route53_models
 from moto.s3.models import FakeBucket, s3_backends
 from moto.sns.models import sns_backends
@@ -114,12 +115,52 @@ _ROOT_VOLUME_GIB = 8
 _installed = False
 
 
+def _give_each_instance_its_resource_id() -> None:
+    """Every RDS instance its own DbiResourceId, as AWS gives (moto gives all one constant), a
+    point-in-time restore no replica of its source, and a stack's instance its deletion protection and
+    IAM authentication: `tools.ops.restore promote` compares a restore with the live instance by them."""
+    own_init = DBInstance.__init__
+
+    def init(self: DBInstance, *args: Any, **kwargs: Any) -> None:
+        own_init(self, *args, **kwargs)
+        alphabet = string.ascii_uppercase + string.digits
+        self.dbi_resource_id = "db-" + "".join(secrets.choice(alphabet) for _ in range(26))
+
+    DBInstance.__init__ = init  # type: ignore[method-assign]
+
+    # A point-in-time restore is a new instance, not a replica of its source (moto passes the request's
+    # SourceDBInstanceIdentifier on to the new instance, which then answers as a read replica).
+    own_restore = RDSBackend.restore_db_instance_to_point_in_time
+
+    def restore(self: RDSBackend, source: str, target: str, overrides: dict[str, Any]) -> DBInstance:
+        restored = own_restore(self, source, target, overrides)
+        restored.source_db_instance_identifier = None
+        return restored
+
+    setattr(RDSBackend, "restore_db_instance_to_point_in_time", restore)  # noqa: B010
+
+    # moto's CloudFormation create leaves these out; CloudFormation sets them at creation.
+    own_create = DBInstance.create_from_cloudformation_json
+
+    def create(cls: type, resource_name: str, cloudformation_json: Props, *args: Any, **kwargs: Any) -> DBInstance:
+        database = own_create(resource_name, cloudformation_json, *args, **kwargs)
+        properties = cloudformation_json.get("Properties", {})
+        database.deletion_protection = str(properties.get("DeletionProtection", False)).lower() == "true"
+        database.enable_iam_database_authentication = (
+            str(properties.get("EnableIAMDatabaseAuthentication", False)).lower() == "true"
+        )
+        return database
+
+    setattr(DBInstance, "create_from_cloudformation_json", classmethod(create))  # noqa: B010
+
+
 def install() -> None:
     """Register the CloudFormation models and attribute fixes below with moto (idempotent); after
     `cloudformation.install()`, whose stack update this wraps."""
     global _installed
     if not _installed:
         _installed = True
+        _give_each_instance_its_resource_id()
         _add_attributes(
             FakeLoadBalancer,
             {
