@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_backup as backup
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 
 from constructs import Construct
-from constructs.data_key import SHARED_USE
+from constructs.data_key import share_for_copies
 
 # Compliance mode's grace: AWS Backup enforces a 72-hour cooling-off before a lock becomes immutable, so
 # ChangeableForDays must be 3 or more. Until then `aws backup delete-backup-vault-lock-configuration` undoes a
@@ -71,14 +70,7 @@ class LockedBackupVault(Construct):
         """The vault's key. Its policy is the CDK's default (the account root, so IAM decides): AWS Backup uses
         it with the permissions of the role running the job, and ``copy_account`` with its own."""
         if copy_account:
-            self.key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="CopiesToAnotherAccount",
-                    principals=[iam.AccountPrincipal(copy_account)],
-                    actions=list(SHARED_USE),
-                    resources=["*"],
-                )
-            )
+            share_for_copies(self.key, copy_account)
         lock_configuration = None
         if lock != "off":
             lock_configuration = backup.LockConfiguration(

@@ -37,11 +37,16 @@ class DataKey(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
         if copy_account:
-            self.key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="CopiesToAnotherAccount",
-                    principals=[iam.AccountPrincipal(copy_account)],
-                    actions=list(SHARED_USE),
-                    resources=["*"],
-                )
-            )
+            share_for_copies(self.key, copy_account)
+
+
+def share_for_copies(key: kms.Key, account: str) -> None:
+    """Let ``account`` (whose vault receives copies) use ``key`` to copy what it encrypts."""
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="CopiesToAnotherAccount",
+            principals=[iam.AccountPrincipal(account)],
+            actions=list(SHARED_USE),
+            resources=["*"],
+        )
+    )
