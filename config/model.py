@@ -337,6 +337,16 @@ class AppConfig:
         return getattr(aws_logs.RetentionDays, LOG_RETENTION[self.log_retention_days])  # type: ignore[no-any-return]
 
     @property
+    def backup_copy_region(self) -> str | None:
+        """Where the BackupCopy stack and its vault are (None: no copy in another region)."""
+        return self.backup.copy_region if self.backup is not None else None
+
+    @property
+    def deploy_regions(self) -> tuple[str, ...]:
+        """The regions the environment's stacks deploy to: its own, then the backup copy region if any."""
+        return (self.region, *([self.backup_copy_region] if self.backup_copy_region else []))
+
+    @property
     def secret_parameter_names(self) -> dict[str, str]:
         """The SSM SecureString parameter name of each secret, keyed by secret name."""
         return {name: f"{self.ssm_prefix}/{name}" for name in SECRET_NAMES}

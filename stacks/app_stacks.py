@@ -96,13 +96,14 @@ def build_backup_copy_stack(app: App, config: AppConfig, data: DataStack) -> Bac
     A top-level stack like the others, so `cdk deploy --all` deploys it (first); only the order links the two,
     as the data stack names the vault by its ARN.
     """
-    if config.backup is None or config.backup.copy_region is None:
+    copy_region = config.backup_copy_region
+    if copy_region is None:
         return None
     copy = BackupCopyStack(
         app,
         "BackupCopy",
         config=config,
-        env=Environment(account=config.account, region=config.backup.copy_region),
+        env=Environment(account=config.account, region=copy_region),
         stack_name=config.stack_name("backup-copy"),
         description=f"anigmaa {config.env}: the AWS Backup copy vault, outside {config.region}",
         termination_protection=config.termination_protection,

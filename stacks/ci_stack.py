@@ -58,5 +58,4 @@ class CiStack(Stack):
 def deploy_regions(config: AppConfig) -> tuple[str, ...]:
     """The regions the environment's stacks deploy to: this stack's own (its `region`), then backup_copy_region's
     when the BackupCopy stack exists (stacks/app_stacks.py `build_backup_copy_stack`), by name."""
-    copy_region = config.backup.copy_region if config.backup is not None else None
-    return (Aws.REGION, *([copy_region] if copy_region else []))
+    return (Aws.REGION, *config.deploy_regions[1:])

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from config import BACKEND_SECRET_NAMES, SECRET_NAMES, AppConfig
+from config import BACKEND_SECRET_NAMES, SECRET_NAMES
 from config.backend import LIVE_ALIAS
 from tools import ROOT
 from tools.ops.aws import load_environment
@@ -480,12 +480,6 @@ def _load_balancer(r: Rehearsal, ecs_stack: str) -> str:
 # ---------------------------------------------------------------------- the steps
 
 
-def deploy_regions(config: AppConfig) -> list[str]:
-    """The regions an environment's stacks go to: its own, and the backup copies' (bootstrapped both)."""
-    copy = config.backup.copy_region if config.backup else None
-    return [config.region, *([copy] if copy else [])]
-
-
 def rehearse(r: Rehearsal) -> None:
     prod = load_environment("prod", ROOT)
     network, data = prod.stack_name("network"), prod.stack_name("data")
@@ -493,7 +487,7 @@ def rehearse(r: Rehearsal) -> None:
     ecs = ("-c", "compute=ecs", "-c", f"ecs_image_uri={ECS_IMAGE}")
 
     # Both regions prod deploys to: its own and the backup copies' (README, Prerequisites).
-    r.cdk("cdk bootstrap", "bootstrap", *(f"aws://{ACCOUNT}/{region}" for region in deploy_regions(prod)))
+    r.cdk("cdk bootstrap", "bootstrap", *(f"aws://{ACCOUNT}/{region}" for region in prod.deploy_regions))
     # The secrets' key comes with the network stack: deployed first, then the secrets are put under it.
     r.deploy("deploy the network stack (prod): the secrets' key", "--exclusively", "Network")
     for name in SECRET_NAMES:

@@ -40,7 +40,7 @@ class RecoveryError(Exception):
 def rehearse_recovery(r: Rehearsal) -> None:
     """On prod as `rehearse` leaves it deployed (Lambda path): backups, bucket restore, restore and promote."""
     prod = load_environment("prod", ROOT)
-    check_backups(r, prod.stack_name("data"), prod.backup.copy_region if prod.backup else None)
+    check_backups(r, prod.stack_name("data"), prod.backup_copy_region)
     data = prod.stack_name("data")
     bucket = _output(r, data, "ExportsOutputRefAssetsBucket")
     live = _output(r, data, "ExportsOutputRefDatabaseInstance")
