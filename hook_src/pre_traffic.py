@@ -119,9 +119,10 @@ def http_api_event(
         "rawPath": path,
         "rawQueryString": query,
         "headers": {"host": domain, "user-agent": USER_AGENT},
+        # No apiId: the event is a direct invocation (lambda:InvokeFunction, which IAM authenticated), not one
+        # API Gateway forwarded, so the frame's origin check (lambda_src/origin.go) lets it through.
         "requestContext": {
             "accountId": account,
-            "apiId": API_ID,
             "domainName": domain,
             "domainPrefix": API_ID,
             "http": {

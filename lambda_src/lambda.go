@@ -70,7 +70,11 @@ func (h httpAPIHandler) serve(ctx context.Context, event invocation, parseErr er
 		return errorResponse(http.StatusBadRequest, "not_an_http_api_request",
 			"this function serves API Gateway HTTP API (payload format 2.0) requests")
 	}
-	request, err := newRequest(withRequestIDValue(ctx, id), event)
+	ctx = withRequestIDValue(ctx, id)
+	if event.RequestContext.APIID == "" {
+		ctx = withDirectInvocation(ctx) // not API Gateway's: exempt from the origin check
+	}
+	request, err := newRequest(ctx, event)
 	if err != nil {
 		h.logger.Warn("bad request", "request_id", id, "error", err.Error())
 		// What net/http's server answers to a request line it cannot parse.

@@ -1,7 +1,9 @@
 // Command bootstrap runs the anigmaa backend's HTTP handler on AWS Lambda (custom
 // runtime, API Gateway HTTP API v2 events) and, outside Lambda, as a plain HTTP server
 // (ECS/Fargate, local runs). Before serving it loads the backend's secrets from SSM
-// Parameter Store into the environment, so the application reads them as it always has.
+// Parameter Store into the environment, so the application reads them as it always has,
+// and, with edge protection on, the value CloudFront sends to prove a request came
+// through it (origin.go).
 package main
 
 import (
@@ -19,13 +21,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/anigmaa/anigmaa-infra/lambda_src/database"
 )
 
 const (
-	secretsTimeout  = 5 * time.Second  // inside Lambda's 10 s init limit, so the error is logged before it
+	secretsTimeout  = 5 * time.Second  // SSM and Secrets Manager together, inside Lambda's 10 s init limit, so the error is logged before it
 	shutdownTimeout = 25 * time.Second // past a request's 23 s deadline; ECS waits 30 s after SIGTERM before SIGKILL
 )
 
@@ -41,6 +44,7 @@ func run() int {
 	awsConfig := sync.OnceValues(func() (aws.Config, error) { return config.LoadDefaultConfig(ctx) })
 
 	secretsCtx, cancel := context.WithTimeout(ctx, secretsTimeout)
+	defer cancel()
 	fetched, err := loadSecrets(secretsCtx, func() (parameterGetter, error) {
 		cfg, err := awsConfig()
 		if err != nil {
@@ -48,13 +52,24 @@ func run() int {
 		}
 		return ssm.NewFromConfig(cfg), nil
 	}, osEnvironment{})
-	cancel()
 	if err != nil {
 		logger.Error("startup failed", "error", err.Error())
 		return 1
 	}
 
 	cfg, err := readSettings(osEnvironment{})
+	if err != nil {
+		logger.Error("startup failed", "error", err.Error())
+		return 1
+	}
+	origin, err := newOriginCheck(secretsCtx, cfg.originSecret, func() (secretValueGetter, error) {
+		awsCfg, err := awsConfig()
+		if err != nil {
+			return nil, err
+		}
+		return secretsmanager.NewFromConfig(awsCfg), nil
+	}, logger, time.Now)
+	cancel()
 	if err != nil {
 		logger.Error("startup failed", "error", err.Error())
 		return 1
@@ -73,14 +88,22 @@ func run() int {
 	if onLambda {
 		function = lambdaFunction(osEnvironment{})
 	}
-	handler := newRouter(backend{conns: conns, checks: checks, deadline: cfg.requestDeadline, function: function}, logger)
+	handler := newRouter(backend{conns: conns, checks: checks, deadline: cfg.requestDeadline, function: function,
+		origin: origin}, logger)
+
+	var originAttrs []any // without the check, the start line is what it always was
+	if origin != nil {
+		originAttrs = []any{"origin_check", true}
+	}
 
 	if onLambda {
-		logger.Info("starting", "mode", "lambda", "env", cfg.env, "secrets_from_ssm", fetched)
+		logger.Info("starting", append([]any{"mode", "lambda", "env", cfg.env, "secrets_from_ssm", fetched},
+			originAttrs...)...)
 		lambda.Start(httpAPIHandler{handler: handler, logger: logger})
 		return 0
 	}
-	logger.Info("starting", "mode", "server", "env", cfg.env, "port", cfg.port, "secrets_from_ssm", fetched)
+	logger.Info("starting", append([]any{"mode", "server", "env", cfg.env, "port", cfg.port,
+		"secrets_from_ssm", fetched}, originAttrs...)...)
 	defer conns.Close()
 	return serve(cfg.port, withCORS(cfg.allowedOrigins, handler), logger)
 }

@@ -35,6 +35,7 @@ func addParityRoutes(mux *http.ServeMux, b backend, logger *slog.Logger) {
 			"query":           r.URL.Query(),
 			"x_signature":     r.Header.Values("X-Signature"),
 			"if_range":        r.Header.Values("If-Range"),
+			"x_origin_verify": r.Header.Values("X-Origin-Verify"), // null with the origin check on
 			"content_type":    r.Header.Get("Content-Type"),
 			"content_length":  r.ContentLength,
 			"body_sha256":     hex.EncodeToString(digest[:]),

@@ -17,6 +17,7 @@ type backend struct {
 	checks   []check
 	deadline time.Duration   // REQUEST_DEADLINE_MS; zero is defaultRequestDeadline
 	function functionVersion // zero in server mode: no metrics
+	origin   *originCheck    // nil without ORIGIN_VERIFY_SECRET: no origin check
 }
 
 // parityRoutes, when set (only by the `parity` build of the tests), adds the routes the
@@ -58,14 +59,15 @@ func newRouter(b backend, logger *slog.Logger) http.Handler {
 }
 
 // withFrame is what the frame does around every request, in both modes: a request id,
-// the request log line, the deadline and the answer to a panic. Outermost first, so the
-// id is set before anything logs, and the request log sees the frame's own 504 and 500.
+// the request log line, the origin check, the deadline and the answer to a panic.
+// Outermost first, so the id is set before anything logs, the request log sees the
+// frame's own 403, 504 and 500, and a refused request never starts a handler.
 func withFrame(b backend, logger *slog.Logger, h http.Handler) http.Handler {
 	deadline := b.deadline
 	if deadline == 0 {
 		deadline = defaultRequestDeadline
 	}
-	return withRequestID(withRequestLog(logger, b.function, withDeadline(deadline, logger, h)))
+	return withRequestID(withRequestLog(logger, b.function, withOriginCheck(b.origin, withDeadline(deadline, logger, h))))
 }
 
 // statusRecorder notes the status a handler sends, and passes everything else through:

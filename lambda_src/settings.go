@@ -36,6 +36,9 @@ type settings struct {
 	// How long a request may take before the frame answers 504 in its place; PostgreSQL's
 	// statement_timeout too.
 	requestDeadline time.Duration
+	// ORIGIN_VERIFY_SECRET: the Secrets Manager secret (ARN or name) holding the value
+	// CloudFront sends in X-Origin-Verify; empty, there is no origin check (origin.go).
+	originSecret string
 }
 
 func readSettings(env environment) (settings, error) {
@@ -62,7 +65,8 @@ func readSettings(env environment) (settings, error) {
 		bucket:         get("AWS_BUCKET", ""),
 		allowedOrigins: splitList(get("ALLOWED_ORIGINS", "")),
 		// For S3-compatible endpoints on loopback (tests, MinIO): AWS itself wants virtual hosts.
-		s3PathStyle: get("S3_FORCE_PATH_STYLE", "false") == "true",
+		s3PathStyle:  get("S3_FORCE_PATH_STYLE", "false") == "true",
+		originSecret: get("ORIGIN_VERIFY_SECRET", ""),
 	}
 	// The most connections the pool may hold: the CDK app's connection budget counts it.
 	maxConns, err := strconv.Atoi(get("DB_MAX_CONNS", "2"))

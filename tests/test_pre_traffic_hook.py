@@ -58,7 +58,6 @@ HTTP_API_EVENT = {
     },
     "requestContext": {
         "accountId": "123456789012",
-        "apiId": "pretraffic",
         "domainName": "pretraffic.execute-api.ap-southeast-1.amazonaws.com",
         "domainPrefix": "pretraffic",
         "http": {

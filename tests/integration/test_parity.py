@@ -31,6 +31,8 @@ import pytest
 from tools import ROOT
 from tools.build.go import build_bootstrap
 from tools.local.harness import (
+    FAKE_CREDENTIALS,
+    REGION,
     SEED_PAYLOAD,
     Dependencies,
     Emulator,
@@ -74,8 +76,9 @@ class Answer:
 
 def http_api_event(call: Call, source_ip: str = "127.0.0.1", request_id: str = "") -> dict[str, Any]:
     """The payload 2.0 event an HTTP API sends for ``call``: header names lower-cased and repeated ones
-    joined with commas, cookies in their own list, rawPath decoded, a binary body in base64, and the
-    API's id for the request (``request_id``, or a new one)."""
+    joined with commas, cookies in their own list, rawPath decoded, a binary body in base64, the API's
+    id (which tells the frame API Gateway sent it) and its id for the request (``request_id``, or a new
+    one)."""
     path, _, query = call.target.partition("?")
     headers: dict[str, str] = {"host": "api.anigmaa.example", "x-forwarded-for": source_ip}
     cookies: list[str] = []
@@ -97,6 +100,7 @@ def http_api_event(call: Call, source_ip: str = "127.0.0.1", request_id: str = "
         "headers": headers,
         "requestContext": {
             "http": {"method": call.method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": source_ip},
+            "apiId": "parity",
             "domainName": "api.anigmaa.example",
             "stage": "$default",
             "requestId": request_id or secrets.token_urlsafe(12),
@@ -496,6 +500,116 @@ def test_request_lines_carry_the_request_id_and_on_lambda_the_versions_metrics(m
         assert (line["Requests"], line["ServerErrors"]) == (1, server_errors)
     assert request_line(modes.server_log, trace)["status"] == 200
     assert not [line for line in modes.server_log() if "_aws" in line or "Requests" in line]
+
+
+# The origin check (lambda_src/origin.go): a second pair of processes whose ORIGIN_VERIFY_SECRET names a
+# Secrets Manager secret in moto, rotated once before they start, so that AWSCURRENT and AWSPREVIOUS
+# both hold a value. CloudFront would send one of them in X-Origin-Verify.
+ORIGIN_HEADER = "X-Origin-Verify"
+FORBIDDEN = {
+    "error": "forbidden",
+    "message": "this API answers only requests that come through its CloudFront distribution",
+}
+
+
+@dataclass
+class Guarded(Modes):
+    """Both modes with the origin check on, and the secret's values (previous, current)."""
+
+    previous: str = ""
+    current: str = ""
+
+
+@pytest.fixture(scope="module")
+def guarded(modes: Modes, parity_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guarded]:
+    import boto3
+
+    folder = tmp_path_factory.mktemp("parity-origin")
+    moto = modes.deps.environment["AWS_ENDPOINT_URL_SSM"]  # one moto server stands in for every AWS API
+    client = boto3.session.Session(
+        region_name=REGION,
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    ).client("secretsmanager", endpoint_url=moto)
+    previous, current = f"origin-{secrets.token_urlsafe(24)}", f"origin-{secrets.token_urlsafe(24)}"
+    arn = client.create_secret(Name="anigmaa/local/origin-verify", SecretString=previous)["ARN"]
+    client.put_secret_value(SecretId=arn, SecretString=current)  # the rotation: AWSPREVIOUS is `previous`
+    environment = {
+        **modes.deps.environment,
+        "REQUEST_DEADLINE_MS": str(DEADLINE_MS),
+        "ORIGIN_VERIFY_SECRET": arn,
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto,
+    }
+    with (
+        lambda_emulator(parity_binary, environment, folder / "rie") as emulator,
+        http_server(parity_binary, environment, folder / "server") as server,
+    ):
+        yield Guarded(emulator, server, modes.deps, previous=previous, current=current)
+
+
+@pytest.mark.parametrize(
+    ("sent", "status"),
+    [
+        pytest.param(None, 403, id="no-header"),
+        pytest.param("wrong", 403, id="wrong-header"),
+        pytest.param("current", 200, id="right-header"),
+        pytest.param("previous", 200, id="previous-value"),
+    ],
+)
+def test_the_origin_check_answers_alike_in_both_modes(guarded: Guarded, sent: str | None, status: int) -> None:
+    value = {"wrong": f"origin-{secrets.token_urlsafe(24)}", "current": guarded.current,
+             "previous": guarded.previous}.get(sent or "")  # fmt: skip
+    headers = ((ORIGIN_HEADER, value),) if value else ()
+    answer, _ = guarded.both(Call("POST", "/probe/echo/origin", headers, b"{}"))
+    assert answer.status == status, answer
+    if status == 403:
+        assert answer.json() == FORBIDDEN
+        assert (answer.headers["content-type"], answer.headers["cache-control"]) == ("application/json", "no-store")
+    else:
+        assert answer.json()["x_origin_verify"] is None, "the route saw the header"
+
+
+def test_with_the_origin_check_get_health_is_exempt_and_readiness_is_not(guarded: Guarded) -> None:
+    """The load balancer's health check reaches /health without CloudFront; the outside-in probe reaches
+    /health/ready through it."""
+    answer, _ = guarded.both(Call("GET", "/health"))
+    assert (answer.status, answer.json()) == (200, {"status": "ok"})
+    answer, _ = guarded.both(Call("GET", "/health/ready"))
+    assert (answer.status, answer.json()) == (403, FORBIDDEN)
+    # Readiness bodies carry latencies: the same statuses, not the same milliseconds.
+    ready = Call("GET", "/health/ready", ((ORIGIN_HEADER, guarded.current),))
+    assert [answer_in(guarded, mode, ready)[0].status for mode in ("lambda", "server")] == [200, 200]
+
+
+def test_with_the_origin_check_a_direct_invocation_is_exempt_on_lambda(guarded: Guarded) -> None:
+    """No server-mode counterpart: an event without requestContext.apiId was not sent by API Gateway, and
+    invoking the function takes lambda:InvokeFunction."""
+    seed = from_lambda(guarded.emulator.invoke(SEED_PAYLOAD))
+    assert (seed.status, seed.json()) == (200, {"status": "ok"})
+    event = http_api_event(Call("GET", "/probe/echo/direct"))
+    del event["requestContext"]["apiId"]
+    assert from_lambda(guarded.emulator.invoke(event)).status == 200
+
+
+def test_a_refused_request_is_logged_without_the_value(guarded: Guarded) -> None:
+    """One warning per refusal, with the request id, method, path and whether the header was absent or
+    wrong; no value of the secret, or a wrong one, in either log."""
+    wrong = f"origin-{secrets.token_urlsafe(24)}"
+    for mode, log in (("lambda", guarded.emulator.function_log), ("server", guarded.server_log)):
+        [start] = [line for line in log() if line.get("msg") == "starting"]
+        assert start["origin_check"] is True, start
+        for header, headers in (("absent", ()), ("wrong", ((ORIGIN_HEADER, wrong),))):
+            request_id = f"origin-{mode}-{header}-{secrets.token_hex(4)}"
+            answer, _ = answer_in(guarded, mode, Call("GET", "/probe/echo/x", headers), request_id)
+            assert answer.status == 403
+            lines = logged(log, "origin check failed", request_id=request_id)
+            assert len(lines) == 1, lines
+            assert (lines[0]["level"], lines[0]["method"], lines[0]["path"], lines[0]["header"]) == (
+                "WARN", "GET", "/probe/echo/x", header)  # fmt: skip
+            assert logged(log, "request", request_id=request_id)[0]["status"] == 403
+    for text in (guarded.emulator.log_text(), guarded.server.log.read_text(encoding="utf-8", errors="replace")):
+        for value in (guarded.current, guarded.previous, wrong):
+            assert value not in text
 
 
 def test_readiness_says_redis_is_down_in_both_modes(modes: Modes) -> None:
