@@ -25,15 +25,27 @@ behaves, as its documentation states it:
 - `{{resolve:ssm-secure:NAME}}` and `{{resolve:ssm:NAME}}` are resolved from moto's SSM, and a
   change set (or stack) that names a missing parameter fails as CloudFormation fails:
   "Parameters: [ssm-secure:NAME] cannot be found.";
+- `{{resolve:secretsmanager:SECRET-ID:SecretString:JSON-KEY:VERSION-STAGE:VERSION-ID}}` is resolved from
+  moto's Secrets Manager in the stack's region (the id a name or an ARN; the JSON key, stage and version id
+  optional, the stage and the id not both), in resource properties only, as CloudFormation resolves it
+  ("You can use a dynamic reference for a secret in any resource property"): an output or an export keeps
+  the reference as written, so DescribeStacks and ListExports never show the value, nor GetTemplate (the
+  template keeps the reference). A literal reference to a secret that does not exist (one the template
+  does not itself create) is refused as a missing SSM parameter is, "Parameters: [secretsmanager:ID] cannot
+  be found." (CloudFormation refuses it later, when it provisions the resource, with Secrets Manager's
+  "Secrets Manager can't find the specified secret."); one built by `Fn::Join`/`Fn::Sub`, as the CDK
+  builds one to a secret of its own stack, fails the same way when its resource is made;
 - a stack's parameters are the ones its last executed change set was given (moto kept none), so
   a change set of the template and parameters a stack already has fails with CloudFormation's
   "The submitted information didn't contain changes. …", as moto means it to (the CLI then says
   "no changes", and deletes it only when it executes: `--method=prepare-change-set` leaves it);
 - GetTemplate with a ChangeSetName answers that change set's template (the pipeline checks a change
   set against the approved template by it);
-- custom resources (`Custom::…`) complete at once without running their provider: there is
-  no Lambda execution here, so what they do (the default security group's rules, log
-  retention) is not rehearsed.
+- custom resources (`Custom::…`) complete at once without running their provider, and an update
+  keeps what they answered: there is no Lambda execution here, so what they do (the default security
+  group's rules, log retention) is not rehearsed. `Custom::AWS` (the CDK's AwsCustomResource) is the
+  exception: its provider makes one SDK call its properties spell out, which is made against the
+  emulator, and `Fn::GetAtt` answers from that call's answer (aws_custom_resource.py).
 """
 
 from __future__ import annotations
@@ -43,6 +55,8 @@ import functools
 import json
 import re
 from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from moto.cloudformation import models as cfn_models
@@ -50,7 +64,10 @@ from moto.cloudformation import parsing, responses
 from moto.cloudformation.custom_model import CustomModel
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.core.responses import ActionResult, EmptyResult
+from moto.secretsmanager.models import secretsmanager_backends
 from moto.ssm.models import ssm_backends
+
+from tools.rehearsal import aws_custom_resource
 
 
 class ChangeSetNotFoundError(CloudFormationError):
@@ -60,6 +77,11 @@ class ChangeSetNotFoundError(CloudFormationError):
 
 
 _DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:(ssm|ssm-secure):([^}:]+)(?::(\d+))?\}\}")
+# {{resolve:secretsmanager:secret-id:SecretString:json-key:version-stage:version-id}}: all but the id optional.
+# No quote: in a template's text, a reference is within one string (one built by Fn::Join is not a reference yet).
+_SECRET_REFERENCE = re.compile(r'\{\{resolve:secretsmanager:([^}"]+)\}\}')
+# Set while moto cleans an output or an export, where a secret stays unresolved (and out of DescribeStacks).
+_IN_OUTPUTS: ContextVar[bool] = ContextVar("rehearsal_in_outputs", default=False)
 
 
 @functools.cache
@@ -82,8 +104,15 @@ def install() -> None:
     response.list_hook_results = _list_hook_results  # type: ignore[attr-defined]
     response.describe_events = _describe_events  # type: ignore[attr-defined]
     _wrap(parsing, "clean_json", _clean_json)
+    _wrap(parsing, "parse_output", functools.partial(_with_outputs_flag, True))
+    _wrap(parsing, "parse_resource", functools.partial(_with_outputs_flag, False))
+    own_exports = vars(parsing.OutputMap)["exports"].fget
+    setattr(  # noqa: B010
+        parsing.OutputMap, "exports", property(lambda outputs: _with_outputs_flag(True, own_exports, outputs))
+    )
     setattr(parsing.ResourceMap, "update", _update_resources)  # noqa: B010
     setattr(CustomModel, "create_from_cloudformation_json", classmethod(_custom_resource))  # noqa: B010
+    setattr(CustomModel, "update_from_cloudformation_json", classmethod(_update_custom_resource))  # noqa: B010
 
 
 def _wrap(owner: Any, name: str, replacement: Any) -> None:
@@ -104,6 +133,84 @@ def _parameter_value(account_id: str, region: str, name: str) -> str | None:
     return None if parameter is None else str(parameter.value)
 
 
+@dataclass(frozen=True)
+class _SecretReference:
+    """A `{{resolve:secretsmanager:…}}` reference's segments (the empty string for one left out)."""
+
+    secret_id: str
+    json_key: str
+    version_stage: str
+    version_id: str
+
+
+def _secret_reference(body: str) -> _SecretReference:
+    """The segments after `secretsmanager:`; the secret id a name (no colon) or an ARN (seven fields)."""
+    parts = body.split(":")
+    size = 7 if body.startswith("arn:") else 1
+    secret_id, rest = ":".join(parts[:size]), parts[size:]
+    if not secret_id or len(rest) > 4 or (rest and rest[0] not in ("", "SecretString")):
+        raise ValidationError(
+            message=f"Template error: {{{{resolve:secretsmanager:{body}}}}} is not a valid dynamic reference: "
+            "secret-id:SecretString:json-key:version-stage:version-id"
+        )
+    _kind, json_key, stage, version_id = [*rest, "", "", "", ""][:4]
+    if stage and version_id:
+        # "If you use version-stage then don't specify version-id" (dynamic-references-secretsmanager).
+        raise ValidationError(
+            message=f"Template error: {{{{resolve:secretsmanager:{body}}}}} names both a version-stage and a "
+            "version-id; specify one or neither"
+        )
+    return _SecretReference(secret_id, json_key, stage, version_id)
+
+
+def _secret_value(account_id: str, region: str, reference: _SecretReference) -> str | None:
+    """The value the reference resolves to, None when there is no such secret; any other failure raised
+    with Secrets Manager's (or, for the JSON key, CloudFormation's) message, which never includes the value."""
+    secret = secretsmanager_backends[account_id][region].secrets.get(reference.secret_id)
+    if secret is None:
+        return None
+    if secret.is_deleted():
+        raise ValidationError(
+            message="You can't perform this operation on the secret because it was marked for deletion."
+        )
+    if reference.version_id:
+        version = secret.versions.get(reference.version_id)
+        label = f"VersionId: {reference.version_id}"
+    else:
+        stage = reference.version_stage or "AWSCURRENT"
+        version = next((v for v in secret.versions.values() if stage in v["version_stages"]), None)
+        label = f"staging label: {stage}"
+    if version is None or "secret_string" not in version:
+        raise ValidationError(message=f"Secrets Manager can't find the specified secret value for {label}")
+    text = str(version["secret_string"])
+    if not reference.json_key:
+        return text
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict) or reference.json_key not in document:
+        raise ValidationError(message="Could not find a value associated with JSONKey in SecretString")
+    value = document[reference.json_key]
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _secrets_created_by(template: str) -> set[str]:
+    """The literal names of the secrets the template itself creates (they exist once it provisions them)."""
+    try:
+        parsed = cfn_models.Stack.parse_template(template)
+    except Exception:  # not a template moto can read: moto refuses it on its own
+        return set()
+    resources = (parsed.get("Resources") if isinstance(parsed, dict) else None) or {}
+    return {
+        str(resource["Properties"]["Name"])
+        for resource in resources.values()
+        if isinstance(resource, dict)
+        and resource.get("Type") == "AWS::SecretsManager::Secret"
+        and isinstance((resource.get("Properties") or {}).get("Name"), str)
+    }
+
+
 def _missing_references(template: str, account_id: str, region: str) -> list[str]:
     missing = []
     for kind, name, _version in _DYNAMIC_REFERENCE.findall(template):
@@ -113,6 +220,16 @@ def _missing_references(template: str, account_id: str, region: str) -> list[str
             found = None
         if found is None:
             missing.append(f"{kind}:{name}")
+    bodies = _SECRET_REFERENCE.findall(template)
+    created = _secrets_created_by(template) if bodies else set()
+    for body in bodies:
+        try:
+            reference = _secret_reference(body)
+        except ValidationError:
+            continue  # refused, with its reason, when the resource is made
+        secrets = secretsmanager_backends[account_id][region].secrets
+        if reference.secret_id not in created and secrets.get(reference.secret_id) is None:
+            missing.append(f"secretsmanager:{reference.secret_id}")
     return sorted(set(missing))
 
 
@@ -120,6 +237,16 @@ def _refuse_missing(template: str | None, account_id: str, region: str) -> None:
     missing = _missing_references(template or "", account_id, region)
     if missing:
         raise ValidationError(message=f"Parameters: [{', '.join(missing)}] cannot be found.")
+
+
+def _with_outputs_flag(in_outputs: bool, original: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run moto's parse_output (True) or parse_resource (False): a resource an output makes on first use
+    is made with its secrets resolved."""
+    token = _IN_OUTPUTS.set(in_outputs)
+    try:
+        return original(*args, **kwargs)
+    finally:
+        _IN_OUTPUTS.reset(token)
 
 
 def _clean_json(original: Any, resource_json: Any, resources_map: Any) -> Any:
@@ -133,7 +260,16 @@ def _clean_json(original: Any, resource_json: Any, resources_map: Any) -> Any:
                 raise ValidationError(message=f"Parameters: [{match.group(1)}:{match.group(2)}] cannot be found.")
             return found
 
-        return _DYNAMIC_REFERENCE.sub(value, cleaned)
+        def secret(match: re.Match[str]) -> str:
+            reference = _secret_reference(match.group(1))
+            found = _secret_value(account, region, reference)
+            if found is None:
+                raise ValidationError(message=f"Parameters: [secretsmanager:{reference.secret_id}] cannot be found.")
+            return found
+
+        cleaned = _DYNAMIC_REFERENCE.sub(value, cleaned)
+        if not _IN_OUTPUTS.get():
+            cleaned = _SECRET_REFERENCE.sub(secret, cleaned)
     return cleaned
 
 
@@ -516,6 +652,26 @@ def _custom_resource(
     region_name: str,
     **kwargs: Any,
 ) -> CustomModel:
+    if kwargs.get("ResourceType") == aws_custom_resource.TYPE:
+        return aws_custom_resource.AwsCustomResource.created(
+            kwargs["LogicalId"], cloudformation_json.get("Properties") or {}, region_name
+        )
     resource = CustomModel(region_name, "rehearsal", kwargs["LogicalId"], resource_name)  # type: ignore[abstract]
     resource.set_data({})
     return resource
+
+
+def _update_custom_resource(
+    cls: Any,
+    /,
+    original_resource: CustomModel,
+    new_resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+) -> CustomModel:
+    """`Custom::AWS` makes its Update call; any other custom resource completes at once, keeping its answer
+    (moto has no update for them: the stack lost the resource)."""
+    if isinstance(original_resource, aws_custom_resource.AwsCustomResource):
+        return original_resource.updated(cloudformation_json.get("Properties") or {})
+    return original_resource

@@ -16,8 +16,12 @@ what the template made:
 - ACM `Certificate`, marked ISSUED at once: the rehearsal has no DNS to validate it against;
 - IAM `OIDCProvider` (the CI stack's GitHub provider; Ref and `Arn` its ARN), so the roles that
   trust it name its ARN;
-- S3 `BucketPolicy` and EC2 `SecurityGroupEgress`, and a security group's inline
-  `SecurityGroupEgress`, which replaces the default allow-all rule as in EC2;
+- S3 `BucketPolicy`, EC2 `SecurityGroupEgress` and `SecurityGroupIngress` (from an address range, a
+  group or a prefix list: moto's takes no `SourcePrefixListId`, and never revokes its rule), a security
+  group's inline `SecurityGroupEgress`, which replaces the default allow-all rule as in EC2, and its
+  inline `SecurityGroupIngress` whole (moto drops descriptions, IPv6 ranges and prefix lists); a group
+  updates in place, its inline rules revoked and authorized by difference (moto's update makes a new
+  group, a new id), unless a create-only property changed;
 - Lambda `Alias` (Ref and `AliasArn` its ARN; `FunctionName` and `Name` create-only), with its
   routing weights; moto has no provisioned concurrency API, so `ProvisionedConcurrencyConfig` is
   not kept anywhere;
@@ -27,7 +31,9 @@ what the template made:
   deployment runs). moto has no Delete or Update call for either: they edit its backend's
   records, and GetDeploymentGroup shows the alarm configuration (moto answers `{}`). Nothing
   executes an alias's `CodeDeployLambdaAliasUpdate` policy: CloudFormation here moves the alias
-  itself, with no deployment, no hook and no traffic shift.
+  itself, with no deployment, no hook and no traffic shift;
+- in `edge_models.py`, the edge protection stack's and the network stack's: Secrets Manager `Secret` (with
+  its replicas), WAFv2 `IPSet`, `WebACL` and `LoggingConfiguration`, CloudFront `Function` and `Distribution`.
 
 The fixes to moto's own models: ELBv2 `LoadBalancerFullName`, `SecurityGroups`,
 `CanonicalHostedZoneID` and `TargetGroupFullName`; an RDS instance's `DbiResourceId` (a return
@@ -161,6 +167,9 @@ def install() -> None:
     if not _installed:
         _installed = True
         _give_each_instance_its_resource_id()
+        from tools.rehearsal import edge_models  # imports this module's plumbing
+
+        edge_models.install()
         _add_attributes(
             FakeLoadBalancer,
             {
@@ -179,7 +188,8 @@ def install() -> None:
         _wrap_create(Instance, _default_volume_size)
         _wrap_create(KmsKey, _kms_key_as_the_api_takes_it)
         setattr(KmsKey, "update_from_cloudformation_json", classmethod(_update_kms_key))  # noqa: B010
-        _wrap_create(SecurityGroup, None, _inline_egress)
+        _wrap_create(SecurityGroup, _hold_inline_ingress, _inline_rules)
+        setattr(SecurityGroup, "update_from_cloudformation_json", classmethod(_update_security_group))  # noqa: B010
         setattr(FakeBucket, "get_permission", _bucket_permission)  # noqa: B010
         _wrap_create(LambdaVersion, None, _published_version)
         _add_attributes(LambdaVersion, {"Version": lambda version: str(version.version)})
@@ -1021,6 +1031,78 @@ class SecurityGroupEgress(_Model, CloudFormationModel):
         )
 
 
+def _rule_arguments(rule: Props, peer: str) -> dict[str, Any]:
+    """One rule in CloudFormation's shape (``peer``: Source for inbound, Destination for outbound) as moto's
+    authorize and revoke calls take it."""
+    description = {"Description": rule["Description"]} if rule.get("Description") is not None else {}
+    cidrs = [{key: rule[key], **description} for key in ("CidrIp", "CidrIpv6") if key in rule]
+    groups = [{"GroupId": rule[f"{peer}SecurityGroupId"], **description}] if f"{peer}SecurityGroupId" in rule else []
+    if peer == "Source" and "SourceSecurityGroupName" in rule:
+        groups.append({"GroupName": rule["SourceSecurityGroupName"], **description})
+    prefixes = [{"PrefixListId": rule[f"{peer}PrefixListId"]}] if f"{peer}PrefixListId" in rule else []
+    return {
+        "ip_protocol": str(rule["IpProtocol"]),
+        "from_port": rule.get("FromPort"),
+        "to_port": rule.get("ToPort"),
+        "ip_ranges": cidrs,
+        "source_groups": groups,
+        "prefix_list_ids": prefixes,
+    }
+
+
+class SecurityGroupIngress(_Model, CloudFormationModel):
+    """`AWS::EC2::SecurityGroupIngress`: one inbound rule, from an address range, a group or a prefix list (moto's
+    own model takes no `SourcePrefixListId`, and neither updates nor deletes the rule); Ref is the rule's id."""
+
+    TYPE = "AWS::EC2::SecurityGroupIngress"
+    ATTRIBUTES = ("Id",)
+    CREATE_ONLY = frozenset(
+        _names(
+            "GroupId GroupName IpProtocol FromPort ToPort CidrIp CidrIpv6 SourceSecurityGroupId "
+            "SourceSecurityGroupName SourceSecurityGroupOwnerId SourcePrefixListId"
+        )
+    )
+
+    def _backend(self) -> EC2Backend:
+        return ec2_backends[self.account_id][self.region_name]
+
+    def _group_id(self, props: Props) -> str:
+        if props.get("GroupId"):
+            return str(props["GroupId"])
+        group = self._backend().get_security_group_by_name_or_id(props["GroupName"])
+        if group is None:
+            raise ValidationError(message=f"The security group '{props['GroupName']}' does not exist")
+        return str(group.id)
+
+    def _create(self, props: Props) -> None:
+        added, _ = self._backend().authorize_security_group_ingress(
+            group_name_or_id=self._group_id(props),
+            **_rule_arguments(props, "Source"),
+        )
+        self.physical_resource_id = added[0].id
+
+    def _update(self, props: Props) -> None:
+        group = self._backend().get_security_group_from_id(self._group_id(props))
+        rule = None if group is None else group.get_rule(self.physical_resource_id)
+        if rule is not None:
+            described = rule.source_group or rule.ip_range
+            described.pop("Description", None)
+            if props.get("Description") is not None:
+                described["Description"] = props["Description"]
+
+    def _delete(self) -> None:
+        group = self._backend().get_security_group_from_id(self._group_id(self.props))
+        if group is not None and group.get_rule(self.physical_resource_id) is not None:
+            self._backend().revoke_security_group_ingress(
+                group_name_or_id=group.id,
+                ip_protocol=str(self.props["IpProtocol"]),
+                from_port=self.props.get("FromPort"),  # type: ignore[arg-type]
+                to_port=self.props.get("ToPort"),  # type: ignore[arg-type]
+                ip_ranges=[],
+                security_rule_ids=[self.physical_resource_id],
+            )
+
+
 # --------------------------------------------------------------------------- Lambda and CodeDeploy
 
 
@@ -1254,13 +1336,102 @@ def _update_kms_key(
     return key
 
 
-def _inline_egress(group: SecurityGroup, props: Props, account_id: str, region_name: str) -> None:
+# Where the template's inline inbound rules wait while moto makes the group (which reads them partly: no
+# description, no IPv6 range, no prefix list), to be authorized after it, whole.
+_HELD_INGRESS = "RehearsalSecurityGroupIngress"
+
+
+def _hold_inline_ingress(cloudformation_json: Props) -> Props:
+    cloudformation_json = copy.deepcopy(cloudformation_json)
+    props = cloudformation_json["Properties"]
+    props[_HELD_INGRESS] = props.pop("SecurityGroupIngress", None) or []
+    return cloudformation_json
+
+
+def _inline_rules(group: SecurityGroup, props: Props, account_id: str, region_name: str) -> None:
+    backend = ec2_backends[account_id][region_name]
+    ingress = props.pop(_HELD_INGRESS, [])
+    if ingress:
+        props["SecurityGroupIngress"] = ingress
+    for rule in ingress:
+        backend.authorize_security_group_ingress(
+            group_name_or_id=group.id, vpc_id=group.vpc_id, **_rule_arguments(rule, "Source")
+        )
     # moto ignores the property and keeps the default allow-all rule that EC2 drops for it.
     rules = props.get("SecurityGroupEgress")
     if rules:
         group.egress_rules = []
         for rule in rules:
-            _authorize_egress(ec2_backends[account_id][region_name], group.id, rule)
+            _authorize_egress(backend, group.id, rule)
+    # What an update compares with (the inline rules as given, the references resolved).
+    group._rehearsal_props = copy.deepcopy(props)  # type: ignore[attr-defined]
+
+
+# A security group's properties whose change replaces it (aws-resource-ec2-securitygroup: "Update requires:
+# Replacement"); its inline rules and tags update in place.
+_SECURITY_GROUP_CREATE_ONLY = ("GroupDescription", "GroupName", "VpcId")
+# What EC2 gives a VPC group without outbound rules, and what CloudFormation puts back when the template's go.
+_ALLOW_ALL_OUT = {"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}
+
+
+def _canonical(rule: Props) -> str:
+    return json.dumps({key: str(value) for key, value in rule.items()}, sort_keys=True)
+
+
+def _update_security_group(
+    cls: type[SecurityGroup],
+    /,
+    original_resource: SecurityGroup,
+    new_resource_name: str,
+    cloudformation_json: Props,
+    account_id: str,
+    region_name: str,
+) -> SecurityGroup:
+    """A group updated in place, as EC2's handler does: the inline rules that went revoked, the new ones
+    authorized, the tags replaced; the same group id. moto's own update deletes the group and makes a new one
+    (a new id, every reference to it stale); that is kept for a change of a create-only property."""
+    props = cloudformation_json["Properties"]
+    old: Props | None = getattr(original_resource, "_rehearsal_props", None)
+    if old is None or any(old.get(key) != props.get(key) for key in _SECURITY_GROUP_CREATE_ONLY):
+        return _MOTO_SECURITY_GROUP_UPDATE(
+            original_resource, new_resource_name, cloudformation_json, account_id, region_name
+        )
+    backend = ec2_backends[account_id][region_name]
+    group = original_resource
+    for key, peer in (("SecurityGroupIngress", "Source"), ("SecurityGroupEgress", "Destination")):
+        before, after = list(old.get(key) or []), list(props.get(key) or [])
+        if key == "SecurityGroupEgress" and group.vpc_id:
+            before, after = before or [_ALLOW_ALL_OUT], after or [_ALLOW_ALL_OUT]
+        kept = {_canonical(rule) for rule in after}
+        for rule in before:
+            if _canonical(rule) not in kept:
+                revoke = (
+                    backend.revoke_security_group_ingress if key == "SecurityGroupIngress"
+                    else backend.revoke_security_group_egress
+                )  # fmt: skip
+                arguments = _rule_arguments(rule, peer)
+                with contextlib.suppress(Exception):  # a rule already gone is gone
+                    revoke(group_name_or_id=group.id, vpc_id=group.vpc_id, **arguments)
+        present = {_canonical(rule) for rule in before}
+        for rule in after:
+            if _canonical(rule) not in present:
+                if key == "SecurityGroupIngress":
+                    backend.authorize_security_group_ingress(
+                        group_name_or_id=group.id, vpc_id=group.vpc_id, **_rule_arguments(rule, peer)
+                    )
+                else:
+                    _authorize_egress(backend, group.id, rule)
+    old_tags = {tag["Key"]: tag["Value"] for tag in old.get("Tags") or []}
+    new_tags = {tag["Key"]: tag["Value"] for tag in props.get("Tags") or []}
+    if old_tags != new_tags:
+        backend.delete_tags([group.id], dict.fromkeys(old_tags, ""))
+        if new_tags:
+            backend.create_tags([group.id], new_tags)
+    group._rehearsal_props = copy.deepcopy(props)  # type: ignore[attr-defined]
+    return group
+
+
+_MOTO_SECURITY_GROUP_UPDATE = SecurityGroup.update_from_cloudformation_json
 
 
 def _bucket_permission(bucket: FakeBucket, action: str, resource: str) -> PermissionResult:

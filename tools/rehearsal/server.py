@@ -134,6 +134,8 @@ def emulator() -> Iterator[Emulator]:
     """moto with the extensions on 127.0.0.1, stopped however the block ends (Ctrl-C included)."""
     from moto.server import ThreadedMotoServer
 
+    from tools.rehearsal import aws_custom_resource
+
     install_extensions()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     moto_log = logging.getLogger("moto")
@@ -148,7 +150,9 @@ def emulator() -> Iterator[Emulator]:
         # moto recognises the templates' S3 URLs as its own only by the name localhost.
         url = f"http://localhost:{port}"
         urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
+        aws_custom_resource.serve_at(url)  # where a Custom::AWS resource's SDK call goes
         yield Emulator(url, tripwire)
     finally:
+        aws_custom_resource.serve_at(None)
         tripwire.close()
         server.stop()
