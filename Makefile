@@ -52,7 +52,7 @@ ACTIONLINT := .bin/actionlint
 ACTIONLINT_MODULE := github.com/rhysd/actionlint/cmd/actionlint
 ACTIONLINT_VERSION := v1.7.12
 # Debian packages the local Lambda run and its tests start (PostgreSQL, Redis, openssl), and shellcheck.
-SYSTEM_PACKAGES := postgresql redis-server openssl shellcheck
+SYSTEM_PACKAGES := postgresql redis-server openssl shellcheck njs
 # SETUP=deploy: what the deploy workflow's jobs install before they hold AWS credentials: the synth
 # and the deploy tools only, every file checked against requirements-deploy.txt's hashes.
 SETUP ?= dev
@@ -105,9 +105,9 @@ $(RIE):
 $(ACTIONLINT):
 	GOBIN=$(CURDIR)/.bin go install $(ACTIONLINT_MODULE)@$(ACTIONLINT_VERSION)
 
-system-packages: ## Install PostgreSQL, Redis, openssl and shellcheck from Debian if they are missing
+system-packages: ## Install PostgreSQL, Redis, openssl, shellcheck and njs from Debian if they are missing
 	@if command -v redis-server >/dev/null && command -v openssl >/dev/null && command -v shellcheck >/dev/null \
-	    && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; fi; \
+	    && command -v njs >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; fi; \
 	sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	echo "Installing $(SYSTEM_PACKAGES) with apt-get"; \
 	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null

@@ -10,6 +10,7 @@ differ. A key whose value is checked against other keys (`config.rules`) says so
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -32,6 +33,9 @@ from config.limits import (
     POSTGRES_MAJOR_VERSIONS,
     PROBE_MAX_INTERVAL_MINUTES,
     REDIS_ENGINE_VERSIONS,
+    WAF_MAX_RATE_LIMIT,
+    WAF_MIN_RATE_LIMIT,
+    WAF_RATE_WINDOWS,
 )
 
 ENVIRONMENTS = ("prod", "dev")
@@ -58,6 +62,15 @@ MAX_EXTRA_SECURITY_GROUPS = 4
 # How the private subnets reach the internet: managed NAT gateways, or EC2 NAT instances
 # (the CDK's NatProvider.instanceV2 on Amazon Linux 2023).
 NAT_PROVIDERS = ("gateway", "instance")
+
+# What one client is, for the edge's rate-based rule: its address, or its address and its TLS client's JA4
+# fingerprint (so the many users behind one carrier-grade NAT address are counted apart by their app's TLS stack).
+WAF_RATE_KEYS = ("ip", "ip-and-ja4")
+
+# CloudFront and WAF in front of the domain: off; open (CloudFront serves the domain, the origins still take
+# direct requests); on (the origins take CloudFront's only). A deploy moves the origins before the domain's
+# records, so each way between off and on goes through open (docs/edge-protection.md).
+EDGE_PROTECTION_MODES = ("off", "open", "on")
 
 # The database's and the cache's storage key: the services' own AWS-managed keys, or the environment's one.
 DATA_ENCRYPTION_KEYS = ("aws-managed", "customer-managed")
@@ -188,6 +201,34 @@ def _zip_path(key: str, value: Any) -> str:
 
 
 ZIP_PATH = Parser("a path to a .zip file, or empty", _zip_path)
+
+
+def _ipv4_cidr(key: str, value: Any) -> str:
+    accepted = IPV4_CIDR.accepted
+    if not isinstance(value, str) or not re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}/\d{1,2}", value):
+        raise fail(key, value, "is not an IPv4 CIDR", accepted)
+    try:
+        network = ipaddress.IPv4Network(value)
+    except ValueError:
+        raise fail(key, value, "is not a network address (host bits set, or out of range)", accepted) from None
+    if not network.is_global:
+        raise fail(key, value, "is not a public address range", accepted)
+    return str(network)
+
+
+IPV4_CIDR = Parser("public IPv4 CIDRs such as 203.0.113.7/32", _ipv4_cidr)
+
+
+def _rate_window(key: str, value: Any) -> int:
+    seconds: int = integer(min(WAF_RATE_WINDOWS), max(WAF_RATE_WINDOWS))(key, value)
+    if seconds not in WAF_RATE_WINDOWS:
+        raise ConfigError(f"{key}: {seconds} is not a window AWS WAF offers; accepted: {RATE_WINDOW.accepted}")
+    return seconds
+
+
+RATE_WINDOW = Parser(" | ".join(str(seconds) for seconds in WAF_RATE_WINDOWS), _rate_window)
+# A Secrets Manager version id (a UUID), as PutSecretValue answers it.
+_VERSION_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 def _log_retention(key: str, value: Any) -> int:
@@ -615,6 +656,36 @@ KEYS: dict[str, Key] = {
         pattern(_HOSTNAME, "the zone's name such as example.com", allow_empty=True),
         "Route 53 hosted zone name of domain_name",
         rule="required with domain_name",
+    ),
+    "edge_protection": Key(
+        choice(EDGE_PROTECTION_MODES),
+        "with domain_name: on, the domain points at a CloudFront distribution behind an AWS WAF web ACL (per-client "
+        "rate limit, AWS managed rules), and the compute paths refuse requests that did not come through it; open, "
+        "the same but the paths still take direct requests (the step between off and on, both ways: "
+        "docs/edge-protection.md); off, the domain points at the compute paths",
+        rule="needs domain_name to take effect (without one nothing changes)",
+    ),
+    "waf_rate_limit": Key(
+        integer(0, WAF_MAX_RATE_LIMIT, accepted=f"0, or {WAF_MIN_RATE_LIMIT}..{WAF_MAX_RATE_LIMIT:,}"),
+        "requests one client may send per waf_rate_window_seconds before the web ACL blocks it (429); 0: a "
+        "tenth of what the API serves in that window (api_throttle_rate x window / 10); AWS WAF's minimum is 10",
+    ),
+    "waf_rate_window_seconds": Key(RATE_WINDOW, "the rate limit's evaluation window, in seconds"),
+    "waf_rate_key": Key(
+        choice(WAF_RATE_KEYS),
+        "what one client is for the rate limit: its IP address, or its address and TLS (JA4) fingerprint",
+    ),
+    "waf_rate_exempt_cidrs": Key(
+        string_list(IPV4_CIDR),
+        "addresses the rate limit never counts: Midtrans's published notification addresses "
+        "(docs.midtrans.com/docs/ip-address); the managed rules still apply to them",
+    ),
+    "origin_secret_version": Key(
+        pattern(
+            _VERSION_ID, "a Secrets Manager version id such as 0123abcd-0123-4567-89ab-0123456789ab", allow_empty=True
+        ),
+        "the version of the origin secret CloudFront sends (empty: the current one when the cdn stack was "
+        "created); set to the id tools.ops.origin_secret rotate prints, then deploy",
     ),
     "ecs_desired_count": Key(integer(1, 20), "Fargate tasks in compute=ecs"),
     "ecs_cpu": Key(choice(("256", "512", "1024", "2048", "4096")), "Fargate task CPU units"),

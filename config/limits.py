@@ -121,6 +121,34 @@ LAMBDA_DEPLOYMENTS = {
 
 # CloudWatch Synthetics runs a canary at most once a minute; rate(N minutes) takes N up to 60.
 PROBE_MAX_INTERVAL_MINUTES = 60
+# AWS WAF's rate-based rule: the evaluation windows it offers (seconds) and the lowest limit it takes
+# (docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-high-level-settings.html).
+WAF_RATE_WINDOWS = (60, 120, 300, 600)
+WAF_MIN_RATE_LIMIT = 10
+WAF_MAX_RATE_LIMIT = 2_000_000_000
+# A derived per-client limit lets one client use this share of what the API serves (api_throttle_rate):
+# ten clients at the limit fill the stage throttle, one cannot.
+WAF_CLIENT_SHARE = 10
+# The web ACL capacity units (WCU) each rule costs, from the rule groups' descriptions (DescribeManagedRuleGroup
+# answers them; docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-list.html). A web ACL
+# takes 1,500 WCU before each further 500 is billed; the app's rules stay under it (a synth test adds them).
+WAF_BASE_CAPACITY = 1500
+WAF_MANAGED_RULE_GROUP_CAPACITY = {
+    "AWSManagedRulesAmazonIpReputationList": 25,
+    "AWSManagedRulesAnonymousIpList": 50,
+    "AWSManagedRulesCommonRuleSet": 700,
+    "AWSManagedRulesKnownBadInputsRuleSet": 200,
+}
+# A rate-based rule costs 2 WCU, plus its scope-down statement (an IP set match: 1; NOT adds nothing), plus 30
+# for each custom aggregation key (IP and JA4 as custom keys: 60), by the WCU notes of the rule statements'
+# pages (waf-rule-statement-type-rate-based-high-level-settings.html, waf-rule-statement-type-ipset-match.html).
+WAF_RATE_RULE_CAPACITY = 2
+WAF_IP_SET_CAPACITY = 1
+WAF_CUSTOM_KEY_CAPACITY = 30
+# Blocked requests in five minutes that the edge's alarm calls a surge: the managed lists block a few
+# scanners an hour on any public address; a hundred in five minutes is a client or an attack to look at.
+WAF_BLOCK_SURGE_PER_5_MINUTES = 100
+
 # The shortest windows AWS accepts, in minutes: RDS's backup and maintenance windows, ElastiCache's
 # snapshot and maintenance windows.
 RDS_MIN_WINDOW_MINUTES = 30

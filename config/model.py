@@ -23,6 +23,9 @@ from config.limits import (
 )
 from config.naming import Names
 
+# CloudFront takes its certificate from ACM in us-east-1 and a web ACL of CLOUDFRONT scope, which exists there only.
+EDGE_REGION = "us-east-1"
+
 if TYPE_CHECKING:
     from aws_cdk import aws_codedeploy as codedeploy
     from aws_cdk import aws_lambda as lambda_
@@ -139,6 +142,35 @@ class DomainConfig:
     hosted_zone_id: str
     hosted_zone_name: str
 
+    def origin_name(self, path: str) -> str:
+        """Where CloudFront reaches a compute path (edge protection): ``lambda-origin.<domain>``, ``ecs-origin.…``.
+
+        Its own name, not the domain's: the domain resolves to CloudFront, and CloudFront sends the
+        origin's name as Host and SNI (the viewer's Host is not forwarded: API Gateway answers 403 to
+        a Host it has no custom domain for).
+        """
+        return f"{path}-origin.{self.name}"
+
+
+@dataclass(frozen=True)
+class EdgeConfig:
+    """CloudFront and its AWS WAF web ACL in front of both compute paths (edge_protection, with a domain).
+
+    ``rate_limit`` is the requests one client (``rate_key``) may send per ``rate_window_seconds``
+    before it is blocked; ``rate_exempt_cidrs`` are never counted by it (Midtrans's notifications).
+    ``origin_secret_version`` pins the origin secret's version CloudFront sends (None: the one current
+    when the distribution was created). ``enforced`` (edge_protection on): the origins refuse requests
+    without the secret, and the load balancer takes CloudFront's addresses only; without (open), they
+    still take direct ones.
+    """
+
+    enforced: bool
+    rate_limit: int
+    rate_window_seconds: int
+    rate_key: str
+    rate_exempt_cidrs: tuple[str, ...]
+    origin_secret_version: str | None
+
 
 @dataclass(frozen=True)
 class RouteCheck:
@@ -217,6 +249,8 @@ class ApiConfig:
     throttle_rate: int
     throttle_burst: int
     domain: DomainConfig | None
+    # CloudFront and WAF in front of the domain (None: without a domain, or edge_protection false).
+    edge: EdgeConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -342,9 +376,19 @@ class AppConfig:
         return self.backup.copy_region if self.backup is not None else None
 
     @property
+    def edge_region(self) -> str | None:
+        """Where the edge stack is (CloudFront's certificate and web ACL must be in us-east-1); None without one."""
+        return EDGE_REGION if self.api.edge is not None else None
+
+    @property
     def deploy_regions(self) -> tuple[str, ...]:
-        """The regions the environment's stacks deploy to: its own, then the backup copy region if any."""
-        return (self.region, *([self.backup_copy_region] if self.backup_copy_region else []))
+        """The regions the environment's stacks deploy to: its own, then the backup copy region and the edge
+        stack's, each once."""
+        regions = [self.region]
+        for region in (self.backup_copy_region, self.edge_region):
+            if region is not None and region not in regions:
+                regions.append(region)
+        return tuple(regions)
 
     @property
     def secret_parameter_names(self) -> dict[str, str]:

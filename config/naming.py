@@ -39,6 +39,10 @@ class Names:
     backup_copy_vault: str
     backup_key_alias: str
     backup_copy_key_alias: str
+    # The Secrets Manager secret CloudFront sends to the origins, which the backend checks (edge protection),
+    # and the web ACL in front of CloudFront, whose rules' metric names start with ``prefix``.
+    origin_secret: str
+    web_acl: str
 
     @classmethod
     def of_env(cls, env: str) -> Names:
@@ -63,6 +67,8 @@ class Names:
             backup_copy_vault=f"{prefix}-backup-copy",
             backup_key_alias=f"alias/{prefix}-backup",
             backup_copy_key_alias=f"alias/{prefix}-backup-copy",
+            origin_secret=f"{prefix}-origin-verify",
+            web_acl=f"{prefix}-api",
         )
 
     def of(self, role: str) -> str:

@@ -23,6 +23,9 @@ from config.limits import (
     FARGATE_MEMORY,
     MAX_LAYERS,
     RDS_MIN_WINDOW_MINUTES,
+    WAF_CLIENT_SHARE,
+    WAF_MAX_RATE_LIMIT,
+    WAF_MIN_RATE_LIMIT,
 )
 from config.model import (
     BACKUP_DAILY_HOUR_UTC,
@@ -36,6 +39,7 @@ from config.model import (
     DatabaseConfig,
     DomainConfig,
     EcsConfig,
+    EdgeConfig,
     ExistingVpc,
     ExternalLoadBalancer,
     LambdaConfig,
@@ -75,6 +79,7 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
         v["api_throttle_burst"],
     )
     _plain_http(compute, env, v)
+    domain = _domain(v["domain_name"], v["hosted_zone_id"], v["hosted_zone_name"])
     for key in ("db_extra_security_group_ids", "cache_extra_security_group_ids"):
         _extra_security_groups(key, v[key])
     external_alb = _external_alb(v)
@@ -138,7 +143,8 @@ def assemble(env: str, compute: str, v: dict[str, Any], root: Path) -> AppConfig
             allowed_origins=origins,
             throttle_rate=throttle_rate,
             throttle_burst=throttle_burst,
-            domain=_domain(v["domain_name"], v["hosted_zone_id"], v["hosted_zone_name"]),
+            domain=domain,
+            edge=_edge(v, domain, throttle_rate),
         ),
         ecs=EcsConfig(
             cluster_name=names.cluster,
@@ -723,6 +729,40 @@ def _domain(name: str, zone_id: str, zone_name: str) -> DomainConfig | None:
             "domain_name", name, f"is not inside hosted_zone_name {zone_name!r}", f"a name ending in .{zone_name}"
         )
     return DomainConfig(name=name, hosted_zone_id=zone_id, hosted_zone_name=zone_name)
+
+
+def _edge(v: dict[str, Any], domain: DomainConfig | None, throttle_rate: int) -> EdgeConfig | None:
+    """CloudFront and WAF in front of the domain: only with one (without a domain nothing changes).
+
+    A derived rate limit lets one client send a tenth (WAF_CLIENT_SHARE) of what the API serves in the
+    window: ten clients at their limit fill the stage throttle, one alone cannot.
+    """
+    if domain is None or v["edge_protection"] == "off":
+        return None
+    if v["external_alb"]:
+        raise fail(
+            "edge_protection",
+            v["edge_protection"],
+            "is given with external_alb (CloudFront reaches each path at its own origin name, which a load "
+            "balancer outside the app does not answer to)",
+            "off until external_alb is removed, then open, then on",
+        )
+    window, limit = v["waf_rate_window_seconds"], v["waf_rate_limit"]
+    if limit == 0:
+        limit = max(WAF_MIN_RATE_LIMIT, throttle_rate * window // WAF_CLIENT_SHARE)
+    elif limit < WAF_MIN_RATE_LIMIT:
+        raise ConfigError(
+            f"waf_rate_limit: {limit} is below AWS WAF's minimum; accepted: 0 (derived), or "
+            f"{WAF_MIN_RATE_LIMIT}..{WAF_MAX_RATE_LIMIT:,} requests per waf_rate_window_seconds"
+        )
+    return EdgeConfig(
+        enforced=v["edge_protection"] == "on",
+        rate_limit=limit,
+        rate_window_seconds=window,
+        rate_key=v["waf_rate_key"],
+        rate_exempt_cidrs=tuple(dict.fromkeys(v["waf_rate_exempt_cidrs"])),
+        origin_secret_version=v["origin_secret_version"] or None,
+    )
 
 
 # ELF e_machine → the Lambda architecture that runs it.

@@ -7,9 +7,10 @@ import ipaddress
 from aws_cdk import Aspects, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
+from aws_cdk import custom_resources as cr
 
 from constructs import Construct
-from constructs.findings import LOGS_ENCRYPTION, accept, accept_deploy_time_function
+from constructs.findings import LOGS_ENCRYPTION, accept, accept_deploy_time_function, managed_policy
 
 
 class BackendVpc(Construct):
@@ -200,7 +201,15 @@ class BackendSecurityGroups(Construct):
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, db_port: int, redis_port: int, app_port: int
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        db_port: int,
+        redis_port: int,
+        app_port: int,
+        load_balancer_peer: ec2.IPeer | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
 
@@ -219,9 +228,17 @@ class BackendSecurityGroups(Construct):
             compute.connections.allow_to(self.database_sg, ec2.Port.tcp(db_port), f"{name} to PostgreSQL")
             compute.connections.allow_to(self.cache_sg, ec2.Port.tcp(redis_port), f"{name} to Redis")
 
-        for port in (80, 443):
-            self.alb_sg.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(port), f"HTTP{'S' if port == 443 else ''}")
+        if load_balancer_peer is not None:
+            # Behind CloudFront (edge protection): HTTPS from its origin-facing addresses, nothing else.
+            self.alb_sg.add_ingress_rule(load_balancer_peer, ec2.Port.tcp(443), "HTTPS from CloudFront only")
+        else:
+            for port in (80, 443):
+                self.alb_sg.add_ingress_rule(
+                    ec2.Peer.any_ipv4(), ec2.Port.tcp(port), f"HTTP{'S' if port == 443 else ''}"
+                )
         self.alb_sg.connections.allow_to(self.ecs_sg, ec2.Port.tcp(app_port), "load balancer to the backend")
+        if load_balancer_peer is not None:
+            return
         accept(
             self.alb_sg,
             "The internet-facing load balancer of the ECS path takes HTTP (redirected to HTTPS when a domain is "
@@ -229,3 +246,53 @@ class BackendSecurityGroups(Construct):
             nag=["AwsSolutions-EC23"],
             checkov=["CKV_AWS_260"],
         )
+
+
+# The AWS-managed prefix list of CloudFront's origin-facing addresses: one name, a different id in each region.
+CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
+
+
+def cloudfront_prefix_list(scope: Construct) -> str:
+    """The id of `CLOUDFRONT_ORIGIN_FACING` in the stack's region, looked up when the stack deploys.
+
+    A synth-time lookup (``PrefixList.fromLookup``) would need AWS credentials at synth, and a table
+    of ids would go stale unseen: the custom resource asks EC2 (DescribeManagedPrefixLists, a read
+    without resource-level permissions) on every deploy that changes it.
+    """
+    lookup = cr.AwsCustomResource(
+        scope,
+        "CloudFrontPrefixList",
+        on_update=cr.AwsSdkCall(
+            service="EC2",
+            action="describeManagedPrefixLists",
+            parameters={"Filters": [{"Name": "prefix-list-name", "Values": [CLOUDFRONT_ORIGIN_FACING]}]},
+            physical_resource_id=cr.PhysicalResourceId.of(CLOUDFRONT_ORIGIN_FACING),
+            output_paths=["PrefixLists.0.PrefixListId"],
+        ),
+        policy=cr.AwsCustomResourcePolicy.from_sdk_calls(resources=cr.AwsCustomResourcePolicy.ANY_RESOURCE),
+        install_latest_aws_sdk=False,
+    )
+    accept(
+        lookup,
+        "DescribeManagedPrefixLists has no resource-level permissions: the lookup's role may call it alone.",
+        nag=["AwsSolutions-IAM5[Resource::*]"],
+    )
+    function = Stack.of(scope).node.find_child(AWS_CUSTOM_RESOURCE_FUNCTION)
+    what = "The CDK's deploy-time function that looks up CloudFront's prefix list"
+    accept(
+        function,
+        f"{what}: the AWS-managed AWSLambdaBasicExecutionRole lets it write its own logs.",
+        nag=[managed_policy("AWSLambdaBasicExecutionRole")],
+    )
+    accept(
+        function,
+        f"{what}: it runs once per deployment that changes it, synchronously for CloudFormation, which "
+        "reports a failure; the default memory serves one API call.",
+        nag=["Serverless-LambdaDefaultMemorySize", "Serverless-LambdaDLQ", "Serverless-LambdaTracing"],
+    )
+    accept_deploy_time_function(function, what, "EC2")
+    return lookup.get_response_field("PrefixLists.0.PrefixListId")
+
+
+# The id of the one function every AwsCustomResource of a stack runs (the CDK's singleton).
+AWS_CUSTOM_RESOURCE_FUNCTION = "AWS679f53fac002430cb0da5b7982bd2287"

@@ -1,7 +1,9 @@
-"""The alarm topic hears of every AWS Backup job of the region that fails."""
+"""What reaches the alarm topic through EventBridge: every AWS Backup job of the region that fails, and the
+alarms of the environment's stacks in another region (an alarm notifies only a topic of its own region)."""
 
 from __future__ import annotations
 
+from aws_cdk import Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sns as sns
@@ -40,5 +42,48 @@ class BackupFailureAlerts(Construct):
             self.rule,
             "EventBridge retries delivery to the topic for 24 hours; a notice still undelivered after that would "
             "sit unread in a queue, and the failed job stays listed in AWS Backup (list-backup-jobs --by-state).",
+            nag=["Serverless-EventBusDLQ"],
+        )
+
+
+class RegionAlarmNotices(Construct):
+    """An EventBridge rule that sends ``topic`` each state change of the environment's alarms in ``region``.
+
+    The cdn stack's alarms (us-east-1, where CloudFront and WAF publish their metrics) cannot notify a
+    topic here: their stack forwards their state changes to this region's default event bus, and this
+    rule publishes each, as one line, to the topic every other alarm notifies. Only alarms named with
+    ``prefix`` in this account match.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, topic: sns.ITopic, region: str, prefix: str) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        alarm = events.EventField.from_path("$.detail.alarmName")
+        self.rule = events.Rule(
+            self,
+            "Rule",
+            description=f"The environment's alarms in {region}, to its alarm topic",
+            event_pattern=events.EventPattern(
+                source=["aws.cloudwatch"],
+                detail_type=["CloudWatch Alarm State Change"],
+                region=[region],
+                resources=events.Match.prefix(
+                    f"arn:{stack.partition}:cloudwatch:{region}:{stack.account}:alarm:{prefix}-"
+                ),
+            ),
+            targets=[
+                targets.SnsTopic(
+                    topic,
+                    message=events.RuleTargetInput.from_text(
+                        f"{alarm} is {events.EventField.from_path('$.detail.state.value')} in {region}: "
+                        f"{events.EventField.from_path('$.detail.state.reason')}"
+                    ),
+                )
+            ],
+        )
+        accept(
+            self.rule,
+            "EventBridge retries delivery to the topic for 24 hours; the alarm's state stays in CloudWatch "
+            f"(aws cloudwatch describe-alarms --region {region}) whatever happens to its notice.",
             nag=["Serverless-EventBusDLQ"],
         )

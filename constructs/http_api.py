@@ -77,6 +77,7 @@ class LambdaHttpApi(Construct):
         throttle_burst: int,
         access_log_group_name: str,
         log_retention: logs.RetentionDays,
+        disable_execute_api_endpoint: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
 
@@ -95,6 +96,7 @@ class LambdaHttpApi(Construct):
             description="anigmaa backend",
             cors_preflight=cors,
             create_default_stage=False,
+            disable_execute_api_endpoint=disable_execute_api_endpoint or None,
             default_integration=integrations.HttpLambdaIntegration(
                 "BackendIntegration",
                 handler,

@@ -296,6 +296,32 @@ def probe_panel(canary_name: str, interval: Duration) -> Panels:
     return {f"{PROBE_PANEL}: {canary_name}": [success_percent]}
 
 
+def web_acl_panel(web_acl_name: str, rate_rule_metric: str, region: str) -> Panels:
+    """The edge's web ACL (edge protection): the requests it allows, blocks and counts, and those its rate
+    rule blocks, read by name from ``region`` (us-east-1, where CloudFront-scope WAF publishes), so the
+    regional dashboards chart them without a reference to the cdn stack."""
+
+    def waf(metric_name: str, rule: str, label: str) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace="AWS/WAFV2",
+            metric_name=metric_name,
+            dimensions_map={"WebACL": web_acl_name, "Rule": rule},
+            statistic="Sum",
+            period=Duration.minutes(5),
+            region=region,
+            label=label,
+        )
+
+    return {
+        f"Edge: the web ACL {web_acl_name} ({region})": [
+            waf("AllowedRequests", "ALL", "allowed"),
+            waf("BlockedRequests", "ALL", "blocked"),
+            waf("CountedRequests", "ALL", "counted"),
+            waf("BlockedRequests", rate_rule_metric, "blocked by the rate limit"),
+        ]
+    }
+
+
 class DataAlarms(Alarms):
     """The database's and the cache's alarms, and their panels for the compute dashboards.
 

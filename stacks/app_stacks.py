@@ -10,6 +10,7 @@ from aws_cdk import Annotations, App, CfnResource, Environment, Stack, Stage, Ta
 from config import AppConfig, ConfigError
 from config.model import ImportOverrides
 from stacks.backup_copy_stack import BackupCopyStack
+from stacks.cdn_stack import CdnStack
 from stacks.ci_stack import CiStack
 from stacks.compute import ComputeStack, ExternalLoadBalancerTarget
 from stacks.data_stack import DataStack
@@ -36,6 +37,8 @@ class AppStacks:
     edge: EdgeStack | None
     # The copy vault in backup_copy_region (backup with a copy region only).
     backup_copy: BackupCopyStack | None = None
+    # CloudFront and its web ACL in us-east-1 (edge_protection open or on, with a domain).
+    cdn: CdnStack | None = None
 
     @property
     def compute(self) -> ComputeStack:
@@ -142,12 +145,16 @@ def build_stacks(app: App, config: AppConfig) -> AppStacks:
     targets = {path: stack.alias_target for path, stack in computes.items() if stack.alias_target is not None}
     if config.ecs.external_alb is not None and "ecs" in config.compute_paths:
         targets["ecs"] = ExternalLoadBalancerTarget(config.ecs.external_alb)
+    cdn = build_cdn_stack(app, config, computes) if targets else None
     if targets:
         edge = EdgeStack(
             app,
             "Edge",
             config=config,
             targets=targets,
+            origin_targets={
+                path: stack.origin_target for path, stack in computes.items() if stack.origin_target is not None
+            },
             data=data.outputs,
             env=_environment(config),
             availability_zones=config.network.availability_zones,
@@ -155,6 +162,9 @@ def build_stacks(app: App, config: AppConfig) -> AppStacks:
             description=f"anigmaa {config.env}: the API domain's DNS records",
         )
         _tag(edge, config)
+        if cdn is not None:
+            # The domain's CloudFront records exist before this stack removes the compute paths' own.
+            edge.add_stack_dependency(cdn, "CloudFront's records answer for the domain before the paths' go")
         if "ecs" in targets and "ecs" not in computes:
             _note_the_external_load_balancer(edge, config)
     if config.ci is not None:
@@ -173,7 +183,26 @@ def build_stacks(app: App, config: AppConfig) -> AppStacks:
     if config.import_overrides is not None:
         # The data stack alone holds imported resources (make adopt); no other stack is ever imported into.
         apply_import_overrides([data], config.import_overrides)
-    return AppStacks(network=network, data=data, computes=computes, edge=edge, backup_copy=backup_copy)
+    return AppStacks(network=network, data=data, computes=computes, edge=edge, backup_copy=backup_copy, cdn=cdn)
+
+
+def build_cdn_stack(app: App, config: AppConfig, computes: dict[str, ComputeStack]) -> CdnStack | None:
+    """With edge protection: CloudFront and its web ACL, in us-east-1, deployed after the compute paths it
+    sends requests to (their origin names and records exist first). Only the order links them."""
+    if config.api.edge is None or config.edge_region is None:
+        return None
+    cdn = CdnStack(
+        app,
+        "Cdn",
+        config=config,
+        env=Environment(account=config.account, region=config.edge_region),
+        stack_name=config.stack_name("cdn"),
+        description=f"anigmaa {config.env}: CloudFront, its certificate and its AWS WAF web ACL (us-east-1)",
+    )
+    _tag(cdn, config)
+    for path, stack in computes.items():
+        cdn.add_stack_dependency(stack, f"CloudFront sends the {path} path requests at its origin name")
+    return cdn
 
 
 # Overridden beside the properties: an import holds the live resources with Retain, so deleting the stack

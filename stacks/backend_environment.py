@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from config import APP_PORT, DB_APP_USER, DB_NAME, DB_PORT, REDIS_PORT, AppConfig
+from stacks.permanent import NetworkOutputs
 
 
 def backend_environment(
@@ -48,3 +49,11 @@ def secret_parameter_variables(config: AppConfig) -> dict[str, str]:
     backend reads, never the master's DB_PASSWORD.
     """
     return {f"{secret}_PARAM": name for secret, name in config.backend_secret_parameter_names.items()}
+
+
+def origin_check_variables(config: AppConfig, network: NetworkOutputs) -> dict[str, str]:
+    """With edge_protection on: ORIGIN_VERIFY_SECRET, the secret whose value every request must carry in
+    X-Origin-Verify (lambda_src/origin.go), by ARN; the backend reads it itself, as both paths do."""
+    if network.origin_secret is None or config.api.edge is None or not config.api.edge.enforced:
+        return {}
+    return {"ORIGIN_VERIFY_SECRET": network.origin_secret.secret_arn}

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import jsii
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_route53 as route53
 
 from config import AppConfig
-from config.model import ExternalLoadBalancer
+from config.model import DomainConfig, ExternalLoadBalancer
 from constructs import Construct
-from constructs.monitoring import Alarms, BackendDashboard, Panels, probe_panel
+from constructs.edge_protection import rate_rule_metric
+from constructs.monitoring import Alarms, BackendDashboard, Panels, probe_panel, web_acl_panel
 from stacks.configured_zones import ConfiguredZonesStack
 from stacks.permanent import DataOutputs, NetworkOutputs, PermanentResources
 
@@ -29,6 +30,9 @@ class ComputeStack(ConfiguredZonesStack):
         super().__init__(scope, construct_id, **kwargs)
         # Where the edge stack's DNS record points in this mode (None without a custom domain).
         self.alias_target: route53.IAliasRecordTarget | None = None
+        # With edge protection: the name the origin record resolves to (an export the edge stack imports, so
+        # this stack cannot be deleted while CloudFront may still send it requests).
+        self.origin_target: str | None = None
         self.build(config, shared.network, shared.data)
 
     def build(self, config: AppConfig, network: NetworkOutputs, data: DataOutputs) -> None:
@@ -45,6 +49,9 @@ class ComputeStack(ConfiguredZonesStack):
         edge_probe: Panels = {}
         if config.api.domain is not None and config.alarms.probe_interval_minutes:
             edge_probe = probe_panel(config.stack_name("edge"), Duration.minutes(config.alarms.probe_interval_minutes))
+        if config.api.edge is not None and config.edge_region is not None:
+            names = config.names
+            edge_probe |= web_acl_panel(names.web_acl, rate_rule_metric(names.prefix), config.edge_region)
         return BackendDashboard(
             self,
             "Dashboard",
@@ -52,6 +59,22 @@ class ComputeStack(ConfiguredZonesStack):
             alarms=alarms,
             more_panels={**edge_probe, **data.data_panels},
         )
+
+
+def add_origin_record(stack: Stack, domain: DomainConfig, path: str, target: route53.IAliasRecordTarget) -> None:
+    """``<path>-origin.<domain>``, where CloudFront reaches ``path``: owned by the path's own stack, so it
+    exists before the distribution sends the path a request and stays until the stack is deleted."""
+    zone = route53.HostedZone.from_hosted_zone_attributes(
+        stack, "OriginZone", hosted_zone_id=domain.hosted_zone_id, zone_name=domain.hosted_zone_name
+    )
+    route53.ARecord(
+        stack,
+        "OriginRecord",
+        zone=zone,
+        record_name=domain.origin_name(path),
+        target=route53.RecordTarget.from_alias(target),
+        comment=f"anigmaa: where CloudFront reaches the {path} path",
+    )
 
 
 @jsii.implements(route53.IAliasRecordTarget)

@@ -16,7 +16,7 @@ from config.limits import BACKUP_MIN_RETENTION_DAYS, DB_CLASS_MEMORY_GIB
 from config.model import BACKUP_DAILY_HOUR_UTC, BACKUP_START_WINDOW_MINUTES
 from constructs import Construct
 from constructs.assets_bucket import AccessLogsBucket, AssetsBucket
-from constructs.backup_alerts import BackupFailureAlerts
+from constructs.backup_alerts import BackupFailureAlerts, RegionAlarmNotices
 from constructs.backup_plan import DataBackupPlan
 from constructs.backup_vault import LockedBackupVault
 from constructs.data_key import DataKey
@@ -146,6 +146,8 @@ class DataStack(ConfiguredZonesStack):
         )
         if config.backup is not None:
             self._backups(config, database.instance, assets.bucket.bucket_arn, topic.topic)
+        if config.edge_region is not None and config.edge_region != config.region:
+            RegionAlarmNotices(self, "EdgeAlarmNotices", topic=topic.topic, region=config.edge_region, prefix=prefix)
         data_alarms = DataAlarms(
             self,
             "DataAlarms",

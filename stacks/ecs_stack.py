@@ -13,8 +13,8 @@ from constructs.fargate_service import FargateBackendService, backend_image
 from constructs.monitoring import ServiceAlarms, import_topics
 from constructs.secret_parameters import ecs_secrets
 from stacks import LAMBDA_SOURCE_DIR
-from stacks.backend_environment import backend_environment
-from stacks.compute import ComputeStack
+from stacks.backend_environment import backend_environment, origin_check_variables
+from stacks.compute import ComputeStack, add_origin_record
 from stacks.outside_in import add_probe
 from stacks.permanent import DataOutputs, NetworkOutputs
 
@@ -44,6 +44,7 @@ class EcsStack(ComputeStack):
                     db_max_conns=ECS_DB_MAX_CONNS,
                 ),
                 "AWS_REGION": Aws.REGION,
+                **origin_check_variables(config, network),
             },
             secrets=ecs_secrets(self, config.backend_secret_parameter_names),
             cpu=settings.cpu,
@@ -59,11 +60,14 @@ class EcsStack(ComputeStack):
         )
         ingress = backend.add_load_balancer(
             security_group=network.alb_sg,
-            certificate=network.certificate,
+            # Behind CloudFront (edge protection) the load balancer is reached at its origin name only.
+            certificate=network.origin_certificate or network.certificate,
             access_logs=data.access_logs_bucket,
             access_logs_prefix=ALB_LOG_PREFIX,
         )
         grant_object_read_write(data.bucket, backend.task_role)
+        if origin_check_variables(config, network) and network.origin_secret is not None:
+            network.origin_secret.grant_read(backend.task_role)
         grant_connect(self, backend.task_role, user=data.database_app_user)
         alarms = ServiceAlarms(
             self,
@@ -90,6 +94,12 @@ class EcsStack(ComputeStack):
         if network.certificate is not None and config.api.domain is not None:
             self.alias_target = targets.LoadBalancerTarget(ingress.load_balancer, EvaluateTargetHealth())
             scheme = "https"
+            if network.origin_certificate is not None:
+                # As the Lambda stack's: the target of the domain's own record stays exported (edge protection off).
+                self.export_value(dns_name)
+                self.export_value(ingress.load_balancer.load_balancer_canonical_hosted_zone_id)
+                self.origin_target = dns_name
+                add_origin_record(self, config.api.domain, "ecs", self.alias_target)
         host = config.api.domain.name if config.api.domain is not None else dns_name
         for name, value, description in (
             ("LoadBalancerDnsName", dns_name, "ALB DNS name"),

@@ -31,6 +31,10 @@ class EdgeStack(ConfiguredZonesStack):
     stack's target evaluates its health (``EvaluateTargetHealth``), so Route 53 stops answering
     with a path whose load balancer has no healthy task while the other path can answer.
 
+    With edge protection (``edge_protection`` open or on) CloudFront serves the domain: the cdn
+    stack owns its records, and this stack holds none; it reads each serving path's origin target
+    instead, so CloudFormation refuses to delete a compute stack CloudFront may still send requests to.
+
     The outside-in probe of the domain lives here too (``probe_interval_minutes`` above 0): this
     stack exists exactly when there is a domain, and outlives every switch of compute. Its alarm
     notifies the data stack's topic (``data``) like every other alarm.
@@ -44,6 +48,7 @@ class EdgeStack(ConfiguredZonesStack):
         config: AppConfig,
         targets: Mapping[str, route53.IAliasRecordTarget],
         data: DataOutputs,
+        origin_targets: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -55,6 +60,18 @@ class EdgeStack(ConfiguredZonesStack):
         zone = route53.HostedZone.from_hosted_zone_attributes(
             self, "HostedZone", hosted_zone_id=domain.hosted_zone_id, zone_name=domain.hosted_zone_name
         )
+        if config.api.edge is not None:
+            # CloudFront serves the domain (the cdn stack's records); the weights are its function's. Each
+            # origin's target is read here, so a compute stack CloudFront may still send requests to cannot
+            # be deleted ("Export ... is in use").
+            for path, target in (origin_targets or {}).items():
+                CfnOutput(
+                    self,
+                    f"{path.capitalize()}Origin",
+                    value=target,
+                    description=f"Where CloudFront reaches the {path} path ({domain.origin_name(path)})",
+                )
+            weights = {}
         for path, weight in weights.items():
             route53.ARecord(
                 self,
@@ -68,12 +85,23 @@ class EdgeStack(ConfiguredZonesStack):
             )
         CfnOutput(self, "Url", value=f"https://{domain.name}", description="API custom domain URL")
         CfnOutput(self, "ServedBy", value=config.compute, description="The compute path the records point at")
+        if config.api.edge is not None:
+            CfnOutput(
+                self,
+                "ServedThrough",
+                value=f"cloudfront ({config.stack_name('cdn')}, {config.edge_region})",
+                description="The domain's records are the cdn stack's: CloudFront picks each request's path",
+            )
         if config.lambda_weight is not None:
             CfnOutput(
                 self,
                 "LambdaWeight",
                 value=str(config.lambda_weight),
-                description="compute=split: the percent of DNS answers that point at Lambda",
+                description=(
+                    "compute=split: the percent of requests CloudFront's function sends Lambda"
+                    if config.api.edge is not None
+                    else "compute=split: the percent of DNS answers that point at Lambda"
+                ),
             )
         if config.alarms.probe_interval_minutes:
             alarms = Alarms(

@@ -18,8 +18,8 @@ from constructs.monitoring import LambdaAlarms, import_topics
 from constructs.release import AliasDeployment, LiveAlias, PreTrafficHook
 from constructs.secret_parameters import SecretParameters
 from stacks import LAMBDA_SOURCE_DIR
-from stacks.backend_environment import backend_environment, secret_parameter_variables
-from stacks.compute import ComputeStack
+from stacks.backend_environment import backend_environment, origin_check_variables, secret_parameter_variables
+from stacks.compute import ComputeStack, add_origin_record
 from stacks.outside_in import add_probe
 from stacks.permanent import DataOutputs, NetworkOutputs
 
@@ -62,6 +62,7 @@ class LambdaStack(ComputeStack):
                     db_max_conns=LAMBDA_DB_MAX_CONNS,
                 ),
                 **secret_parameter_variables(config),
+                **origin_check_variables(config, network),
             },
             vpc=network.vpc,
             security_group=network.lambda_sg,
@@ -90,6 +91,8 @@ class LambdaStack(ComputeStack):
             self, "Secrets", names=config.backend_secret_parameter_names, key=network.secrets_key
         )
         secrets.grant_get(backend.function)
+        if origin_check_variables(config, network) and network.origin_secret is not None:
+            network.origin_secret.grant_read(backend.function)
         grant_object_read_write(data.bucket, backend.function)
         grant_connect(self, backend.function, user=data.database_app_user)
 
@@ -110,6 +113,8 @@ class LambdaStack(ComputeStack):
             throttle_burst=config.api.throttle_burst,
             access_log_group_name=config.names.api_access_log_group,
             log_retention=retention,
+            # With a domain, the domain is the way in: the execute-api address would bypass it (and its web ACL).
+            disable_execute_api_endpoint=config.api.domain is not None,
         )
         alarms = LambdaAlarms(
             self,
@@ -158,7 +163,7 @@ class LambdaStack(ComputeStack):
         )
 
         for name, value, description in (
-            ("ApiGatewayEndpoint", http.api.api_endpoint, "HTTP API endpoint (the seed's api_gateway_endpoint)"),
+            ("ApiGatewayEndpoint", *_endpoint(config, http)),
             ("FunctionName", backend.function.function_name, "Lambda function name"),
             ("FunctionArn", backend.function.function_arn, "Lambda function ARN"),
             ("AliasArn", live.alias.function_arn, f"The {LIVE_ALIAS} alias the HTTP API invokes"),
@@ -180,6 +185,29 @@ class LambdaStack(ComputeStack):
             )
             self.alias_target = custom.alias_target
             CfnOutput(self, "CustomDomainUrl", value=custom.url, description="API custom domain URL")
+            if network.origin_certificate is not None:
+                # The domain's own record points here while edge protection is off: its target stays exported,
+                # so the edge stack deployed before (which reads it) can be updated after this one.
+                self.export_value(custom.domain.regional_domain_name)
+                self.export_value(custom.domain.regional_hosted_zone_id)
+                # Where CloudFront reaches this path (edge protection): its own name, its own record.
+                origin = ApiCustomDomain(
+                    self,
+                    "OriginDomain",
+                    domain_name=domain.origin_name("lambda"),
+                    certificate=network.origin_certificate,
+                    http=http,
+                )
+                self.origin_target = origin.domain.regional_domain_name
+                add_origin_record(self, domain, "lambda", origin.alias_target)
+
+
+def _endpoint(config: AppConfig, http: LambdaHttpApi) -> tuple[str, str]:
+    """The seed's api_gateway_endpoint output: the HTTP API's own address, or with a domain (which disables
+    that address) the domain's."""
+    if config.api.domain is None:
+        return http.api.api_endpoint, "HTTP API endpoint (the seed's api_gateway_endpoint)"
+    return f"https://{config.api.domain.name}", "The API's address: the domain (its execute-api address is disabled)"
 
 
 def _warn_of_a_rate_beyond_the_reservation(backend: BackendFunction, config: AppConfig) -> None:

@@ -13,7 +13,8 @@ from aws_cdk import aws_route53 as route53
 
 from config import APP_PORT, DB_PORT, REDIS_PORT, AppConfig
 from constructs import Construct
-from constructs.backend_network import BackendSecurityGroups, BackendVpc
+from constructs.backend_network import BackendSecurityGroups, BackendVpc, cloudfront_prefix_list
+from constructs.origin_secret import OriginSecret
 from constructs.secrets_key import SecretsKey
 from stacks.configured_zones import ConfiguredZonesStack
 from stacks.permanent import NetworkOutputs, pin_exports
@@ -40,8 +41,16 @@ class NetworkStack(ConfiguredZonesStack):
             flow_log_retention=config.log_retention,
             existing_vpc=_existing_vpc(self, config),
         )
+        enforced = config.api.edge is not None and config.api.edge.enforced
         groups = BackendSecurityGroups(
-            self, "SecurityGroups", vpc=network.vpc, db_port=DB_PORT, redis_port=REDIS_PORT, app_port=APP_PORT
+            self,
+            "SecurityGroups",
+            vpc=network.vpc,
+            db_port=DB_PORT,
+            redis_port=REDIS_PORT,
+            app_port=APP_PORT,
+            # Edge protection: the load balancer takes HTTPS from CloudFront's origin-facing addresses only.
+            load_balancer_peer=ec2.Peer.prefix_list(cloudfront_prefix_list(self)) if enforced else None,
         )
         network.allow_outbound_from("lambda_sg", groups.lambda_sg)
         network.allow_outbound_from("ecs_sg", groups.ecs_sg)
@@ -56,6 +65,22 @@ class NetworkStack(ConfiguredZonesStack):
             certificate = acm.Certificate(
                 self, "DomainCertificate", domain_name=domain.name, validation=acm.CertificateValidation.from_dns(zone)
             )
+
+        origin_certificate, origin_secret = None, None
+        if domain is not None and config.api.edge is not None:
+            origin_certificate = acm.Certificate(
+                self,
+                "OriginCertificate",
+                domain_name=domain.origin_name("lambda"),
+                subject_alternative_names=[domain.origin_name("ecs")],
+                validation=acm.CertificateValidation.from_dns(zone),
+            )
+            origin_secret = OriginSecret(
+                self,
+                "OriginSecret",
+                secret_name=config.names.origin_secret,
+                replica_region=config.edge_region if config.edge_region != config.region else None,
+            ).secret
 
         # The SecureStrings' key lives here, in the stack deployed first: the data stack resolves
         # those parameters at deploy, so the key must exist before they are put under it.
@@ -79,6 +104,8 @@ class NetworkStack(ConfiguredZonesStack):
             alb_sg=groups.alb_sg,
             certificate=certificate,
             secrets_key=secrets_key.key,
+            origin_certificate=origin_certificate,
+            origin_secret=origin_secret,
         )
         pin_exports(self, self.outputs)
 

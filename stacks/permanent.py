@@ -21,6 +21,7 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 
 from constructs.monitoring import Panels
@@ -62,6 +63,10 @@ class NetworkOutputs:
     certificate: acm.ICertificate | None = pinned(lambda c: [c.certificate_arn])
     # The KMS key of the SecureStrings: the compute roles may decrypt with it, through SSM only.
     secrets_key: kms.IKey = pinned(lambda k: [k.key_arn])
+    # Edge protection only (else None): the certificate of the origins' own names (lambda-origin.<domain>,
+    # ecs-origin.<domain>), and the secret CloudFront sends them, which the backend reads and checks.
+    origin_certificate: acm.ICertificate | None = pinned(lambda c: [c.certificate_arn])
+    origin_secret: secretsmanager.ISecret | None = pinned(lambda s: [s.secret_arn])
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ class Synth:
     outdir: Path
 
     def json(self, role: str) -> dict[str, Any]:
-        """The raw template of a stack role (network, data, compute, lambda, ecs, edge)."""
+        """The raw template of a stack role (network, data, compute, lambda, ecs, edge, cdn)."""
         return dict(self.templates[role].to_json())
 
     def stack(self, role: str) -> Stack:
@@ -85,6 +85,8 @@ def synthesize(overrides: dict[str, Any], outdir: Path) -> Synth:
         templates["compute"] = templates[config.compute]
     if stacks.edge is not None:
         templates["edge"] = Template.from_stack(stacks.edge)
+    if stacks.cdn is not None:
+        templates["cdn"] = Template.from_stack(stacks.cdn)
     return Synth(config=config, stacks=stacks, templates=templates, outdir=outdir)
 
 
@@ -147,6 +149,8 @@ def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
             "lambda_provisioned_concurrency": "2",
             "lambda_deployment": "linear-10-1m",
             "lambda_release_checks": "GET /events?limit=1 200,HEAD /health 200",
+            # Its domain's records point at the compute paths: prod-edge* hold CloudFront.
+            "edge_protection": "off",
         },
         "prod-prebuilt": {**base, "lambda_zip": str(fixture_zips["function"])},
         # The cheapest prod the README names: Multi-AZ, backups and failover kept.
@@ -168,7 +172,12 @@ def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
     }
     # Each configuration again with compute=ecs: the rollback path, and the other side of the drill.
     # The guard's domain variant (tools/gates/guard.py EXAMPLE_DOMAIN), to compare with baseline/prod-domain.
-    configurations["prod-domain"] = {**base, **dict(item.split("=", 1) for item in EXAMPLE_DOMAIN)}
+    # Its records point at the compute paths (edge protection off); prod-edge* put CloudFront in front.
+    configurations["prod-domain"] = {
+        **base,
+        **dict(item.split("=", 1) for item in EXAMPLE_DOMAIN),
+        "edge_protection": "off",
+    }
     configurations["prod-domain-ecs"] = {**configurations["prod-domain"], "compute": "ecs"}
     # Prod without a domain serves plain HTTP on ECS only when that is acknowledged.
     plain_http = {"ecs_allow_plain_http": "true"}
@@ -182,6 +191,18 @@ def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
             "compute": "split",
             "lambda_weight": str(weight),
         }
+    # Edge protection (prod's default with a domain): each compute mode, and open with the other rate options.
+    configurations["prod-edge"] = {**configurations["prod-domain"], "edge_protection": "on"}
+    configurations["prod-edge-ecs"] = {**configurations["prod-edge"], "compute": "ecs"}
+    configurations["prod-edge-split25"] = {**configurations["prod-edge"], "compute": "split", "lambda_weight": "25"}
+    configurations["prod-edge-open"] = {
+        **configurations["prod-edge"],
+        "edge_protection": "open",
+        "waf_rate_key": "ip-and-ja4",
+        "waf_rate_limit": "500",
+        "waf_rate_window_seconds": "300",
+        "waf_rate_exempt_cidrs": "",
+    }
     configurations["prod-ecs-image"] = {
         **base,
         **plain_http,

@@ -32,6 +32,7 @@ ADOPTED: dict[str, Any] = {
     "domain_name": "api.anigmaa.example",
     "hosted_zone_id": EXAMPLE_ZONE_ID,
     "hosted_zone_name": "anigmaa.example",
+    "edge_protection": "off",
     "ssm_endpoint": "true",
     "vpc_id": VPC_ID,
     "vpc_cidr": "10.0.0.0/16",

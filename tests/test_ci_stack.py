@@ -243,6 +243,11 @@ PERMISSIONS = [
     ("drift", "sts:AssumeRole", _bootstrap("lookup"), {}, "deny"),
     ("drift", "s3:GetObjectVersion", "arn:aws:s3:::anigmaa-prod-assets/uploads/a.png", {}, "deny"),
     ("drift", "ecr:BatchGetImage", _arn("ecr", "repository/anigmaa"), {}, "deny"),
+    # CloudFront answers these with the origins' custom headers, the origin secret's value among them.
+    ("drift", "cloudfront:GetDistribution", f"arn:aws:cloudfront::{ACCOUNT}:distribution/E2EXAMPLE", {}, "deny"),
+    ("drift", "cloudfront:GetDistributionConfig", f"arn:aws:cloudfront::{ACCOUNT}:distribution/E2EXAMPLE", {}, "deny"),
+    ("drift", "cloudfront:ListDistributions", "*", {}, "deny"),
+    ("drift", "cloudfront:ListDistributionsByWebACLId", "*", {}, "deny"),
     # The copy region, where the BackupCopy stack deploys: the same rights as in the home region, no more.
     ("review", "cloudformation:CreateChangeSet", COPY_STACK, _named("cdk-diff-change-set-5f1c"), "allow"),
     (

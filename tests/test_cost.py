@@ -17,8 +17,8 @@ from botocore.stub import Stubber
 from tests.conftest import Synth
 from tools.cost import CostError, inventory, prices, refresh
 from tools.cost.__main__ import DEFAULT_VOLUMES, main, volume
-from tools.cost.model import GIB, Usage, ecs_lines, lambda_lines, shared_lines
-from tools.cost.report import Comparison, compare, render
+from tools.cost.model import GIB, Usage, cdn_lines, ecs_lines, lambda_lines, shared_lines
+from tools.cost.report import Comparison, compare, render, render_edge, render_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,15 +53,21 @@ def _price_file(folder: Path, values: dict[str, float], region: str = "ap-southe
     return path
 
 
-def _assembly(folder: Path, stacks: dict[str, dict[str, Any]], region: str = "ap-southeast-1") -> Path:
-    """A minimal cloud assembly: a manifest and one template per stack."""
+def _assembly(
+    folder: Path,
+    stacks: dict[str, dict[str, Any]],
+    region: str = "ap-southeast-1",
+    *,
+    regions: dict[str, str] | None = None,
+) -> Path:
+    """A minimal cloud assembly: a manifest and one template per stack (in ``region``, or as ``regions`` says)."""
     folder.mkdir(parents=True)
     artifacts = {}
     for name, resources in stacks.items():
         (folder / f"{name}.template.json").write_text(json.dumps({"Resources": resources}), encoding="utf-8")
         artifacts[name] = {
             "type": "aws:cloudformation:stack",
-            "environment": f"aws://unknown-account/{region}",
+            "environment": f"aws://unknown-account/{(regions or {}).get(name, region)}",
             "properties": {"templateFile": f"{name}.template.json"},
         }
     (folder / "manifest.json").write_text(json.dumps({"artifacts": artifacts}), encoding="utf-8")
@@ -421,6 +427,263 @@ def test_a_price_file_for_another_region_is_refused(hand: Any, tmp_path: Path) -
         compare("prod", other, lam, ecs, Usage(requests=1), [1])
 
 
+# --------------------------------------------------------------------------- edge protection (CloudFront and WAF)
+
+# Round us-east-1 test prices, beside TEST_PRICES' file: the cdn stack's figures come from there.
+TEST_US_EAST_1_PRICES = {
+    "waf.webacl_month": 5.0,
+    "waf.rule_month": 1.0,
+    "waf.request_million": 0.6,
+    "cloudfront.asia.https.request_million": 1.0,
+    "cloudfront.asia.dto.gb": 0.1,
+    "cloudfront.function.invocation_million": 0.1,
+    "cloudwatch.logs.vended_gb": 0.5,
+    "cloudwatch.alarm_month": 0.2,
+    "secretsmanager.secret_month": 0.4,
+}
+
+
+def _cdn_stack(
+    rules: list[dict[str, Any]] | None = None, price_class: str = "PriceClass_200", keep: tuple[str, ...] = ("BLOCK",)
+) -> dict[str, dict[str, Any]]:
+    """A distribution behind a web ACL (a rate rule and CRS: 2 + 700 WCU) that logs what ``keep`` names."""
+    rate = {"Name": "Rate", "Statement": {"RateBasedStatement": {"Limit": 100, "AggregateKeyType": "IP"}}}
+    common = {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}
+    logging_filter = {
+        "DefaultBehavior": "DROP",
+        "Filters": [
+            {
+                "Behavior": "KEEP",
+                "Requirement": "MEETS_ANY",
+                "Conditions": [{"ActionCondition": {"Action": action}} for action in keep],
+            }
+        ],
+    }
+    return {
+        "Acl": {
+            "Type": "AWS::WAFv2::WebACL",
+            "Properties": {
+                "Scope": "CLOUDFRONT",
+                "Rules": rules or [rate, {"Name": "Common", "Statement": {"ManagedRuleGroupStatement": common}}],
+            },
+        },
+        "Logging": {
+            "Type": "AWS::WAFv2::LoggingConfiguration",
+            "Properties": {
+                "LogDestinationConfigs": ["arn:aws:logs:us-east-1:123456789012:log-group:aws-waf-logs-api"],
+                "LoggingFilter": logging_filter,
+            },
+        },
+        "Distribution": {
+            "Type": "AWS::CloudFront::Distribution",
+            "Properties": {
+                "DistributionConfig": {
+                    "PriceClass": price_class,
+                    "WebACLId": {"Fn::GetAtt": ["Acl", "Arn"]},
+                    "DefaultCacheBehavior": {
+                        "ViewerProtocolPolicy": "https-only",
+                        "FunctionAssociations": [{"EventType": "viewer-request", "FunctionARN": "arn"}],
+                    },
+                }
+            },
+        },
+        "Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"Namespace": "AWS/WAFV2"}},
+    }
+
+
+def _secret(*replicas: str) -> dict[str, Any]:
+    return {
+        "Type": "AWS::SecretsManager::Secret",
+        "Properties": {"ReplicaRegions": [{"Region": region} for region in replicas]},
+    }
+
+
+def test_the_cdn_stack_is_priced_at_its_own_regions_prices(tmp_path: Path) -> None:
+    """The us-east-1 stack is not refused as another region: its lines come from us-east-1's file beside the table."""
+    stacks = {**_permanent(), "Lambda": LAMBDA_STACK, "Cdn": _cdn_stack()}
+    stacks["Network"] = {**stacks["Network"], "Secret": _secret("us-east-1")}
+    inv = inventory.read(_assembly(tmp_path / "a", stacks, regions={"Cdn": "us-east-1"}))
+    assert inv.region == "ap-southeast-1"
+    assert ("Cdn", "us-east-1") in inv.stack_regions
+    assert inv.cdn == inventory.Cdn(
+        region="us-east-1",
+        web_acls=1,
+        waf_rules=2,
+        waf_capacity=702,
+        waf_inspected=True,
+        waf_logs_filtered=True,
+        waf_logs=True,
+        functions_per_request=1,
+        alarms=1,
+    )
+    assert inv.alarms == 2  # the data stack's two, not the cdn stack's
+    _price_file(tmp_path, TEST_US_EAST_1_PRICES, region="us-east-1")
+    table = prices.load(_price_file(tmp_path, {**TEST_PRICES, "secretsmanager.secret_month": 0.5}))
+    usage = Usage(requests=2e6, response_kb=8, waf_logged_share=0.05, waf_log_bytes=1000)
+    got = {line.label: line.usd for line in shared_lines(inv, table, usage)}
+    expected = {
+        "Secrets Manager secrets x1": 0.5,  # at ap-southeast-1's test price
+        "Secrets Manager replicas x1 (us-east-1)": 0.4,  # the replica at us-east-1's
+        "AWS WAF web ACL x1": 5.0,
+        "AWS WAF rules and rule groups x2 (702 WCU, no surcharge)": 2.0,
+        "AWS WAF requests inspected": 2 * 0.6,
+        "CloudFront HTTPS requests (Asia)": 2 * 1.0,
+        "CloudFront data transfer out, 8 KB/response (Asia)": 2e6 * 8 * 1024 / GIB * 0.1,
+        "CloudFront Functions, 1 a request": 2 * 0.1,
+        "AWS WAF logs, 5% of requests x 1000 B": 2e6 * 0.05 * 1000 / GIB * 0.5,
+        "CloudWatch alarm metrics x1": 0.2,  # the cdn stack's, at us-east-1's test price
+    }
+    for label, usd in expected.items():
+        assert got[label] == pytest.approx(usd), label
+    assert [line.group for line in cdn_lines(inv, table, usage)] == ["cdn"] * 8
+    # A web ACL that logs every request is priced so.
+    logs_all = _cdn_stack()
+    logs_all["Logging"]["Properties"].pop("LoggingFilter")
+    everything = inventory.read(
+        _assembly(tmp_path / "b", {"Cdn": logs_all, **_permanent()}, regions={"Cdn": "us-east-1"})
+    )
+    [log_line] = [line for line in cdn_lines(everything, table, usage) if line.label.startswith("AWS WAF logs")]
+    assert log_line.label == "AWS WAF logs, 100% of requests x 1000 B"
+
+
+@pytest.mark.parametrize(
+    ("cdn", "message"),
+    [
+        pytest.param(
+            _cdn_stack(
+                rules=[
+                    {
+                        "Name": "Bots",
+                        "Statement": {
+                            "ManagedRuleGroupStatement": {
+                                "VendorName": "AWS",
+                                "Name": "AWSManagedRulesBotControlRuleSet",
+                            }
+                        },
+                    }
+                ]
+            ),
+            r"^Cdn/Acl: rule Bots runs AWS's AWSManagedRulesBotControlRuleSet, whose fees and WCU the report does not "
+            r"know",
+            id="paid-rule-group",
+        ),
+        pytest.param(
+            _cdn_stack(price_class="PriceClass_100"),
+            r"^Cdn/Distribution: PriceClass 'PriceClass_100' serves Indonesia from edges outside Asia",
+            id="price-class",
+        ),
+        pytest.param(
+            _cdn_stack(
+                rules=[
+                    {
+                        "Name": group,
+                        "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": group}},
+                    }
+                    for group in (
+                        "AWSManagedRulesCommonRuleSet",
+                        "AWSManagedRulesCommonRuleSet",
+                        "AWSManagedRulesCommonRuleSet",
+                    )
+                ]
+            ),
+            r"^Cdn/Acl: 2100 WCU is above the 1,500 a web ACL includes; the report does not price the surcharge$",
+            id="capacity",
+        ),
+    ],
+)
+def test_an_edge_the_report_cannot_price_is_a_clear_error(tmp_path: Path, cdn: dict[str, Any], message: str) -> None:
+    with pytest.raises(CostError, match=message):
+        inventory.read(_assembly(tmp_path / "a", {**_permanent(), "Cdn": cdn}, regions={"Cdn": "us-east-1"}))
+
+
+def test_a_replica_in_a_region_without_a_price_file_is_refused(tmp_path: Path) -> None:
+    inv = inventory.read(_assembly(tmp_path / "a", {"Network": {"Secret": _secret("eu-south-2")}}))
+    table = prices.load(prices.default_path("ap-southeast-1"))
+    with pytest.raises(CostError, match=r"^price file .*eu-south-2\.json: not found"):
+        shared_lines(inv, table, Usage(requests=1))
+
+
+def test_every_committed_us_east_1_figure_says_where_it_comes_from() -> None:
+    """The edge's prices: sourced and dated; what the research files do not verify says so."""
+    table = prices.load(prices.default_path("us-east-1"))
+    raw = json.loads(prices.default_path("us-east-1").read_text(encoding="utf-8"))["prices"]
+    assert table.region == "us-east-1"
+    for key, price in table.prices.items():
+        assert price.date <= datetime.date.today().isoformat(), f"{key}: dated in the future"
+        if price.confidence == "estimate":
+            assert price.note, f"{key}: an estimate says how it was derived"
+        assert "research" in price.source, f"{key}: says whether the project's research has it"
+        if "usage_type" in raw[key]:
+            refresh.service_for(key)
+    # The research's own figures (edge-protection.md section 5), and its unverified request price marked so.
+    assert {k: table.prices[k].usd for k in ("waf.webacl_month", "waf.rule_month", "waf.request_million")} == {
+        "waf.webacl_month": 5.0,
+        "waf.rule_month": 1.0,
+        "waf.request_million": 0.6,
+    }
+    assert table.prices["cloudfront.asia.dto.gb"].usd == 0.12
+    assert table.prices["cloudfront.asia.https.request_million"].confidence == "estimate"
+    assert "not verified" in table.prices["cloudfront.asia.https.request_million"].source
+
+
+def _edge_comparisons(synth: Callable[[str], Synth], volumes: list[float]) -> tuple[Comparison, Comparison]:
+    """prod with a domain, edge protection on (prod-edge) and off (prod-domain), each in both compute modes."""
+    table = prices.load(prices.default_path("ap-southeast-1"))
+    usage = Usage(requests=volumes[0])
+    on, off = (
+        compare(
+            "prod",
+            table,
+            inventory.read(synth(name).outdir),
+            inventory.read(synth(f"{name}-ecs").outdir),
+            usage,
+            volumes,
+        )
+        for name in ("prod-edge", "prod-domain")
+    )
+    return on, off
+
+
+def test_edge_protection_costs_what_its_prices_say(synth: Callable[[str], Synth]) -> None:
+    """prod with a domain, edge protection on against off: the difference, worked out from the committed prices."""
+    volumes = [volume(DEFAULT_VOLUMES[0]), 1e6, 10e6]
+    on, off = _edge_comparisons(synth, volumes)
+    cdn = on.lambda_inventory.cdn
+    assert cdn is not None
+    assert (cdn.region, cdn.web_acls, cdn.waf_rules, cdn.waf_capacity) == ("us-east-1", 1, 5, 978)
+    assert (on.lambda_inventory.secrets, on.lambda_inventory.secret_replicas) == (1, ("us-east-1",))
+
+    def by_hand(n: float) -> float:
+        # The rate rule (2 WCU, +1 for its IP set) and four managed groups: 25 + 50 + 700 + 200.
+        return (
+            5.00 + 5 * 1.00  # the web ACL, its rate rule and four managed rule groups
+            + n / 1e6 * 0.60  # requests inspected
+            + n / 1e6 * 1.20  # CloudFront HTTPS requests, Asia ($0.012 per 10,000)
+            + n * 4 * 1024 / 2**30 * 0.120  # 4 KB out per response, Asia
+            + n / 1e6 * 0.10  # the origin selector, once a request
+            + n * 0.02 * 2000 / 2**30 * 0.50  # 2% of requests logged, 2,000 B each
+            + 2 * 0.10  # the edge's two alarms, in us-east-1
+            + 0.40 + 0.40  # the origin secret and its us-east-1 replica
+        )  # fmt: skip
+
+    for n in volumes:
+        (lambda_on, ecs_on), (lambda_off, ecs_off) = on.totals(n), off.totals(n)
+        assert lambda_on - lambda_off == pytest.approx(by_hand(n), abs=0.005), n
+        assert ecs_on - ecs_off == pytest.approx(by_hand(n), abs=0.005), n
+    assert round(by_hand(1e5), 2) == 11.24
+    assert round(by_hand(1e6), 2) == 13.38
+    assert round(by_hand(1e7), 2) == 34.76
+    text = render(on)
+    assert "| **Edge protection: CloudFront and AWS WAF (us-east-1)** |" in text
+    assert "always-free 1 TB, 10M requests and 2M function invocations a month per account" in text
+    assert "are not credited, as no free tier is in this report" in text
+    assert "Flat-rate alternative, not modelled: CloudFront's Pro plan is $15 a month" in text
+    assert "Edge protection" not in render(off)
+    sources = render_sources(on)
+    assert sources.startswith("**Prices used (ap-southeast-1.json, us-east-1.json)**")
+    assert "| `us-east-1:waf.webacl_month` | 5 | web ACL-month |" in sources
+
+
 # --------------------------------------------------------------------------- refresh
 
 
@@ -623,3 +886,18 @@ def test_the_readme_cost_option_effects_are_the_models(synth: Callable[[str], Sy
     ]
     total_of_parts = sum(float(_readme_option_effect(p).split()[0].replace("$", "")) for p in parts)
     assert lean == pytest.approx(total_of_parts, abs=0.02)
+
+
+def test_the_readme_edge_protection_table_is_the_tools(synth: Callable[[str], Synth]) -> None:
+    on, off = _edge_comparisons(synth, [1e6, 10e6])
+    assert _readme_block("edge") == render_edge(on, off), (
+        "README's edge protection table is stale: paste render_edge's output for prod-edge against prod-domain"
+    )
+    # The paragraph after it: the fixed part, and what each further million requests adds.
+    added = [on.totals(n)[0] - off.totals(n)[0] for n in (1e6, 10e6)]
+    per_million = (added[1] - added[0]) / 9
+    fixed = 5.00 + 5 * 1.00
+    assert added[0] == pytest.approx(fixed + 0.80 + 0.20 + per_million, abs=0.005)  # + the secret, its replica, alarms
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"The web ACL and its rules are ${fixed:.2f} a month whatever the traffic" in text
+    assert f"about ${per_million:.2f} a million requests" in text

@@ -64,6 +64,9 @@ def test_prod_keeps_its_data_when_stacks_go(prod: Synth) -> None:
         ("prod-domain", "prod-domain"),
         ("prod-domain", "prod-domain-ecs"),
         ("prod-domain", "prod-split5"),
+        ("prod-edge", "prod-edge"),
+        ("prod-edge", "prod-edge-ecs"),
+        ("prod-edge", "prod-edge-split25"),
         ("dev", "dev"),
         ("dev", "dev-ecs"),
     ],
@@ -83,6 +86,7 @@ def test_the_baseline_holds_one_copy_of_each_stateful_template() -> None:
     assert held == {
         "prod": ["BackupCopy.template.json", "Data.template.json", "Network.template.json"],
         "prod-domain": ["Edge.template.json", "Network.template.json"],
+        "prod-edge": ["Cdn.template.json", "Edge.template.json", "Network.template.json"],
         "dev": ["Data.template.json", "Network.template.json"],
     }
 

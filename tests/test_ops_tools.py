@@ -23,6 +23,7 @@ from moto.awslambda_simple.models import lambda_simple_backends
 
 from config.backend import LIVE_ALIAS
 from tests.fake_http import JsonHandler
+from tools import ROOT
 from tools.local.harness import certificates
 from tools.ops import smoke
 from tools.ops import ssm_secrets as secrets
@@ -351,12 +352,12 @@ def load_balancer() -> Iterator[str]:
         yield base
 
 
-def deploy_stack(name: str, outputs: dict[str, str]) -> None:
+def deploy_stack(name: str, outputs: dict[str, str], region: str = REGION) -> None:
     template = {
         "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
         "Outputs": {key: {"Value": value} for key, value in outputs.items()},
     }
-    boto3.client("cloudformation", region_name=REGION).create_stack(StackName=name, TemplateBody=json.dumps(template))
+    boto3.client("cloudformation", region_name=region).create_stack(StackName=name, TemplateBody=json.dumps(template))
 
 
 def deploy_function(answer: dict[str, Any]) -> None:
@@ -709,6 +710,96 @@ def test_smoke_names_a_missing_output(aws: None, capsys: pytest.CaptureFixture[s
     assert capsys.readouterr().err.strip() == (
         "smoke: stack anigmaa-prod-ecs has no output Url: deploy it with this version of the app"
     )
+
+
+def edge_project(tmp_path: Path, mode: str) -> Path:
+    """A copy of cdk.json whose prod serves DOMAIN with edge_protection ``mode`` (on: CloudFront only)."""
+    document = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))
+    document["context"]["environments"]["prod"].update(
+        domain_name=DOMAIN,
+        hosted_zone_id="Z0EXAMPLE0ZONE0ID0000",
+        hosted_zone_name="anigmaa.example",
+        edge_protection=mode,
+    )
+    (tmp_path / "cdk.json").write_text(json.dumps(document), encoding="utf-8")
+    return tmp_path
+
+
+def deploy_behind_cloudfront(*, cdn: bool = True) -> None:
+    """compute=split behind CloudFront: both paths at addresses of their own, the cdn stack in us-east-1."""
+    deploy_function({"statusCode": 200})
+    deploy_stack(
+        "anigmaa-prod-lambda",
+        {"FunctionName": "anigmaa-backend", "ApiGatewayEndpoint": "https://a1b2c3.execute-api.example"},
+    )
+    deploy_stack("anigmaa-prod-ecs", {"Url": f"https://{DOMAIN}", "LoadBalancerDnsName": "internal-alb.example:443"})
+    deploy_stack("anigmaa-prod-edge", {"Url": f"https://{DOMAIN}", "ServedBy": "split", "LambdaWeight": "5"})
+    if cdn:
+        deploy_stack("anigmaa-prod-cdn", {"OriginWeights": "lambda 5, ecs 95"}, region="us-east-1")
+
+
+def test_smoke_behind_enforced_edge_protection_checks_the_domain_once_and_names_the_weights(
+    aws: None, tmp_path: Path
+) -> None:
+    """The load balancer takes CloudFront's addresses only and the paths refuse a request without the origin
+    header: only the domain can answer, and CloudFront picks the path of each request."""
+    deploy_behind_cloudfront()
+    calls: list[tuple[str, str | None]] = []
+
+    def fetch(url: str, via: str | None) -> smoke.Answer:
+        calls.append((url, via))
+        return smoke.Answer(200, '{"status": "ready", "checks": {"postgres": {"status": "up"}}}')
+
+    out = io.StringIO()
+    code = smoke.main(["--env", "prod"], out=out, fetch=fetch, root=edge_project(tmp_path, "on"))
+    text = out.getvalue()
+    assert code == 0, text
+    assert calls == [(f"https://{DOMAIN}/health", None), (f"https://{DOMAIN}/health/ready", None)]
+    assert "PASS    invoke seed payload   anigmaa-backend:live" in text  # a direct invocation: no origin check
+    assert "PASS    GET /health           domain (CloudFront picks the path: lambda 5, ecs 95)" in text
+    assert "PASS    GET /health/ready     domain (CloudFront picks the path: lambda 5, ecs 95)" in text
+    for skipped in ("API endpoint", "load balancer", "share of"):
+        assert skipped not in text
+    assert text.rstrip().endswith("3 passed, 0 failed")
+
+
+def test_smoke_behind_enforced_edge_protection_without_the_cdn_stack_fails_naming_it(aws: None, tmp_path: Path) -> None:
+    deploy_behind_cloudfront(cdn=False)
+    calls: list[str] = []
+
+    def fetch(url: str, via: str | None) -> smoke.Answer:
+        calls.append(url)
+        return smoke.Answer(200, "{}")
+
+    out = io.StringIO()
+    assert smoke.main(["--env", "prod"], out=out, fetch=fetch, root=edge_project(tmp_path, "on")) == 1
+    assert calls == []
+    assert (
+        f"FAIL    GET /health           domain {DOMAIN}  anigmaa-prod-cdn is not deployed in us-east-1: "
+        "CloudFront serves the domain from it"
+    ) in out.getvalue()
+
+
+def test_smoke_with_edge_protection_open_still_checks_each_path_s_own_address(aws: None, tmp_path: Path) -> None:
+    """open: the paths still take direct requests, so the smoke test is what it is without edge protection."""
+    deploy_behind_cloudfront()
+    calls: list[tuple[str, str | None]] = []
+
+    def fetch(url: str, via: str | None) -> smoke.Answer:
+        calls.append((url, via))
+        headers = {"apigw-requestid": "test-only="} if "execute-api" in url else {}
+        return smoke.Answer(200, '{"status": "ready", "checks": {}}', headers)
+
+    out = io.StringIO()
+    code = smoke.main(["--env", "prod", "--sample", "2"], out=out, fetch=fetch, root=edge_project(tmp_path, "open"))
+    assert code == 0, out.getvalue()
+    assert calls[:4] == [
+        ("https://a1b2c3.execute-api.example/health", None),
+        ("https://a1b2c3.execute-api.example/health/ready", None),
+        (f"https://{DOMAIN}/health", "internal-alb.example:443"),
+        (f"https://{DOMAIN}/health/ready", "internal-alb.example:443"),
+    ]
+    assert "domain (→ split)" in out.getvalue()
 
 
 # ---------------------------------------------------------------------------- credentials

@@ -50,7 +50,9 @@ def owned_names(template: Template) -> set[tuple[str, str]]:
     for resource in template.get("Resources", {}).values():
         properties = resource.get("Properties", {})
         if resource["Type"] == "AWS::Route53::RecordSet":
-            owned.add((f"record {properties['Type']}", properties["Name"]))
+            # Weighted records of one name are distinct records, by set identifier (each stack owns its own).
+            identifier = f" {properties['SetIdentifier']}" if "SetIdentifier" in properties else ""
+            owned.add((f"record {properties['Type']}{identifier}", properties["Name"]))
         elif resource["Type"] == "AWS::ApiGatewayV2::DomainName":
             owned.add(("api domain", properties["DomainName"]))
     return owned
@@ -74,18 +76,44 @@ class Account:
             in_use = {e for e in removed for n, t in self.stacks.items() if n != name and e in imports(t)}
             assert not in_use, f"deploy {name}: would delete exports in use: {in_use}"
         [diff] = diff_templates({name: (old, new)})
-        losses = stateful_losses([diff], {name: (old, new)})
+        losses = [
+            loss for loss in stateful_losses([diff], {name: (old, new)}) if not self._answered_by_cloudfront(old, loss)
+        ]
         assert not losses, "\n".join(loss.describe() for loss in losses)
         self.stacks[name] = new
         changed = sorted(f"{r.logical_id}:{r.impact}" for r in diff.resources)
         self.log.append(f"deploy {name}: {'no change' if not changed else ', '.join(changed)}")
 
-    def delete(self, name: str) -> None:
+    def _answered_by_cloudfront(self, old: Template | None, loss: Any) -> bool:
+        """A domain record the edge stack drops once CloudFront's (the cdn stack's) answers for the name, or an
+        origin's record or certificate, dropped once no CloudFront sends it requests (no cdn stack)."""
+        if old is None:
+            return False
+        if loss.logical_id.startswith(("OriginRecord", "OriginCertificate")):
+            return not any(n.endswith("-cdn") for n in self.stacks)
+        if loss.type != "AWS::Route53::RecordSet":
+            return False
+        record = old["Resources"][loss.logical_id]["Properties"]
+        return any(
+            r["Type"] == "AWS::Route53::RecordSet"
+            and r["Properties"]["Name"] == record["Name"]
+            and r["Properties"].get("SetIdentifier") == "cloudfront"
+            for t in self.stacks.values()
+            for r in t.get("Resources", {}).values()
+        )
+
+    def delete(self, name: str, *, retired: bool = False) -> None:
+        """Delete a stack; ``retired``: one the runbook retires whole (the cdn stack, when edge protection goes),
+        whose certificate and records may go, as long as the domain still answers (check_invariants)."""
         template = self.stacks[name]
         in_use = {e for e in exports(template) for n, t in self.stacks.items() if n != name and e in imports(t)}
         assert not in_use, f"delete {name}: its exports are in use: {in_use}"
         [diff] = diff_templates({name: (template, None)})
-        losses = stateful_losses([diff])
+        # A retired path's origin record (edge protection) goes with its stack: CloudFront no longer sends it
+        # requests, which the export its edge stack reads guarantees (above).
+        losses = [
+            loss for loss in stateful_losses([diff]) if not retired and not loss.logical_id.startswith("OriginRecord")
+        ]
         assert not losses, "\n".join(loss.describe() for loss in losses)
         del self.stacks[name]
         self.log.append(f"delete {name}")
@@ -108,6 +136,9 @@ class Account:
             for resource in template.get("Resources", {}).values():
                 properties = resource.get("Properties", {})
                 if resource["Type"] == "AWS::Route53::RecordSet" and properties["Name"] == f"{domain}.":
+                    if properties["Type"] == "AAAA":
+                        assert properties.get("SetIdentifier") == "cloudfront", "only CloudFront answers IPv6"
+                        continue
                     assert properties["Type"] == "A"
                     identifier = properties.get("SetIdentifier")
                     assert identifier not in found, f"{domain}: two records with set identifier {identifier}"
@@ -250,3 +281,112 @@ def test_ecs_to_lambda_a_slice_at_a_time_and_back(synth: Callable[[str], Synth])
     assert split5.json("lambda") == on_lambda.json("compute")
     assert split50.json("ecs") == on_ecs.json("compute")
     print("\n".join(account.log[start:]))
+
+
+EDGE = "api.anigmaa.example"  # prod-edge*: the guard's example domain behind CloudFront
+
+
+def _origin_weights(account: Account) -> dict[str, int]:
+    """What the deployed cdn stack's function sends each path (its WEIGHTS line), by path."""
+    [template] = [t for n, t in account.stacks.items() if n.endswith("-cdn")]
+    [function] = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFront::Function"]
+    [line] = [x for x in function["Properties"]["FunctionCode"].splitlines() if x.startswith("var WEIGHTS = ")]
+    return dict(json.loads(line.removeprefix("var WEIGHTS = ").removesuffix(";")))
+
+
+def _checks_the_origin_header(account: Account) -> list[str]:
+    """The deployed compute stacks whose backend refuses a request without CloudFront's header."""
+    return [n for n, t in account.stacks.items() if "ORIGIN_VERIFY_SECRET" in json.dumps(t.get("Resources", {}))]
+
+
+def _walk_steps(account: Account, steps: list[Step], *, day_one: bool = False) -> None:
+    """Each step, then the invariants (on day one the domain has no record until its last step)."""
+    for action, source, role in steps:
+        if action == "deploy":
+            account.deploy(source, role)
+        else:
+            account.delete(source.stack(role).stack_name)
+        account.check_invariants(None if day_one else EDGE)
+        # A path that checks the header is reached through CloudFront only: no record of the domain points
+        # at it directly (else a viewer's request, without the header, would be refused).
+        if not day_one and _checks_the_origin_header(account):
+            assert set(account.weights(EDGE)) == {"cloudfront"}, f"{action} {role}: {account.weights(EDGE)}"
+    account.check_invariants(EDGE)
+
+
+def test_behind_cloudfront_rollback_and_split_are_the_function_s_weights(synth: Callable[[str], Synth]) -> None:
+    """lambda → ecs → lambda and the slices, with edge protection on: the same commands, the cdn stack's
+    function moves the requests; the domain's records never change and each origin is its path's own."""
+    on_lambda, on_ecs, split = synth("prod-edge"), synth("prod-edge-ecs"), synth("prod-edge-split25")
+    account = Account()
+    _walk_steps(
+        account, [("deploy", on_lambda, role) for role in ("network", "data", "compute", "cdn", "edge")], day_one=True
+    )
+    assert account.weights(EDGE) == {"cloudfront": 100}
+    assert _origin_weights(account) == {"lambda": 100}
+    records = _cdn_records(account)
+    start = len(account.log)
+
+    # The 3 a.m. rollback: `cdk deploy --all -c compute=ecs` (network, data, ecs, cdn, edge in that order).
+    _walk_steps(account, [("deploy", on_ecs, role) for role in ("network", "data", "compute", "cdn", "edge")])
+    assert _origin_weights(account) == {"ecs": 100}
+    with pytest.raises(AssertionError, match="its exports are in use"):
+        account.delete("anigmaa-prod-ecs")  # CloudFront may still send it requests: refused
+    _walk_steps(account, [("delete", on_lambda, "compute")])  # after the rollback window
+    # Forward again a slice at a time: split 25, then all to Lambda.
+    _walk_steps(account, [("deploy", split, role) for role in ("lambda", "cdn", "edge")])
+    assert _origin_weights(account) == {"lambda": 25, "ecs": 75}
+    _walk_steps(account, [("deploy", on_lambda, role) for role in ("compute", "cdn", "edge")])
+    _walk_steps(account, [("delete", on_ecs, "compute")])
+    assert _origin_weights(account) == {"lambda": 100}
+
+    assert account.weights(EDGE) == {"cloudfront": 100}
+    cdn_steps = [_unhashed(line) for line in account.log[start:] if line.startswith("deploy anigmaa-prod-cdn")]
+    # Each move updates the function and the distribution in place; the records and the web ACL stay.
+    assert len(cdn_steps) == 3, cdn_steps  # to ECS, split 25, all to Lambda
+    for line in cdn_steps:
+        assert "WILL_REPLACE" not in line, line
+        assert "AliasRecord" not in line, line
+        assert "WebAcl" not in line, line
+        assert "CdnOriginSelector:WILL_UPDATE" in line, line
+    assert _cdn_records(account) == records
+
+
+def _cdn_records(account: Account) -> dict[str, Any]:
+    """The deployed cdn stack's DNS records, by logical id."""
+    [template] = [t for n, t in account.stacks.items() if n.endswith("-cdn")]
+    return {k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::Route53::RecordSet"}
+
+
+def test_edge_protection_comes_and_goes_through_open_with_the_domain_always_answered(
+    synth: Callable[[str], Synth],
+) -> None:
+    """off → open → on, and back: each deploy in order, the domain always answered, a header-checking path
+    reached through CloudFront only; the way back deploys the paths before the network (its exports)."""
+    off, on = synth("prod-domain"), synth("prod-edge")
+    opened = synth("prod-edge-open")
+    account = Account()
+    _walk_steps(account, [("deploy", off, role) for role in ("network", "data", "compute", "edge")], day_one=True)
+    assert account.weights(EDGE) == {"lambda": 100}
+    # open: CloudFront comes up and the records move to it; the paths still take direct requests.
+    _walk_steps(account, [("deploy", opened, role) for role in ("network", "data", "compute", "cdn", "edge")])
+    assert account.weights(EDGE) == {"cloudfront": 100}
+    assert not _checks_the_origin_header(account)
+    # on: the paths refuse requests without the header, the load balancer takes CloudFront's addresses only.
+    _walk_steps(account, [("deploy", on, role) for role in ("network", "data", "compute", "cdn", "edge")])
+    assert _checks_the_origin_header(account) == ["anigmaa-prod-lambda"]
+    # The way back (docs/edge-protection.md): open; the edge stack alone with off (its records beside
+    # CloudFront's); the cdn stack deleted; the paths alone with off; then everything.
+    _walk_steps(account, [("deploy", opened, role) for role in ("network", "data", "compute", "cdn", "edge")])
+    _walk_steps(account, [("deploy", off, "edge")])
+    assert account.weights(EDGE) == {"cloudfront": 100, "lambda": 100}
+    account.delete(opened.stack("cdn").stack_name, retired=True)
+    account.check_invariants(EDGE)
+    assert account.weights(EDGE) == {"lambda": 100}
+    with pytest.raises(AssertionError, match="would delete exports in use"):
+        account.deploy(off, "network")  # the Lambda stack still imports the origin certificate
+    _walk_steps(account, [("deploy", off, role) for role in ("compute", "network", "data", "edge")])
+    assert {n: json.dumps(t, sort_keys=True) for n, t in account.stacks.items()} == {
+        off.stack(role).stack_name: json.dumps(off.json(role), sort_keys=True)
+        for role in ("network", "data", "compute", "edge")
+    }

@@ -30,6 +30,9 @@ def test_the_rehearsal_deploys_switches_splits_updates_and_refuses_what_cloudfor
     assert refused == [
         "refused: delete the ECS stack the record points at",
         "refused: compute=split without lambda_weight",
+        # Edge protection: the ECS stack CloudFront may still send requests to, and a rotation CloudFront lacks.
+        "edge: refused: destroy the ECS stack CloudFront sends requests to",
+        "edge: refused: rotate again before the cdn stack carries the new version",
         # Prod's alarms reach no one until the team commits a destination: the plan's preflight stops.
         f"deploy.yml prod-plan as anigmaa-ci-plan-prod: {PLAN_STEPS[1]}",
         # The delivery path under IAM (what each role must not do, in AWS's words), and a swapped change set.
@@ -59,6 +62,62 @@ def test_the_rehearsal_deploys_switches_splits_updates_and_refuses_what_cloudfor
         "split: all to ECS",
         "split: all back to Lambda",
     ]
+    edge = [line.split(" (")[0].removeprefix("ok    ") for line in lines if line.startswith("ok    edge: ")]
+    assert edge == [
+        "edge: cdk bootstrap",
+        "edge: edge_protection=open, deploy --all",
+        "edge: edge_protection=on, deploy --all",
+        "edge: the 3 a.m. rollback behind CloudFront",
+        "edge: refused: destroy the ECS stack CloudFront sends requests to",
+        "edge: split behind CloudFront",
+        "edge: all back to Lambda behind CloudFront",
+        "edge: origin_secret status",
+        "edge: origin_secret rotate",
+        "edge: refused: rotate again before the cdn stack carries the new version",
+        "edge: the cdn stack with the new origin_secret_version",
+        "edge: origin_secret status",
+        "edge: the way back: edge_protection=open, deploy --all",
+        "edge: the way back: the edge stack alone with off",
+        "edge: the way back: the compute stack alone with off",
+        "edge: the way back: everything with off, deploy --all",
+    ]
+    selector = "      anigmaa-prod-cdn: api.anigmaa.example through anigmaa-prod-origin-selector, WEIGHTS "
+    assert [line.removeprefix(selector) for line in lines if line.startswith(selector)] == [
+        '{"lambda": 100} (LIVE, viewer-request); origins lambda → lambda-origin.api.anigmaa.example',  # open
+        '{"lambda": 100} (LIVE, viewer-request); origins lambda → lambda-origin.api.anigmaa.example',  # on
+        '{"ecs": 100} (LIVE, viewer-request); origins ecs → ecs-origin.api.anigmaa.example',  # the rollback
+        '{"lambda": 25, "ecs": 75} (LIVE, viewer-request); origins lambda → lambda-origin.api.anigmaa.example, '
+        "ecs → ecs-origin.api.anigmaa.example",
+        '{"lambda": 100} (LIVE, viewer-request); origins lambda → lambda-origin.api.anigmaa.example',
+        '{"lambda": 100} (LIVE, viewer-request); origins lambda → lambda-origin.api.anigmaa.example',  # rotated
+    ]
+    header = (
+        "      anigmaa-prod-cdn: each origin's X-Origin-Verify is anigmaa-prod-origin-verify's AWSCURRENT, read "
+        "through its us-east-1 replica (compared, not shown)"
+    )
+    assert lines.count(header) == 3  # open, on, and after the rotation's deploy
+    records = "      api.anigmaa.example: "
+    assert [line.removeprefix(records) for line in lines if line.startswith(records) and " A 100" in line] == [
+        # open, on, the rollback, the split, the ECS stack deleted, open on the way back
+        *["cloudfront A 100, cloudfront AAAA 100"] * 6,
+        "cloudfront A 100, cloudfront AAAA 100, lambda A 100",  # the edge stack alone with off
+        *["lambda A 100"] * 3,  # the cdn stack deleted, the compute stack alone, everything off
+    ]
+    assert "      anigmaa-backend: ORIGIN_VERIFY_SECRET is the origin secret's ARN" in lines  # on
+    assert lines.count("      anigmaa-backend: no ORIGIN_VERIFY_SECRET") == 2  # open, and on the way back
+    assert any(
+        line.startswith("      anigmaa-prod-network: the load balancer's group takes HTTPS from pl-")
+        and line.endswith(" (com.amazonaws.global.cloudfront.origin-facing) only, no 0.0.0.0/0")
+        for line in lines
+    )
+    assert (
+        "      anigmaa-prod-api (CLOUDFRONT, us-east-1) protects the distribution: RateLimitPerClient 960 per 60 s, "
+        "then 4 managed rule groups"
+    ) in lines
+    assert (
+        "      off again: no anigmaa-prod-origin-verify in ap-southeast-1 or us-east-1, no origin names, no "
+        "anigmaa-prod-cdn"
+    ) in lines
     denials = [line for line in lines if "refused as it must be: User: arn:aws:sts::" in line]
     assert len(denials) == 4
     assert all("with an explicit deny in an identity-based policy" in line for line in denials)
@@ -83,7 +142,8 @@ def test_the_rehearsal_deploys_switches_splits_updates_and_refuses_what_cloudfor
     )
     assert "      anigmaa-prod-edge: probe rate(5 minutes), alarm anigmaa-prod-probe (missing runs breach)" in lines
     assert (
-        "      anigmaa-prod-lambda: live moved from version 1 to 2; version 1 kept, and update-alias moved live back "
+        # Edge protection on, then off, published versions 2 and 3 (ORIGIN_VERIFY_SECRET came and went).
+        "      anigmaa-prod-lambda: live moved from version 3 to 4; version 3 kept, and update-alias moved live back "
         "to it and forward again"
     ) in lines
     assert (  # the paging service's URL reached SNS from its SSM parameter, and no template
@@ -135,5 +195,5 @@ def test_the_rehearsal_deploys_switches_splits_updates_and_refuses_what_cloudfor
     promoted = " is the restored instance, the function's host its endpoint; the old one kept as "
     assert any(promoted in line for line in lines)
     # The removed blocks are validated where the terraform CLI is (this machine's image has it).
-    steps = 83 if TERRAFORM else 81
+    steps = 99 if TERRAFORM else 97
     assert any(line.startswith(f"rehearsal: {steps} steps passed in ") for line in lines), result.stdout

@@ -769,6 +769,9 @@ def _cutover(plan: Plan, roles: Roles) -> None:
         "domain_name": str(record.attributes["name"]).rstrip("."),
         "hosted_zone_id": record.attributes["zone_id"],
         "external_alb": {"dns_name": balancer.attributes["dns_name"], "hosted_zone_id": balancer.attributes["zone_id"]},
+        # CloudFront reaches each path at its own origin name, which the Terraform load balancer does not answer
+        # to: edge protection waits until external_alb is removed (docs/edge-protection.md).
+        "edge_protection": "off",
     }
     if roles.zone is not None:
         plan.settings.update({**domain, "hosted_zone_name": str(roles.zone.attributes["name"]).rstrip(".")})

@@ -1,7 +1,7 @@
 """Monthly cost of an environment on the Lambda path and on the ECS path, from its synth.
 
 Usage: python -m tools.cost [--env prod] [--requests 100k 1M 10M 100M] [--avg-ms 100]
-                            [--bucket-gb 5] [--daily-change 0.02]
+                            [--bucket-gb 5] [--daily-change 0.02] [--waf-logged-share 0.02]
                             [-c key=value ...] [--prices FILE] [--sources]
        python -m tools.cost --lambda-assembly DIR --ecs-assembly DIR   (price existing synths)
 
@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bucket-gb", type=float, default=5.0, help="GB in the assets bucket, for its backups")
     parser.add_argument("--daily-change", type=float, default=0.02,
                         help="share of the database and bucket changing a day (incremental backups)")  # fmt: skip
+    parser.add_argument("--waf-logged-share", type=float, default=0.02,
+                        help="share of requests the web ACL blocks or counts and logs (edge protection)")  # fmt: skip
+    parser.add_argument("--waf-log-bytes", type=int, default=2000, help="bytes of one WAF log record")
     parser.add_argument("-c", "--context", action="append", default=[], metavar="KEY=VALUE",
                         help="CDK context for the synth, as cdk synth -c takes it")  # fmt: skip
     parser.add_argument("--prices", type=Path, help="price file (default tools/cost/prices/<region>.json)")
@@ -87,6 +90,8 @@ def _report(args: argparse.Namespace) -> str:
         log_bytes_ecs=args.log_bytes_ecs,
         bucket_gb=args.bucket_gb,
         daily_change=args.daily_change,
+        waf_logged_share=args.waf_logged_share,
+        waf_log_bytes=args.waf_log_bytes,
     )
     comparison = compare(args.env, table, lambda_inv, ecs_inv, usage, args.requests)
     text = render(comparison)

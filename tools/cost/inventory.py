@@ -10,10 +10,17 @@ import contextlib
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from config.limits import (
+    WAF_BASE_CAPACITY,
+    WAF_CUSTOM_KEY_CAPACITY,
+    WAF_IP_SET_CAPACITY,
+    WAF_MANAGED_RULE_GROUP_CAPACITY,
+    WAF_RATE_RULE_CAPACITY,
+)
 from tools.cost import CostError
 from tools.gates.assembly import AssemblyError, read_stacks
 
@@ -65,6 +72,22 @@ class Backups:
 
 
 @dataclass(frozen=True)
+class Cdn:
+    """CloudFront and its AWS WAF web ACL in front of the compute paths (edge_protection), in ``region``."""
+
+    region: str  # where the stack holding them is (us-east-1: a CLOUDFRONT-scope web ACL exists only there)
+    web_acls: int
+    waf_rules: int  # rules and rule groups, each billed a month
+    waf_capacity: int  # WCU of the largest web ACL (up to WAF_BASE_CAPACITY: no surcharge)
+    waf_inspected: bool  # the distribution's requests go through a web ACL
+    waf_logs_filtered: bool  # the web ACL logs only the requests it blocks or counts (False: every request)
+    waf_logs: bool  # the web ACL logs to CloudWatch Logs
+    functions_per_request: int  # CloudFront Functions each request runs (viewer request and response)
+    alarms: int = 0
+    custom_metrics: int = 0
+
+
+@dataclass(frozen=True)
 class Inventory:
     """The billable resources of one assembly (one environment, one compute mode)."""
 
@@ -95,6 +118,13 @@ class Inventory:
     # The AWS Backup plan of the data stack (None: none), and the customer-managed KMS keys in every stack.
     backups: Backups | None = None
     kms_keys: int = 0
+    # Secrets Manager secrets in the region, and the regions of their replicas (each billed as a secret there).
+    secrets: int = 0
+    secret_replicas: tuple[str, ...] = ()
+    # CloudFront and WAF (edge_protection): priced by their own stack's region; None without them.
+    cdn: Cdn | None = None
+    # Each stack and the region it deploys to, as the assembly's manifest says.
+    stack_regions: tuple[tuple[str, str], ...] = ()
 
     @property
     def compute(self) -> str:
@@ -118,11 +148,31 @@ def read(assembly: Path) -> Inventory:
         raise CostError(str(error)) from None
     if not artifacts:
         raise CostError(f"{assembly}: the assembly holds no stacks")
-    # A stack of backup vaults alone (BackupCopy) lives in another region on purpose; the rest share one.
-    regions = {stack.region for stack in artifacts if not _vaults_only(stack.template)}
-    if len(regions) != 1 or "unknown-region" in regions:
+    # A stack of backup vaults alone (BackupCopy) lives in another region on purpose, and so does the one holding
+    # CloudFront and its web ACL (us-east-1, edge_protection); the rest share one.
+    cdn = [stack for stack in artifacts if _is_cdn(stack.template)]
+    regions = {stack.region for stack in artifacts if stack not in cdn and not _vaults_only(stack.template)}
+    if len(regions) != 1 or regions & {"", "unknown-region"}:
         raise CostError(f"{assembly}: stacks are not in one known region ({sorted(regions)})")
-    return _inventory(regions.pop(), {stack.construct_id: stack.template for stack in artifacts})
+    cdn_regions = {stack.region for stack in cdn}
+    if len(cdn_regions) > 1 or cdn_regions & {"", "unknown-region"}:
+        raise CostError(f"{assembly}: the CloudFront stacks are not in one known region ({sorted(cdn_regions)})")
+    inventory = _inventory(
+        regions.pop(), {stack.construct_id: stack.template for stack in artifacts if stack not in cdn}
+    )
+    return replace(
+        inventory,
+        stacks=tuple(stack.construct_id for stack in artifacts),
+        stack_regions=tuple((stack.construct_id, stack.region) for stack in artifacts),
+        cdn=_cdn(cdn_regions.pop(), {stack.construct_id: stack.template for stack in cdn}) if cdn else None,
+    )
+
+
+CDN_TYPES = frozenset({"AWS::CloudFront::Distribution", "AWS::WAFv2::WebACL"})
+
+
+def _is_cdn(template: dict[str, Any]) -> bool:
+    return any(r.get("Type") in CDN_TYPES for r in template.get("Resources", {}).values())
 
 
 VAULT_STACK_TYPES = frozenset({"AWS::Backup::BackupVault", "AWS::KMS::Key", "AWS::KMS::Alias", "AWS::CDK::Metadata"})
@@ -210,7 +260,128 @@ def _inventory(region: str, stacks: dict[str, dict[str, Any]]) -> Inventory:
             buckets={where.split("/", 1)[1] for where, _ in of_type("AWS::S3::Bucket")},
         ),
         kms_keys=sum(1 for _ in of_type("AWS::KMS::Key")),
+        secrets=sum(1 for _ in of_type("AWS::SecretsManager::Secret")),
+        secret_replicas=tuple(
+            _literal(where, {"Properties": replica}, "Region", str)
+            for where, r in of_type("AWS::SecretsManager::Secret")
+            for replica in _prop(r, "ReplicaRegions", [])
+        ),
     )
+
+
+# The AWS managed rule groups the report prices, each billed as one rule (their WCU from config/limits.py); the
+# others (Bot Control, account takeover and creation fraud prevention, anti-DDoS) add fees of their own, and a
+# vendor's groups a subscription.
+_FREE_MANAGED_GROUPS = WAF_MANAGED_RULE_GROUP_CAPACITY
+
+
+def _cdn(region: str, stacks: dict[str, dict[str, Any]]) -> Cdn:
+    """The distribution, its web ACL (rules, capacity, logging) and the alarms beside them."""
+    resources = [
+        (f"{stack}/{logical_id}", resource)
+        for stack, template in stacks.items()
+        for logical_id, resource in template.get("Resources", {}).items()
+    ]
+
+    def of_type(kind: str) -> list[tuple[str, Resource]]:
+        return [(where, r) for where, r in resources if r.get("Type") == kind]
+
+    distributions = of_type("AWS::CloudFront::Distribution")
+    if len(distributions) != 1:
+        raise CostError(
+            f"{', '.join(sorted(stacks))}: {len(distributions)} CloudFront distributions; the report prices one, "
+            "which every request passes through"
+        )
+    where, distribution = distributions[0]
+    config = _literal(where, distribution, "DistributionConfig", dict)
+    price_class = config.get("PriceClass", "PriceClass_All")
+    if price_class not in ("PriceClass_200", "PriceClass_All"):
+        raise CostError(
+            f"{where}: PriceClass {price_class!r} serves Indonesia from edges outside Asia, whose rates the price "
+            "table lacks; accepted: PriceClass_200 or PriceClass_All"
+        )
+    behaviors = [config.get("DefaultCacheBehavior", {}), *config.get("CacheBehaviors", [])]
+    if any(b.get("ViewerProtocolPolicy") == "allow-all" for b in behaviors):
+        raise CostError(f"{where}: a behavior allows plain HTTP; the report prices HTTPS requests only")
+    if any(b.get("LambdaFunctionAssociations") for b in behaviors):
+        raise CostError(f"{where}: a behavior runs Lambda@Edge, which the price table has no figure for")
+    # Each request runs the default behavior's functions (the app has no other behavior).
+    functions = sum(
+        1
+        for association in config.get("DefaultCacheBehavior", {}).get("FunctionAssociations", [])
+        if association.get("EventType") in ("viewer-request", "viewer-response")
+    )
+
+    acls = of_type("AWS::WAFv2::WebACL")
+    capacities = [_waf_capacity(where, acl) for where, acl in acls]
+    if capacities and max(capacities) > WAF_BASE_CAPACITY:
+        raise CostError(
+            f"{acls[capacities.index(max(capacities))][0]}: {max(capacities)} WCU is above the {WAF_BASE_CAPACITY:,} "
+            "a web ACL includes; the report does not price the surcharge"
+        )
+    logging = of_type("AWS::WAFv2::LoggingConfiguration")
+    for log_where, config_ in logging:
+        destinations = json.dumps(_prop(config_, "LogDestinationConfigs", []))
+        if ":logs:" not in destinations or "log-group" not in destinations:
+            raise CostError(f"{log_where}: logs to {destinations}; the report prices WAF logs to CloudWatch Logs only")
+    alarms = of_type("AWS::CloudWatch::Alarm")
+    return Cdn(
+        region=region,
+        web_acls=len(acls),
+        waf_rules=sum(len(_prop(acl, "Rules", [])) for _, acl in acls),
+        waf_capacity=max(capacities, default=0),
+        waf_inspected=bool(config.get("WebACLId")),
+        waf_logs=bool(logging),
+        waf_logs_filtered=all(_keeps_only_blocks_and_counts(r) for _, r in logging),
+        functions_per_request=functions,
+        alarms=sum(_billed_units(r) for _, r in alarms),
+        custom_metrics=len({m for _, r in alarms for m in _custom_metrics(r)}),
+    )
+
+
+def _waf_capacity(where: str, acl: Resource) -> int:
+    """A web ACL's capacity units (WCU), from its rules: AWS's free managed groups and rate-based rules."""
+    total = 0
+    for rule in _prop(acl, "Rules", []):
+        statement = rule.get("Statement", {})
+        name = rule.get("Name", "?")
+        if "ManagedRuleGroupStatement" in statement:
+            group = statement["ManagedRuleGroupStatement"]
+            if group.get("VendorName") != "AWS" or group.get("Name") not in _FREE_MANAGED_GROUPS:
+                raise CostError(
+                    f"{where}: rule {name} runs {group.get('VendorName')}'s {group.get('Name')}, whose fees and WCU "
+                    f"the report does not know; accepted: {', '.join(sorted(_FREE_MANAGED_GROUPS))}"
+                )
+            total += _FREE_MANAGED_GROUPS[group["Name"]]
+        elif "RateBasedStatement" in statement:
+            rate = statement["RateBasedStatement"]
+            scope = json.dumps(rate.get("ScopeDownStatement", {}))
+            if scope != "{}" and "IPSetReferenceStatement" not in scope:
+                raise CostError(
+                    f"{where}: rule {name}'s scope-down statement is one the report cannot count the WCU of"
+                )
+            total += WAF_RATE_RULE_CAPACITY + WAF_CUSTOM_KEY_CAPACITY * len(rate.get("CustomKeys", []))
+            total += WAF_IP_SET_CAPACITY * scope.count("IPSetReferenceStatement")
+        else:
+            raise CostError(
+                f"{where}: rule {name} is neither a managed rule group nor a rate-based rule; the report "
+                "cannot count its WCU"
+            )
+    return total
+
+
+def _keeps_only_blocks_and_counts(logging: Resource) -> bool:
+    """Whether a logging configuration drops every request but the ones its web ACL blocks or counts."""
+    found = _prop(logging, "LoggingFilter") or {}
+    if found.get("DefaultBehavior") != "DROP":
+        return False
+    kept = [
+        condition.get("ActionCondition", {}).get("Action")
+        for rule in found.get("Filters", [])
+        if rule.get("Behavior") == "KEEP"
+        for condition in rule.get("Conditions", [])
+    ]
+    return bool(kept) and set(kept) <= {"BLOCK", "COUNT"}
 
 
 _ARN_REGION = re.compile(r"arn:aws[a-z-]*:backup:(?P<region>[a-z0-9-]+):(?P<account>\d{12})?")

@@ -2,7 +2,8 @@
 
 Every line is price x quantity with the quantity written in its label, so a reader can
 redo the arithmetic by hand. Lines are grouped: ``shared`` (network and data, the same
-in both compute modes), ``lambda`` and ``ecs``.
+in both compute modes), ``cdn`` (CloudFront and AWS WAF in front of both, with edge
+protection; among the shared lines), ``lambda`` and ``ecs``.
 """
 
 from __future__ import annotations
@@ -38,15 +39,21 @@ class Usage:
     log_bytes_ecs: int = 250  # the app's request line (ALB access logs go to S3)
     bucket_gb: float = 5.0  # the assets bucket's current objects, for its backups
     daily_change: float = 0.02  # the share of the database and the bucket that changes a day (incremental backups)
+    # Edge protection: the share of requests the web ACL blocks or counts (scanners, clients past the rate limit;
+    # counted: cloud-hosted addresses such as VPNs and Midtrans, bodies over 8 KB), which its log keeps, and the
+    # size of one WAF log record (JSON with the request's headers and every rule group's verdict).
+    waf_logged_share: float = 0.02
+    waf_log_bytes: int = 2000
 
     def __post_init__(self) -> None:
         names = ("requests", "avg_ms", "response_kb", "nat_gb", "log_bytes_lambda", "log_bytes_ecs", "bucket_gb")
-        for name in (*names, "daily_change"):
+        for name in (*names, "daily_change", "waf_logged_share", "waf_log_bytes"):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise CostError(f"{name}: {value} is not a usable amount; accepted: a finite number >= 0")
-        if self.daily_change > 1:
-            raise CostError(f"daily_change: {self.daily_change} is more than all of the data; accepted: 0..1")
+        for name, what in (("daily_change", "all of the data"), ("waf_logged_share", "every request")):
+            if getattr(self, name) > 1:
+                raise CostError(f"{name}: {getattr(self, name)} is more than {what}; accepted: 0..1")
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,8 @@ class Line:
 
 
 def shared_lines(inv: Inventory, prices: PriceTable, usage: Usage) -> list[Line]:
-    """Network and data: billed the same whichever compute mode runs."""
+    """Network and data, and the CloudFront and WAF in front of both paths: billed the same whichever compute
+    mode runs."""
     hours = prices.hours_per_month
     lines: list[Line] = []
     if inv.nat_gateways:
@@ -161,6 +169,7 @@ def shared_lines(inv: Inventory, prices: PriceTable, usage: Usage) -> list[Line]
                 ("kms.key_month",),
             )
         )
+    lines += secret_lines(inv, prices)
     lines += _monitoring(
         "shared",
         inv.alarms,
@@ -169,7 +178,115 @@ def shared_lines(inv: Inventory, prices: PriceTable, usage: Usage) -> list[Line]
         probe_runs_per_hour=inv.probe_runs_per_hour,
         custom_metrics=inv.custom_metrics,
     )
+    return lines + cdn_lines(inv, prices, usage)
+
+
+def secret_lines(inv: Inventory, prices: PriceTable) -> list[Line]:
+    """Secrets Manager: each secret a month, and each replica as a secret of its own region."""
+    lines = []
+    if inv.secrets:
+        lines.append(
+            Line(
+                "shared",
+                f"Secrets Manager secrets x{inv.secrets}",
+                inv.secrets * prices.usd("secretsmanager.secret_month", "Secrets Manager secret"),
+                ("secretsmanager.secret_month",),
+            )
+        )
+    for region in sorted(set(inv.secret_replicas)):
+        n = inv.secret_replicas.count(region)
+        key = f"{region}:secretsmanager.secret_month"
+        lines.append(
+            Line(
+                "shared",
+                f"Secrets Manager replicas x{n} ({region})",
+                n * prices.usd(key, f"Secrets Manager replica in {region}"),
+                (key,),
+            )
+        )
     return lines
+
+
+def cdn_lines(inv: Inventory, prices: PriceTable, usage: Usage) -> list[Line]:
+    """CloudFront and its AWS WAF web ACL (edge_protection), at their stack's region's prices.
+
+    Every request of the month passes through the distribution (HTTPS, at edges in Asia: the users are in
+    Indonesia) and, with a web ACL on it, is inspected; each runs the distribution's viewer functions. The
+    response goes out at CloudFront's rate; origin fetches from AWS origins are free. No free tier is credited.
+    """
+    cdn = inv.cdn
+    if cdn is None:
+        return []
+    n = usage.requests
+
+    def key(name: str) -> str:
+        return f"{cdn.region}:{name}"
+
+    lines = []
+    if cdn.web_acls:
+        lines += [
+            Line(
+                "cdn",
+                f"AWS WAF web ACL x{cdn.web_acls}",
+                cdn.web_acls * prices.usd(key("waf.webacl_month"), "AWS WAF web ACL"),
+                (key("waf.webacl_month"),),
+            ),
+            Line(
+                "cdn",
+                f"AWS WAF rules and rule groups x{cdn.waf_rules} ({cdn.waf_capacity:,} WCU, no surcharge)",
+                cdn.waf_rules * prices.usd(key("waf.rule_month"), "AWS WAF rule"),
+                (key("waf.rule_month"),),
+            ),
+        ]
+    if cdn.waf_inspected:
+        lines.append(
+            Line(
+                "cdn",
+                "AWS WAF requests inspected",
+                n / 1e6 * prices.usd(key("waf.request_million"), "AWS WAF requests"),
+                (key("waf.request_million"),),
+            )
+        )
+    lines += [
+        Line(
+            "cdn",
+            "CloudFront HTTPS requests (Asia)",
+            n / 1e6 * prices.usd(key("cloudfront.asia.https.request_million"), "CloudFront requests"),
+            (key("cloudfront.asia.https.request_million"),),
+        ),
+        Line(
+            "cdn",
+            f"CloudFront data transfer out, {usage.response_kb:g} KB/response (Asia)",
+            n * usage.response_kb * 1024 / GIB * prices.usd(key("cloudfront.asia.dto.gb"), "CloudFront transfer"),
+            (key("cloudfront.asia.dto.gb"),),
+        ),
+    ]
+    if cdn.functions_per_request:
+        lines.append(
+            Line(
+                "cdn",
+                f"CloudFront Functions, {cdn.functions_per_request} a request",
+                cdn.functions_per_request
+                * n
+                / 1e6
+                * prices.usd(key("cloudfront.function.invocation_million"), "CloudFront Functions"),
+                (key("cloudfront.function.invocation_million"),),
+            )
+        )
+    if cdn.waf_logs:
+        share = usage.waf_logged_share if cdn.waf_logs_filtered else 1.0
+        gb = n * share * usage.waf_log_bytes / GIB
+        lines.append(
+            Line(
+                "cdn",
+                f"AWS WAF logs, {share:.0%} of requests x {usage.waf_log_bytes} B",
+                gb * prices.usd(key("cloudwatch.logs.vended_gb"), "AWS WAF logs"),
+                (key("cloudwatch.logs.vended_gb"),),
+            )
+        )
+    return lines + _monitoring(
+        "cdn", cdn.alarms, 0, prices, probe_runs_per_hour=0, custom_metrics=cdn.custom_metrics, region=cdn.region
+    )
 
 
 def stored_gb(size_gb: float, days: int, daily_change: float, per_day: int = 1) -> float:
@@ -389,10 +506,19 @@ def _logs(group: str, requests: float, bytes_per_request: int, prices: PriceTabl
 
 
 def _monitoring(
-    group: str, alarms: int, dashboards: int, prices: PriceTable, *, probe_runs_per_hour: float, custom_metrics: int
+    group: str,
+    alarms: int,
+    dashboards: int,
+    prices: PriceTable,
+    *,
+    probe_runs_per_hour: float,
+    custom_metrics: int,
+    region: str = "",
 ) -> list[Line]:
-    """CloudWatch's lines: the probe's runs, custom metrics, alarm metrics and dashboards (those there are)."""
+    """CloudWatch's lines: the probe's runs, custom metrics, alarm metrics and dashboards (those there are), at
+    ``region``'s prices (default: the table's own)."""
     runs = probe_runs_per_hour * prices.hours_per_month
+    prefix = f"{region}:" if region else ""
     items = (
         (f"Outside-in probe, {runs:,.0f} canary runs", runs, "cloudwatch.synthetics.canary_run", "canary run"),
         (f"CloudWatch custom metrics x{custom_metrics}", custom_metrics, "cloudwatch.metric_month", "custom metric"),
@@ -400,5 +526,7 @@ def _monitoring(
         (f"CloudWatch dashboard x{dashboards}", dashboards, "cloudwatch.dashboard_month", "dashboard"),
     )
     return [
-        Line(group, label, quantity * prices.usd(key, what), (key,)) for label, quantity, key, what in items if quantity
+        Line(group, label, quantity * prices.usd(prefix + key, what), (prefix + key,))
+        for label, quantity, key, what in items
+        if quantity
     ]

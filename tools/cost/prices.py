@@ -1,10 +1,17 @@
-"""The price table: one committed JSON file per region, every figure with its source and date."""
+"""The price table: one committed JSON file per region, every figure with its source and date.
+
+A key names a figure of the table's own region (``natgateway.hour``), or of another region when it
+starts with that region (``us-east-1:waf.webacl_month``): the CloudFront distribution and its web ACL
+live in us-east-1 whatever the environment's region, and so do a secret's replicas there. Another
+region's figures come from its file beside the table's (else the committed one).
+"""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
@@ -36,29 +43,58 @@ class Price:
 
 @dataclass(frozen=True)
 class PriceTable:
-    """The prices of one region, looked up by key (e.g. ``natgateway.hour``)."""
+    """The prices of one region, looked up by key (e.g. ``natgateway.hour``, ``us-east-1:waf.rule_month``)."""
 
     path: Path
     region: str
     hours_per_month: float
     prices: dict[str, Price]
+    # Other regions' tables, loaded on first use.
+    _others: dict[str, PriceTable] = dataclass_field(default_factory=dict, repr=False, compare=False)
 
     def usd(self, key: str, what: str) -> float:
         """The price under ``key``; ``what`` names the priced thing in the error if there is none."""
         return self.get(key, what).usd
 
     def get(self, key: str, what: str) -> Price:
-        price = self.prices.get(key)
+        table, bare = self._resolve(key)
+        price = table.prices.get(bare)
         if price is None:
             raise CostError(
-                f"{what}: no price in {self.path.name} (key {key!r}); accepted: the types that file lists, "
+                f"{what}: no price in {table.path.name} (key {bare!r}); accepted: the types that file lists, "
                 f"or add the figure with its source (python -m tools.cost.refresh fills it from the Price List API)"
             )
         return price
 
+    def other(self, region: str) -> PriceTable:
+        """The table of ``region``: this one, or the file of that region beside it (else the committed one)."""
+        if region == self.region:
+            return self
+        if region not in self._others:
+            beside = self.path.parent / f"{region}.json"
+            table = load(beside if beside.is_file() else default_path(region))
+            if table.region != region:
+                raise CostError(f"price file {table.path}: prices {table.region}, not {region}")
+            self._others[region] = table
+        return self._others[region]
+
     def keys_used(self, keys: list[str]) -> list[Price]:
-        """The figures behind ``keys``, for the report's sources table."""
-        return [self.prices[k] for k in sorted(set(keys)) if k in self.prices]
+        """The figures behind ``keys``, for the report's sources table (another region's under its full key)."""
+        found = []
+        for key in sorted(set(keys)):
+            table, bare = self._resolve(key)
+            if bare in table.prices:
+                found.append(replace(table.prices[bare], key=key))
+        return found
+
+    def files_used(self, keys: list[str]) -> list[str]:
+        """The names of the price files behind ``keys``, this table's first."""
+        others = sorted({self._resolve(key)[0].path.name for key in keys} - {self.path.name})
+        return [self.path.name, *others]
+
+    def _resolve(self, key: str) -> tuple[PriceTable, str]:
+        region, _, bare = key.rpartition(":")
+        return (self.other(region) if region else self), bare
 
 
 def default_path(region: str) -> Path:

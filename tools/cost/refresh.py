@@ -59,6 +59,9 @@ SERVICES: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("backup.", "AWSBackup", {}),
     ("datatransfer.", "AWSDataTransfer", {}),
     ("kms.", "awskms", {}),
+    ("secretsmanager.", "AWSSecretsManager", {}),
+    ("cloudfront.", "AmazonCloudFront", {}),
+    ("waf.", "awswaf", {}),
 )
 
 GetProducts = Callable[..., dict[str, Any]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from config.limits import WAF_BASE_CAPACITY
 from tools.cost import CostError
 from tools.cost.inventory import Inventory
 from tools.cost.model import Line, Usage, break_even, ecs_lines, lambda_lines, shared_lines, total
@@ -21,13 +22,33 @@ SEED_ITEMS = {
 }
 SEED_TOTALS = {"lambda": "~$35 + API usage", "ecs": "~$81"}
 NAMES = {"lambda": "Lambda", "ecs": "ECS"}
-GROUPS = {"shared": "Shared: network and data", "lambda": "Lambda path", "ecs": "ECS path (rollback)"}
+GROUPS = {
+    "shared": "Shared: network and data",
+    "cdn": "Edge protection: CloudFront and AWS WAF ({region})",
+    "lambda": "Lambda path",
+    "ecs": "ECS path (rollback)",
+}
 NOT_PRICED = (
     "data transfer out to the internet (about the same on both paths), data transfer between zones "
     "(compute to the database, cache and NAT in another zone), interface-endpoint data, S3 storage and "
     "requests, ECR storage and image pulls through the NAT (ECS), VPC flow log and RDS enhanced-monitoring "
     "ingestion, CloudWatch Logs storage, KMS and SSM requests, Route 53 queries, T-class CPU credits "
     "beyond the baseline, the probe canary's own Lambda duration and artifacts, free tiers"
+)
+# What edge protection adds that the report does not price, when the assembly has it.
+NOT_PRICED_CDN = (
+    "CloudFront's data transfer to the origins (request bodies such as uploads), Secrets Manager API calls "
+    "($0.05 per 10,000: the backend reads the origin secret once per cold start or task start), EventBridge's "
+    "cross-region delivery of the edge alarms' state changes, the WAF log group's storage, the origin secret's "
+    "deploy-time custom resource (ACM certificates are free)"
+)
+# CloudFront's flat-rate plans, against the pay-as-you-go lines (edge-protection research, section 5).
+FLAT_RATE_NOTE = (
+    "Flat-rate alternative, not modelled: CloudFront's Pro plan is $15 a month for up to 10M requests and 50 TB, "
+    "AWS WAF included (requests it blocks do not count; no overage charge, but traffic above may be throttled), "
+    "against the CloudFront and WAF lines above. The app stays on pay-as-you-go: the flat-rate plans lack origin "
+    "mTLS, allow one distribution each, their per-tier WAF rule limits are not verified, and their CloudFormation "
+    "subscription (AWS::PricingPlanManager::Subscription) needs separate approval."
 )
 
 
@@ -75,25 +96,43 @@ def compare(
     return Comparison(env, prices, lambda_inv, ecs_inv, usage, tuple(volumes))
 
 
+def _sections(lines: tuple[list[Line], list[Line], list[Line]]) -> dict[str, list[Line]]:
+    """The lines of one volume by the report's sections: the shared ones split into network and data, and edge."""
+    shared, lam, ecs = lines
+    return {
+        "shared": [line for line in shared if line.group != "cdn"],
+        "cdn": [line for line in shared if line.group == "cdn"],
+        "lambda": lam,
+        "ecs": ecs,
+    }
+
+
 def render(c: Comparison) -> str:
-    per_volume = [c.lines(v) for v in c.volumes]
+    per_volume = [_sections(c.lines(v)) for v in c.volumes]
     header = ["", "seed says", *(_volume(v) for v in c.volumes)]
     rows = [_row(header), _row(["---", "---", *("---:" for _ in c.volumes)])]
     estimates: set[str] = set()
     seen_seed: set[str] = set()
-    for index, group in enumerate(("shared", "lambda", "ecs")):
-        rows.append(_row([f"**{GROUPS[group]}**", "", *("" for _ in c.volumes)]))
-        for position, line in enumerate(per_volume[0][index]):
+    cdn = c.lambda_inventory.cdn
+    for group in ("shared", "cdn", "lambda", "ecs"):
+        if group == "cdn" and cdn is None:
+            continue
+        title = GROUPS[group].format(region=cdn.region if cdn else "")
+        rows.append(_row([f"**{title}**", "", *("" for _ in c.volumes)]))
+        for position, line in enumerate(per_volume[0][group]):
             unverified = [k for k in line.keys if not c.prices.get(k, line.label).verified]
             estimates.update(unverified)
             seed = ""
             if line.seed_item and line.seed_item not in seen_seed:
                 seen_seed.add(line.seed_item)
                 seed = f"{line.seed_item}: {SEED_ITEMS[line.seed_item]}"
-            amounts = [_usd(lines[index][position].usd) for lines in per_volume]
+            amounts = [_usd(sections[group][position].usd) for sections in per_volume]
             rows.append(_row([line.label + (" †" if unverified else ""), seed, *amounts]))
-        if group != "shared":
-            amounts = [_usd(total(lines[0]) + total(lines[index])) for lines in per_volume]
+        if group in ("lambda", "ecs"):
+            amounts = [
+                _usd(total(sections["shared"]) + total(sections["cdn"]) + total(sections[group]))
+                for sections in per_volume
+            ]
             rows.append(_row([f"**Total, {NAMES[group]}**", SEED_TOTALS[group], *(f"**{a}**" for a in amounts)]))
     cheaper = []
     for volume in c.volumes:
@@ -128,8 +167,10 @@ def render(c: Comparison) -> str:
         "evenly over the month; ECS runs its deployed task count (no autoscaling); on-demand prices, "
         "no free tier, no Savings Plans.",
         *_backup_assumptions(c),
-        f"Not priced: {NOT_PRICED}.",
+        *_cdn_assumptions(c),
+        f"Not priced: {NOT_PRICED}" + (f"; with edge protection, {NOT_PRICED_CDN}." if cdn else "."),
         "The seed's own rates would put the HTTP API alone at $35,000 for 1M requests; it bills per million.",
+        *([FLAT_RATE_NOTE] if cdn else []),
     ]
     if estimates:
         lines.append(
@@ -163,6 +204,81 @@ def _backup_assumptions(c: Comparison) -> list[str]:
     ]
 
 
+def cdn_assumption(c: Comparison) -> str:
+    """What the edge protection lines assume (CloudFront and WAF in front of both paths)."""
+    cdn = c.lambda_inventory.cdn
+    assert cdn is not None
+    u = c.usage
+    steps = ["goes through CloudFront over HTTPS from edges in Asia (the rates Indonesia is billed at)"]
+    if cdn.waf_inspected:
+        steps.append(
+            f"is inspected by its web ACL ({cdn.waf_capacity:,} WCU, within the {WAF_BASE_CAPACITY:,} a web ACL "
+            "includes)"
+        )
+    if cdn.functions_per_request:
+        steps.append(
+            f"runs {cdn.functions_per_request} CloudFront Function{'s' if cdn.functions_per_request > 1 else ''}"
+        )
+    logged = (
+        f"{u.waf_logged_share:.0%} of requests blocked or counted by the web ACL, and so logged (assumed: scanners "
+        "and clients past the rate limit; counted: cloud-hosted addresses such as VPNs and Midtrans, bodies over "
+        "8 KB)"
+        if cdn.waf_logs_filtered
+        else "every request logged by the web ACL"
+    )
+    path = steps[0] if len(steps) == 1 else f"{', '.join(steps[:-1])} and {steps[-1]}"
+    return (
+        f"Edge protection: every request {path}; {u.response_kb:g} KB out per response, origin fetches from AWS "
+        f"origins free; {logged}, {u.waf_log_bytes} B a log record; priced at {cdn.region}'s rates. CloudFront's "
+        "always-free 1 TB, 10M requests and 2M function invocations a month per account (shared with whatever "
+        "else it serves) are not credited, as no free tier is in this report (below them CloudFront's own lines "
+        "would be $0). The origins' data transfer out, which the report does not price, goes to CloudFront free "
+        "instead."
+    )
+
+
+def _cdn_assumptions(c: Comparison) -> list[str]:
+    return [cdn_assumption(c)] if c.lambda_inventory.cdn is not None else []
+
+
+def render_edge(on: Comparison, off: Comparison) -> str:
+    """What edge protection adds a month: the lines of ``on`` that ``off`` (the same configuration without it)
+    lacks, at each volume, and the difference in both totals."""
+    if on.lambda_inventory.cdn is None or off.lambda_inventory.cdn is not None:
+        raise CostError("render_edge compares a configuration with edge protection against the same without it")
+    header = ["", *(_volume(v) for v in on.volumes)]
+    rows = [_row(header), _row(["---", *("---:" for _ in on.volumes)])]
+    estimates: set[str] = set()
+
+    def added(volume: float) -> list[Line]:
+        before = {(line.group, line.label) for lines in off.lines(volume) for line in lines}
+        return [line for lines in on.lines(volume) for line in lines if (line.group, line.label) not in before]
+
+    per_volume = [added(v) for v in on.volumes]
+    for position, line in enumerate(per_volume[0]):
+        unverified = [k for k in line.keys if not on.prices.get(k, line.label).verified]
+        estimates.update(unverified)
+        amounts = [_usd(lines[position].usd) for lines in per_volume]
+        rows.append(_row([line.label + (" †" if unverified else ""), *amounts]))
+    for mode, name in enumerate(NAMES.values()):
+        differences = [on.totals(v)[mode] - off.totals(v)[mode] for v in on.volumes]
+        for lines, difference in zip(per_volume, differences, strict=True):
+            if abs(total(lines) - difference) > 0.005:
+                raise CostError(f"edge protection changes more than its own lines on the {name} path")
+        rows.append(_row([f"**Added to the {name} total**", *(f"**{_usd(d)}**" for d in differences)]))
+    text = [
+        f"**anigmaa {on.env} with a domain: what edge protection adds a month (USD)**",
+        "",
+        *rows,
+        "",
+        cdn_assumption(on),
+        FLAT_RATE_NOTE,
+    ]
+    if estimates:
+        text.append(f"† uses a figure that is not AWS's own: {', '.join(sorted(estimates))}.")
+    return "\n".join(text)
+
+
 def render_sources(c: Comparison) -> str:
     keys = sorted({k for lines in c.lines(c.volumes[0]) for line in lines for k in line.keys})
     rows = [
@@ -172,7 +288,7 @@ def render_sources(c: Comparison) -> str:
     for price in c.prices.keys_used(keys):
         source = price.source + (f" ({price.note})" if price.note else "")
         rows.append(_row([f"`{price.key}`", f"{price.usd:g}", price.unit, price.confidence, price.date, source]))
-    return "\n".join([f"**Prices used ({c.prices.path.name})**", "", *rows])
+    return "\n".join([f"**Prices used ({', '.join(c.prices.files_used(keys))})**", "", *rows])
 
 
 def _row(cells: Sequence[str]) -> str:

@@ -8,8 +8,9 @@ The comparison is the CDK's own diff library (`tools/gates/template_diff.py`), w
 CloudFormation resource specification which property changes replace a resource. The
 baseline is committed, so an intended change is a reviewed diff of baseline/.
 
-Three variants are guarded, each in both compute modes: prod, prod with an example domain
-(so the certificate and the DNS records are compared too, and compute=split with them), and dev. `baseline/<variant>/`
+Four variants are guarded, each in both compute modes: prod, prod with an example domain
+(so the certificate and the DNS records are compared too, and compute=split with them), the same
+behind CloudFront (edge protection: the cdn stack's certificate and records), and dev. `baseline/<variant>/`
 holds one copy of each template that holds a stateful resource: the network and data stacks
 (the same in both compute modes, which `--update` checks), the edge stack with a domain, and
 a compute stack only once it gains one. Every synthesized template is compared with its copy;
@@ -71,12 +72,21 @@ class Variant:
 VARIANTS = (
     Variant("prod", "prod"),
     # The data stack does not depend on the domain: prod's copy guards it.
-    # With a domain, a split too: its weighted records against the domain's records.
+    # With a domain whose records point at the compute paths (edge protection off), a split too: its
+    # weighted records against the domain's records.
     Variant(
         "prod-domain",
         "prod",
-        EXAMPLE_DOMAIN,
+        (*EXAMPLE_DOMAIN, "edge_protection=off"),
         only=("Network.template.json", "Edge.template.json"),
+        modes=(*MODES, "split"),
+    ),
+    # The same domain behind CloudFront (prod's default): the records and the certificate of the cdn stack.
+    Variant(
+        "prod-edge",
+        "prod",
+        (*EXAMPLE_DOMAIN, "edge_protection=on"),
+        only=("Network.template.json", "Edge.template.json", "Cdn.template.json"),
         modes=(*MODES, "split"),
     ),
     Variant("dev", "dev"),

@@ -14,12 +14,18 @@ that would be deployed. Each failure is one line naming the setting that fixes i
   (synth only warns). The SSM parameter `alarm_https_parameter` names must exist as a String:
   CloudFormation resolves it mid-deploy, and a missing one fails the data stack there. Its value,
   a credential, is never read here.
+- Edge protection moves between off and on through open (docs/edge-protection.md): a deploy updates
+  the compute stacks before the domain's records, so `on` while the deployed edge stack still
+  points the domain at the paths would have them refuse every viewer until the records move, and
+  `off` while a deployed path still checks CloudFront's header would have it refuse every viewer
+  once they move. Both are refused, naming the step to deploy first.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import sys
 from typing import Any, TextIO
 
@@ -29,6 +35,7 @@ from config import AppConfig
 from config.limits import LAMBDA_MIN_UNRESERVED, RUNTIME_DATES
 from tools import ROOT
 from tools.ops.aws import AwsError, client, load_environment, one_line_errors
+from tools.ops.smoke import stack_outputs
 
 
 def _existing_reservation(lambda_client: Any, function_name: str) -> tuple[bool, int]:
@@ -111,12 +118,53 @@ def https_parameter(config: AppConfig, ssm_client: Any) -> str | None:
     return None
 
 
-def check(config: AppConfig, lambda_client: Any, today: datetime.date, ssm_client: Any = None) -> list[str]:
+def edge_step(config: AppConfig, cloudformation: Any) -> str | None:
+    """What is wrong with deploying ``config``'s edge protection over what is deployed, if anything.
+
+    The deployed edge stack says how the domain is served (its ``ServedThrough`` output exists only
+    behind CloudFront); a deployed compute stack checks CloudFront's header when its template sets
+    ORIGIN_VERIFY_SECRET.
+    """
+    edge = config.api.edge
+    if config.api.domain is None:
+        return None
+    if edge is not None and edge.enforced:
+        served = stack_outputs(cloudformation, config.stack_name("edge"))
+        if served is not None and "ServedThrough" not in served:
+            return (
+                f"edge_protection: 'on' while {config.stack_name('edge')} still points the domain at the compute "
+                "paths: the paths would refuse every viewer until the records move to CloudFront; accepted: "
+                "deploy with edge_protection=open first, then on (docs/edge-protection.md)"
+            )
+    if edge is None:
+        for path in ("lambda", "ecs"):
+            name = config.stack_name(path)
+            if stack_outputs(cloudformation, name) is None:
+                continue
+            template = cloudformation.get_template(StackName=name)["TemplateBody"]
+            if "ORIGIN_VERIFY_SECRET" in (template if isinstance(template, str) else json.dumps(template)):
+                return (
+                    f"edge_protection: 'off' while {name} refuses requests without CloudFront's header: it would "
+                    "refuse every viewer once the domain points at it; accepted: deploy with edge_protection=open "
+                    "first, then the way out in docs/edge-protection.md"
+                )
+    return None
+
+
+def check(
+    config: AppConfig,
+    lambda_client: Any,
+    today: datetime.date,
+    ssm_client: Any = None,
+    cloudformation_client: Any = None,
+) -> list[str]:
     """Every preflight problem of a deploy of ``config``. One of the configuration's own is said before any
     AWS call, so it is said even where the credentials would fail."""
     if (problem := alarm_destination(config)) is not None:
         return [problem]
     problems = []
+    if config.api.domain is not None:
+        problems.append(edge_step(config, cloudformation_client or client("cloudformation", config.region)))
     if config.alarms.https_parameter is not None:
         problems.append(https_parameter(config, ssm_client or client("ssm", config.region)))
     if "lambda" in config.compute_paths:  # the ECS path alone creates no function
@@ -127,7 +175,11 @@ def check(config: AppConfig, lambda_client: Any, today: datetime.date, ssm_clien
 
 
 def main(
-    argv: list[str] | None = None, out: TextIO = sys.stdout, lambda_client: Any = None, ssm_client: Any = None
+    argv: list[str] | None = None,
+    out: TextIO = sys.stdout,
+    lambda_client: Any = None,
+    ssm_client: Any = None,
+    cloudformation_client: Any = None,
 ) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.ops.preflight", description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="prod", help="environment in cdk.json (prod, dev)")
@@ -143,7 +195,7 @@ def main(
             )
         with one_line_errors():
             lambda_client = lambda_client or client("lambda", config.region)
-            problems = check(config, lambda_client, args.today, ssm_client)
+            problems = check(config, lambda_client, args.today, ssm_client, cloudformation_client)
     except AwsError as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 1

@@ -16,6 +16,13 @@ HTTP API adds an apigw-requestid header to every response it returns, the load b
 does not. That check passes when every request got a 200. The share is reported next to
 LambdaWeight, never judged against it: one client's resolver caches one DNS answer for the
 record's TTL (60 s for these alias targets), so one machine's sample mostly sees one side.
+
+With edge protection enforced (edge_protection on), the load balancer takes HTTPS from
+CloudFront's addresses only and both paths refuse a request without the origin secret, so no
+path's own address can answer from here: it checks the function's live alias as above (a
+direct invocation, which the origin check exempts), then GET /health and /health/ready once
+through the domain, where CloudFront's function picks each request's path by the weights the
+cdn stack (us-east-1) reports in its OriginWeights output.
 """
 
 from __future__ import annotations
@@ -29,8 +36,10 @@ import sys
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from config import AppConfig
 from config.backend import LIVE_ALIAS
 from tools import ROOT
 from tools.ops.aws import AwsError, client, load_environment, one_line_errors
@@ -190,8 +199,30 @@ def check_share(base: str, label: str, lambda_weight: str, sample: int, fetch: F
     return Result("share of GET /health", label, not failures, detail)
 
 
-def run(env: str, fetch: Fetch = http_get, *, sample: int = SAMPLE_DEFAULT) -> list[Result]:
-    environment = load_environment(env, ROOT)
+def through_cloudfront(environment: AppConfig) -> bool:
+    """Whether only CloudFront reaches the paths (edge_protection on): none answers at its own address."""
+    edge = environment.api.edge
+    return edge is not None and edge.enforced and environment.api.domain is not None
+
+
+def check_cloudfront(environment: AppConfig, fetch: Fetch) -> list[Result]:
+    """GET /health and /health/ready through the domain, once: CloudFront picks each request's path by the
+    weights of the cdn stack (us-east-1), which the label names."""
+    domain, region = environment.api.domain, environment.edge_region
+    assert domain is not None
+    assert region is not None
+    name = environment.stack_name("cdn")
+    outputs = stack_outputs(client("cloudformation", region), name)
+    if outputs is None:
+        detail = f"{name} is not deployed in {region}: CloudFront serves the domain from it"
+        return [Result("GET /health", f"domain {domain.name}", False, detail)]
+    weights = _output(outputs, "OriginWeights", name)
+    return check_http(f"https://{domain.name}", f"domain (CloudFront picks the path: {weights})", fetch)
+
+
+def run(env: str, fetch: Fetch = http_get, *, sample: int = SAMPLE_DEFAULT, root: Path = ROOT) -> list[Result]:
+    environment = load_environment(env, root)
+    cloudfront_only = through_cloudfront(environment)
     cloudformation = client("cloudformation", environment.region)
     results: list[Result] = []
     deployed: list[str] = []
@@ -204,8 +235,9 @@ def run(env: str, fetch: Fetch = http_get, *, sample: int = SAMPLE_DEFAULT) -> l
         if mode == "lambda":
             lambda_client = client("lambda", environment.region)
             results.append(check_function(lambda_client, _output(outputs, "FunctionName", name)))
-            results += check_http(_output(outputs, "ApiGatewayEndpoint", name), f"{name} API endpoint", fetch)
-        else:
+            if not cloudfront_only:
+                results += check_http(_output(outputs, "ApiGatewayEndpoint", name), f"{name} API endpoint", fetch)
+        elif not cloudfront_only:
             # Straight to the load balancer, even when the domain still points at Lambda.
             url, balancer = _output(outputs, "Url", name), _output(outputs, "LoadBalancerDnsName", name)
             results += check_http(url, f"{name} load balancer", fetch, via=balancer)
@@ -214,6 +246,8 @@ def run(env: str, fetch: Fetch = http_get, *, sample: int = SAMPLE_DEFAULT) -> l
             f"neither {environment.stack_name('lambda')} nor {environment.stack_name('ecs')} is deployed "
             f"in {environment.region}"
         )
+    if cloudfront_only:
+        return results + check_cloudfront(environment, fetch)
     edge_name = environment.stack_name("edge")
     edge = stack_outputs(cloudformation, edge_name)
     if edge is not None:
@@ -258,7 +292,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"smoke: {message}\n")
 
 
-def main(argv: list[str] | None = None, out: TextIO = sys.stdout, fetch: Fetch = http_get) -> int:
+def main(argv: list[str] | None = None, out: TextIO = sys.stdout, fetch: Fetch = http_get, root: Path = ROOT) -> int:
     parser = _Parser(prog="python -m tools.ops.smoke", description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="prod", help="environment in cdk.json (prod, dev)")
     parser.add_argument(
@@ -274,7 +308,7 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout, fetch: Fetch =
     args = parser.parse_args(argv)
     try:
         with one_line_errors():
-            results = run(args.env, fetch, sample=args.sample)
+            results = run(args.env, fetch, sample=args.sample, root=root)
     except AwsError as error:
         print(f"smoke: {error}", file=sys.stderr)
         return 1

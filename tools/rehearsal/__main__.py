@@ -6,14 +6,18 @@ Usage: python -m tools.rehearsal      (or: make rehearse)
 The steps follow the README: bootstrap, the network stack (the secrets' KMS key), the secrets
 from stdin under that key, prod on Lambda, the runbook's switch to ECS and back (without a
 domain, then with one and its hosted zone), the domain split between both paths by weight
-(compute=split) and moved whole to either, an update that publishes a new version of the
-function, dev; and the steps that must fail as CloudFormation (or the app) fails: a secret put
-before its key exists, a missing SecureString, deleting a protected stack, deleting the compute
-stack the domain's record still points at, compute=split without a weight. Nothing is
-executed: moto runs no Lambda and no ECS task, evaluates no IAM, runs no CodeDeploy
-deployment (CloudFormation moves the live alias itself: no canary, no pre-traffic hook, no
-rollback on alarm), answers no DNS query, and a replacement looks like an update there (the
-offline drill, the hook's tests and the guard cover those).
+(compute=split) and moved whole to either, edge protection (edge.py: CloudFront and its AWS WAF
+web ACL in us-east-1 put in front of the domain, open then on, the rollback and the split behind
+them as the CloudFront function's weights, the origin secret rotated, and the way back out to the
+records on Lambda), an update that publishes a new version of the function, dev; and the steps
+that must fail as CloudFormation (or the app) fails: a secret put before its key exists, a missing
+SecureString, deleting a protected stack, deleting the compute stack the domain's record (or
+CloudFront's origin) still points at, compute=split without a weight, a second origin secret
+rotation before the cdn stack carries the first. Nothing is executed: moto runs no Lambda and no
+ECS task, evaluates no IAM, runs no CodeDeploy deployment (CloudFormation moves the live alias
+itself: no canary, no pre-traffic hook, no rollback on alarm), serves nothing through CloudFront
+or WAF, answers no DNS query, and a replacement looks like an update there (the offline drill,
+the hook's tests and the guard cover those).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from tools import ROOT
 from tools.ops.aws import load_environment
 from tools.ops.smoke import stack_outputs
 from tools.rehearsal import iam, pipeline, server
+from tools.rehearsal.edge import EdgeError, rehearse_edge
 from tools.rehearsal.recovery import RecoveryError, rehearse_recovery
 from tools.rehearsal.server import ACCOUNT, REGION, SKIPPED, Emulator, emulator
 from tools.rehearsal.takeover import TakeoverError, rehearse_takeover
@@ -518,7 +523,10 @@ def rehearse(r: Rehearsal) -> None:
     # With a domain: the zone exists in the account, the certificate and the edge record follow.
     zone_id = r.client("route53").create_hosted_zone(Name=ZONE_NAME, CallerReference="rehearsal")["HostedZone"]["Id"]
     zone_id = zone_id.split("/")[-1]
-    domain = ("-c", f"domain_name={DOMAIN}", "-c", f"hosted_zone_id={zone_id}", "-c", f"hosted_zone_name={ZONE_NAME}")
+    # The domain's records on the compute paths (edge protection, prod's default, puts CloudFront in front:
+    # rehearse_edge below).
+    domain = ("-c", f"domain_name={DOMAIN}", "-c", f"hosted_zone_id={zone_id}", "-c", f"hosted_zone_name={ZONE_NAME}",
+              "-c", "edge_protection=off")  # fmt: skip
     r.deploy("deploy --all with a domain (lambda)", "--all", *domain)
     r.expect_stacks("prod with a domain", {network, data, on_lambda, edge})
     check_lambda(r, "prod", memory=prod.function.memory_mb, domain=True)
@@ -558,6 +566,11 @@ def rehearse(r: Rehearsal) -> None:
         check_edge(r, zone_id, weights)
     r.client("cloudformation").delete_stack(StackName=on_ecs)
     r.expect_stacks("back on lambda after the split", {network, data, on_lambda, edge})
+
+    # Edge protection (prod's default with a domain): CloudFront and its web ACL come and go (edge.py).
+    rehearse_edge(r, zone_id, domain, ECS_IMAGE)
+    r.expect_stacks("back on lambda after edge protection", {network, data, on_lambda, edge})
+    check_edge(r, zone_id, {"lambda": 100})
 
     # What code review's second opinion does: a change-set diff against what is deployed.
     diff = r.cdk("cdk diff --method=change-set (lambda_memory=1024)", "diff", "--method=change-set", *domain, "-c",
@@ -756,7 +769,7 @@ def main(argv: list[str] | None = None) -> int:
                     log(f"rehearsal: the takeover from Terraform, on a fresh emulator at {emu.url}")
                     rehearse_takeover(Rehearsal(emu, Path(work), log, timings))
                     tripped += emu.tripwire.connections
-    except (RehearsalError, pipeline.PipelineError, TakeoverError, RecoveryError) as failure:
+    except (RehearsalError, pipeline.PipelineError, TakeoverError, RecoveryError, EdgeError) as failure:
         print(f"rehearsal: FAILED: {failure}", file=sys.stderr)
         return 1
     except Exception as error:  # an answer the checks did not expect (a boto3 error, a missing item): one line
@@ -782,6 +795,12 @@ def main(argv: list[str] | None = None) -> int:
         "concurrency (moto keeps none), nor Route 53 answering by weight or health (the records are checked, "
         "not resolved)"
     )
+    if only != "takeover":
+        log(
+            "rehearsal: not rehearsed: a request through CloudFront: no web ACL rule or rate limit is evaluated, the "
+            "origin selector and the backend's origin check run nowhere (their njs and Go tests cover them), nothing "
+            "propagates, no certificate is validated, and CloudFront's prefix list is moto's"
+        )
     if SKIPPED.types:
         log(f"rehearsal: not modelled by the emulator, so not rehearsed: {', '.join(sorted(SKIPPED.types))}")
     log(f"rehearsal: {steps} steps passed in {time.monotonic() - started:.0f} s")

@@ -56,6 +56,7 @@ def rehearse_takeover(r: Rehearsal) -> None:
         "hosted_zone_id": live.hosted_zone_id,
         "hosted_zone_name": live.zone_name,
         "external_alb": {"dns_name": live.alb_dns_name, "hosted_zone_id": live.alb_zone_id},
+        "edge_protection": "off",
     }
     cdk_json = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))
     cdk_json["context"]["environments"]["prod"].update(settings)
