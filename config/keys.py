@@ -213,10 +213,14 @@ def _ipv4_cidr(key: str, value: Any) -> str:
         raise fail(key, value, "is not a network address (host bits set, or out of range)", accepted) from None
     if not network.is_global:
         raise fail(key, value, "is not a public address range", accepted)
+    if network.prefixlen < MIN_EXEMPT_PREFIX:
+        raise fail(key, value, f"is wider than a /{MIN_EXEMPT_PREFIX} (it would exempt much of the internet)", accepted)
     return str(network)
 
 
-IPV4_CIDR = Parser("public IPv4 CIDRs such as 203.0.113.7/32", _ipv4_cidr)
+# The widest range an exemption may name: a sender's published addresses, never a provider's whole block.
+MIN_EXEMPT_PREFIX = 24
+IPV4_CIDR = Parser(f"public IPv4 CIDRs of /{MIN_EXEMPT_PREFIX} to /32 such as 203.0.113.7/32", _ipv4_cidr)
 
 
 def _rate_window(key: str, value: Any) -> int:

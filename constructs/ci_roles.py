@@ -82,6 +82,8 @@ DATA_READS = [
     "cloudfront:GetDistribution",
     "cloudfront:GetDistributionConfig",
     "cloudfront:ListDistributions*",
+    # The web ACL's sampled requests hold each request's headers unredacted (Authorization, Cookie).
+    "wafv2:GetSampledRequests",
 ]
 
 

@@ -91,7 +91,7 @@ class EdgeWebAcl(Construct):
     429 past ``edge.rate_limit``; the addresses of ``edge.rate_exempt_cidrs`` (Midtrans's notifications)
     are never counted by it, but still meet the managed rules. WAF logs the requests it blocks or counts
     (not the ones it allows, which the origins' access logs hold) to ``aws-waf-logs-<prefix>-…``, with
-    the Authorization and Cookie headers redacted. Metric names start with ``metric_prefix``.
+    the Authorization and Cookie headers and the query string redacted. Metric names start with ``metric_prefix``.
     """
 
     def __init__(
@@ -186,6 +186,8 @@ class EdgeWebAcl(Construct):
             redacted_fields=[
                 {"singleHeader": {"Name": "authorization"}},
                 {"singleHeader": {"Name": "cookie"}},
+                # The frame never logs a query string either: it may carry a token.
+                {"queryString": {}},
             ],
             logging_filter={
                 "DefaultBehavior": "DROP",
@@ -214,11 +216,15 @@ class Origin:
 class EdgeDistribution(Construct):
     """The API's CloudFront distribution: no caching, every method, every viewer header but Host.
 
-    ``origins`` are the paths that serve (one, or both in compute=split), the first the default;
-    ``weights`` (path → percent) go into the viewer-request function that picks each request's
-    origin. Each origin is reached over HTTPS (TLS 1.2) at its own name, with ``origin_secret`` (a
-    Secrets Manager dynamic reference, resolved by CloudFormation at deploy) in `ORIGIN_VERIFY_HEADER`,
-    and waits up to the HTTP API's 30 s for an answer.
+    ``origins`` are both paths, the one that serves first (the default); ``weights`` (path →
+    percent) go into the viewer-request function that picks each request's origin. Both origins
+    are always declared: a switch of compute publishes the function and updates the distribution,
+    which reach the edge locations apart, and an edge running either function against either
+    configuration still finds the origin it names (one never selected is never contacted).
+
+    Each origin is reached over HTTPS (TLS 1.2) at its own name, with ``origin_secret`` (a Secrets
+    Manager dynamic reference, resolved by CloudFormation at deploy) in `ORIGIN_VERIFY_HEADER`, and
+    waits up to the HTTP API's 30 s for an answer.
     """
 
     def __init__(
@@ -253,7 +259,8 @@ class EdgeDistribution(Construct):
                 comment=comment,
                 aliases=[domain_name],
                 http_version="http2and3",
-                ipv6_enabled=True,
+                # IPv4 only: the rate rule counts each address, and one IPv6 host holds a /64 of them.
+                ipv6_enabled=False,
                 # North America, Europe, Asia (Indonesia and Singapore among them), the Middle East and Africa.
                 price_class="PriceClass_200",
                 web_acl_id=web_acl_arn,

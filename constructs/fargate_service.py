@@ -178,10 +178,14 @@ class FargateBackendService(Construct):
         certificate: acm.ICertificate | None,
         access_logs: s3.IBucket,
         access_logs_prefix: str,
+        origin_certificate: acm.ICertificate | None = None,
     ) -> PublicLoadBalancer:
         """An internet-facing ALB in the public subnets that checks ``/health`` on every task.
 
         With a certificate it serves HTTPS and redirects HTTP; without one it serves plain HTTP.
+        ``origin_certificate`` (edge protection): the origin name's certificate beside the domain's, chosen by
+        SNI, so the load balancer answers both CloudFront (at ``ecs-origin.<domain>``) and, while the
+        domain's own record still points here, its viewers; and no port 80 (CloudFront sends HTTPS only).
         """
         load_balancer = elbv2.ApplicationLoadBalancer(
             self,
@@ -224,12 +228,17 @@ class FargateBackendService(Construct):
                 "HttpsListener",
                 port=443,
                 protocol=elbv2.ApplicationProtocol.HTTPS,
-                certificates=[elbv2.ListenerCertificate.from_certificate_manager(certificate)],
+                certificates=[
+                    elbv2.ListenerCertificate.from_certificate_manager(c)
+                    for c in (certificate, origin_certificate)
+                    if c is not None
+                ],
                 ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
                 default_target_groups=[target_group],
                 open=False,
             )
-            load_balancer.add_redirect(source_port=80, target_port=443, open=False)
+            if origin_certificate is None:
+                load_balancer.add_redirect(source_port=80, target_port=443, open=False)
             return PublicLoadBalancer(load_balancer, target_group, http_listener=None)
         http_listener = load_balancer.add_listener(
             "HttpListener",

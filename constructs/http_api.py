@@ -150,6 +150,7 @@ class ApiCustomDomain(Construct):
         domain_name: str,
         certificate: acm.ICertificate,
         http: LambdaHttpApi,
+        mapped: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
 
@@ -160,8 +161,11 @@ class ApiCustomDomain(Construct):
             certificate=certificate,
             security_policy=apigwv2.SecurityPolicy.TLS_1_2,
         )
-        mapping = apigwv2.ApiMapping(self, "ApiMapping", api=http.api, domain_name=self.domain, stage=http.stage)
-        mapping.node.add_dependency(http.stage)
+        # Unmapped (edge protection on: the domain's name is CloudFront's), API Gateway answers a request for
+        # this name 403 itself, so none reaches the function or counts against the stage's throttle.
+        if mapped:
+            mapping = apigwv2.ApiMapping(self, "ApiMapping", api=http.api, domain_name=self.domain, stage=http.stage)
+            mapping.node.add_dependency(http.stage)
         self.url = f"https://{domain_name}"
         # Where the edge stack's record points; it inherits the regional endpoint's health.
         self.alias_target = _RegionalDomainTarget(self.domain)

@@ -16,10 +16,12 @@ from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as event_targets
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as route53_targets
+from aws_cdk import aws_sns as sns
 
 from config import AppConfig
 from config.limits import WAF_BLOCK_SURGE_PER_5_MINUTES
@@ -39,8 +41,8 @@ EDGE_5XX_PERCENT = 5
 class CdnStack(Stack):
     """CloudFront and WAF in front of the compute paths that serve the domain (edge_protection).
 
-    The domain's weighted A and AAAA records (set identifier ``cloudfront``, weight 100) point at
-    the distribution. Its alarms notify the environment's topic through the environment's default
+    The domain's weighted A record (set identifier ``cloudfront``, weight 100) points at the
+    distribution. Its alarms notify the environment's topic through the environment's default
     event bus (an alarm notifies only a topic of its own region): the data stack's rule publishes
     them.
     """
@@ -73,8 +75,11 @@ class CdnStack(Stack):
             domain_name=domain.name,
             certificate=certificate,
             web_acl_arn=web_acl.acl.attr_arn,
-            # The default origin first: the one that serves everything outside compute=split, else Lambda.
-            origins=[Origin(path, domain.origin_name(path)) for path in sorted(weights, key=_lambda_first)],
+            # Both paths, the serving one first (the default): the one of compute=lambda or ecs, else Lambda.
+            origins=[
+                Origin(path, domain.origin_name(path))
+                for path in sorted(("lambda", "ecs"), key=lambda path: (path not in weights, _lambda_first(path)))
+            ],
             weights=weights,
             origin_secret=origin_secret_reference(names.origin_secret, edge.origin_secret_version),
             function_name=names.of("origin-selector"),
@@ -84,17 +89,17 @@ class CdnStack(Stack):
             self, "DistributionRef", domain_name=cdn.domain_name, distribution_id=cdn.distribution_id
         )
         target = route53.RecordTarget.from_alias(route53_targets.CloudFrontTarget(distribution))
-        for record_class, construct_id in ((route53.ARecord, "AliasRecord"), (route53.AaaaRecord, "AliasRecordIpv6")):
-            record_class(
-                self,
-                construct_id,
-                zone=zone,
-                record_name=domain.name,
-                target=target,
-                set_identifier=CLOUDFRONT_SET_IDENTIFIER,
-                weight=100,
-                comment=f"anigmaa {config.env} API through CloudFront and its web ACL",
-            )
+        # A record only: the distribution serves IPv4 (see EdgeDistribution).
+        route53.ARecord(
+            self,
+            "AliasRecord",
+            zone=zone,
+            record_name=domain.name,
+            target=target,
+            set_identifier=CLOUDFRONT_SET_IDENTIFIER,
+            weight=100,
+            comment=f"anigmaa {config.env} API through CloudFront and its web ACL",
+        )
 
         blocked = cloudwatch.Metric(
             namespace="AWS/WAFV2",
@@ -130,42 +135,52 @@ class CdnStack(Stack):
                 "Edge5xx",
                 alarm_name=f"{names.prefix}-edge-5xx",
                 alarm_description=(
-                    f"More than {EDGE_5XX_PERCENT}% of CloudFront's answers were 5xx for 10 minutes: an origin "
+                    f"{EDGE_5XX_PERCENT}% or more of CloudFront's answers were 5xx for 10 minutes: an origin "
                     "fails or cannot be reached (its own alarms say which)."
                 ),
                 metric=errors,
                 threshold=EDGE_5XX_PERCENT,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 evaluation_periods=2,
                 treat_missing_data=SILENCE_IS_IDLE,
             ),
         ]
-        forward = events.Rule(
-            self,
-            "AlarmsToRegion",
-            description=f"The edge's alarms, to {config.region}'s default event bus, where the alarm topic is",
-            event_pattern=events.EventPattern(
-                source=["aws.cloudwatch"],
-                detail_type=["CloudWatch Alarm State Change"],
-                resources=[alarm.alarm_arn for alarm in alarms],
-            ),
-            targets=[
-                event_targets.EventBus(
-                    events.EventBus.from_event_bus_arn(
-                        self,
-                        "RegionBus",
-                        self.format_arn(
-                            service="events", region=config.region, resource="event-bus", resource_name="default"
-                        ),
+        if config.region == config.edge_region:
+            # The alarm topic is in this region (the data stack's): the alarms notify it themselves.
+            topic = sns.Topic.from_topic_arn(
+                self, "AlarmTopic", self.format_arn(service="sns", resource=names.alarm_topic, region=config.region)
+            )
+            for alarm in alarms:
+                alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+                alarm.add_ok_action(cloudwatch_actions.SnsAction(topic))
+        else:
+            forward = events.Rule(
+                self,
+                "AlarmsToRegion",
+                description=f"The edge's alarms, to {config.region}'s default event bus, where the alarm topic is",
+                event_pattern=events.EventPattern(
+                    source=["aws.cloudwatch"],
+                    detail_type=["CloudWatch Alarm State Change"],
+                    resources=[alarm.alarm_arn for alarm in alarms],
+                ),
+                targets=[
+                    event_targets.EventBus(
+                        events.EventBus.from_event_bus_arn(
+                            self,
+                            "RegionBus",
+                            self.format_arn(
+                                service="events", region=config.region, resource="event-bus", resource_name="default"
+                            ),
+                        )
                     )
-                )
-            ],
-        )
-        accept(
-            forward,
-            "EventBridge retries delivery to the other region's bus for 24 hours; the alarm's state stays in "
-            "CloudWatch (describe-alarms) whatever happens to its notice.",
-            nag=["Serverless-EventBusDLQ"],
-        )
+                ],
+            )
+            accept(
+                forward,
+                "EventBridge retries delivery to the other region's bus for 24 hours; the alarm's state stays in "
+                "CloudWatch (describe-alarms) whatever happens to its notice.",
+                nag=["Serverless-EventBusDLQ"],
+            )
 
         self.alarm_names = [alarm.alarm_name for alarm in alarms]
         self.web_acl_name = web_acl.name

@@ -60,8 +60,9 @@ class EcsStack(ComputeStack):
         )
         ingress = backend.add_load_balancer(
             security_group=network.alb_sg,
-            # Behind CloudFront (edge protection) the load balancer is reached at its origin name only.
-            certificate=network.origin_certificate or network.certificate,
+            certificate=network.certificate,
+            # Edge protection: CloudFront reaches it at its origin name, with that name's certificate.
+            origin_certificate=network.origin_certificate,
             access_logs=data.access_logs_bucket,
             access_logs_prefix=ALB_LOG_PREFIX,
         )

@@ -182,6 +182,8 @@ class LambdaStack(ComputeStack):
                 domain_name=domain.name,
                 certificate=network.certificate,
                 http=http,
+                # With edge protection on, the domain's name reaches API Gateway only around CloudFront.
+                mapped=not (config.api.edge is not None and config.api.edge.enforced),
             )
             self.alias_target = custom.alias_target
             CfnOutput(self, "CustomDomainUrl", value=custom.url, description="API custom domain URL")

@@ -248,6 +248,8 @@ PERMISSIONS = [
     ("drift", "cloudfront:GetDistributionConfig", f"arn:aws:cloudfront::{ACCOUNT}:distribution/E2EXAMPLE", {}, "deny"),
     ("drift", "cloudfront:ListDistributions", "*", {}, "deny"),
     ("drift", "cloudfront:ListDistributionsByWebACLId", "*", {}, "deny"),
+    # WAF's sampled requests carry each request's headers, credentials included.
+    ("drift", "wafv2:GetSampledRequests", "arn:aws:wafv2:us-east-1:" + ACCOUNT + ":global/webacl/x/1", {}, "deny"),
     # The copy region, where the BackupCopy stack deploys: the same rights as in the home region, no more.
     ("review", "cloudformation:CreateChangeSet", COPY_STACK, _named("cdk-diff-change-set-5f1c"), "allow"),
     (

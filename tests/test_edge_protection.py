@@ -181,6 +181,7 @@ def test_blocked_and_counted_requests_are_logged_without_credentials(edge: Synth
     assert logging["RedactedFields"] == [
         {"SingleHeader": {"Name": "authorization"}},
         {"SingleHeader": {"Name": "cookie"}},
+        {"QueryString": {}},
     ]
     keep = logging["LoggingFilter"]["Filters"][0]["Conditions"]
     assert logging["LoggingFilter"]["DefaultBehavior"] == "DROP"
@@ -243,21 +244,21 @@ def test_a_pinned_origin_secret_version_changes_the_reference(
 ) -> None:
     version = "0123abcd-0123-4567-89ab-0123456789ab"
     pinned = synthesize({**configurations["prod-edge"], "origin_secret_version": version}, tmp_path)
-    [origin] = _distribution(pinned)["Origins"]
-    assert origin["OriginCustomHeaders"][0]["HeaderValue"] == (
-        f"{{{{resolve:secretsmanager:anigmaa-prod-origin-verify:SecretString:::{version}}}}}"
-    )
+    for origin in _distribution(pinned)["Origins"]:
+        assert origin["OriginCustomHeaders"][0]["HeaderValue"] == (
+            f"{{{{resolve:secretsmanager:anigmaa-prod-origin-verify:SecretString:::{version}}}}}"
+        )
 
 
 @pytest.mark.parametrize(
     ("name", "weights", "origins"),
     [
-        ("prod-edge", {"lambda": 100}, ["lambda"]),
-        ("prod-edge-ecs", {"ecs": 100}, ["ecs"]),
+        ("prod-edge", {"lambda": 100}, ["lambda", "ecs"]),
+        ("prod-edge-ecs", {"ecs": 100}, ["ecs", "lambda"]),
         ("prod-edge-split25", {"lambda": 25, "ecs": 75}, ["lambda", "ecs"]),
     ],
 )
-def test_compute_and_lambda_weight_become_the_function_s_weights(
+def test_compute_and_lambda_weight_become_the_function_s_weights_over_both_origins(
     synth: Callable[[str], Synth], name: str, weights: dict[str, int], origins: list[str]
 ) -> None:
     target = synth(name)
@@ -268,7 +269,9 @@ def test_compute_and_lambda_weight_become_the_function_s_weights(
 
 def test_the_domain_s_records_point_at_cloudfront_and_the_edge_stack_holds_none(edge: Synth) -> None:
     records = _of_type(edge.json("cdn"), "AWS::Route53::RecordSet").values()
-    assert sorted(r["Properties"]["Type"] for r in records) == ["A", "AAAA"]
+    # IPv4 only: the rate rule counts each address, and one IPv6 host holds a /64 of them.
+    assert [r["Properties"]["Type"] for r in records] == ["A"]
+    assert _distribution(edge)["IPV6Enabled"] is False
     for record in records:
         properties = record["Properties"]
         assert (properties["Name"], properties["SetIdentifier"], properties["Weight"]) == (
@@ -290,8 +293,13 @@ def test_the_lambda_path_takes_requests_at_its_origin_name_only(edge: Synth, syn
     template = edge.json("lambda")
     api = _one(template, "AWS::ApiGatewayV2::Api")["Properties"]
     assert api["DisableExecuteApiEndpoint"] is True
-    names = sorted(r["Properties"]["DomainName"] for r in _of_type(template, "AWS::ApiGatewayV2::DomainName").values())
-    assert names == [DOMAIN, f"lambda-origin.{DOMAIN}"]
+    domains = _of_type(template, "AWS::ApiGatewayV2::DomainName")
+    assert sorted(r["Properties"]["DomainName"] for r in domains.values()) == [DOMAIN, f"lambda-origin.{DOMAIN}"]
+    # Only the origin name is mapped to the API: a request for the domain's own name that goes around
+    # CloudFront gets API Gateway's 403, never reaches the function, and takes nothing of the stage's throttle.
+    [mapping] = _of_type(template, "AWS::ApiGatewayV2::ApiMapping").values()
+    [origin_id] = [k for k, r in domains.items() if r["Properties"]["DomainName"] == f"lambda-origin.{DOMAIN}"]
+    assert mapping["Properties"]["DomainName"] == {"Ref": origin_id}
     [record] = _of_type(template, "AWS::Route53::RecordSet").values()
     assert record["Properties"]["Name"] == f"lambda-origin.{DOMAIN}."
     variables = _backend_variables(template)
@@ -314,6 +322,7 @@ def test_the_lambda_path_takes_requests_at_its_origin_name_only(edge: Synth, syn
 def test_open_keeps_the_origins_taking_direct_requests(edge_open: Synth) -> None:
     variables = _backend_variables(edge_open.json("lambda"))
     assert "ORIGIN_VERIFY_SECRET" not in variables
+    assert len(_of_type(edge_open.json("lambda"), "AWS::ApiGatewayV2::ApiMapping")) == 2
     assert _ingress(edge_open) == [("0.0.0.0/0", 80), ("0.0.0.0/0", 443)]
 
 
@@ -358,8 +367,13 @@ def test_the_load_balancer_takes_https_from_cloudfront_s_addresses_only(edge_ecs
         for r in _of_type(template, "AWS::ElasticLoadBalancingV2::Listener").values()
         if r["Properties"]["Port"] == 443
     ]
-    certificate = listener["Properties"]["Certificates"][0]["CertificateArn"]
-    assert "OriginCertificate" in json.dumps(certificate)
+    # The domain's certificate stays the default (its record may point here again, open or off); the origin
+    # name's is chosen by SNI. No port 80: the group admits none, and CloudFront sends HTTPS only.
+    assert "DomainCertificate" in json.dumps(listener["Properties"]["Certificates"])
+    [extra] = _of_type(template, "AWS::ElasticLoadBalancingV2::ListenerCertificate").values()
+    assert "OriginCertificate" in json.dumps(extra["Properties"]["Certificates"])
+    ports = [r["Properties"]["Port"] for r in _of_type(template, "AWS::ElasticLoadBalancingV2::Listener").values()]
+    assert ports == [443]
     container = _one(template, "AWS::ECS::TaskDefinition")["Properties"]["ContainerDefinitions"][0]
     assert any(v["Name"] == "ORIGIN_VERIFY_SECRET" for v in container["Environment"])
 
@@ -419,6 +433,8 @@ def test_the_edge_s_alarms_reach_the_environment_s_topic_through_its_event_bus(e
         ({"waf_rate_key": "jwt"}, "waf_rate_key: 'jwt' is not known; accepted: ip | ip-and-ja4"),
         ({"waf_rate_exempt_cidrs": "10.0.0.0/8"}, "waf_rate_exempt_cidrs: '10.0.0.0/8' is not a public address range"),
         ({"waf_rate_exempt_cidrs": "34.87.92.33/24"}, "is not a network address (host bits set, or out of range)"),
+        ({"waf_rate_exempt_cidrs": "0.0.0.0/0"}, "is wider than a /24 (it would exempt much of the internet)"),
+        ({"waf_rate_exempt_cidrs": "34.0.0.0/8"}, "is wider than a /24"),
         ({"origin_secret_version": "v2"}, "origin_secret_version: 'v2' is malformed"),
         (
             {"external_alb": json.dumps({"dns_name": EXTERNAL_ALB, "hosted_zone_id": "Z1LMS91P8CMLE5"})},

@@ -82,14 +82,15 @@ def test_the_rehearsal_deploys_switches_splits_updates_and_refuses_what_cloudfor
         "edge: the way back: everything with off, deploy --all",
     ]
     selector = "      anigmaa-prod-cdn: api.anigmaa.example through anigmaa-prod-origin-selector, WEIGHTS "
+    lambda_first = "lambda → lambda-origin.api.anigmaa.example, ecs → ecs-origin.api.anigmaa.example"
     assert [line.removeprefix(selector) for line in lines if line.startswith(selector)] == [
-        '{"lambda": 100} (LIVE, viewer-request); origins lambda → lambda-origin.api.anigmaa.example',  # open
-        '{"lambda": 100} (LIVE, viewer-request); origins lambda → lambda-origin.api.anigmaa.example',  # on
-        '{"ecs": 100} (LIVE, viewer-request); origins ecs → ecs-origin.api.anigmaa.example',  # the rollback
-        '{"lambda": 25, "ecs": 75} (LIVE, viewer-request); origins lambda → lambda-origin.api.anigmaa.example, '
-        "ecs → ecs-origin.api.anigmaa.example",
-        '{"lambda": 100} (LIVE, viewer-request); origins lambda → lambda-origin.api.anigmaa.example',
-        '{"lambda": 100} (LIVE, viewer-request); origins lambda → lambda-origin.api.anigmaa.example',  # rotated
+        '{"lambda": 100} (LIVE, viewer-request); origins ' + lambda_first,  # open
+        '{"lambda": 100} (LIVE, viewer-request); origins ' + lambda_first,  # on
+        '{"ecs": 100} (LIVE, viewer-request); origins ecs → ecs-origin.api.anigmaa.example, lambda → '
+        "lambda-origin.api.anigmaa.example",  # the rollback: both origins declared, ECS the default
+        '{"lambda": 25, "ecs": 75} (LIVE, viewer-request); origins ' + lambda_first,
+        '{"lambda": 100} (LIVE, viewer-request); origins ' + lambda_first,
+        '{"lambda": 100} (LIVE, viewer-request); origins ' + lambda_first,  # rotated
     ]
     header = (
         "      anigmaa-prod-cdn: each origin's X-Origin-Verify is anigmaa-prod-origin-verify's AWSCURRENT, read "
@@ -99,11 +100,13 @@ def test_the_rehearsal_deploys_switches_splits_updates_and_refuses_what_cloudfor
     records = "      api.anigmaa.example: "
     assert [line.removeprefix(records) for line in lines if line.startswith(records) and " A 100" in line] == [
         # open, on, the rollback, the split, the ECS stack deleted, open on the way back
-        *["cloudfront A 100, cloudfront AAAA 100"] * 6,
-        "cloudfront A 100, cloudfront AAAA 100, lambda A 100",  # the edge stack alone with off
+        *["cloudfront A 100"] * 6,
+        "cloudfront A 100, lambda A 100",  # the edge stack alone with off
         *["lambda A 100"] * 3,  # the cdn stack deleted, the compute stack alone, everything off
     ]
     assert "      anigmaa-backend: ORIGIN_VERIFY_SECRET is the origin secret's ARN" in lines  # on
+    assert "      api.anigmaa.example: mapped to the API" in lines  # open
+    assert "      api.anigmaa.example: no API mapping (403 around CloudFront)" in lines  # on
     assert lines.count("      anigmaa-backend: no ORIGIN_VERIFY_SECRET") == 2  # open, and on the way back
     assert any(
         line.startswith("      anigmaa-prod-network: the load balancer's group takes HTTPS from pl-")

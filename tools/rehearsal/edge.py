@@ -79,9 +79,10 @@ def rehearse_edge(r: Rehearsal, zone_id: str, domain_args: tuple[str, ...], ecs_
     check.cdn_stack(cdn)
     distribution = check.distribution({"lambda": 100})
     check.header_is_the_current_secret(distribution)
-    check.records({"cloudfront": ("A", "AAAA")}, distribution)
+    check.records({"cloudfront": ("A",)}, distribution)
     check.origin_names(["lambda"])
     check.origin_check(enforced=False)
+    check.domain_mapping(mapped=True)
     check.web_acl(distribution)
     check.load_balancer_ingress(from_cloudfront=False)
 
@@ -89,9 +90,10 @@ def rehearse_edge(r: Rehearsal, zone_id: str, domain_args: tuple[str, ...], ecs_
     r.deploy("edge: edge_protection=on, deploy --all", "--all", *on)
     r.expect_stacks("edge: on", regional)
     check.origin_check(enforced=True)
+    check.domain_mapping(mapped=False)
     check.load_balancer_ingress(from_cloudfront=True)
     check.header_is_the_current_secret(check.distribution({"lambda": 100}))
-    check.records({"cloudfront": ("A", "AAAA")}, distribution)
+    check.records({"cloudfront": ("A",)}, distribution)
 
     # The 3 a.m. rollback behind CloudFront: the runbook's one command; the function and the origin move.
     ecs = ("-c", "compute=ecs", "-c", f"ecs_image_uri={ecs_image}")
@@ -99,18 +101,18 @@ def rehearse_edge(r: Rehearsal, zone_id: str, domain_args: tuple[str, ...], ecs_
     r.expect_stacks("edge: ECS beside Lambda", regional | {on_ecs})
     check.distribution({"ecs": 100})
     check.origin_names(["lambda", "ecs"])
-    check.records({"cloudfront": ("A", "AAAA")}, distribution)
+    check.records({"cloudfront": ("A",)}, distribution)
     r.cdk("edge: refused: destroy the ECS stack CloudFront sends requests to", "destroy", "--force", *ecs, *on,
           "--exclusively", "Ecs", fails_with=f"is in use by {edge}")  # fmt: skip
     split = ("-c", "compute=split", "-c", "lambda_weight=25", "-c", f"ecs_image_uri={ecs_image}")
     r.deploy("edge: split behind CloudFront (lambda_weight=25)", "--all", *split, *on)
     check.distribution({"lambda": 25, "ecs": 75})
-    check.records({"cloudfront": ("A", "AAAA")}, distribution)
+    check.records({"cloudfront": ("A",)}, distribution)
     r.deploy("edge: all back to Lambda behind CloudFront (compute=lambda)", "--all", *on)
     check.distribution({"lambda": 100})
     r.client("cloudformation").delete_stack(StackName=on_ecs)
     r.expect_stacks("edge: the ECS stack deleted", regional)
-    check.records({"cloudfront": ("A", "AAAA")}, distribution)
+    check.records({"cloudfront": ("A",)}, distribution)
 
     rotate_origin_secret(r, check, on, [*settings, "edge_protection=on"])
 
@@ -119,9 +121,9 @@ def rehearse_edge(r: Rehearsal, zone_id: str, domain_args: tuple[str, ...], ecs_
     r.deploy("edge: the way back: edge_protection=open, deploy --all", "--all", *opened)
     check.origin_check(enforced=False)
     check.load_balancer_ingress(from_cloudfront=False)
-    check.records({"cloudfront": ("A", "AAAA")}, distribution)
+    check.records({"cloudfront": ("A",)}, distribution)
     r.deploy("edge: the way back: the edge stack alone with off", *off, "--exclusively", "Edge")
-    check.records({"cloudfront": ("A", "AAAA"), "lambda": ("A",)}, distribution)
+    check.records({"cloudfront": ("A",), "lambda": ("A",)}, distribution)
     check.edge_client("cloudformation").delete_stack(StackName=cdn)
     check.cdn_stack(cdn, deleted=True)
     check.records({"lambda": ("A",)}, distribution)
@@ -208,16 +210,17 @@ class _Checks:
         self.r.log(f"      {name}: deployed in {EDGE_REGION}, outputs {', '.join(sorted(expected))}")
 
     def distribution(self, weights: dict[str, int]) -> dict[str, Any]:
-        """The deployed distribution serves the domain through the origins of ``weights``, by the function's
-        weights (its WEIGHTS line), behind the web ACL; its configuration."""
+        """The deployed distribution serves the domain through both paths' origins, the serving one first, by the
+        function's weights (its WEIGHTS line), behind the web ACL; its configuration."""
         outputs = stack_outputs(self.edge_client("cloudformation"), self.cdn) or {}
         cloudfront = self.edge_client("cloudfront")
         found = cloudfront.get_distribution(Id=outputs.get("DistributionId", "none"))["Distribution"]
         settings = found["DistributionConfig"]
         aliases = settings["Aliases"].get("Items", [])
         origins = {o["Id"]: o["DomainName"] for o in settings["Origins"].get("Items", [])}
-        expected = {path: self.domain.origin_name(path) for path in weights}
-        if aliases != [self.domain.name] or origins != expected:
+        serving = sorted(("lambda", "ecs"), key=lambda path: (path not in weights, path != "lambda"))
+        expected = {path: self.domain.origin_name(path) for path in serving}
+        if aliases != [self.domain.name] or list(origins.items()) != list(expected.items()):
             raise EdgeError(f"{self.cdn}: distribution aliases {aliases}, origins {origins}; expected {expected}")
         default = settings["DefaultCacheBehavior"]
         associations = default.get("FunctionAssociations", {}).get("Items", [])
@@ -293,6 +296,17 @@ class _Checks:
         self.r.log(
             f"      {name} (CLOUDFRONT, {EDGE_REGION}) protects the distribution: {RATE_RULE} "
             f"{limit[0]} per {limit[1]} s, then {len(MANAGED_RULE_GROUPS)} managed rule groups"
+        )
+
+    def domain_mapping(self, *, mapped: bool) -> None:
+        """The domain's own API custom domain is mapped to the API (open) or not (on: API Gateway answers a request
+        for it 403 itself, so none that goes around CloudFront reaches the function or its throttle)."""
+        apigateway = self.r.client("apigatewayv2")
+        found = apigateway.get_api_mappings(DomainName=self.domain.name).get("Items", [])
+        if bool(found) != mapped:
+            raise EdgeError(f"{self.domain.name}: {len(found)} API mapping(s); expected {'one' if mapped else 'none'}")
+        self.r.log(
+            f"      {self.domain.name}: {'mapped to the API' if mapped else 'no API mapping (403 around CloudFront)'}"
         )
 
     # ------------------------------------------------------------------ DNS and the origins
