@@ -73,7 +73,7 @@ SCAN_VENV := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed
 PY_SOURCES := app.py config stacks constructs tools tests hook_src probe_src
 
-.PHONY: help adopt setup deploy-setup synth-setup system-packages synth scan guard review rehearse baseline cost smoke test lint typecheck unit go-test diff deploy lambda-zip invoke-local bench clean
+.PHONY: help adopt setup deploy-setup synth-setup system-packages synth scan guard review rehearse baseline cost smoke test lint typecheck unit rehearsal-test go-test diff deploy lambda-zip invoke-local bench bench-frame clean
 
 help: ## List the targets
 	@echo "Usage: make TARGET [env=prod|dev] [CONTEXT=\"-c key=value ...\"]   (env in lower case, the others upper case)"
@@ -143,21 +143,27 @@ baseline: setup ## Accept the current templates of the guarded variants as the r
 cost: setup ## Monthly cost of env, Lambda against ECS, priced from its synth of both modes (offline)
 	$(VENV)/bin/python -m tools.cost --env $(env) $(CONTEXT) $(COST)
 
-lint: setup ## ruff (lint and format check)
+# Each check below sets up only what it runs, so a CI job (ci.yml) runs one alone on a fresh runner.
+lint: $(PY_STAMP) ## ruff (lint and format check)
 	$(VENV)/bin/ruff check $(PY_SOURCES)
 	$(VENV)/bin/ruff format --check $(PY_SOURCES)
 
-typecheck: setup ## mypy, strict
+typecheck: $(PY_STAMP) ## mypy, strict
 	$(VENV)/bin/mypy $(PY_SOURCES)
 
-unit: setup system-packages $(RIE) $(ACTIONLINT) ## pytest: CDK assertions, configuration, tools, the binary under the emulator
-	$(VENV)/bin/python -m pytest
+unit: setup system-packages $(RIE) $(ACTIONLINT) ## pytest but the rehearsal: CDK assertions, configuration, tools, scanners, the binary under the emulator
+	$(VENV)/bin/python -m pytest -m 'not rehearsal'
 
-go-test: setup ## gofmt, go vet (with and without the parity tag) and go test -race for lambda_src/
+# The real CDK CLI against moto: a synth (Go builds the binaries), no scanners, emulator or Debian packages;
+# terraform validates the takeover's removed blocks where it is installed, and is skipped where not.
+rehearsal-test: $(SYNTH_SETUP) ## pytest of the deploy rehearsal (tests/integration/test_rehearsal.py, the longest test)
+	$(VENV)/bin/python -m pytest -m rehearsal
+
+go-test: $(GO_STAMP) ## gofmt, go vet (with and without the parity tag) and go test -race for lambda_src/
 	cd lambda_src && test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 	cd lambda_src && go vet ./... && go vet -tags parity ./... && go test -race -count=1 ./...
 
-test: lint typecheck go-test unit ## Every check CI runs
+test: lint typecheck go-test unit rehearsal-test ## Every check CI runs (its jobs run them in parallel)
 
 diff: $(SYNTH_SETUP) ## cdk diff for env against the deployed stacks (needs AWS credentials)
 	$(VENV)/bin/python -m tools.ops.credentials --env $(env)
@@ -185,6 +191,10 @@ invoke-local: setup system-packages $(RIE) ## Run bootstrap under the Lambda emu
 bench: setup system-packages $(RIE) ## Measure synth, init, size and throughput; results go in docs/benchmarks.md
 	$(VENV)/bin/python -m tools.build.bench_synth
 	$(VENV)/bin/python -m tools.local.bench_lambda
+
+bench-frame: setup ## The frame's Lambda adapter against aws-lambda-go-api-proxy and the Lambda Web Adapter: per request, init, size
+	cd lambda_src/bench && go vet ./... && go vet -tags deps ./... && go test -count=1 ./...
+	$(VENV)/bin/python -m tools.local.bench_frame
 
 clean: ## Remove build output (keeps the venv and node_modules)
 	rm -rf cdk.out cdk.out.* .cost .guard .cache lambda_src/bootstrap lambda_src/lambda-function.zip .bench .review

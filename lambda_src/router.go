@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"time"
@@ -159,6 +160,31 @@ func lambdaFunction(env environment) functionVersion {
 // Where CloudWatch files the metrics; the CDK app's release alarms name the same.
 const metricsNamespace = "anigmaa/backend"
 
+// emfDirective is the request line's _aws: the embedded metric format's directive. Its fields
+// are in the order of the map it was first written from (json.Marshal sorts a map's keys), so
+// the line is the same bytes.
+type emfDirective struct {
+	CloudWatchMetrics json.RawMessage
+	Timestamp         int64
+}
+
+// cloudWatchMetrics is the directive's part that never changes, encoded once rather than for
+// every request line (37 allocations and 2 KiB a request: docs/benchmarks.md).
+var cloudWatchMetrics = func() json.RawMessage {
+	encoded, err := json.Marshal([]map[string]any{{
+		"Namespace":  metricsNamespace,
+		"Dimensions": [][]string{{"FunctionName", "Version"}},
+		"Metrics": []map[string]string{
+			{"Name": "Requests", "Unit": "Count"},
+			{"Name": "ServerErrors", "Unit": "Count"},
+		},
+	}})
+	if err != nil {
+		panic(err)
+	}
+	return encoded
+}()
+
 // metrics are the request log line's fields in CloudWatch embedded metric format: one
 // Request, and one ServerError when status is 5xx, per FunctionName and Version. Lambda
 // sends the line to CloudWatch Logs, which extracts them; none without a function.
@@ -170,17 +196,7 @@ func (f functionVersion) metrics(status int, at time.Time) []any {
 	if status >= 500 {
 		serverErrors = 1
 	}
-	directive := map[string]any{
-		"Timestamp": at.UnixMilli(),
-		"CloudWatchMetrics": []map[string]any{{
-			"Namespace":  metricsNamespace,
-			"Dimensions": [][]string{{"FunctionName", "Version"}},
-			"Metrics": []map[string]string{
-				{"Name": "Requests", "Unit": "Count"},
-				{"Name": "ServerErrors", "Unit": "Count"},
-			},
-		}},
-	}
+	directive := emfDirective{CloudWatchMetrics: cloudWatchMetrics, Timestamp: at.UnixMilli()}
 	return []any{"_aws", directive, "FunctionName", f.name, "Version", f.version,
 		"Requests", 1, "ServerErrors", serverErrors}
 }

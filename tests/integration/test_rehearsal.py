@@ -7,7 +7,13 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from tools import ROOT
+
+# Its own make target (rehearsal-test) and CI job: the longest test, and it needs only a synth's set-up
+# (no scanners, emulator or Debian packages). make unit runs every other test.
+pytestmark = pytest.mark.rehearsal
 
 PLAN_STEPS = (
     ".venv/bin/python -m tools.ops.ssm_secrets check --env prod",

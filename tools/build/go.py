@@ -55,10 +55,16 @@ EMBEDDED = ("*.pem", "*.sql")
 def _sources(source_dir: Path) -> list[Path]:
     """What `go build` reads: the module files, every non-test Go file and what they embed, in a stable order."""
     files = [source_dir / "go.mod", source_dir / "go.sum"]
+    # A folder with a go.mod of its own is another module (lambda_src/bench/): never in this one's build.
+    nested = [p.parent for p in source_dir.rglob("go.mod") if p.parent != source_dir]
+
+    def ours(path: Path) -> bool:
+        return not any(path.is_relative_to(module) for module in nested)
+
     # Files behind a build tag (the parity routes) count too: the key says which tags were set.
     found = {p for p in source_dir.rglob("*.go") if not p.name.endswith("_test.go")}
     found |= {p for pattern in EMBEDDED for p in source_dir.rglob(pattern)}
-    files += sorted(found)
+    files += sorted(p for p in found if ours(p))
     return [p for p in files if p.is_file()]
 
 
