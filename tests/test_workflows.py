@@ -60,11 +60,13 @@ def test_actions_are_pinned_permissions_are_least_and_no_aws_keys(workflow: Path
 
 
 def _make_targets() -> tuple[set[str], list[str]]:
-    """The Makefile's named targets, and `make test`'s prerequisites in order."""
+    """The Makefile's named targets, and the checks `make test` runs (CHECKS, each a target) in order."""
     text = (ROOT / "Makefile").read_text(encoding="utf-8")
     targets = set(re.findall(r"^([A-Za-z0-9_-]+):(?!=)", text, re.MULTILINE))
-    [prerequisites] = re.findall(r"^test:([^#\n]*)", text, re.MULTILINE)
-    return targets, prerequisites.split()
+    [checks] = re.findall(r"^CHECKS := ([^#\n]*)", text, re.MULTILINE)
+    [recipe] = re.findall(r"^test:[^\n]*\n((?:\t[^\n]*\n)+)", text, re.MULTILINE)
+    assert recipe.split()[-1] == "$(CHECKS)", f"make test runs {recipe.strip()}, not every check"
+    return targets, checks.split()
 
 
 def test_ci_jobs_run_make_test_between_them_each_job_its_own_targets() -> None:
