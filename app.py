@@ -17,7 +17,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent
 
 
 def main() -> int:
-    app = cdk.App(context=APP_MODE)
+    return synthesize(cdk.App(context=APP_MODE))
+
+
+def synthesize(app: cdk.App) -> int:
+    """Build and synthesize the stacks of ``app``'s context (``APP_MODE`` in it); 1 with each problem a line."""
     try:
         config = load_config(app.node.get_all_context(), PROJECT_ROOT)
     except ConfigError as error:

@@ -23,13 +23,14 @@ the hook's tests and the guard cover those).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import secrets
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from typing import Any
 from config import BACKEND_SECRET_NAMES, SECRET_NAMES
 from config.backend import LIVE_ALIAS
 from tools import ROOT
+from tools.gates.warm_synth import DEPLOY_CONTEXT, Synths, same_assembly
 from tools.ops.aws import load_environment
 from tools.ops.smoke import stack_outputs
 from tools.rehearsal import iam, pipeline, server
@@ -70,6 +72,10 @@ class Rehearsal:
     assemblies: dict[tuple[str, ...], Path] = field(default_factory=dict)
     root: Path = ROOT
     """Where every command runs: the checkout, or a copy of it with another cdk.json."""
+    synths: Synths | None = None
+    """The warm synth process (tools/gates/warm_synth.py); without it, the CLI synthesizes each one."""
+    verified: set[Path] = field(default_factory=set)
+    """The roots whose first configuration the CLI and the warm process synthesized alike."""
 
     def environment(self) -> dict[str, str]:
         env = self.emulator.environment()
@@ -83,9 +89,12 @@ class Rehearsal:
 
     # ------------------------------------------------------------------ commands
 
-    def run(self, step: str, command: Sequence[str], *, stdin: str | None = None, fails_with: str = "") -> str:
-        """Run ``command``; it must succeed, or, with ``fails_with``, fail with that text in its output."""
-        start = time.monotonic()
+    def run(
+        self, step: str, command: Sequence[str], *, stdin: str | None = None, fails_with: str = "", spent: float = 0.0
+    ) -> str:
+        """Run ``command``; it must succeed, or, with ``fails_with``, fail with that text in its output.
+        ``spent``: seconds the step took before the command (its synth), counted in its time."""
+        start = time.monotonic() - spent
         result = subprocess.run(
             list(command),
             cwd=self.root,
@@ -123,18 +132,51 @@ class Rehearsal:
             else:
                 rest.append(arg)
         key = tuple(context)
+        # The CLI bundles every stack's assets for these commands, unless --exclusively names the stacks
+        # (and none for the others: bootstrap, destroy): only such an assembly is a deploy's, and reused.
+        whole = command in ("deploy", "diff", "synth", "import") and "--exclusively" not in rest
         assembly = self.assemblies.get(key)
-        if assembly is not None and (assembly / "manifest.json").exists():
+        start = time.monotonic()
+        if assembly is None and not fails_with and self.synths is not None and self.root in self.verified:
+            # Synthesized in the warm process as the CLI would, every stack bundled (warm_synth.py); a problem there,
+            # and a synth that must fail, are left to the CLI's synth below, which says it in its words.
+            folder = Path(tempfile.mkdtemp(prefix="cdk.out-", dir=self.workdir))
+            if not self.synths.synthesize(self.root, context[1::2], folder):
+                self.assemblies[key] = assembly = folder
+        if assembly is not None:
             app = ["--app", str(assembly)]
         else:
             # Its own directory, so a rehearsal leaves the user's cdk.out alone.
-            self.assemblies[key] = Path(tempfile.mkdtemp(prefix="cdk.out-", dir=self.workdir))
-            app = ["--output", str(self.assemblies[key]), *context]
-        return self.run(
+            folder = Path(tempfile.mkdtemp(prefix="cdk.out-", dir=self.workdir))
+            app = ["--output", str(folder), *context]
+        output = self.run(
             step,
             [str(CDK), "--no-notices", "--no-version-reporting", "--ci", command, *app, *rest],
             fails_with=fails_with,
+            spent=time.monotonic() - start,
         )
+        if assembly is None and whole and not fails_with and (folder / "manifest.json").exists():
+            self.assemblies[key] = folder
+            if self.root not in self.verified:
+                self.verify_synths(context)
+        return output
+
+    def verify_synths(self, context: Sequence[str]) -> None:
+        """The warm process's synth of the configuration the CLI just synthesized: every file the same."""
+        cli = self.assemblies[tuple(context)]
+        if self.synths is None or not (cli / "manifest.json").exists():
+            return
+        warm = Path(tempfile.mkdtemp(prefix="cdk.out-warm-", dir=self.workdir))
+        problems = self.synths.synthesize(self.root, context[1::2], warm)
+        if problems:
+            raise RehearsalError(f"the warm synth of {' '.join(context) or 'cdk.json alone'}: {problems[-1]}")
+        differ = same_assembly(cli, warm)
+        if differ:
+            raise RehearsalError(f"the warm synth differs from the CLI's in {', '.join(differ[:5])}")
+        files = sum(1 for p in cli.rglob("*") if p.is_file())
+        self.log(f"      the warm synth process: the CLI's assembly of {' '.join(context) or 'cdk.json alone'}, "
+                 f"{files} files, to the byte; it synthesizes the later configurations here")  # fmt: skip
+        self.verified.add(self.root)
 
     def deploy(self, step: str, *args: str, fails_with: str = "") -> str:
         return self.cdk(step, "deploy", "--require-approval", "never", *args, fails_with=fails_with)
@@ -745,6 +787,15 @@ def check_memory(r: Rehearsal, *, equals: int | None = None, unchanged_from: int
         raise RehearsalError(f"the function has {memory} MB: a refused change set ran")
 
 
+@contextlib.contextmanager
+def _synths(emu: Emulator) -> Iterator[Synths]:
+    synths = Synths(Rehearsal(emu, ROOT, print).environment(), DEPLOY_CONTEXT)
+    try:
+        yield synths
+    finally:
+        synths.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.rehearsal", description="The deploy rehearsal on moto.")
     parser.add_argument("--only", choices=("deploys", "takeover"), help="one part only (default: every part)")
@@ -759,15 +810,15 @@ def main(argv: list[str] | None = None) -> int:
             timings: list[tuple[str, float]] = []
             tripped = 0
             if only != "takeover":
-                with emulator() as emu:
+                with emulator() as emu, _synths(emu) as synths:
                     log(f"rehearsal: moto on {emu.url} (loopback), CDK CLI {CDK.name}, fake credentials")
-                    rehearse(Rehearsal(emu, Path(work), log, timings))
+                    rehearse(Rehearsal(emu, Path(work), log, timings, synths=synths))
                     tripped += emu.tripwire.connections
             if only != "deploys":
                 # A fresh account: the Terraform-era production the team runs before the app has any stack.
-                with emulator() as emu:
+                with emulator() as emu, _synths(emu) as synths:
                     log(f"rehearsal: the takeover from Terraform, on a fresh emulator at {emu.url}")
-                    rehearse_takeover(Rehearsal(emu, Path(work), log, timings))
+                    rehearse_takeover(Rehearsal(emu, Path(work), log, timings, synths=synths))
                     tripped += emu.tripwire.connections
     except (RehearsalError, pipeline.PipelineError, TakeoverError, RecoveryError, EdgeError) as failure:
         print(f"rehearsal: FAILED: {failure}", file=sys.stderr)
