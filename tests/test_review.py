@@ -20,7 +20,9 @@ from tests.conftest import Synth
 from tests.fake_http import JsonHandler
 from tools import ROOT
 from tools.gates import pr_comment, review
+from tools.gates.assembly import context_items, synthesize
 from tools.gates.review import ConfigReview, Configuration, compare, render
+from tools.gates.warm_synth import SYNTH_CONTEXT, Synths, same_assembly
 
 PROD = Configuration("prod", "lambda")
 
@@ -89,7 +91,7 @@ def test_destructive_exits_1_unless_allowed(
     synth: Callable[[str], Synth], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     result = compare(PROD, synth("prod").outdir, synth("prod-custom").outdir)
-    monkeypatch.setattr(review, "run", lambda base, work: [result])
+    monkeypatch.setattr(review, "run", lambda base, work, reuse: [result])
     out = tmp_path / "report.md"
     assert review.main(["--base", "HEAD", "--out", str(out)]) == 1
     assert "review: destructive in prod/lambda; if intended: --allow-destructive" in capsys.readouterr().err
@@ -127,6 +129,39 @@ def test_a_commit_that_raises_lambda_memory_is_reviewed_from_git(tmp_path: Path)
     assert "| dev/lambda | no change | — | — |" in report
     assert "`MemorySize`: 512 → 1024" in (repo / ".review" / "report.md").read_text()
     assert (repo / ".review" / "comment.md").read_text().strip() == report.strip()
+    assert "review: 8 synths, 0 reused" in result.stderr
+    # Again, nothing changed: every synth is the kept one, and the report is the same.
+    again = subprocess.run(
+        [sys.executable, "-m", "tools.gates.review", "--base", "HEAD~1"],
+        cwd=repo, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "review: 0 synths, 8 reused from .review/synths/" in again.stderr
+    assert again.stdout == report
+
+
+def test_a_kept_synth_is_keyed_on_every_file_a_synth_reads(tmp_path: Path) -> None:
+    """The working tree's key moves with a file's content and with an untracked file, not with an ignored one;
+    a commit's is its git tree."""
+    git = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}  # fmt: skip
+    (tmp_path / ".gitignore").write_text("cdk.out/\n")
+    (tmp_path / "cdk.json").write_text('{"context": {}}\n')
+    for command in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run(["git", *command], cwd=tmp_path, env=git, check=True)
+    keys = [review.tree_key(None, tmp_path)]
+    (tmp_path / "cdk.out").mkdir()
+    (tmp_path / "cdk.out" / "manifest.json").write_text("{}")
+    keys.append(review.tree_key(None, tmp_path))
+    assert keys[1] == keys[0]  # ignored
+    (tmp_path / "stacks.py").write_text("# new\n")
+    keys.append(review.tree_key(None, tmp_path))
+    (tmp_path / "cdk.json").write_text('{"context": {"lambda_memory": 1024}}\n')
+    keys.append(review.tree_key(None, tmp_path))
+    assert len(set(keys[1:])) == 3
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True).stdout.strip()
+    tree = subprocess.run(["git", "rev-parse", "HEAD^{tree}"], cwd=tmp_path, capture_output=True, text=True).stdout
+    assert review.tree_key(head, tmp_path) == f"tree-{tree.strip()}"
 
 
 class _FakeGitHub(JsonHandler):
@@ -185,3 +220,32 @@ def test_the_review_comment_is_created_once_then_updated_in_place() -> None:
     assert len(ours[0]["body"]) <= pr_comment.LIMIT
     assert _FakeGitHub.comments[3]["body"] == f"quoting {pr_comment.MARKER}"  # a person's comment is left alone
     assert _FakeGitHub.calls[-1] == f"PATCH /repos/anigmaa/infra/issues/comments/{ours[0]['id']}"
+
+
+def test_a_review_synthesizes_in_a_warm_process_what_the_cli_synthesizes_to_the_byte(tmp_path: Path) -> None:
+    """tools/gates/warm_synth.py with `cdk synth`'s context: the same files as the CLI's synth."""
+    cli = synthesize(tmp_path / "cli", env="prod", compute="lambda")
+    environment = {**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
+                   "JSII_NODE": str(ROOT / ".venv" / "bin" / "node")}  # fmt: skip
+    synths = Synths(environment, SYNTH_CONTEXT)
+    try:
+        assert synths.synthesize(ROOT, context_items("prod", "lambda"), tmp_path / "warm") == []
+        # A configuration the app refuses: its problem, in the app's line (the review then asks the CLI).
+        problems = synths.synthesize(ROOT, ["env=prod", "compute=split"], tmp_path / "split")
+    finally:
+        synths.close()
+    assert same_assembly(cli, tmp_path / "warm") == []
+    [problem] = problems
+    assert problem.startswith("anigmaa-infra: configuration error: compute: 'split' has no domain_name to split")
+
+
+def test_assemblies_differ_in_any_byte_but_the_jsii_kernels_folders(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder, kernel in ((a, "jsii-kernel-AbC123"), (b, "jsii-kernel-XyZ789")):
+        (folder / "asset.1").mkdir(parents=True)
+        (folder / "Data.metadata.json").write_text(f'["at /tmp/{kernel}/node_modules/aws-cdk-lib/x.js:1:2"]')
+        (folder / "asset.1" / "bootstrap").write_bytes(b"\x7fELF same")
+    assert same_assembly(a, b) == []
+    (b / "asset.1" / "bootstrap").write_bytes(b"\x7fELF other")
+    (b / "Data.template.json").write_text("{}")
+    assert same_assembly(a, b) == ["Data.template.json", "asset.1/bootstrap"]

@@ -35,8 +35,8 @@ def synthesize(outdir: Path, *, env: str, compute: str, context: Sequence[str] =
     cli = ROOT / "node_modules" / ".bin" / "cdk"
     if not cli.exists():
         raise SynthError(f"{cli} is missing; run make setup (or make synth) first")
-    command = [str(cli), "synth", "--quiet", "-c", f"env={env}", "-c", f"compute={compute}", "-o", str(outdir)]
-    for item in (*context, *(ECS_PLAIN_HTTP if compute == "ecs" else ())):
+    command = [str(cli), "synth", "--quiet", "-o", str(outdir)]
+    for item in context_items(env, compute, context):
         command += ["-c", item]
     result = subprocess.run(
         command, cwd=root, env={**os.environ, "PATH": path}, capture_output=True, text=True, check=False
@@ -47,6 +47,11 @@ def synthesize(outdir: Path, *, env: str, compute: str, context: Sequence[str] =
         detail = (ours or lines or ["no output"])[-1]
         raise SynthError(f"synth of env={env} compute={compute} failed: {detail}")
     return outdir
+
+
+def context_items(env: str, compute: str, context: Sequence[str] = ()) -> list[str]:
+    """The ``-c`` items of a synth of ``env`` in ``compute`` mode (see ``synthesize``)."""
+    return [f"env={env}", f"compute={compute}", *context, *(ECS_PLAIN_HTTP if compute == "ecs" else ())]
 
 
 class AssemblyError(RuntimeError):

@@ -22,9 +22,11 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
+import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,7 +41,7 @@ from tools.cost import CostError, inventory, prices
 from tools.cost.model import Usage, ecs_lines, lambda_lines, shared_lines, total
 from tools.gates import adoption
 from tools.gates.adoption import IMPORTED, REFERENCED, Adoption, Verdict
-from tools.gates.assembly import SynthError, synthesize, templates
+from tools.gates.assembly import SynthError, context_items, synthesize, templates
 from tools.gates.guard import weakened
 from tools.gates.template_diff import (
     STATEFUL_TYPES,
@@ -49,6 +51,8 @@ from tools.gates.template_diff import (
     diff_templates,
     stateful_losses,
 )
+from tools.gates.warm_synth import SYNTH_CONTEXT, Synths
+from tools.gates.warm_synth import SynthError as WarmSynthError
 
 MODES = ("lambda", "ecs")
 # GitHub refuses comments over 65,536 characters; the verdicts always fit, the details give way.
@@ -157,12 +161,89 @@ def configurations(root: Path) -> list[Configuration]:
 
 
 def synth_all(jobs: list[tuple[Path, Configuration, Path]]) -> None:
-    """Synthesize every (root, configuration) into its folder, two at a time (the cores there are)."""
-    workers = max(1, min(len(jobs), os.cpu_count() or 1))
-    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(synthesize, out, env=c.env, compute=c.mode, root=root) for root, c, out in jobs]
+    """Synthesize every (root, configuration) into its folder: each checkout's configurations in its own
+    warm process (tools/gates/warm_synth.py), the two checkouts at once. Where a checkout has none (a base
+    older than it), or its app reports a problem, the CLI synthesizes, and says the problem in its words."""
+    checkouts: dict[Path, list[tuple[Configuration, Path]]] = {}
+    for root, c, out in jobs:
+        checkouts.setdefault(root, []).append((c, out))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(checkouts))) as pool:
+        futures = [pool.submit(_synth_checkout, root, items) for root, items in checkouts.items()]
         for future in futures:
             future.result()
+
+
+def _synth_checkout(root: Path, items: list[tuple[Configuration, Path]]) -> None:
+    environment = {**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
+                   "JSII_NODE": str(ROOT / ".venv" / "bin" / "node")}  # fmt: skip
+    synths: Synths | None = Synths(environment, SYNTH_CONTEXT, code=root)
+    try:
+        for c, out in items:
+            # Synthesized beside ``out`` and moved in whole: an interrupted synth leaves no folder to reuse.
+            partial = out.with_name(f"{out.name}.partial-{os.getpid()}")
+            shutil.rmtree(partial, ignore_errors=True)
+            problems = ["no warm process"]
+            if synths is not None:
+                try:
+                    problems = synths.synthesize(root, context_items(c.env, c.mode), partial)
+                except WarmSynthError:
+                    synths.close()
+                    synths = None
+            if problems:
+                synthesize(partial, env=c.env, compute=c.mode, root=root)
+            try:
+                os.replace(partial, out)
+            except OSError:  # another review made it meanwhile, from the same inputs
+                shutil.rmtree(partial, ignore_errors=True)
+    finally:
+        if synths is not None:
+            synths.close()
+
+
+# ---------------------------------------------------------------------- synths kept between runs
+
+# Each synth is kept in .review/synths/<key>/, keyed on all a synth reads: the files synthesized (a
+# commit's git tree, or the working tree's files by content, untracked ones too, ignored ones not), the
+# tools that synthesize them (the pinned requirements and CLI they were installed from, Go's and Python's
+# versions, the user's ~/.cdk.json context) and the configuration. The base side of a review rarely
+# changes between pushes, so its synths come from here; nothing is reused across a difference in any of it.
+SYNTH_CACHE = ROOT / ".review" / "synths"
+SYNTH_CACHE_KEEP = 16  # two sides of two environments in two modes, twice over
+
+
+def tree_key(commit: str | None, root: Path = ROOT) -> str:
+    """A commit's git tree id, or (``None``) a digest of the working tree's files: what a synth of it reads."""
+    if commit is not None:
+        return "tree-" + _git("rev-parse", f"{commit}^{{tree}}", cwd=root)
+    listed = _git("ls-files", "--cached", "--others", "--exclude-standard", "-z", cwd=root)
+    digest = hashlib.sha256()
+    for name in sorted(set(listed.split("\0")) - {""}):
+        path = root / name
+        if path.is_file():  # a tracked file deleted is not read; a symlinked folder (.venv) is the toolchain's
+            digest.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return "files-" + digest.hexdigest()
+
+
+def toolchain_key(root: Path = ROOT) -> str:
+    digest = hashlib.sha256(sys.version.encode())
+    user_context = Path.home() / ".cdk.json"
+    for path in (root / "requirements.txt", root / "requirements-dev.txt", root / "package-lock.json", user_context):
+        digest.update(path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-"))
+    go = subprocess.run(["go", "env", "GOVERSION"], capture_output=True, text=True, check=False).stdout
+    digest.update(go.encode())
+    return digest.hexdigest()
+
+
+def cached_synth(tree: str, toolchain: str, c: Configuration) -> Path:
+    key = hashlib.sha256(f"{tree}\0{toolchain}\0{c.env}\0{c.mode}".encode()).hexdigest()[:32]
+    return SYNTH_CACHE / f"{c.env}-{c.mode}-{key}"
+
+
+def _prune_synths(keep: set[Path]) -> None:
+    kept = sorted((p for p in SYNTH_CACHE.glob("*") if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in kept[SYNTH_CACHE_KEEP:]:
+        if stale not in keep:
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------- comparing
@@ -422,20 +503,40 @@ def _details(r: ConfigReview) -> str:
 # ---------------------------------------------------------------------- main
 
 
-def run(base_ref: str, work: Path) -> list[ConfigReview]:
-    with worktree(base_ref) as base_root:
+def run(base_ref: str, work: Path, *, reuse: bool = True) -> list[ConfigReview]:
+    """Both sides synthesized (or, with ``reuse``, taken from SYNTH_CACHE where they were), then compared."""
+    commit = _git("rev-parse", "--verify", f"{base_ref}^{{commit}}")
+    toolchain = toolchain_key()
+    trees = {"head": tree_key(None), "base": tree_key(commit)}
+    with worktree(commit) as base_root:
         configs = configurations(ROOT)
         base_configs = {c.label for c in configurations(base_root)}
-        jobs = [(ROOT, c, work / "head" / c.label.replace("/", "-")) for c in configs]
-        jobs += [(base_root, c, work / "base" / c.label.replace("/", "-")) for c in configs if c.label in base_configs]
+        sides = {"head": (ROOT, configs), "base": (base_root, [c for c in configs if c.label in base_configs])}
+        outs: dict[tuple[str, str], Path] = {}
+        jobs = []
+        for side, (root, side_configs) in sides.items():
+            for c in side_configs:
+                out = cached_synth(trees[side], toolchain, c)
+                outs[side, c.label] = out
+                if not (reuse and (out / "manifest.json").is_file()):
+                    shutil.rmtree(out, ignore_errors=True)
+                    jobs.append((root, c, out))
+        SYNTH_CACHE.mkdir(parents=True, exist_ok=True)
         synth_all(jobs)
+    for out in outs.values():
+        out.touch()  # most recently used: kept by the pruning
+    _prune_synths(set(outs.values()))
+    reused = len(outs) - len(jobs)
+    print(f"review: {len(jobs)} synths, {reused} reused from {SYNTH_CACHE.relative_to(ROOT)}/ (same files, tools and "
+          "configuration)", file=sys.stderr)  # fmt: skip
     reviews = []
     for c in configs:
-        base_out = work / "base" / c.label.replace("/", "-")
-        if not base_out.exists():
-            base_out.mkdir(parents=True)  # a new environment: everything is added
+        base_out = outs.get(("base", c.label))
+        if base_out is None:  # a new environment: everything is added
+            base_out = work / "base" / c.label.replace("/", "-")
+            base_out.mkdir(parents=True)
         takeover = adoption.load(ROOT, c.env)
-        reviews.append(compare(c, base_out, work / "head" / c.label.replace("/", "-"), takeover))
+        reviews.append(compare(c, base_out, outs["head", c.label], takeover))
     return reviews
 
 
@@ -444,6 +545,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", help="git ref to compare with (default: the merge-base with origin/main, or main)")
     parser.add_argument("--out", type=Path, default=ROOT / ".review" / "report.md", help="where the whole report goes")
     parser.add_argument("--allow-destructive", action="store_true", help="exit 0 even when a stateful resource goes")
+    parser.add_argument("--fresh", action="store_true", help="synthesize both sides again (reuse no kept synth)")
     args = parser.parse_args(argv)
     try:
         ref = args.base or default_base()
@@ -453,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         base = f"{ref} ({_git('rev-parse', '--short=12', ref)})" if args.base else _git("rev-parse", "--short=12", ref)
         with tempfile.TemporaryDirectory(prefix="anigmaa-review-out-") as work:
-            reviews = run(ref, Path(work))
+            reviews = run(ref, Path(work), reuse=not args.fresh)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(render(reviews, base, limit=10**9), encoding="utf-8")
         comment = render(reviews, base, full_report=str(args.out))
