@@ -69,8 +69,8 @@ $(error SETUP=$(SETUP) is not a set-up; accepted: dev (the default) or deploy)
 endif
 # The dev and scan venvs are installed by uv (pinned here; pip installs it into .venv): from a warm
 # cache in about 20 s, where pip took 55 s and 30 s (docs/benchmarks.md). Their bytecode is compiled
-# at install, as pip does: where PYTHONDONTWRITEBYTECODE is set (CI images often set it), every
-# process would otherwise compile the CDK's modules again at each import. SETUP=deploy keeps pip's
+# at install, as pip does: where PYTHONDONTWRITEBYTECODE is set (this project's CI machines set it),
+# every process would otherwise compile the CDK's modules again at each import. SETUP=deploy keeps pip's
 # --require-hashes.
 UV_VERSION := 0.13.9
 UV := $(VENV)/bin/uv
