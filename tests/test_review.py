@@ -23,6 +23,7 @@ from tools.gates import pr_comment, review
 from tools.gates.assembly import context_items, synthesize
 from tools.gates.review import ConfigReview, Configuration, compare, render
 from tools.gates.warm_synth import SYNTH_CONTEXT, Synths, same_assembly
+from tools.gates.warm_synth import context as warm_context
 
 PROD = Configuration("prod", "lambda")
 
@@ -249,3 +250,14 @@ def test_assemblies_differ_in_any_byte_but_the_jsii_kernels_folders(tmp_path: Pa
     (b / "asset.1" / "bootstrap").write_bytes(b"\x7fELF other")
     (b / "Data.template.json").write_text("{}")
     assert same_assembly(a, b) == ["Data.template.json", "asset.1/bootstrap"]
+
+
+def test_the_warm_synth_merges_context_as_the_cli_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """-c over cdk.json's context over cdk.context.json over ~/.cdk.json's, then the CLI's own keys."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / ".cdk.json").write_text('{"context": {"a": "user", "d": "user"}}')
+    (tmp_path / "cdk.json").write_text('{"app": "x", "context": {"a": "project", "b": "project"}}')
+    (tmp_path / "cdk.context.json").write_text('{"a": "lookups", "c": "lookups", "d": "lookups"}')
+    merged = warm_context(tmp_path, ["b=command line"], SYNTH_CONTEXT)
+    assert merged == {"a": "project", "b": "command line", "c": "lookups", "d": "lookups", **SYNTH_CONTEXT}

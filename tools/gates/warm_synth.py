@@ -57,14 +57,15 @@ class SynthError(RuntimeError):
 
 
 def context(root: Path, items: Sequence[str], cli: Mapping[str, Any]) -> dict[str, Any]:
-    """The context the CLI gives the app in ``root`` for ``-c`` ``items``, ``cli`` its own keys."""
-    cdk_json = json.loads((root / "cdk.json").read_text(encoding="utf-8"))
-    user = Path.home() / ".cdk.json"  # the CLI's user defaults, below the project's
-    merged: dict[str, Any] = json.loads(user.read_text(encoding="utf-8")).get("context", {}) if user.is_file() else {}
-    merged.update(cdk_json.get("context", {}))
-    project = root / "cdk.context.json"
-    if project.is_file():
-        merged.update(json.loads(project.read_text(encoding="utf-8")))
+    """The context the CLI gives the app in ``root`` for ``-c`` ``items``, ``cli`` its own keys: as the CLI
+    merges its sources, ``-c`` over cdk.json's over cdk.context.json over ~/.cdk.json's."""
+
+    def read(path: Path) -> dict[str, Any]:
+        return dict(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else {}
+
+    merged: dict[str, Any] = read(Path.home() / ".cdk.json").get("context", {})
+    merged.update(read(root / "cdk.context.json"))
+    merged.update(read(root / "cdk.json").get("context", {}))
     for item in items:
         key, _, value = item.partition("=")
         merged[key] = value
