@@ -3,6 +3,10 @@ against moto in server mode on loopback, and each step is checked through boto3 
 
 Usage: python -m tools.rehearsal      (or: make rehearse)
 
+The CLI synthesizes the first configuration of each checkout it runs in; the later ones come from one
+warm process (tools/gates/warm_synth.py) once that process made the CLI's assembly again to the byte,
+and the CLI deploys them (--app). Only an assembly with every stack's assets bundled is reused.
+
 The steps follow the README: bootstrap, the network stack (the secrets' KMS key), the secrets
 from stdin under that key, prod on Lambda, the runbook's switch to ECS and back (without a
 domain, then with one and its hosted zone), the domain split between both paths by weight
