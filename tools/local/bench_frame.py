@@ -35,12 +35,11 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from tools import ROOT
 from tools.build.go import build_bootstrap, go_build_flags
-from tools.local.bench_lambda import SECRET_NAMES, base_environment, hello_world
+from tools.local.bench_lambda import SECRET_NAMES, RuntimeApiProbe, base_environment, hello_world
 from tools.local.harness import free_port
 
 FRAME = ROOT / "lambda_src"
@@ -183,45 +182,9 @@ def per_request(count: int, lwa: Path | None, programs: dict[str, Path]) -> None
     print(f"  benchstat -row /event -col /adapter {out}/runtime-api.txt")
 
 
-class _RuntimeApiProbe(ThreadingHTTPServer):
-    """A stand-in Runtime API (and Extensions API, which LWA registers with) that notes when the runtime first
-    asks for an event. tools.local.bench_lambda's probe, with the two calls an extension makes answered."""
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _NextRecorder)
-        self.arrived = threading.Event()
-        self.stopping = threading.Event()
-        self.at = 0.0
-
-
-class _NextRecorder(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        probe = self.server
-        assert isinstance(probe, _RuntimeApiProbe)
-        if self.path.endswith("/runtime/invocation/next") and not probe.arrived.is_set():
-            probe.at = time.perf_counter()
-            probe.arrived.set()
-        if self.path.endswith("/extension/event/next"):
-            probe.stopping.wait(30)  # no event until the measurement ends
-        self.send_response(503)
-        self.end_headers()
-
-    def do_POST(self) -> None:
-        if self.path.endswith("/extension/register"):
-            self.send_response(200)
-            self.send_header("Lambda-Extension-Identifier", "bench-extension")
-            self.end_headers()
-            return
-        self.send_response(202)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 def init_ms(programs: list[tuple[Path, dict[str, str]]]) -> float:
     """Milliseconds from starting the first of ``programs`` (all at once) to the first `next` call."""
-    server = _RuntimeApiProbe()
+    server = RuntimeApiProbe()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     api = {"AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_address[1]}", **LAMBDA_ENVIRONMENT}
     processes: list[subprocess.Popen[bytes]] = []
@@ -240,8 +203,7 @@ def init_ms(programs: list[tuple[Path, dict[str, str]]]) -> float:
         for process in processes:
             process.kill()
             process.wait()
-        server.stopping.set()
-        server.shutdown()
+        server.stop()
         server.server_close()
 
 

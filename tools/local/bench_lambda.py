@@ -46,26 +46,39 @@ def sizes(folder: Path) -> list[tuple[str, int, int]]:
     return rows
 
 
-class _RuntimeApiProbe(ThreadingHTTPServer):
-    """A stand-in Runtime API that only notes when the runtime first asks for an event."""
+class RuntimeApiProbe(ThreadingHTTPServer):
+    """A stand-in Runtime API that only notes when the runtime first asks for an event; it also answers the
+    Extensions API's register and next calls (the Lambda Web Adapter, tools.local.bench_frame, registers)."""
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _NextRecorder)
         self.arrived = threading.Event()
+        self.stopping = threading.Event()
         self.at = 0.0
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.shutdown()
 
 
 class _NextRecorder(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         probe = self.server
-        assert isinstance(probe, _RuntimeApiProbe)
+        assert isinstance(probe, RuntimeApiProbe)
         if self.path.endswith("/runtime/invocation/next") and not probe.arrived.is_set():
             probe.at = time.perf_counter()
             probe.arrived.set()
+        if self.path.endswith("/extension/event/next"):
+            probe.stopping.wait(30)  # no event until the measurement ends
         self.send_response(503)
         self.end_headers()
 
     def do_POST(self) -> None:
+        if self.path.endswith("/extension/register"):
+            self.send_response(200)
+            self.send_header("Lambda-Extension-Identifier", "bench-extension")
+            self.end_headers()
+            return
         self.send_response(202)
         self.end_headers()
 
@@ -99,7 +112,7 @@ def hello_world(folder: Path) -> Path:
 
 def init_ms(bootstrap: Path, environment: dict[str, str]) -> float:
     """Milliseconds from starting ``bootstrap`` to its first `next` call."""
-    server = _RuntimeApiProbe()
+    server = RuntimeApiProbe()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     env = {**environment, "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_address[1]}"}
     start = time.perf_counter()
@@ -111,7 +124,7 @@ def init_ms(bootstrap: Path, environment: dict[str, str]) -> float:
     finally:
         process.kill()
         process.wait()
-        server.shutdown()
+        server.stop()
         server.server_close()
 
 
