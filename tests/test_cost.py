@@ -801,7 +801,7 @@ def test_refresh_does_not_take_a_zero_or_carry_a_region_over_as_verified() -> No
     assert len(kept) == len(table["prices"])
 
 
-# --------------------------------------------------------------------------- the README
+# --------------------------------------------------------------------------- docs/costs.md
 
 
 def _comparison(synth: Callable[[str], Synth], name: str, env: str) -> Comparison:
@@ -811,37 +811,40 @@ def _comparison(synth: Callable[[str], Synth], name: str, env: str) -> Compariso
     return compare(env, table, lam, ecs, Usage(requests=volumes[0]), volumes)
 
 
-def _readme_block(name: str) -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+COSTS_GUIDE = ROOT / "docs" / "costs.md"
+
+
+def _guide_block(name: str) -> str:
+    text = COSTS_GUIDE.read_text(encoding="utf-8")
     start, end = f"<!-- cost:{name}:start -->\n", f"\n<!-- cost:{name}:end -->"
     return text[text.index(start) + len(start) : text.index(end)]
 
 
 @pytest.mark.parametrize("env", ["prod", "dev"])
-def test_the_readme_cost_tables_are_the_tools_output(synth: Callable[[str], Synth], env: str) -> None:
-    assert _readme_block(env) == render(_comparison(synth, env, env)), (
-        f"README's {env} cost table is stale: paste the output of make cost env={env}"
+def test_the_cost_guide_s_tables_are_the_tools_output(synth: Callable[[str], Synth], env: str) -> None:
+    assert _guide_block(env) == render(_comparison(synth, env, env)), (
+        f"docs/costs.md's {env} cost table is stale: paste the output of make cost env={env}"
     )
 
 
-def test_the_readme_figures_for_the_cheapest_prod_are_the_tools(synth: Callable[[str], Synth]) -> None:
+def test_the_cost_guide_s_figures_for_the_cheapest_prod_are_the_tools(synth: Callable[[str], Synth]) -> None:
     lean = _comparison(synth, "prod-lean", "prod").totals(1e6)
     seed_shape = _comparison(synth, "prod", "prod").totals(1e6)
-    block = _readme_block("lean")
+    block = _guide_block("lean")
     assert f"**${lean[0]:.2f} on Lambda and ${lean[1]:.2f} on ECS**" in block
     assert f"against ${seed_shape[0]:.2f} and\n${seed_shape[1]:.2f}" in block
     saving = round(100 * (1 - lean[0] / seed_shape[0]))
     assert f"(-{saving}% on Lambda)" in block
 
 
-def _readme_option_effect(setting: str) -> str:
-    """The effect cell of the README's cost-option row for ``setting``."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+def _guide_option_effect(setting: str) -> str:
+    """The effect cell of docs/costs.md's cost-option row for ``setting``."""
+    text = COSTS_GUIDE.read_text(encoding="utf-8")
     [row] = [line for line in text.splitlines() if line.startswith("| ") and f"| `{setting}`" in line]
     return row.split(" | ")[2]
 
 
-def test_the_readme_cost_option_effects_are_the_models(synth: Callable[[str], Synth]) -> None:
+def test_the_cost_guide_s_option_effects_are_the_models(synth: Callable[[str], Synth]) -> None:
     seed_shape = _comparison(synth, "prod", "prod")
     lam, ecs = seed_shape.lambda_inventory, seed_shape.ecs_inventory
     assert lam.function is not None
@@ -874,7 +877,7 @@ def test_the_readme_cost_option_effects_are_the_models(synth: Callable[[str], Sy
         "ssm_endpoint=true": delta(1e6, 0, interface_endpoints=(("ssm", 2),)),
     }
     for setting, effect in effects.items():
-        assert _readme_option_effect(setting) == effect, setting
+        assert _guide_option_effect(setting) == effect, setting
 
     # The four options of the cheapest prod add up to what its real synth costs.
     lean = _comparison(synth, "prod-lean", "prod").totals(1e6)[0] - seed_shape.totals(1e6)[0]
@@ -884,20 +887,20 @@ def test_the_readme_cost_option_effects_are_the_models(synth: Callable[[str], Sy
         "db_instance_class=db.t4g.micro",
         "cache_node_type=cache.t4g.micro",
     ]
-    total_of_parts = sum(float(_readme_option_effect(p).split()[0].replace("$", "")) for p in parts)
+    total_of_parts = sum(float(_guide_option_effect(p).split()[0].replace("$", "")) for p in parts)
     assert lean == pytest.approx(total_of_parts, abs=0.02)
 
 
-def test_the_readme_edge_protection_table_is_the_tools(synth: Callable[[str], Synth]) -> None:
+def test_the_cost_guide_s_edge_protection_table_is_the_tools(synth: Callable[[str], Synth]) -> None:
     on, off = _edge_comparisons(synth, [1e6, 10e6])
-    assert _readme_block("edge") == render_edge(on, off), (
-        "README's edge protection table is stale: paste render_edge's output for prod-edge against prod-domain"
+    assert _guide_block("edge") == render_edge(on, off), (
+        "docs/costs.md's edge protection table is stale: paste render_edge's output for prod-edge against prod-domain"
     )
     # The paragraph after it: the fixed part, and what each further million requests adds.
     added = [on.totals(n)[0] - off.totals(n)[0] for n in (1e6, 10e6)]
     per_million = (added[1] - added[0]) / 9
     fixed = 5.00 + 5 * 1.00
     assert added[0] == pytest.approx(fixed + 0.80 + 0.20 + per_million, abs=0.005)  # + the secret, its replica, alarms
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = COSTS_GUIDE.read_text(encoding="utf-8")
     assert f"The web ACL and its rules are ${fixed:.2f} a month whatever the traffic" in text
     assert f"about ${per_million:.2f} a million requests" in text

@@ -1,4 +1,4 @@
-"""Small command-line tools: the reproducible Lambda zip and the README's configuration table."""
+"""Small command-line tools: the reproducible Lambda zip and docs/configuration.md's table."""
 
 from __future__ import annotations
 
@@ -29,10 +29,10 @@ def test_lambda_zip_holds_one_executable_bootstrap_and_is_reproducible(tmp_path:
         assert archive.read("bootstrap") == b"\x7fELF fake binary"
 
 
-def test_readme_configuration_table_matches_the_code_and_cdk_json() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_configuration_guide_s_table_matches_the_code_and_cdk_json() -> None:
+    guide = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     start, end = "<!-- config-table:start -->\n", "\n<!-- config-table:end -->"
-    table = readme[readme.index(start) + len(start) : readme.index(end)]
+    table = guide[guide.index(start) + len(start) : guide.index(end)]
     assert table == render(CDK_CONTEXT), "regenerate it: python -m tools.docs.config_table"
 
 
