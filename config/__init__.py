@@ -89,7 +89,7 @@ def _unknown_key(key: str, where: str) -> ConfigError:
     known = {name.lower(): name for name in [*KEYS, *ROOT_KEYS]}
     close = difflib.get_close_matches(key.lower(), sorted(known), n=1)
     hint = f" (did you mean {known[close[0]]!r}?)" if close else ""
-    return ConfigError(f"{key}: unknown configuration key in {where}{hint}; accepted: see the README's table")
+    return ConfigError(f"{key}: unknown configuration key in {where}{hint}; accepted: see docs/configuration.md")
 
 
 def _option(key: str, value: Any) -> str:

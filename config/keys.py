@@ -2,7 +2,7 @@
 
 A `Parser` turns one raw context value (from cdk.json, or ``-c key=value`` text) into a
 typed value or raises `ConfigError` with one line. Its ``accepted`` text is the one the
-error prints and the README's table shows (`tools.docs.config_table`), so they cannot
+error prints and docs/configuration.md's table shows (`tools.docs.config_table`), so they cannot
 differ. A key whose value is checked against other keys (`config.rules`) says so in its
 ``rule``, which the table adds after what the parser accepts.
 """
@@ -346,7 +346,7 @@ class Key:
 
 
 # Every configuration key the user may set. Defaults per environment live in cdk.json under
-# "environments"; the README's table is generated from this and checked by a test.
+# "environments"; docs/configuration.md's table is generated from this and checked by a test.
 KEYS: dict[str, Key] = {
     "account": Key(
         pattern(r"\d{12}", "a 12-digit AWS account id", allow_empty=True),

@@ -1,10 +1,10 @@
 """The CI stack (`anigmaa-ci`): GitHub's OIDC provider and the role of each workflow job.
 
-Deployed once per account, by hand (README: Code review and delivery), and never by an
+Deployed once per account, by hand (docs/delivery.md: Code review and delivery), and never by an
 environment's deploy: it lives in its own Stage (`Ci/Roles`), and `cdk deploy --all` (what
 `make deploy` and the deploy workflow run) selects only the app's top-level stacks. Through
 its roles CloudFormation cannot update it: they may assume only the CDK bootstrap roles, whose
-deploy role has no `cloudformation:SetStackPolicy`, so the stack policy the README sets refuses
+deploy role has no `cloudformation:SetStackPolicy`, so the stack policy docs/delivery.md sets refuses
 those updates; that role can delete stacks, so the provider and the roles are retained. One
 account holds one environment's roles: environments sharing an account share its bootstrap
 roles, and are refused (config/ci.py). The roles reach the regions the environment deploys to:

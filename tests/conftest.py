@@ -153,7 +153,7 @@ def configurations(fixture_zips: dict[str, Path]) -> dict[str, dict[str, Any]]:
             "edge_protection": "off",
         },
         "prod-prebuilt": {**base, "lambda_zip": str(fixture_zips["function"])},
-        # The cheapest prod the README names: Multi-AZ, backups and failover kept.
+        # The cheapest prod docs/costs.md names: Multi-AZ, backups and failover kept.
         "prod-lean": {
             **base,
             "nat_provider": "instance",

@@ -26,7 +26,7 @@ def test_prod_defaults_follow_the_seed() -> None:
     assert config.region == "ap-southeast-1"
     assert config.function.function_name == "anigmaa-backend"
     assert config.function.memory_mb == 512
-    assert config.function.timeout_seconds == 24  # the seed's 30 s less a cold start's 6 s (README: Deadlines)
+    assert config.function.timeout_seconds == 24  # the seed's 30 s less a cold start's 6 s (docs/configuration.md)
     assert config.function.runtime == "provided.al2"
     assert config.function.architecture == "x86_64"
     assert config.network.nat_gateways == 2  # one per zone: losing a zone leaves the other its way out

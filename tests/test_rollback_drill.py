@@ -1,7 +1,7 @@
 """The rollback drill: lambda → ecs → lambda, and the migration a slice at a time (ecs → split 5 →
 split 50 → lambda → split 50 → ecs), walked offline against a simulated account.
 
-Each step of the README's runbook is applied to a dict of "deployed" templates, with the
+Each step of docs/runbooks.md's runbook is applied to a dict of "deployed" templates, with the
 checks CloudFormation itself makes (an import needs an existing export; an export in use
 cannot be removed or its stack deleted) and the ones the team cares about (no stateful
 resource replaced or deleted, the permanent stacks untouched, the domain always answered

@@ -8,7 +8,7 @@
 - `tools.local`: the binary under the Lambda emulator with local PostgreSQL, Redis, SSM and S3,
   and its benchmarks.
 - `tools.cost`: the monthly cost report.
-- `tools.docs`: the README's configuration table and docs/security.md, generated from the code.
+- `tools.docs`: docs/configuration.md's table and docs/security.md, generated from the code.
 """
 
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""The monthly comparison as a Markdown table (readable in a terminal, pasteable in the README)."""
+"""The monthly comparison as a Markdown table (readable in a terminal, pasteable in docs/costs.md)."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Documents generated from the code: the README's configuration table and docs/security.md."""
+"""Documents generated from the code: docs/configuration.md's table and docs/security.md."""

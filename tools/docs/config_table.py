@@ -1,4 +1,4 @@
-"""Print the README's configuration table from the code and cdk.json, so it never lies.
+"""Print docs/configuration.md's configuration table from the code and cdk.json, so it never lies.
 
 Usage: python -m tools.docs.config_table
 """

@@ -307,7 +307,7 @@ def status(config: AppConfig, versions: Versions, deployed: Deployed | None, out
 
 
 def deploy_command(config: AppConfig) -> str:
-    """How the cdn stack alone is reviewed and deployed (the README's one-stack convention: by CDK id)."""
+    """How the cdn stack alone is reviewed and deployed (the CLI's one-stack convention in the README: by CDK id)."""
     return (
         f"npx cdk diff --exclusively Cdn -c env={config.env}, then npx cdk deploy --exclusively Cdn -c env={config.env}"
     )

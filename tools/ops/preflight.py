@@ -108,7 +108,7 @@ def https_parameter(config: AppConfig, ssm_client: Any) -> str | None:
     if parameter is None:
         return (
             f"alarm_https_parameter: {name} does not exist in SSM in {config.region}; accepted: an existing String "
-            "parameter holding the HTTPS URL (README: Dashboards and alarms, Where alarms go)"
+            "parameter holding the HTTPS URL (docs/operations.md: Dashboards and alarms)"
         )
     if parameter.get("Type") != "String":
         return (

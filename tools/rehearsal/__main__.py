@@ -7,22 +7,21 @@ The CLI synthesizes the first configuration of each checkout it runs in; the lat
 warm process (tools/gates/warm_synth.py) once that process made the CLI's assembly again to the byte,
 and the CLI deploys them (--app). Only an assembly with every stack's assets bundled is reused.
 
-The steps follow the README: bootstrap, the network stack (the secrets' KMS key), the secrets
-from stdin under that key, prod on Lambda, the runbook's switch to ECS and back (without a
-domain, then with one and its hosted zone), the domain split between both paths by weight
-(compute=split) and moved whole to either, edge protection (edge.py: CloudFront and its AWS WAF
-web ACL in us-east-1 put in front of the domain, open then on, the rollback and the split behind
-them as the CloudFront function's weights, the origin secret rotated, and the way back out to the
-records on Lambda), an update that publishes a new version of the function, dev; and the steps
-that must fail as CloudFormation (or the app) fails: a secret put before its key exists, a missing
-SecureString, deleting a protected stack, deleting the compute stack the domain's record (or
-CloudFront's origin) still points at, compute=split without a weight, a second origin secret
-rotation before the cdn stack carries the first. Nothing is executed: moto runs no Lambda and no
-ECS task, evaluates no IAM, runs no CodeDeploy deployment (CloudFormation moves the live alias
-itself: no canary, no pre-traffic hook, no rollback on alarm), serves nothing through CloudFront
-or WAF, answers no DNS query, and a replacement looks like an update there (the offline drill,
-the hook's tests and the guard cover those).
-"""
+The steps follow the guides (docs/deploying.md, docs/runbooks.md): bootstrap, the network stack
+(the secrets' KMS key), the secrets from stdin under that key, prod on Lambda, the runbook's switch
+to ECS and back (without a domain, then with one and its hosted zone), the domain split between
+both paths by weight (compute=split) and moved whole to either, edge protection (edge.py:
+CloudFront and its AWS WAF web ACL in us-east-1 put in front of the domain, open then on, the
+rollback and the split behind them as the CloudFront function's weights, the origin secret rotated,
+and the way back out to the records on Lambda), an update that publishes a new version of the
+function, dev; and the steps that must fail as CloudFormation (or the app) fails: a secret put
+before its key exists, a missing SecureString, deleting a protected stack, deleting the compute
+stack the domain's record (or CloudFront's origin) still points at, compute=split without a weight,
+a second origin secret rotation before the cdn stack carries the first. Nothing is executed: moto
+runs no Lambda and no ECS task, evaluates no IAM, runs no CodeDeploy deployment (CloudFormation
+moves the live alias itself: no canary, no pre-traffic hook, no rollback on alarm), serves nothing
+through CloudFront or WAF, answers no DNS query, and a replacement looks like an update there (the
+offline drill, the hook's tests and the guard cover those)."""
 
 from __future__ import annotations
 
@@ -53,7 +52,7 @@ from tools.rehearsal.takeover import TakeoverError, rehearse_takeover
 
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 PYTHON = ROOT / ".venv" / "bin" / "python"
-# The ECS path without Docker: an image that is already in a registry (README, runbook step 2).
+# The ECS path without Docker: an image that is already in a registry (docs/runbooks.md, runbook step 2).
 ECS_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/anigmaa:rehearsal"
 ZONE_NAME, DOMAIN = "anigmaa.example", "api.anigmaa.example"
 # CodeDeploy's names for lambda_deployment's choices (CDK's LambdaDeploymentConfig constants).
@@ -215,7 +214,7 @@ class Rehearsal:
             raise RehearsalError(f"{stack_name} is not deployed")
         missing = [k for k in keys if not outputs.get(k)]
         if missing:
-            raise RehearsalError(f"{stack_name} lacks the outputs {missing} the README names")
+            raise RehearsalError(f"{stack_name} lacks the outputs {missing} docs/deploying.md names")
         return outputs
 
     def exports(self) -> set[str]:
@@ -365,7 +364,7 @@ def check_release(r: Rehearsal, env: str, outputs: dict[str, str], version: str)
 
 def check_new_version(r: Rehearsal, env: str, before: str, after: str) -> None:
     """An update published a new version, the alias serves it, and the one it replaced is kept, so going
-    back is one update-alias (README: Going back to the previous version), which is tried here."""
+    back is one update-alias (docs/runbooks.md: Going back to the previous version), which is tried here."""
     config = load_environment(env, ROOT)
     name = config.stack_name("lambda")
     function = r.outputs(name, "FunctionName")["FunctionName"]
@@ -537,7 +536,8 @@ def rehearse(r: Rehearsal) -> None:
     on_lambda, on_ecs, edge = prod.stack_name("lambda"), prod.stack_name("ecs"), prod.stack_name("edge")
     ecs = ("-c", "compute=ecs", "-c", f"ecs_image_uri={ECS_IMAGE}")
 
-    # Both regions prod deploys to: its own and the backup copies' (README, Prerequisites).
+    # Both regions prod deploys to: its own and the backup copies'
+    # (docs/operations.md: Backups outside the blast radius).
     r.cdk("cdk bootstrap", "bootstrap", *(f"aws://{ACCOUNT}/{region}" for region in prod.deploy_regions))
     # The secrets' key comes with the network stack: deployed first, then the secrets are put under it.
     r.deploy("deploy the network stack (prod): the secrets' key", "--exclusively", "Network")
@@ -665,7 +665,7 @@ def rehearse(r: Rehearsal) -> None:
 
 
 def rehearse_delivery(r: Rehearsal, domain: Sequence[str]) -> None:
-    """The delivery path under IAM (README: the pipeline's threat model): the CI stack, deployed by hand,
+    """The delivery path under IAM (docs/delivery.md: the pipeline's threat model): the CI stack, deployed by hand,
     then each workflow job's AWS steps under its role with IAM enforced, and what each role must not do."""
     ci = ("-c", f"account={ACCOUNT}", "-c", f"github_repository={pipeline.REPOSITORY}")
     # Where prod's alarms go: a topic the team already has (its chat or paging integration subscribes),
