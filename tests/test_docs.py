@@ -15,17 +15,21 @@ _LINK = re.compile(r"(?<!!)\[(?:[^\[\]]|\[[^\]]*\])*\]\(([^)\s]+)(?:\s+\"[^\"]*\
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 
 
-def prose(text: str) -> list[str]:
-    """The lines of a Markdown document outside fenced code blocks, inline code emptied."""
+def outside_code(text: str) -> list[str]:
+    """The lines of a Markdown document outside its fenced code blocks."""
     lines, fence = [], ""
     for line in text.splitlines():
         marker = re.match(r"^\s*(```+|~~~+)", line)
         if marker and (not fence or marker.group(1).startswith(fence)):
             fence = "" if fence else marker.group(1)
-            continue
-        if not fence:
-            lines.append(re.sub(r"`[^`]*`", "``", line))
+        elif not fence:
+            lines.append(line)
     return lines
+
+
+def prose(text: str) -> list[str]:
+    """The lines of a Markdown document outside fenced code blocks, inline code emptied."""
+    return [re.sub(r"`[^`]*`", "``", line) for line in outside_code(text)]
 
 
 def slug(heading: str) -> str:
@@ -38,13 +42,8 @@ def slug(heading: str) -> str:
 def anchors(path: Path) -> set[str]:
     """Every heading's anchor in ``path``, with GitHub's -1, -2 … for a repeated one."""
     found: set[str] = set()
-    fence = ""
-    for line in path.read_text(encoding="utf-8").splitlines():
-        marker = re.match(r"^\s*(```+|~~~+)", line)
-        if marker and (not fence or marker.group(1).startswith(fence)):
-            fence = "" if fence else marker.group(1)
-            continue
-        heading = None if fence else _HEADING.match(line)
+    for line in outside_code(path.read_text(encoding="utf-8")):
+        heading = _HEADING.match(line)
         if heading:
             base = anchor = slug(heading.group(2))
             count = 0

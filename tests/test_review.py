@@ -226,15 +226,10 @@ def test_the_review_comment_is_created_once_then_updated_in_place() -> None:
 def test_a_review_synthesizes_in_a_warm_process_what_the_cli_synthesizes_to_the_byte(tmp_path: Path) -> None:
     """tools/gates/warm_synth.py with `cdk synth`'s context: the same files as the CLI's synth."""
     cli = synthesize(tmp_path / "cli", env="prod", compute="lambda")
-    environment = {**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
-                   "JSII_NODE": str(ROOT / ".venv" / "bin" / "node")}  # fmt: skip
-    synths = Synths(environment, SYNTH_CONTEXT)
-    try:
+    with Synths(os.environ, SYNTH_CONTEXT) as synths:
         assert synths.synthesize(ROOT, context_items("prod", "lambda"), tmp_path / "warm") == []
         # A configuration the app refuses: its problem, in the app's line (the review then asks the CLI).
         problems = synths.synthesize(ROOT, ["env=prod", "compute=split"], tmp_path / "split")
-    finally:
-        synths.close()
     assert same_assembly(cli, tmp_path / "warm") == []
     [problem] = problems
     assert problem.startswith("anigmaa-infra: configuration error: compute: 'split' has no domain_name to split")

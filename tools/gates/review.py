@@ -174,30 +174,22 @@ def synth_all(jobs: list[tuple[Path, Configuration, Path]]) -> None:
 
 
 def _synth_checkout(root: Path, items: list[tuple[Configuration, Path]]) -> None:
-    environment = {**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
-                   "JSII_NODE": str(ROOT / ".venv" / "bin" / "node")}  # fmt: skip
-    synths: Synths | None = Synths(environment, SYNTH_CONTEXT, code=root)
-    try:
+    with Synths(os.environ, SYNTH_CONTEXT, code=root) as synths:
+        warm = True  # until the process stops answering: a checkout without it, or a crash
         for c, out in items:
             # Synthesized beside ``out`` and moved in whole: an interrupted synth leaves no folder to reuse.
             partial = out.with_name(f"{out.name}.partial-{os.getpid()}")
             shutil.rmtree(partial, ignore_errors=True)
-            problems = ["no warm process"]
-            if synths is not None:
-                try:
-                    problems = synths.synthesize(root, context_items(c.env, c.mode), partial)
-                except WarmSynthError:
-                    synths.close()
-                    synths = None
-            if problems:
+            try:
+                made = warm and not synths.synthesize(root, context_items(c.env, c.mode), partial)
+            except WarmSynthError:
+                warm = made = False
+            if not made:
                 synthesize(partial, env=c.env, compute=c.mode, root=root)
             try:
                 os.replace(partial, out)
             except OSError:  # another review made it meanwhile, from the same inputs
                 shutil.rmtree(partial, ignore_errors=True)
-    finally:
-        if synths is not None:
-            synths.close()
 
 
 # ---------------------------------------------------------------------- synths kept between runs

@@ -102,13 +102,25 @@ def same_assembly(cli: Path, warm: Path) -> list[str]:
 
 
 class Synths:
-    """The warm process of the checkout ``code`` (its app), started on the first request, stopped on close."""
+    """The warm process of the checkout ``code`` (its app), started on the first request, stopped on close
+    (or at the end of a ``with`` block). It runs in ``environment`` with the project's toolchain first on
+    PATH and the jsii kernel on its Node.js, as cdk.json's app command does."""
 
     def __init__(self, environment: Mapping[str, str], cli: Mapping[str, Any], code: Path = ROOT) -> None:
-        self._environment = dict(environment)
+        self._environment = {
+            **environment,
+            "PATH": f"{ROOT / '.venv' / 'bin'}:{environment.get('PATH', '/usr/bin:/bin')}",
+            "JSII_NODE": str(ROOT / ".venv" / "bin" / "node"),
+        }
         self._cli = dict(cli)
         self._code = code
         self._process: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> Synths:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def synthesize(self, root: Path, items: Sequence[str], outdir: Path) -> list[str]:
         process = self._started()

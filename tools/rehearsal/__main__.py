@@ -26,14 +26,13 @@ offline drill, the hook's tests and the guard cover those)."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import secrets
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -791,15 +790,6 @@ def check_memory(r: Rehearsal, *, equals: int | None = None, unchanged_from: int
         raise RehearsalError(f"the function has {memory} MB: a refused change set ran")
 
 
-@contextlib.contextmanager
-def _synths(emu: Emulator) -> Iterator[Synths]:
-    synths = Synths(Rehearsal(emu, ROOT, print).environment(), DEPLOY_CONTEXT)
-    try:
-        yield synths
-    finally:
-        synths.close()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.rehearsal", description="The deploy rehearsal on moto.")
     parser.add_argument("--only", choices=("deploys", "takeover"), help="one part only (default: every part)")
@@ -814,13 +804,13 @@ def main(argv: list[str] | None = None) -> int:
             timings: list[tuple[str, float]] = []
             tripped = 0
             if only != "takeover":
-                with emulator() as emu, _synths(emu) as synths:
+                with emulator() as emu, Synths(emu.environment(), DEPLOY_CONTEXT) as synths:
                     log(f"rehearsal: moto on {emu.url} (loopback), CDK CLI {CDK.name}, fake credentials")
                     rehearse(Rehearsal(emu, Path(work), log, timings, synths=synths))
                     tripped += emu.tripwire.connections
             if only != "deploys":
                 # A fresh account: the Terraform-era production the team runs before the app has any stack.
-                with emulator() as emu, _synths(emu) as synths:
+                with emulator() as emu, Synths(emu.environment(), DEPLOY_CONTEXT) as synths:
                     log(f"rehearsal: the takeover from Terraform, on a fresh emulator at {emu.url}")
                     rehearse_takeover(Rehearsal(emu, Path(work), log, timings, synths=synths))
                     tripped += emu.tripwire.connections
